@@ -1,0 +1,240 @@
+"""The family framework: what every problem family declares, and how an instance is made and graded."""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any, ClassVar, Generic, TypeVar
+
+import numpy as np
+from pydantic import BaseModel, ConfigDict
+
+from grader import AnswerSpec, Verdict, grade
+
+Text = dict[str, str]  # {"zh": ..., "en": ...}
+LANGS = ("zh", "en")
+
+
+def bi(zh: str, en: str) -> Text:
+    """Return a bilingual text."""
+    return {"zh": zh, "en": en}
+
+
+class Params(BaseModel):
+    """Base of every family's params model: strict, immutable, JSON-schema exportable."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+P = TypeVar("P", bound=Params)
+
+
+@dataclass(frozen=True)
+class Part:
+    """One answer box of an instance."""
+
+    name: str
+    spec: AnswerSpec
+    label: Text
+    hint: Text | None = None  # the expected form, e.g. "[C, H, W]" or "an expression in x"
+
+    @property
+    def answer_type(self) -> str:
+        return self.spec.answer_type
+
+
+@dataclass(frozen=True)
+class Misconception(Generic[P]):
+    """A named wrong way to solve the family; its answers get targeted feedback."""
+
+    id: str
+    feedback: Text
+    solve: Callable[[P], Mapping[str, str]]  # params -> answers (only the parts it changes)
+
+
+class Family(Generic[P]):
+    """A parameterized problem family. Subclass it in one module and decorate with @register."""
+
+    id: ClassVar[str]
+    version: ClassVar[int] = 1
+    title: ClassVar[Text]
+    difficulty: ClassVar[int]  # 1..3
+    tags: ClassVar[tuple[str, ...]]  # first tag is the chapter (see problems.syllabus)
+    Params: ClassVar[type[Params]]
+
+    def generate(self, rng: np.random.Generator) -> P:
+        """Return sensible random params (clean numbers, integer sizes, no ties)."""
+        raise NotImplementedError
+
+    def parts(self, p: P) -> list[Part]:
+        """Return the answer parts of an instance."""
+        raise NotImplementedError
+
+    def solve(self, p: P) -> dict[str, str]:
+        """Return every part's reference answer as canonical text in the student syntax."""
+        raise NotImplementedError
+
+    def statement(self, p: P) -> Text:
+        """Return the question (Markdown with $LaTeX$ math) in zh and en."""
+        raise NotImplementedError
+
+    def solution(self, p: P) -> dict[str, list[str]]:
+        """Return the worked steps (Markdown with $LaTeX$) in zh and en, with the instance's numbers."""
+        raise NotImplementedError
+
+    def misconceptions(self) -> Sequence[Misconception[P]]:
+        """Return the known wrong ways to solve this family."""
+        return ()
+
+    def grade_part(self, p: P, part: Part, answer: str, reference: str, lang: str) -> Verdict:
+        """Judge one part; override for parts graded by checking constraints."""
+        return grade(answer, reference, part.spec, lang=lang)
+
+    def example(self) -> P:
+        """Return a typical instance's params (used to list the parts of the family)."""
+        return self.generate(np.random.default_rng(0))
+
+    def part_list(self) -> list[dict[str, str]]:
+        """List the parts of a typical instance, for the problem catalogue."""
+        return [{"name": q.name, "answer_type": q.answer_type} for q in self.parts(self.example())]
+
+
+# --- instances -------------------------------------------------------------------------
+
+
+class ProblemError(Exception):
+    """Base of the errors a caller can cause by naming a problem or params."""
+
+
+class UnknownProblem(ProblemError):
+    def __init__(self, problem_id: str) -> None:
+        super().__init__(f"unknown problem id {problem_id!r}")
+        self.problem_id = problem_id
+
+
+class InvalidParams(ProblemError):
+    """Params that fail validation; `errors` are pydantic-style dicts with `loc` and `msg`."""
+
+    def __init__(self, errors: list[dict[str, Any]]) -> None:
+        msg = "; ".join(f"{'.'.join(str(x) for x in e['loc']) or 'params'}: {e['msg']}" for e in errors)
+        super().__init__(msg)
+        self.errors = errors
+
+
+@dataclass(frozen=True)
+class Instance:
+    """One posed question: a family, its version, the seed or params, and everything derived."""
+
+    family: Family[Any]
+    seed: int | None
+    p: Params
+    parts: list[Part]
+    answers: dict[str, str]
+    statement: Text
+
+    @property
+    def problem(self) -> str:
+        return self.family.id
+
+    @property
+    def version(self) -> int:
+        return self.family.version
+
+    @property
+    def params(self) -> dict[str, Any]:
+        return self.p.model_dump(mode="json")
+
+    def part(self, name: str) -> Part | None:
+        return next((q for q in self.parts if q.name == name), None)
+
+    def solution(self) -> dict[str, list[str]]:
+        return self.family.solution(self.p)
+
+
+@dataclass(frozen=True)
+class PartResult:
+    correct: bool
+    score: float
+    feedback: str
+    interpreted: str | None
+    misconception: str | None = None
+    reason: str | None = None
+
+
+@dataclass(frozen=True)
+class GradeResult:
+    score: float
+    parts: dict[str, PartResult] = field(default_factory=dict)
+
+
+def family_rng(problem_id: str, seed: int) -> np.random.Generator:
+    """Return the generator for (family, seed): stable across machines, distinct across families."""
+    salt = int.from_bytes(hashlib.sha256(problem_id.encode()).digest()[:8], "little")
+    return np.random.default_rng([seed & 0xFFFFFFFFFFFFFFFF, salt])
+
+
+def validate_params(family: Family[Any], params: Mapping[str, Any] | Params) -> Params:
+    """Validate explicit params; raise InvalidParams naming the field."""
+    from pydantic import ValidationError
+
+    if isinstance(params, family.Params):
+        return params
+    try:
+        return family.Params.model_validate(params)
+    except ValidationError as exc:
+        errors = [
+            {"loc": list(e["loc"]), "msg": e["msg"], "type": e["type"]}
+            for e in exc.errors(include_url=False, include_context=False, include_input=False)
+        ]
+        raise InvalidParams(errors) from None
+
+
+def build_instance(family: Family[Any], *, seed: int | None, p: Params) -> Instance:
+    """Derive parts, answers and statement of an instance from its params."""
+    return Instance(
+        family=family,
+        seed=seed,
+        p=p,
+        parts=family.parts(p),
+        answers=family.solve(p),
+        statement=family.statement(p),
+    )
+
+
+def grade_answers(instance: Instance, answers: Mapping[str, str], lang: str = "en") -> GradeResult:
+    """Grade every part; a part left out scores 0; a matched misconception adds its feedback."""
+    results: dict[str, PartResult] = {}
+    fam, p = instance.family, instance.p
+    wrong_ways: list[tuple[Misconception[Any], Mapping[str, str]]] | None = None
+    for part in instance.parts:
+        text = answers.get(part.name)
+        if text is None or not str(text).strip():
+            results[part.name] = PartResult(
+                False, 0.0, _LEFT_BLANK[lang if lang in _LEFT_BLANK else "en"], None, reason="blank"
+            )
+            continue
+        ref = instance.answers.get(part.name)
+        if ref is None:  # a manually graded part (text)
+            v = grade(str(text), "", part.spec, lang=lang)
+        else:
+            v = fam.grade_part(p, part, str(text), ref, lang)
+        matched = None
+        feedback = v.feedback
+        if not v.correct and ref is not None and v.reason != "parse_error":
+            if wrong_ways is None:
+                wrong_ways = [(m, m.solve(p)) for m in fam.misconceptions()]
+            for m, alt in wrong_ways:
+                alt_ref = alt.get(part.name)
+                if alt_ref is None or alt_ref == ref:
+                    continue
+                if grade(str(text), alt_ref, part.spec, lang=lang).correct:
+                    matched = m.id
+                    feedback = f"{feedback} {m.feedback.get(lang, m.feedback['en'])}".strip()
+                    break
+        results[part.name] = PartResult(v.correct, v.score, feedback, v.interpreted, matched, v.reason)
+    total = sum(r.score for r in results.values()) / len(results) if results else 0.0
+    return GradeResult(score=total, parts=results)
+
+
+_LEFT_BLANK = {"zh": "未作答。", "en": "No answer given."}

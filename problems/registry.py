@@ -1,0 +1,67 @@
+"""The problem bank: a plain dict of families filled by an explicit decorator. No I/O."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any, TypeVar
+
+from problems.base import Family, Instance, Params, UnknownProblem, build_instance, family_rng, validate_params
+
+REGISTRY: dict[str, Family[Any]] = {}
+
+F = TypeVar("F", bound=type[Family[Any]])
+
+
+def register(cls: F) -> F:
+    """Add a family to the bank under its stable id; a duplicate id fails at import."""
+    fid = cls.id
+    if fid in REGISTRY:
+        raise RuntimeError(f"duplicate problem id {fid!r}")
+    REGISTRY[fid] = cls()
+    return cls
+
+
+def get_family(problem_id: str) -> Family[Any]:
+    """Return the family with this id, or raise UnknownProblem."""
+    load_all()
+    try:
+        return REGISTRY[problem_id]
+    except KeyError:
+        raise UnknownProblem(problem_id) from None
+
+
+def all_families() -> list[Family[Any]]:
+    """Return every family, sorted by id."""
+    load_all()
+    return [REGISTRY[k] for k in sorted(REGISTRY)]
+
+
+def instantiate(
+    problem_id: str, *, seed: int | None = None, params: Mapping[str, Any] | Params | None = None
+) -> Instance:
+    """Pose an instance from a seed (random but sensible) or from explicit, validated params."""
+    family = get_family(problem_id)
+    if params is not None:
+        p = validate_params(family, params)
+        return build_instance(family, seed=None, p=p)
+    if seed is None:
+        raise ValueError("give a seed or params")
+    return build_instance(family, seed=seed, p=family.generate(family_rng(problem_id, seed)))
+
+
+_loaded = False
+
+
+def load_all() -> None:
+    """Import every family module once (each registers itself)."""
+    global _loaded
+    if _loaded:
+        return
+    _loaded = True
+    import importlib
+    import pkgutil
+
+    import problems.families as pkg
+
+    for mod in sorted(m.name for m in pkgutil.iter_modules(pkg.__path__)):
+        importlib.import_module(f"problems.families.{mod}")
