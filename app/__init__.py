@@ -1,0 +1,1 @@
+"""DL Grader web service: create_app(settings) -> FastAPI."""

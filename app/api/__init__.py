@@ -1,0 +1,9 @@
+"""JSON routes under /api/v1 for TAs, scripts and the browser's live preview."""
+
+from fastapi import APIRouter
+
+from app.api import attempts, auth, instances, problems
+
+router = APIRouter(prefix="/api/v1")
+for _m in (problems, instances, attempts, auth):
+    router.include_router(_m.router)

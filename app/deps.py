@@ -1,0 +1,95 @@
+"""Request context as Annotated dependencies: database session, the caller, role checks, lookups."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Annotated
+
+from fastapi import Depends, HTTPException, Path, Request
+from sqlalchemy.orm import Session
+
+from app.models import InstanceRecord, User
+from app.services import instances, users
+from app.settings import Settings
+
+
+def get_settings_dep(request: Request) -> Settings:
+    return request.app.state.settings
+
+
+def get_db(request: Request) -> Iterator[Session]:
+    with request.app.state.session_factory() as session:
+        yield session
+
+
+SettingsDep = Annotated[Settings, Depends(get_settings_dep)]
+SessionDep = Annotated[Session, Depends(get_db)]
+
+_UNAUTH = {"WWW-Authenticate": "Bearer"}
+
+
+def get_optional_user(request: Request, session: SessionDep) -> User | None:
+    """The caller: a Bearer token (API) or the session cookie (browser); None when anonymous."""
+    header = request.headers.get("authorization")
+    if header is not None:
+        scheme, _, token = header.partition(" ")
+        if scheme.lower() != "bearer" or not token.strip():
+            raise HTTPException(401, "Authorization header must be 'Bearer <token>'", headers=_UNAUTH)
+        user = users.user_for_token(session, token.strip())
+        if user is None:
+            raise HTTPException(401, "invalid or revoked token", headers=_UNAUTH)
+        request.state.auth = "token"
+        return user
+    uid = request.session.get("uid") if "session" in request.scope else None
+    if isinstance(uid, int):
+        user = session.get(User, uid)
+        if user is not None and user.active and request.session.get("sv") == _session_version(user):
+            request.state.auth = "cookie"
+            return user
+        request.session.clear()
+    return None
+
+
+def _session_version(user: User) -> str:
+    # A password change invalidates every session cookie issued before it.
+    return (user.password_hash or "")[-12:]
+
+
+def get_current_user(user: Annotated[User | None, Depends(get_optional_user)]) -> User:
+    if user is None:
+        raise HTTPException(401, "log in or send 'Authorization: Bearer <token>'", headers=_UNAUTH)
+    return user
+
+
+def require_staff(user: Annotated[User, Depends(get_current_user)]) -> User:
+    if not user.is_staff:
+        raise HTTPException(403, "this needs the ta or instructor role")
+    return user
+
+
+def require_instructor(user: Annotated[User, Depends(get_current_user)]) -> User:
+    if user.role != "instructor":
+        raise HTTPException(403, "this needs the instructor role")
+    return user
+
+
+OptionalUser = Annotated[User | None, Depends(get_optional_user)]
+CurrentUser = Annotated[User, Depends(get_current_user)]
+StaffUser = Annotated[User, Depends(require_staff)]
+InstructorUser = Annotated[User, Depends(require_instructor)]
+
+
+def get_instance_record(
+    session: SessionDep, instance_id: Annotated[str, Path(max_length=64)]
+) -> InstanceRecord:
+    return instances.get_record(session, instance_id)
+
+
+InstanceDep = Annotated[InstanceRecord, Depends(get_instance_record)]
+
+
+def start_session(request: Request, user: User) -> None:
+    """Log a browser in: a fresh signed session naming the user."""
+    request.session.clear()
+    request.session["uid"] = user.id
+    request.session["sv"] = _session_version(user)

@@ -1,0 +1,100 @@
+"""Map domain errors to HTTP: JSON under /api and /healthz, a short HTML page elsewhere."""
+
+from __future__ import annotations
+
+import html
+import logging
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import HTMLResponse, JSONResponse, Response
+from sqlalchemy.exc import DBAPIError, OperationalError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from app.services.errors import Invalid, ServiceError
+from app.services.instances import ParamsInvalid
+
+log = logging.getLogger("dlgrader")
+
+DB_DOWN = "The database is not answering; nothing was saved. Try again in a moment."
+
+
+def wants_json(request: Request) -> bool:
+    path = request.url.path
+    return (
+        path.startswith("/api")
+        or path == "/healthz"
+        or "application/json" in request.headers.get("accept", "")
+    )
+
+
+def _page(status: int, message: str) -> HTMLResponse:
+    body = (
+        "<!doctype html><meta charset=utf-8><title>DL Grader</title>"
+        f"<main style='font-family:sans-serif;max-width:40rem;margin:3rem auto'><h1>{status}</h1>"
+        f"<p>{html.escape(message)}</p><p><a href='/'>DL Grader</a></p></main>"
+    )
+    return HTMLResponse(body, status_code=status)
+
+
+def error_response(request: Request, status: int, message: str, detail: object = None) -> Response:
+    if wants_json(request):
+        return JSONResponse({"detail": detail if detail is not None else message}, status_code=status)
+    return _page(status, message)
+
+
+def install(app: FastAPI) -> None:
+    @app.exception_handler(ParamsInvalid)
+    def _params(request: Request, exc: ParamsInvalid) -> Response:
+        detail = [
+            {"loc": ["body", "params", *e["loc"]], "msg": e["msg"], "type": e.get("type", "value_error")}
+            for e in exc.errors
+        ]
+        return error_response(request, 422, exc.message, detail)
+
+    @app.exception_handler(ServiceError)
+    def _service(request: Request, exc: ServiceError) -> Response:
+        detail: object = exc.message
+        if isinstance(exc, Invalid):
+            detail = [{"loc": ["body", exc.field or "body"], "msg": exc.message, "type": "value_error"}]
+        resp = error_response(request, exc.status, exc.message, detail)
+        if exc.status == 429:
+            resp.headers["Retry-After"] = "60"
+        return resp
+
+    @app.exception_handler(RequestValidationError)
+    def _validation(request: Request, exc: RequestValidationError) -> Response:
+        errors = [
+            {"loc": list(e.get("loc", ())), "msg": e.get("msg", ""), "type": e.get("type", "")}
+            for e in exc.errors()
+        ]
+        text = "; ".join(f"{'.'.join(str(x) for x in e['loc'])}: {e['msg']}" for e in errors)
+        return error_response(request, 422, text, errors)
+
+    @app.exception_handler(StarletteHTTPException)
+    def _http(request: Request, exc: StarletteHTTPException) -> Response:
+        resp = error_response(request, exc.status_code, str(exc.detail), exc.detail)
+        for k, v in (exc.headers or {}).items():
+            resp.headers[k] = v
+        return resp
+
+    @app.exception_handler(OperationalError)
+    @app.exception_handler(PoolTimeout)
+    def _db_down(request: Request, exc: Exception) -> Response:
+        log.warning("database unavailable: %s", exc)
+        resp = error_response(request, 503, DB_DOWN)
+        resp.headers["Retry-After"] = "2"
+        return resp
+
+    @app.exception_handler(DBAPIError)
+    def _dbapi(request: Request, exc: DBAPIError) -> Response:
+        if exc.connection_invalidated:
+            return _db_down(request, exc)
+        log.exception("database error")
+        return error_response(request, 500, "internal error")
+
+    @app.exception_handler(Exception)
+    def _bug(request: Request, exc: Exception) -> Response:
+        log.exception("unhandled error on %s %s", request.method, request.url.path)
+        return error_response(request, 500, "internal error")

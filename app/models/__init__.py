@@ -1,0 +1,7 @@
+"""SQLAlchemy models, one file per aggregate; imported here so Alembic sees all tables."""
+
+from app.models.attempt import Attempt
+from app.models.instance import InstanceRecord
+from app.models.user import ApiToken, User
+
+__all__ = ["ApiToken", "Attempt", "InstanceRecord", "User"]

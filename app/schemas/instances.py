@@ -1,0 +1,95 @@
+"""Bodies of the problem, instance and check endpoints."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator, model_validator
+
+Lang = Literal["zh", "en"]
+# An answer is kept as typed; the grader refuses over-long text itself, this only stops abuse.
+AnswerText = Annotated[str, StringConstraints(max_length=10_000)]
+PartName = Annotated[str, StringConstraints(min_length=1, max_length=64)]
+
+
+class Bilingual(BaseModel):
+    zh: str
+    en: str
+
+
+class PartPublic(BaseModel):
+    name: str
+    answer_type: str
+
+
+class ProblemPublic(BaseModel):
+    id: str
+    title: Bilingual
+    tags: list[str]
+    chapter: str
+    difficulty: int
+    version: int
+    params_schema: dict[str, Any]
+    parts: list[PartPublic]
+
+
+class InstanceCreate(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    problem: str = Field(min_length=1, max_length=64)
+    seed: int | None = Field(default=None, ge=0, le=2**63 - 1)
+    params: dict[str, Any] | None = None
+
+    @model_validator(mode="after")
+    def _one_source(self) -> InstanceCreate:
+        if (self.seed is None) == (self.params is None):
+            raise ValueError("give exactly one of 'seed' or 'params'")
+        return self
+
+
+class InstancePublic(BaseModel):
+    id: str
+    problem: str
+    version: int
+    seed: int | None
+    params: dict[str, Any]
+    statement: Bilingual
+    parts: list[PartPublic]
+
+
+class CheckRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    answers: dict[PartName, AnswerText] = Field(max_length=256)
+    lang: Lang | None = None
+
+    @field_validator("answers", mode="before")
+    @classmethod
+    def _numbers_as_text(cls, v: Any) -> Any:
+        # Scripts often send 896 rather than "896"; read both the same way.
+        if isinstance(v, dict):
+            return {
+                k: (str(x) if isinstance(x, int | float) and not isinstance(x, bool) else x)
+                for k, x in v.items()
+            }
+        return v
+
+
+class PartVerdict(BaseModel):
+    correct: bool
+    score: float
+    feedback: str
+    interpreted: str | None
+    misconception: str | None = None
+
+
+class CheckResponse(BaseModel):
+    score: float
+    parts: dict[str, PartVerdict]
+    attempt_id: int | None = None
+
+
+class SolutionPublic(BaseModel):
+    answers: dict[str, str]
+    steps: list[str]
+    steps_by_lang: dict[str, list[str]]

@@ -1,0 +1,145 @@
+"""Record checks as attempts (committed before the response) and read them back."""
+
+from __future__ import annotations
+
+from dataclasses import asdict
+from typing import Any
+
+from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from app.db import utcnow
+from app.models import Attempt, InstanceRecord, User
+from app.services.errors import Invalid, NotFound
+from problems import GradeResult
+
+
+def result_to_json(result: GradeResult) -> dict[str, Any]:
+    """Return the check response body: score and each part's verdict."""
+    return {
+        "score": result.score,
+        "parts": {
+            name: {
+                k: v
+                for k, v in asdict(r).items()
+                if k in ("correct", "score", "feedback", "interpreted", "misconception")
+            }
+            for name, r in result.parts.items()
+        },
+    }
+
+
+def find_by_key(session: Session, *, user: User, key: str) -> Attempt | None:
+    return session.scalar(select(Attempt).where(Attempt.user_id == user.id, Attempt.idempotency_key == key))
+
+
+def record_attempt(
+    session: Session,
+    *,
+    user: User,
+    record: InstanceRecord,
+    answers: dict[str, str],
+    result: GradeResult,
+    lang: str,
+    idempotency_key: str | None,
+) -> Attempt:
+    """Store the attempt and commit; a retried Idempotency-Key returns the first attempt instead."""
+    if idempotency_key is not None:
+        existing = find_by_key(session, user=user, key=idempotency_key)
+        if existing is not None:
+            return existing
+    body = result_to_json(result)
+    attempt = Attempt(
+        user_id=user.id,
+        instance_id=record.id,
+        problem=record.problem,
+        answers=dict(answers),
+        parts={name: {**p, "reason": result.parts[name].reason} for name, p in body["parts"].items()},
+        score=result.score,
+        idempotency_key=idempotency_key,
+        lang=lang,
+        needs_manual=any(r.reason == "manual" for r in result.parts.values()),
+    )
+    session.add(attempt)
+    try:
+        session.commit()
+    except IntegrityError:
+        # Two copies of the same retried request raced; the other one was stored first.
+        session.rollback()
+        if idempotency_key is None:
+            raise
+        existing = find_by_key(session, user=user, key=idempotency_key)
+        if existing is None:
+            raise
+        return existing
+    return attempt
+
+
+def attempt_json(a: Attempt) -> dict[str, Any]:
+    return {
+        "id": a.id,
+        "instance_id": a.instance_id,
+        "problem": a.problem,
+        "score": a.score,
+        "answers": a.answers,
+        "parts": {k: {kk: vv for kk, vv in v.items() if kk != "reason"} for k, v in a.parts.items()},
+        "created_at": a.created_at.isoformat(),
+        "needs_manual": a.needs_manual,
+        "manual_score": a.manual_score,
+        "manual_comment": a.manual_comment,
+    }
+
+
+def list_attempts(
+    session: Session,
+    *,
+    user: User | None = None,
+    problem: str | None = None,
+    ungraded: bool | None = None,
+    limit: int = 100,
+    offset: int = 0,
+) -> tuple[list[Attempt], int]:
+    """Attempts newest first, filtered; returns the page and the total count."""
+    q = select(Attempt)
+    if user is not None:
+        q = q.where(Attempt.user_id == user.id)
+    if problem is not None:
+        q = q.where(Attempt.problem == problem)
+    if ungraded is not None:
+        q = q.where(Attempt.needs_manual.is_(True))
+        q = q.where(Attempt.graded_at.is_(None) if ungraded else Attempt.graded_at.is_not(None))
+    total = session.scalar(select(func.count()).select_from(q.subquery())) or 0
+    rows = list(
+        session.scalars(q.order_by(Attempt.created_at.desc(), Attempt.id.desc()).limit(limit).offset(offset))
+    )
+    return rows, total
+
+
+def grade_manually(session: Session, *, attempt_id: int, grader: User, score: float, comment: str) -> Attempt:
+    """A TA scores a hand-graded attempt (0..1) with a comment the student sees."""
+    attempt = session.get(Attempt, attempt_id)
+    if attempt is None:
+        raise NotFound(f"no attempt {attempt_id}")
+    if not attempt.needs_manual:
+        raise Invalid("attempt: this attempt has no part to grade by hand", field="attempt")
+    if not 0.0 <= score <= 1.0:
+        raise Invalid("score: a number from 0 to 1", field="score")
+    attempt.manual_score = score
+    attempt.manual_comment = comment
+    attempt.graded_by = grader.id
+    attempt.graded_at = utcnow()
+    # The attempt's score becomes the mean over parts with the manual parts at the TA's score.
+    parts = dict(attempt.parts)
+    for name, p in parts.items():
+        if p.get("reason") == "manual":
+            parts[name] = {
+                **p,
+                "score": score,
+                "correct": score >= 1.0,
+                "feedback": comment or p.get("feedback", ""),
+            }
+    attempt.parts = parts
+    attempt.score = sum(float(p["score"]) for p in parts.values()) / len(parts) if parts else score
+    session.commit()
+    return attempt

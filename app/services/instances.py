@@ -1,0 +1,99 @@
+"""Pose instances and rebuild them exactly from what is stored."""
+
+from __future__ import annotations
+
+import json
+import secrets
+from functools import lru_cache
+from typing import Any
+
+from sqlalchemy.orm import Session
+
+import problems
+from app.models import InstanceRecord, User
+from app.services.errors import Forbidden, Gone, Invalid, NotFound, Unauthenticated
+
+MAX_SEED = 2**63 - 1
+
+
+def _new_id() -> str:
+    return secrets.token_urlsafe(9)  # 12 url-safe characters, not guessable in sequence
+
+
+@lru_cache(maxsize=4096)
+def _build(problem: str, seed: int | None, params_json: str) -> problems.Instance:
+    if seed is not None:
+        return problems.instantiate(problem, seed=seed)
+    return problems.instantiate(problem, params=json.loads(params_json))
+
+
+def build(record: InstanceRecord) -> problems.Instance:
+    """Rebuild the problem instance of a stored record (cached; identical every time)."""
+    family = problems.get_family(record.problem)
+    if family.version != record.version:
+        raise Gone(
+            f"instance {record.id} was posed with {record.problem} version {record.version}; "
+            f"the bank now has version {family.version} and cannot reproduce it"
+        )
+    params_json = "" if record.seed is not None else json.dumps(record.params, sort_keys=True)
+    return _build(record.problem, record.seed, params_json)
+
+
+def create_instance(
+    session: Session,
+    *,
+    problem: str,
+    seed: int | None,
+    params: dict[str, Any] | None,
+    user: User | None,
+) -> tuple[InstanceRecord, problems.Instance]:
+    """Pose an instance from a seed (anyone) or explicit params (TAs and instructors)."""
+    if (seed is None) == (params is None):
+        raise Invalid("give exactly one of seed or params", field="seed")
+    if params is not None and user is None:
+        raise Unauthenticated("explicit params need a logged-in ta or instructor")
+    if params is not None and user is not None and not user.is_staff:
+        raise Forbidden("explicit params need the ta or instructor role")
+    if seed is not None and not (0 <= seed <= MAX_SEED):
+        raise Invalid(f"seed: an integer from 0 to {MAX_SEED}", field="seed")
+    try:
+        family = problems.get_family(problem)
+    except problems.UnknownProblem:
+        raise Invalid(
+            f"problem: unknown problem id {problem!r} (see GET /api/v1/problems)", field="problem"
+        ) from None
+    try:
+        inst = (
+            problems.instantiate(problem, seed=seed)
+            if seed is not None
+            else problems.instantiate(problem, params=params)
+        )
+    except problems.InvalidParams as exc:
+        raise ParamsInvalid(exc.errors) from None
+    record = InstanceRecord(
+        id=_new_id(),
+        problem=problem,
+        version=family.version,
+        seed=seed,
+        params=inst.params,
+        created_by=user.id if user else None,
+    )
+    session.add(record)
+    session.commit()
+    return record, inst
+
+
+def get_record(session: Session, instance_id: str) -> InstanceRecord:
+    record = session.get(InstanceRecord, instance_id) if len(instance_id) <= 24 else None
+    if record is None:
+        raise NotFound(f"no instance {instance_id!r}")
+    return record
+
+
+class ParamsInvalid(Invalid):
+    """Explicit params that fail the family's validation; `errors` name each field."""
+
+    def __init__(self, errors: list[dict[str, Any]]) -> None:
+        msg = "; ".join(f"params.{'.'.join(str(x) for x in e['loc'])}: {e['msg']}" for e in errors)
+        super().__init__(msg, field="params")
+        self.errors = errors

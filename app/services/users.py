@@ -1,0 +1,132 @@
+"""Accounts, passwords (Argon2) and API tokens (random, stored as SHA-256)."""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import secrets
+
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from app.db import utcnow
+from app.models import ApiToken, User
+from app.models.user import ROLES
+from app.services.errors import Conflict, Invalid, NotFound
+
+_hasher = PasswordHasher()
+NAME_RE = re.compile(r"^[A-Za-z0-9_.@-]{1,64}$")
+# Verifying against a fixed hash keeps the time of a login for an unknown name
+# the same as for a known one (no user enumeration by timing).
+_DUMMY_HASH = _hasher.hash("not-a-password")
+
+
+def _hash_token(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def validate_name(name: str) -> str:
+    name = name.strip()
+    if not NAME_RE.fullmatch(name):
+        raise Invalid("name: 1-64 letters, digits or _ . @ -", field="name")
+    return name
+
+
+def create_user(
+    session: Session,
+    *,
+    name: str,
+    role: str = "student",
+    password: str | None = None,
+    display_name: str = "",
+) -> User:
+    """Create an account; the name is unique."""
+    name = validate_name(name)
+    if role not in ROLES:
+        raise Invalid(f"role: one of {', '.join(ROLES)}", field="role")
+    if password is not None and not (8 <= len(password) <= 256):
+        raise Invalid("password: 8 to 256 characters", field="password")
+    if session.scalar(select(User.id).where(User.name == name)) is not None:
+        raise Conflict(f"user {name!r} exists", field="name")
+    user = User(
+        name=name,
+        role=role,
+        display_name=display_name.strip()[:128],
+        password_hash=_hasher.hash(password) if password else None,
+    )
+    session.add(user)
+    session.flush()
+    return user
+
+
+def get_user_by_name(session: Session, name: str) -> User:
+    user = session.scalar(select(User).where(User.name == name))
+    if user is None:
+        raise NotFound(f"no user {name!r}", field="user")
+    return user
+
+
+def authenticate(session: Session, *, name: str, password: str) -> User | None:
+    """Return the user if the password is right, else None (same work either way)."""
+    user = session.scalar(select(User).where(User.name == name.strip()))
+    stored = user.password_hash if user is not None and user.active and user.password_hash else _DUMMY_HASH
+    try:
+        ok = _hasher.verify(stored, password)
+    except (VerificationError, InvalidHashError):
+        ok = False
+    if not ok or user is None or stored is _DUMMY_HASH:
+        return None
+    if _hasher.check_needs_rehash(stored):
+        user.password_hash = _hasher.hash(password)
+    return user
+
+
+def set_password(session: Session, *, user: User, password: str) -> None:
+    if not (8 <= len(password) <= 256):
+        raise Invalid("password: 8 to 256 characters", field="password")
+    user.password_hash = _hasher.hash(password)
+
+
+def create_token(session: Session, *, user: User, label: str = "") -> str:
+    """Issue a new API token; the caller shows it once, only its hash is kept."""
+    token = "dlg_" + secrets.token_urlsafe(32)
+    session.add(ApiToken(user_id=user.id, token_hash=_hash_token(token), label=label[:64]))
+    session.flush()
+    return token
+
+
+def user_for_token(session: Session, token: str) -> User | None:
+    """Return the active user a live token belongs to, or None."""
+    if not token.startswith("dlg_") or len(token) > 100:
+        return None
+    row = session.execute(
+        select(User, ApiToken)
+        .join(ApiToken, ApiToken.user_id == User.id)
+        .where(ApiToken.token_hash == _hash_token(token), ApiToken.revoked_at.is_(None))
+    ).first()
+    if row is None or not row[0].active:
+        return None
+    return row[0]
+
+
+def revoke_token(
+    session: Session, *, user: User, token: str | None = None, token_id: int | None = None
+) -> int:
+    """Revoke one token (by value or id) or, with neither, every token of the user; return the count."""
+    q = select(ApiToken).where(ApiToken.user_id == user.id, ApiToken.revoked_at.is_(None))
+    if token is not None:
+        q = q.where(ApiToken.token_hash == _hash_token(token))
+    if token_id is not None:
+        q = q.where(ApiToken.id == token_id)
+    rows = list(session.scalars(q))
+    for t in rows:
+        t.revoked_at = utcnow()
+    return len(rows)
+
+
+def names_by_id(session: Session, ids: set[int]) -> dict[int, str]:
+    if not ids:
+        return {}
+    return dict(session.execute(select(User.id, User.name).where(User.id.in_(ids))).tuples())

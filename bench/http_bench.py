@@ -1,0 +1,150 @@
+"""HTTP benchmark on loopback: a real `dlgrader serve --workers 2`, POST .../check (a realistic mix) vs GET /healthz.
+
+Prints requests/s and p50/p99 latency of both and their ratio (target: check >= 0.5x health).
+Traffic goes to 127.0.0.1 only; every loop is bounded in count and time.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import random
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import httpx
+
+ROOT = Path(__file__).resolve().parent.parent
+DURATION = float(os.environ.get("BENCH_SECONDS", "8"))
+CONCURRENCY = int(os.environ.get("BENCH_CONCURRENCY", "32"))
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def start_server(db_url: str, port: int, workers: int = 2) -> subprocess.Popen[bytes]:
+    env = {**os.environ, "DLGRADER_DATABASE_URL": db_url, "DLGRADER_SECRET_KEY": "bench"}
+    exe = str(Path(sys.executable).parent / "dlgrader")
+    proc = subprocess.Popen(
+        [exe, "serve", "--port", str(port), "--workers", str(workers), "--quiet"],
+        env=env, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+    )
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        try:
+            if httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=1).status_code == 200:
+                return proc
+        except httpx.HTTPError:
+            pass
+        if proc.poll() is not None:
+            raise RuntimeError(f"server exited: {proc.stderr.read().decode() if proc.stderr else ''}")
+        time.sleep(0.3)
+    proc.kill()
+    raise RuntimeError("server did not become healthy in 60 s")
+
+
+def create_user(db_url: str, name: str, role: str) -> str:
+    env = {**os.environ, "DLGRADER_DATABASE_URL": db_url}
+    exe = str(Path(sys.executable).parent / "dlgrader")
+    out = subprocess.run([exe, "create-user", name, "--role", role], env=env, cwd=ROOT,
+                         capture_output=True, text=True, check=True)
+    return out.stdout.strip().splitlines()[-1]
+
+
+def make_check_mix(base: str, ta: str, n_instances: int = 60, seed: int = 1) -> list[tuple[str, dict[str, str]]]:
+    """Pose instances across families; answers: right, slightly off, wrong, and unreadable."""
+    rng = random.Random(seed)
+    h = {"Authorization": f"Bearer {ta}"}
+    with httpx.Client(base_url=base, headers=h, timeout=30) as c:
+        families = [p["id"] for p in c.get("/api/v1/problems").json() if not p["id"].startswith("concept.short")]
+        mix = []
+        for i in range(n_instances):
+            fam = families[i % len(families)]
+            inst = c.post("/api/v1/instances", json={"problem": fam, "seed": rng.randrange(10**6)}).json()
+            sol = c.get(f"/api/v1/instances/{inst['id']}/solution").json()["answers"]
+            kind = rng.random()
+            if kind < 0.6:
+                answers = dict(sol)
+            elif kind < 0.85:
+                answers = {k: "0" for k in sol}
+            else:
+                answers = {k: v + ")(" for k, v in sol.items()}
+            mix.append((inst["id"], answers))
+    return mix
+
+
+async def _run(base: str, make_request, duration: float) -> tuple[int, list[float], int]:  # type: ignore[no-untyped-def]
+    latencies: list[float] = []
+    errors = 0
+    stop = time.monotonic() + duration
+    limits = httpx.Limits(max_connections=CONCURRENCY, max_keepalive_connections=CONCURRENCY)
+    async with httpx.AsyncClient(base_url=base, limits=limits, timeout=10) as client:
+        async def worker(wid: int) -> None:
+            nonlocal errors
+            i = wid
+            while time.monotonic() < stop:
+                method, url, kwargs = make_request(i)
+                t0 = time.perf_counter()
+                r = await client.request(method, url, **kwargs)
+                latencies.append(time.perf_counter() - t0)
+                if r.status_code >= 500:
+                    errors += 1
+                i += CONCURRENCY
+        await asyncio.gather(*(worker(w) for w in range(CONCURRENCY)))
+    return len(latencies), latencies, errors
+
+
+def _pct(xs: list[float], q: float) -> float:
+    xs = sorted(xs)
+    return xs[min(len(xs) - 1, int(q * len(xs)))] * 1000
+
+
+def main() -> None:
+    port = _free_port()
+    base = f"http://127.0.0.1:{port}"
+    with tempfile.TemporaryDirectory() as tmp:
+        db_url = f"sqlite:///{tmp}/bench.db"
+        subprocess.run([str(Path(sys.executable).parent / "dlgrader"), "migrate"], cwd=ROOT, check=True,
+                       env={**os.environ, "DLGRADER_DATABASE_URL": db_url}, capture_output=True)
+        ta = create_user(db_url, "bench_ta", "ta")
+        student = create_user(db_url, "bench_student", "student")
+        proc = start_server(db_url, port)
+        try:
+            mix = make_check_mix(base, ta)
+            sh = {"Authorization": f"Bearer {student}"}
+
+            def health(i: int):  # type: ignore[no-untyped-def]
+                return "GET", "/healthz", {}
+
+            def check(i: int):  # type: ignore[no-untyped-def]
+                iid, answers = mix[i % len(mix)]
+                return "POST", f"/api/v1/instances/{iid}/check", {"json": {"answers": answers}, "headers": sh}
+
+            asyncio.run(_run(base, health, 1.0))  # warm up both paths
+            asyncio.run(_run(base, check, 1.0))
+            results = {}
+            for name, fn in (("GET /healthz", health), ("POST /check", check)):
+                n, lat, errs = asyncio.run(_run(base, fn, DURATION))
+                results[name] = n / DURATION
+                print(f"{name:14s} {n / DURATION:8.0f} req/s  p50 {_pct(lat, 0.5):6.1f} ms  "
+                      f"p99 {_pct(lat, 0.99):6.1f} ms  5xx {errs}  (n={n}, concurrency {CONCURRENCY}, server workers 2)")
+            ratio = results["POST /check"] / results["GET /healthz"]
+            print(f"check/health throughput ratio: {ratio:.2f} (target >= 0.5); attempts recorded per check (known user)")
+        finally:
+            proc.terminate()
+            try:
+                proc.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+
+
+if __name__ == "__main__":
+    main()

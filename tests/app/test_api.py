@@ -1,0 +1,278 @@
+"""The REST API per role, for every endpoint and error status, on SQLite and PostgreSQL."""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.conftest import make_app
+
+FAMILY = "loss.uniform_prediction"
+
+
+def _pose(client, headers=None, **body):  # type: ignore[no-untyped-def]
+    return client.post("/api/v1/instances", json={"problem": FAMILY, **body}, headers=headers or {})
+
+
+def test_health(client) -> None:  # type: ignore[no-untyped-def]
+    r = client.get("/healthz")
+    assert r.status_code == 200 and r.json() == {"status": "ok"}
+
+
+def test_problem_catalogue_lists_families_with_schema_and_parts(client) -> None:  # type: ignore[no-untyped-def]
+    r = client.get("/api/v1/problems")
+    assert r.status_code == 200
+    fam = {p["id"]: p for p in r.json()}[FAMILY]
+    assert fam["title"]["zh"] and fam["title"]["en"]
+    assert fam["params_schema"]["properties"]["num_classes"]["type"] == "integer"
+    assert fam["parts"] == [{"name": "loss", "answer_type": "real"}]
+
+
+def test_pose_by_seed_is_open_and_never_contains_the_answer(client) -> None:  # type: ignore[no-untyped-def]
+    r = _pose(client, seed=7)
+    assert r.status_code == 201, r.text
+    body = r.json()
+    assert set(body) == {"id", "problem", "version", "seed", "params", "statement", "parts"}
+    k = body["params"]["num_classes"]
+    assert f"log({k})" not in r.text
+    again = client.get(f"/api/v1/instances/{body['id']}")
+    assert again.status_code == 200 and again.json() == body
+
+
+def test_same_seed_same_instance(client) -> None:  # type: ignore[no-untyped-def]
+    a, b = _pose(client, seed=123).json(), _pose(client, seed=123).json()
+    assert a["params"] == b["params"] and a["statement"] == b["statement"] and a["id"] != b["id"]
+
+
+@pytest.mark.parametrize(
+    ("role", "status"), [(None, 401), ("student", 403), ("ta", 201), ("instructor", 201)]
+)
+def test_explicit_params_need_staff(client, accounts, role, status) -> None:  # type: ignore[no-untyped-def]
+    headers = accounts[role].headers if role else {}
+    r = _pose(client, headers, params={"num_classes": 5})
+    assert r.status_code == status, r.text
+
+
+@pytest.mark.parametrize(
+    ("body", "field"),
+    [
+        ({"params": {"num_classes": 1}}, "num_classes"),
+        ({"params": {"num_classes": "many"}}, "num_classes"),
+        ({"params": {"num_classes": 5, "extra": 1}}, "extra"),
+        ({"params": {}}, "num_classes"),
+        ({"seed": 1, "params": {"num_classes": 5}}, "seed"),
+        ({}, "seed"),
+        ({"seed": -1}, "seed"),
+        ({"seed": "x"}, "seed"),
+    ],
+)
+def test_bad_pose_is_422_naming_the_field(client, accounts, body, field) -> None:  # type: ignore[no-untyped-def]
+    r = _pose(client, accounts["ta"].headers, **body)
+    assert r.status_code == 422, r.text
+    assert field in r.text
+
+
+def test_unknown_problem_is_422_naming_problem(client) -> None:  # type: ignore[no-untyped-def]
+    r = client.post("/api/v1/instances", json={"problem": "cnn.nope", "seed": 1})
+    assert r.status_code == 422 and "problem" in r.text and "cnn.nope" in r.text
+
+
+@pytest.mark.parametrize("path", ["/api/v1/instances/nope", "/api/v1/instances/" + "x" * 30])
+def test_unknown_instance_is_404(client, accounts, path) -> None:  # type: ignore[no-untyped-def]
+    assert client.get(path).status_code == 404
+    assert client.post(path + "/check", json={"answers": {}}).status_code == 404
+    assert client.get(path + "/solution", headers=accounts["ta"].headers).status_code == 404
+
+
+def test_check_anonymous_is_graded_not_recorded(client, accounts) -> None:  # type: ignore[no-untyped-def]
+    inst = _pose(client, accounts["ta"].headers, params={"num_classes": 5}).json()
+    r = client.post(f"/api/v1/instances/{inst['id']}/check", json={"answers": {"loss": "ln(5)"}})
+    assert r.status_code == 200, r.text
+    body = r.json()
+    assert body["score"] == 1.0 and body["parts"]["loss"]["correct"] is True
+    assert body.get("attempt_id") is None
+    listed = client.get("/api/v1/attempts", headers=accounts["ta"].headers).json()
+    assert listed["count"] == 0
+
+
+def test_check_records_the_attempt_of_a_known_user(client, accounts) -> None:  # type: ignore[no-untyped-def]
+    inst = _pose(client, accounts["ta"].headers, params={"num_classes": 5}).json()
+    alice = accounts["student"].headers
+    r = client.post(
+        f"/api/v1/instances/{inst['id']}/check", json={"answers": {"loss": "1.609"}}, headers=alice
+    )
+    assert r.status_code == 200 and r.json()["parts"]["loss"]["correct"] is True
+    mine = client.get("/api/v1/me/attempts", headers=alice).json()
+    assert mine["count"] == 1
+    a = mine["data"][0]
+    assert a["answers"] == {"loss": "1.609"} and a["instance_id"] == inst["id"] and a["problem"] == FAMILY
+    assert a["score"] == 1.0 and a["parts"]["loss"]["correct"] is True and a["created_at"]
+    # Bob sees none of Alice's attempts.
+    assert client.get("/api/v1/me/attempts", headers=accounts["other"].headers).json()["count"] == 0
+
+
+def test_wrong_unreadable_and_missing_parts(client, accounts) -> None:  # type: ignore[no-untyped-def]
+    inst = _pose(client, accounts["ta"].headers, params={"num_classes": 5}).json()
+    url = f"/api/v1/instances/{inst['id']}/check"
+    wrong = client.post(url, json={"answers": {"loss": "log10(5)"}}).json()["parts"]["loss"]
+    assert wrong["correct"] is False and "natural" in wrong["feedback"]
+    unreadable = client.post(url, json={"answers": {"loss": "ln(5"}})
+    assert unreadable.status_code == 200
+    p = unreadable.json()["parts"]["loss"]
+    assert p["correct"] is False and p["feedback"]
+    missing = client.post(url, json={"answers": {}}).json()
+    assert missing["score"] == 0 and missing["parts"]["loss"]["correct"] is False
+    unknown = client.post(url, json={"answers": {"loss": "1", "losss": "2"}})
+    assert unknown.status_code == 422 and "losss" in unknown.text
+
+
+def test_feedback_in_chinese_when_asked(client, accounts) -> None:  # type: ignore[no-untyped-def]
+    inst = _pose(client, accounts["ta"].headers, params={"num_classes": 5}).json()
+    r = client.post(
+        f"/api/v1/instances/{inst['id']}/check", json={"answers": {"loss": "log10(5)"}, "lang": "zh"}
+    )
+    assert "自然对数" in r.json()["parts"]["loss"]["feedback"]
+
+
+def test_idempotency_key_records_once(client, accounts) -> None:  # type: ignore[no-untyped-def]
+    inst = _pose(client, accounts["ta"].headers, params={"num_classes": 5}).json()
+    h = {**accounts["student"].headers, "Idempotency-Key": "abc-123"}
+    url = f"/api/v1/instances/{inst['id']}/check"
+    first = client.post(url, json={"answers": {"loss": "ln(5)"}}, headers=h)
+    second = client.post(url, json={"answers": {"loss": "ln(5)"}}, headers=h)
+    assert first.status_code == second.status_code == 200
+    assert first.json() == second.json()
+    assert client.get("/api/v1/me/attempts", headers=accounts["student"].headers).json()["count"] == 1
+    reused = client.post(url, json={"answers": {"loss": "2"}}, headers=h)
+    assert reused.status_code == 422 and "Idempotency-Key" in reused.text
+
+
+@pytest.mark.parametrize(
+    ("role", "status"), [(None, 401), ("student", 403), ("ta", 200), ("instructor", 200)]
+)
+def test_solution_is_for_staff(client, accounts, role, status) -> None:  # type: ignore[no-untyped-def]
+    inst = _pose(client, seed=3).json()
+    headers = accounts[role].headers if role else {}
+    r = client.get(f"/api/v1/instances/{inst['id']}/solution", headers=headers)
+    assert r.status_code == status
+    if status == 200:
+        body = r.json()
+        assert body["answers"]["loss"] == f"log({inst['params']['num_classes']})"
+        assert body["steps"] and body["steps_by_lang"]["zh"]
+
+
+@pytest.mark.parametrize(
+    ("role", "status"), [(None, 401), ("student", 403), ("ta", 200), ("instructor", 200)]
+)
+def test_attempts_of_any_user_are_for_staff(client, accounts, role, status) -> None:  # type: ignore[no-untyped-def]
+    headers = accounts[role].headers if role else {}
+    assert client.get("/api/v1/attempts?user=alice", headers=headers).status_code == status
+    assert client.get("/api/v1/me/attempts", headers=headers).status_code == (401 if role is None else 200)
+
+
+def test_attempts_filter_by_user_and_problem(client, accounts) -> None:  # type: ignore[no-untyped-def]
+    inst = _pose(client, seed=1).json()
+    for who in ("student", "other"):
+        client.post(
+            f"/api/v1/instances/{inst['id']}/check",
+            json={"answers": {"loss": "1"}},
+            headers=accounts[who].headers,
+        )
+    ta = accounts["ta"].headers
+    assert client.get("/api/v1/attempts", headers=ta).json()["count"] == 2
+    only = client.get("/api/v1/attempts?user=bob", headers=ta).json()
+    assert only["count"] == 1 and only["data"][0]["user"] == "bob"
+    assert client.get(f"/api/v1/attempts?problem={FAMILY}", headers=ta).json()["count"] == 2
+    assert client.get("/api/v1/attempts?problem=cnn.conv2d", headers=ta).json()["count"] == 0
+    assert client.get("/api/v1/attempts?user=nobody", headers=ta).status_code == 404
+
+
+@pytest.mark.parametrize(
+    "header", ["Bearer nope", "Bearer dlg_" + "x" * 43, "Basic abc", "Bearer", "bearer  "]
+)
+def test_bad_tokens_are_401(client, header) -> None:  # type: ignore[no-untyped-def]
+    r = client.get("/api/v1/me/attempts", headers={"Authorization": header})
+    assert r.status_code == 401 and r.headers.get("www-authenticate") == "Bearer"
+
+
+def test_token_login_revoke_and_rate_limit(client, accounts) -> None:  # type: ignore[no-untyped-def]
+    alice = accounts["student"]
+    r = client.post("/api/v1/auth/token", json={"name": "alice", "password": alice.password})
+    assert r.status_code == 201
+    token = r.json()["token"]
+    h = {"Authorization": f"Bearer {token}"}
+    assert client.get("/api/v1/me", headers=h).json()["name"] == "alice"
+    assert client.delete("/api/v1/auth/token", headers=h).status_code == 204
+    assert client.get("/api/v1/me", headers=h).status_code == 401
+    assert client.get("/api/v1/me", headers=alice.headers).status_code == 200  # other tokens live on
+    for _ in range(10):
+        assert (
+            client.post("/api/v1/auth/token", json={"name": "alice", "password": "wrong"}).status_code == 401
+        )
+    limited = client.post("/api/v1/auth/token", json={"name": "alice", "password": alice.password})
+    assert limited.status_code == 429 and limited.headers.get("retry-after")
+
+
+def test_unknown_user_login_is_401(client) -> None:  # type: ignore[no-untyped-def]
+    assert (
+        client.post("/api/v1/auth/token", json={"name": "ghost", "password": "whatever1"}).status_code == 401
+    )
+
+
+@pytest.mark.parametrize(
+    ("role", "status"), [(None, 401), ("student", 403), ("ta", 403), ("instructor", 201)]
+)
+def test_create_user_is_for_instructors(client, accounts, role, status) -> None:  # type: ignore[no-untyped-def]
+    headers = accounts[role].headers if role else {}
+    r = client.post(
+        "/api/v1/users", json={"name": "carol", "role": "student", "password": "longenough"}, headers=headers
+    )
+    assert r.status_code == status
+    if status == 201:
+        dup = client.post("/api/v1/users", json={"name": "carol"}, headers=headers)
+        assert dup.status_code == 409
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        "not json",
+        '{"answers": "x"}',
+        '{"answers": {"loss": ["a"]}}',
+        '{"answers": {"loss": "1"}, "lang": "fr"}',
+        '{"answers": {"loss": "1"}, "extra": 1}',
+        "[]",
+        "null",
+    ],
+)
+def test_malformed_check_bodies_are_422(client, body) -> None:  # type: ignore[no-untyped-def]
+    inst = _pose(client, seed=1).json()
+    r = client.post(
+        f"/api/v1/instances/{inst['id']}/check", content=body, headers={"Content-Type": "application/json"}
+    )
+    assert r.status_code == 422, r.text
+
+
+def test_numbers_sent_as_json_numbers_are_read(client, accounts) -> None:  # type: ignore[no-untyped-def]
+    inst = _pose(client, accounts["ta"].headers, params={"num_classes": 2}).json()
+    r = client.post(f"/api/v1/instances/{inst['id']}/check", json={"answers": {"loss": 0.6931}})
+    assert r.status_code == 200 and r.json()["parts"]["loss"]["correct"] is True
+
+
+def test_huge_body_is_413(client) -> None:  # type: ignore[no-untyped-def]
+    inst = _pose(client, seed=1).json()
+    r = client.post(
+        f"/api/v1/instances/{inst['id']}/check",
+        content=b'{"answers": {"loss": "' + b"1" * 3_000_000 + b'"}}',
+        headers={"Content-Type": "application/json"},
+    )
+    assert r.status_code == 413
+
+
+def test_database_down_is_503_not_500(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    from fastapi.testclient import TestClient
+
+    app = make_app(f"sqlite:///{tmp_path}/missing-dir/x.db")
+    with TestClient(app) as c:
+        r = c.get("/healthz")
+        assert r.status_code == 503 and "database" in r.json()["detail"].lower()
+        assert c.post("/api/v1/instances", json={"problem": FAMILY, "seed": 1}).status_code == 503

@@ -1,0 +1,112 @@
+"""Shared fixtures: a migrated database per test (SQLite, and PostgreSQL where marked), an app, users."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+from tests.dbs import database_url, postgres_available
+
+os.environ.setdefault("DLGRADER_SECRET_KEY", "test-secret-key-not-for-production")
+ARTIFACTS = Path(__file__).resolve().parent.parent / "test-artifacts"
+
+_pg_reason: str | None | bool = False
+
+
+def _pg_skip_reason() -> str | None:
+    global _pg_reason
+    if _pg_reason is False:
+        _pg_reason = postgres_available()
+    return _pg_reason  # type: ignore[return-value]
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+def db_kind(request: pytest.FixtureRequest) -> str:
+    """Run the test once on SQLite and once on PostgreSQL."""
+    if request.param == "postgres":
+        reason = _pg_skip_reason()
+        if reason:
+            pytest.skip(reason)
+    return request.param
+
+
+@pytest.fixture
+def db_url(db_kind: str, tmp_path: Path) -> Iterator[str]:
+    """A fresh, migrated database of the given kind."""
+    from alembic import command
+
+    from app.cli import alembic_config
+
+    with database_url(db_kind, tmp_path) as url:
+        command.upgrade(alembic_config(url), "head")
+        yield url
+
+
+@pytest.fixture
+def sqlite_db_url(tmp_path: Path) -> Iterator[str]:
+    """A fresh, migrated SQLite database (for tests that need not run on both)."""
+    from alembic import command
+
+    from app.cli import alembic_config
+
+    with database_url("sqlite", tmp_path) as url:
+        command.upgrade(alembic_config(url), "head")
+        yield url
+
+
+@dataclass
+class Account:
+    name: str
+    role: str
+    token: str
+    password: str
+
+    @property
+    def headers(self) -> dict[str, str]:
+        return {"Authorization": f"Bearer {self.token}"}
+
+
+def make_app(url: str, **overrides: object):  # type: ignore[no-untyped-def]
+    from app.main import create_app
+    from app.settings import Settings
+
+    settings = Settings(database_url=url, grading_workers=0, secret_key="test-secret", **overrides)
+    return create_app(settings)
+
+
+def add_account(app, name: str, role: str, password: str = "correct horse battery") -> Account:  # type: ignore[no-untyped-def]
+    from app.services import users
+
+    with app.state.session_factory() as s:
+        user = users.create_user(s, name=name, role=role, password=password)
+        token = users.create_token(s, user=user)
+        s.commit()
+    return Account(name, role, token, password)
+
+
+@pytest.fixture
+def app(db_url: str):  # type: ignore[no-untyped-def]
+    return make_app(db_url)
+
+
+@pytest.fixture
+def client(app):  # type: ignore[no-untyped-def]
+    from fastapi.testclient import TestClient
+
+    with TestClient(app) as c:
+        yield c
+
+
+@pytest.fixture
+def accounts(app) -> dict[str, Account]:  # type: ignore[no-untyped-def]
+    """student, other (a second student), ta, instructor."""
+    return {
+        "student": add_account(app, "alice", "student"),
+        "other": add_account(app, "bob", "student"),
+        "ta": add_account(app, "tina", "ta"),
+        "instructor": add_account(app, "ivan", "instructor"),
+    }
