@@ -13,7 +13,7 @@ from sqlalchemy import text
 from starlette.middleware.sessions import SessionMiddleware
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from app import errors
+from app import errors, web
 from app.api import router as api_router
 from app.db import make_engine, make_session_factory
 from app.deps import SessionDep
@@ -112,6 +112,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         return {"status": "ok"}
 
     app.include_router(api_router)
+    web.mount(app)
     return app
 
 

@@ -33,7 +33,9 @@ _BAD_ATTR = re.compile(r"\b(on\w+|href|src|xlink:\w+|style)\s*=", re.I)
 def _safe_mathml(out: str) -> bool:
     # latex2mathml copies \text{...} through unescaped, so check every tag it produced:
     # MathML elements only, and no attribute that can run script or load anything.
-    return all(m.group(1).lower() in _MATHML_TAGS and not _BAD_ATTR.search(m.group(2)) for m in _TAG.finditer(out))
+    return all(
+        m.group(1).lower() in _MATHML_TAGS and not _BAD_ATTR.search(m.group(2)) for m in _TAG.finditer(out)
+    )
 
 
 def math_html(latex: str, display: bool = False) -> str:

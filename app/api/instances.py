@@ -9,8 +9,16 @@ from fastapi import APIRouter, Header, Request
 from app.api.lang import pick_lang
 from app.deps import InstanceDep, OptionalUser, SessionDep, StaffUser
 from app.models import InstanceRecord
-from app.schemas.instances import CheckRequest, CheckResponse, InstanceCreate, InstancePublic, SolutionPublic
-from app.services import checks, instances
+from app.schemas.instances import (
+    CheckRequest,
+    CheckResponse,
+    InstanceCreate,
+    InstancePublic,
+    PreviewRequest,
+    PreviewResponse,
+    SolutionPublic,
+)
+from app.services import checks, instances, preview
 from problems import Instance
 
 router = APIRouter(tags=["instances"])
@@ -71,3 +79,11 @@ def get_solution(record: InstanceDep, user: StaffUser, request: Request) -> dict
     steps = inst.solution()
     lang = pick_lang(request, None, user)
     return {"answers": inst.answers, "steps": steps.get(lang, steps["en"]), "steps_by_lang": steps}
+
+
+@router.post("/instances/{instance_id}/preview", response_model=PreviewResponse)
+def preview_answer(
+    record: InstanceDep, body: PreviewRequest, user: OptionalUser, request: Request
+) -> dict[str, Any]:
+    """How one answer is read (typeset), or where it fails to parse. Not graded, not stored."""
+    return preview.preview(instances.build(record), body.part, body.text, pick_lang(request, body.lang, user))

@@ -93,3 +93,19 @@ class SolutionPublic(BaseModel):
     answers: dict[str, str]
     steps: list[str]
     steps_by_lang: dict[str, list[str]]
+
+
+class PreviewRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    part: PartName
+    text: AnswerText
+    lang: Lang | None = None
+
+
+class PreviewResponse(BaseModel):
+    ok: bool
+    interpreted: str | None = None
+    html: str | None = None
+    message: str | None = None
+    position: int | None = None

@@ -130,3 +130,44 @@ def names_by_id(session: Session, ids: set[int]) -> dict[int, str]:
     if not ids:
         return {}
     return dict(session.execute(select(User.id, User.name).where(User.id.in_(ids))).tuples())
+
+
+def import_roster(session: Session, csv_text: str) -> list[tuple[str, str, str]]:
+    """Create student accounts from a CSV roster (student id, name); all or nothing.
+
+    Returns (student id, name, initial password) per new student; the passwords are shown
+    once to the instructor. A header row is recognised and skipped; a student id that
+    exists already is an error naming its line, so nothing is half-applied.
+    """
+    import csv
+    import io
+
+    rows = list(csv.reader(io.StringIO(csv_text.lstrip("\ufeff"))))
+    if rows and rows[0] and rows[0][0].strip().lower() in ("student id", "student_id", "id", "学号", "name"):
+        rows = rows[1:]
+    errors: list[str] = []
+    seen: set[str] = set()
+    plan: list[tuple[str, str]] = []
+    for n, row in enumerate(rows, 1):
+        if not row or not any(c.strip() for c in row):
+            continue
+        sid = row[0].strip()
+        display = row[1].strip() if len(row) > 1 else ""
+        if not NAME_RE.fullmatch(sid):
+            errors.append(f"line {n}: student id {sid!r} must be 1-64 letters, digits or _ . @ -")
+        elif sid in seen:
+            errors.append(f"line {n}: student id {sid!r} appears twice")
+        elif session.scalar(select(User.id).where(User.name == sid)) is not None:
+            errors.append(f"line {n}: student id {sid!r} already has an account")
+        seen.add(sid)
+        plan.append((sid, display[:128]))
+    if errors:
+        raise Invalid("; ".join(errors), field="roster")
+    if not plan:
+        raise Invalid("roster: no students found (columns: student id, name)", field="roster")
+    created = []
+    for sid, display in plan:
+        password = secrets.token_urlsafe(9)
+        create_user(session, name=sid, role="student", password=password, display_name=display)
+        created.append((sid, display, password))
+    return created

@@ -1,0 +1,24 @@
+"""Live preview: how an answer is read, typeset, or where it fails to parse (never graded, never stored)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import grader
+from app.rendering import math_html
+from problems import Instance
+
+
+def preview(inst: Instance, part_name: str, text: str, lang: str) -> dict[str, Any]:
+    part = inst.part(part_name)
+    if part is None:
+        return {"ok": False, "message": f"no part {part_name!r}", "position": None}
+    if part.answer_type in ("text", "choice") or not text.strip():
+        return {"ok": True, "interpreted": None, "html": None}
+    try:
+        reading = grader.read(text, part.spec)
+    except grader.AnswerError as exc:
+        return {"ok": False, "message": exc.message.get(lang, exc.message["en"]), "position": exc.position}
+    latex = getattr(reading, "latex", None)
+    html = math_html(latex) if isinstance(latex, str) and len(latex) < 4000 else None
+    return {"ok": True, "interpreted": reading.interpreted, "html": html}

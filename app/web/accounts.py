@@ -1,0 +1,102 @@
+"""Account pages: an instructor's roster import, and self-registration with a course code."""
+
+from __future__ import annotations
+
+import hmac
+from typing import Annotated
+
+from fastapi import APIRouter, Form, Request, UploadFile
+from fastapi.responses import RedirectResponse, Response
+
+from app.deps import InstructorUser, OptionalUser, SessionDep, SettingsDep, start_session
+from app.services import users
+from app.services.errors import Conflict, Invalid
+from app.web.csrf import verify_csrf
+from app.web.templating import page
+
+router = APIRouter(include_in_schema=False)
+
+
+@router.get("/roster")
+def roster_form(request: Request, user: InstructorUser) -> Response:
+    return page(request, "web/roster.html", user, created=None, error=None)
+
+
+@router.post("/roster")
+async def roster_import(
+    request: Request,
+    session: SessionDep,
+    user: InstructorUser,
+    csrf_token: Annotated[str, Form(max_length=100)],
+    roster: UploadFile | None = None,
+    roster_text: Annotated[str, Form(max_length=1_000_000)] = "",
+) -> Response:
+    """Create student accounts from a CSV (student id, name); show their first passwords once."""
+    verify_csrf(request, csrf_token)
+    text = roster_text
+    if roster is not None and roster.filename:
+        raw = await roster.read(1_000_001)
+        try:
+            text = raw.decode("utf-8-sig")
+        except UnicodeDecodeError:
+            try:
+                text = raw.decode("gb18030")  # rosters exported by Excel on Chinese Windows
+            except UnicodeDecodeError:
+                return page(
+                    request,
+                    "web/roster.html",
+                    user,
+                    status=422,
+                    created=None,
+                    error="the file is neither UTF-8 nor GB18030 text",
+                    roster_text="",
+                )
+    try:
+        created = users.import_roster(session, text)
+        session.commit()
+    except Invalid as exc:
+        session.rollback()
+        return page(
+            request, "web/roster.html", user, status=422, created=None, error=exc.message, roster_text=text
+        )
+    return page(request, "web/roster.html", user, created=created, error=None)
+
+
+@router.get("/register")
+def register_form(request: Request, user: OptionalUser, settings: SettingsDep) -> Response:
+    return page(
+        request,
+        "web/register.html",
+        user,
+        status=200 if settings.registration_code else 404,
+        open=bool(settings.registration_code),
+        error=None,
+    )
+
+
+@router.post("/register")
+def register(
+    request: Request,
+    session: SessionDep,
+    settings: SettingsDep,
+    name: Annotated[str, Form(max_length=64)],
+    password: Annotated[str, Form(max_length=256)],
+    code: Annotated[str, Form(max_length=100)],
+    csrf_token: Annotated[str, Form(max_length=100)] = "",
+) -> Response:
+    """Self-registration, open only while the instructor has set a course code."""
+    verify_csrf(request, csrf_token)
+    if not settings.registration_code:
+        return page(request, "web/register.html", None, status=404, open=False, error=None)
+    if not hmac.compare_digest(code.strip(), settings.registration_code):
+        return page(
+            request, "web/register.html", None, status=403, open=True, error="wrong course code", name=name
+        )
+    try:
+        user = users.create_user(session, name=name, role="student", password=password)
+        session.commit()
+    except (Invalid, Conflict) as exc:
+        session.rollback()
+        return page(request, "web/register.html", None, status=422, open=True, error=exc.message, name=name)
+    start_session(request, user)
+    return RedirectResponse("/", status_code=303)

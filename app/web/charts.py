@@ -1,0 +1,46 @@
+"""Small SVG charts drawn on the server (no JavaScript, no external library, print-friendly)."""
+
+from __future__ import annotations
+
+from html import escape
+
+from markupsafe import Markup
+
+
+def bar_chart(items: list[tuple[str, float]], *, width: int = 560, title: str = "") -> Markup:
+    """Horizontal bars of values in 0..1, labelled, with the percentage at the end."""
+    row, label_w = 26, 210
+    h = row * max(1, len(items)) + 8
+    parts = [
+        f'<svg class="chart" role="img" aria-label="{escape(title)}" viewBox="0 0 {width} {h}" '
+        f'width="100%" preserveAspectRatio="xMinYMin meet" xmlns="http://www.w3.org/2000/svg">',
+        f"<title>{escape(title)}</title>",
+    ]
+    bar_w = width - label_w - 60
+    for i, (label, value) in enumerate(items):
+        v = max(0.0, min(1.0, value))
+        y = 4 + i * row
+        colour = "#1a7f37" if v >= 0.8 else "#b58900" if v >= 0.5 else "#b3261e"
+        parts.append(f'<text x="0" y="{y + 16}" font-size="13">{escape(label)}</text>')
+        parts.append(f'<rect x="{label_w}" y="{y + 3}" width="{bar_w}" height="16" fill="#eef1f4"/>')
+        parts.append(f'<rect x="{label_w}" y="{y + 3}" width="{bar_w * v:.1f}" height="16" fill="{colour}"/>')
+        parts.append(f'<text x="{label_w + bar_w + 6}" y="{y + 16}" font-size="13">{round(v * 100)}%</text>')
+    parts.append("</svg>")
+    return Markup("".join(parts))
+
+
+def sparkline(values: list[float], *, width: int = 160, height: int = 28, title: str = "") -> Markup:
+    """Scores (0..1) in order, as a line with its points; the last point is emphasised."""
+    if not values:
+        return Markup("")
+    n = len(values)
+    step = (width - 8) / max(1, n - 1)
+    pts = [(4 + i * step, height - 4 - max(0.0, min(1.0, v)) * (height - 8)) for i, v in enumerate(values)]
+    path = " ".join(f"{x:.1f},{y:.1f}" for x, y in pts)
+    lx, ly = pts[-1]
+    return Markup(
+        f'<svg class="spark" role="img" aria-label="{escape(title)}" width="{width}" height="{height}" '
+        f'viewBox="0 0 {width} {height}" xmlns="http://www.w3.org/2000/svg"><title>{escape(title)}</title>'
+        f'<polyline points="{path}" fill="none" stroke="#0b5cad" stroke-width="1.5"/>'
+        f'<circle cx="{lx:.1f}" cy="{ly:.1f}" r="2.5" fill="#0b5cad"/></svg>'
+    )

@@ -1,0 +1,72 @@
+"""Interface strings in zh and en, and how a page picks its language."""
+
+from __future__ import annotations
+
+from fastapi import Request
+
+from app.models import User
+
+UI: dict[str, dict[str, str]] = {
+    "app_name": {"zh": "深度学习练习与评测", "en": "DL Grader"},
+    "tagline": {
+        "zh": "卷积尺寸、交叉熵、反向传播、优化器、注意力、强化学习……每次都是新的数字。",
+        "en": "Conv sizes, cross-entropy, backprop, optimisers, attention, RL: new numbers every time.",
+    },
+    "home": {"zh": "首页", "en": "Home"},
+    "login": {"zh": "登录", "en": "Log in"},
+    "logout": {"zh": "退出", "en": "Log out"},
+    "register": {"zh": "注册", "en": "Register"},
+    "progress": {"zh": "我的进度", "en": "My progress"},
+    "exams": {"zh": "模拟考试", "en": "Mock exams"},
+    "difficulty": {"zh": "难度", "en": "Difficulty"},
+    "accuracy": {"zh": "最近正确率", "en": "Recent accuracy"},
+    "not_tried": {"zh": "未练习", "en": "not tried"},
+    "practise": {"zh": "练习", "en": "Practise"},
+    "submit": {"zh": "提交", "en": "Submit"},
+    "another": {"zh": "换一题", "en": "Another variant"},
+    "show_solution": {"zh": "查看解答", "en": "Show solution"},
+    "solution": {"zh": "解答", "en": "Worked solution"},
+    "solution_after_attempt": {
+        "zh": "提交一次后可查看解答。",
+        "en": "The solution is shown after your first attempt.",
+    },
+    "correct": {"zh": "正确", "en": "Correct"},
+    "wrong": {"zh": "不正确", "en": "Not correct"},
+    "score": {"zh": "得分", "en": "Score"},
+    "interpreted": {"zh": "识别为", "en": "Read as"},
+    "anonymous_note": {
+        "zh": "你未登录：可以练习，但不会保存任何记录。",
+        "en": "You are not logged in: you can practise, but nothing is saved.",
+    },
+    "name": {"zh": "用户名", "en": "User name"},
+    "password": {"zh": "密码", "en": "Password"},
+    "bad_login": {"zh": "用户名或密码错误。", "en": "Wrong user name or password."},
+    "question": {"zh": "题目", "en": "Question"},
+    "your_answer": {"zh": "你的答案", "en": "Your answer"},
+    "weak_spots": {"zh": "练习我的薄弱环节", "en": "Practise my weak spots"},
+    "history": {"zh": "作答记录", "en": "Attempt history"},
+    "language": {"zh": "English", "en": "中文"},
+    "expected": {"zh": "格式", "en": "Form"},
+    "preview_hint": {
+        "zh": "输入时会显示系统如何识别你的答案。",
+        "en": "As you type, you'll see how your answer is read.",
+    },
+}
+
+
+def t(key: str, lang: str) -> str:
+    return UI[key][lang]
+
+
+def page_lang(request: Request, user: User | None) -> str:
+    """?lang= (remembered in a cookie), else the cookie, else the account, else the browser; default zh."""
+    q = request.query_params.get("lang")
+    if q in ("zh", "en"):
+        return q
+    c = request.cookies.get("lang")
+    if c in ("zh", "en"):
+        return c
+    if user is not None and user.lang in ("zh", "en"):
+        return user.lang
+    accept = request.headers.get("accept-language", "").lower()
+    return "en" if accept.startswith("en") else "zh"

@@ -1,0 +1,239 @@
+"""Home, practice, solution, login and progress pages."""
+
+from __future__ import annotations
+
+import secrets
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Form, Request
+from fastapi.responses import RedirectResponse, Response
+from sqlalchemy import select
+
+import problems
+from app.db import utcnow
+from app.deps import OptionalUser, SessionDep, start_session
+from app.models import Attempt, InstanceRecord, User
+from app.services import attempts, checks, instances, progress, users
+from app.services.catalogue import list_problems
+from app.services.errors import NotFound, TooManyRequests
+from app.web import charts
+from app.web.csrf import verify_csrf
+from app.web.i18n import page_lang
+from app.web.templating import page
+from problems.syllabus import CHAPTERS
+
+router = APIRouter(include_in_schema=False)
+TRIED_KEY = "tried"  # instance ids an anonymous visitor has submitted (solutions unlock after one try)
+
+
+def _chapters(stats: dict[str, progress.FamilyStat]) -> list[dict[str, Any]]:
+    by: dict[str, list[dict[str, Any]]] = {c: [] for c in CHAPTERS}
+    for fam in list_problems():
+        by[fam["chapter"]].append({**fam, "stat": stats.get(fam["id"])})
+    return [{"tag": c, "title": CHAPTERS[c], "families": fams} for c, fams in by.items() if fams]
+
+
+@router.get("/")
+def home(request: Request, session: SessionDep, user: OptionalUser) -> Response:
+    stats = progress.family_stats(session, user=user) if user else {}
+    return page(request, "web/home.html", user, chapters=_chapters(stats))
+
+
+def _family_or_404(problem_id: str) -> problems.Family[Any]:
+    try:
+        return problems.get_family(problem_id)
+    except problems.UnknownProblem:
+        raise NotFound(f"no problem family {problem_id!r}") from None
+
+
+def _practice_page(
+    request: Request,
+    user: User | None,
+    record: InstanceRecord,
+    *,
+    answers: dict[str, str] | None = None,
+    result: dict[str, Any] | None = None,
+    tried: bool = False,
+) -> Response:
+    inst = instances.build(record)
+    return page(
+        request,
+        "web/practice.html",
+        user,
+        family=inst.family,
+        record=record,
+        inst=inst,
+        answers=answers or {},
+        result=result,
+        tried=tried,
+    )
+
+
+def _has_tried(request: Request, session: Any, user: User | None, record: InstanceRecord) -> bool:
+    if record.id in request.session.get(TRIED_KEY, []):
+        return True
+    if user is None:
+        return False
+    return (
+        session.scalar(
+            select(Attempt.id).where(Attempt.user_id == user.id, Attempt.instance_id == record.id).limit(1)
+        )
+        is not None
+    )
+
+
+@router.get("/practice/{problem_id}")
+def practice(
+    request: Request, problem_id: str, session: SessionDep, user: OptionalUser, i: str | None = None
+) -> Response:
+    """A fresh instance (redirects to its own address so a reload keeps the same numbers)."""
+    _family_or_404(problem_id)
+    if i is not None:
+        record = instances.get_record(session, i)
+        if record.problem != problem_id:
+            raise NotFound(f"no instance {i!r} of {problem_id}")
+        return _practice_page(request, user, record, tried=_has_tried(request, session, user, record))
+    record, _ = instances.create_instance(
+        session, problem=problem_id, seed=secrets.randbelow(2**53), params=None, user=user
+    )
+    return RedirectResponse(f"/practice/{problem_id}?i={record.id}", status_code=303)
+
+
+@router.post("/practice/{problem_id}")
+async def practice_submit(
+    request: Request, problem_id: str, session: SessionDep, user: OptionalUser
+) -> Response:
+    """Grade the form; the answers stay in their boxes and each part shows its verdict."""
+    form = await request.form()
+    verify_csrf(request, str(form.get("csrf_token", "")))
+    record = instances.get_record(session, str(form.get("instance_id", "")))
+    if record.problem != problem_id:
+        raise NotFound(f"no instance {record.id!r} of {problem_id}")
+    inst = instances.build(record)
+    answers = {q.name: str(form.get(f"answer.{q.name}", ""))[:10_000] for q in inst.parts}
+    answers = {k: v for k, v in answers.items() if v.strip()}
+    result = checks.check_answers(
+        session,
+        grader=request.app.state.grader,
+        record=record,
+        user=user,
+        answers=answers,
+        lang=page_lang(request, user),
+    )
+    tried = list(request.session.get(TRIED_KEY, []))[-19:] + [record.id]
+    request.session[TRIED_KEY] = tried
+    return _practice_page(request, user, record, answers=answers, result=result, tried=True)
+
+
+@router.get("/practice/{problem_id}/solution")
+def solution(request: Request, problem_id: str, i: str, session: SessionDep, user: OptionalUser) -> Response:
+    """The worked solution, once the visitor has tried this instance at least once."""
+    record = instances.get_record(session, i)
+    if record.problem != problem_id:
+        raise NotFound(f"no instance {i!r} of {problem_id}")
+    tried = _has_tried(request, session, user, record) or (user is not None and user.is_staff)
+    inst = instances.build(record)
+    return page(
+        request,
+        "web/solution.html",
+        user,
+        status=200 if tried else 403,
+        family=inst.family,
+        record=record,
+        inst=inst,
+        steps=inst.solution() if tried else None,
+    )
+
+
+@router.get("/login")
+def login_form(request: Request, user: OptionalUser, next: str = "/") -> Response:
+    return page(request, "web/login.html", user, next=_safe_next(next), error=None)
+
+
+def _safe_next(target: str) -> str:
+    # Only same-site paths: an open redirect would let a phishing link bounce through us.
+    return target if target.startswith("/") and not target.startswith("//") and "\\" not in target else "/"
+
+
+@router.post("/login")
+def login(
+    request: Request,
+    session: SessionDep,
+    name: Annotated[str, Form(max_length=64)],
+    password: Annotated[str, Form(max_length=256)],
+    csrf_token: Annotated[str, Form(max_length=100)] = "",
+    next: Annotated[str, Form(max_length=500)] = "/",
+) -> Response:
+    verify_csrf(request, csrf_token)
+    key = f"{name.strip().lower()}|{request.client.host if request.client else '-'}"
+    limiter = request.app.state.login_limiter
+    try:
+        limiter.check(key)
+    except TooManyRequests as exc:
+        return page(
+            request, "web/login.html", None, status=429, next=_safe_next(next), error=exc.message, name=name
+        )
+    user = users.authenticate(session, name=name, password=password)
+    if user is None:
+        limiter.fail(key)
+        lang = page_lang(request, None)
+        msg = "用户名或密码错误。" if lang == "zh" else "Wrong user name or password."
+        return page(request, "web/login.html", None, status=401, next=_safe_next(next), error=msg, name=name)
+    session.commit()
+    start_session(request, user)
+    return RedirectResponse(_safe_next(next), status_code=303)
+
+
+@router.post("/logout")
+def logout(request: Request, csrf_token: Annotated[str, Form(max_length=100)] = "") -> Response:
+    verify_csrf(request, csrf_token)
+    request.session.clear()
+    return RedirectResponse("/", status_code=303)
+
+
+@router.get("/me")
+def me(request: Request, session: SessionDep, user: OptionalUser) -> Response:
+    """Progress: accuracy per chapter and per family over time, and the attempt history."""
+    if user is None:
+        return RedirectResponse("/login?next=/me", status_code=303)
+    lang = page_lang(request, user)
+    fams = {f["id"]: f for f in list_problems()}
+    stats = progress.family_stats(session, user=user)
+    chapter_of = {p: f["chapter"] for p, f in fams.items()}
+    by_chapter = progress.chapter_accuracy(stats, chapter_of)
+    chapter_chart = charts.bar_chart(
+        [(CHAPTERS[c][lang], by_chapter[c]) for c in CHAPTERS if c in by_chapter],
+        title="正确率（按章节）" if lang == "zh" else "Accuracy by chapter",
+    )
+    series: dict[str, list[float]] = {}
+    for _, problem, score in progress.attempts_over_time(session, user=user):
+        series.setdefault(problem, []).append(score)
+    family_rows = [
+        {
+            "id": p,
+            "title": fams[p]["title"][lang] if p in fams else p,
+            "stat": stats[p],
+            "spark": charts.sparkline(series.get(p, [])[-30:], title=p),
+        }
+        for p in sorted(stats, key=lambda p: stats[p].recent_accuracy)
+    ]
+    history, total = attempts.list_attempts(session, user=user, limit=50)
+    return page(
+        request,
+        "web/me.html",
+        user,
+        chapter_chart=chapter_chart,
+        family_rows=family_rows,
+        history=history,
+        total=total,
+        titles={p: f["title"][lang] for p, f in fams.items()},
+    )
+
+
+@router.get("/practice-next")
+def practise_weak_spot(session: SessionDep, user: OptionalUser) -> Response:
+    """Go to the family where recent accuracy is lowest (spaced: a just-failed family waits)."""
+    families = [f["id"] for f in list_problems() if f["id"] != "concept.short_answer"]
+    stats = progress.family_stats(session, user=user) if user else {}
+    choice = progress.next_weak_spot(stats, families, now=utcnow(), tie_break=secrets.randbelow(1000))
+    return RedirectResponse(f"/practice/{choice}", status_code=303)

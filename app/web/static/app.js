@@ -1,0 +1,44 @@
+// Live preview of how each answer is read. The page works without this script.
+(function () {
+  "use strict";
+  var form = document.querySelector("form.answers");
+  if (!form || !window.fetch) return;
+  var instance = form.dataset.instance, lang = form.dataset.lang;
+  var timers = {};
+  function show(input, out) {
+    var text = input.value;
+    if (!text.trim()) { out.textContent = ""; out.classList.remove("error"); return; }
+    fetch("/api/v1/instances/" + encodeURIComponent(instance) + "/preview", {
+      method: "POST",
+      headers: {"Content-Type": "application/json"},
+      body: JSON.stringify({part: input.closest("[data-part]").dataset.part, text: text, lang: lang})
+    }).then(function (r) { return r.ok ? r.json() : null; }).then(function (p) {
+      if (!p || input.value !== text) return;  // a newer keystroke wins
+      out.classList.toggle("error", !p.ok);
+      if (p.ok) {
+        if (!p.interpreted) { out.textContent = ""; return; }
+        var label = lang === "zh" ? "识别为：" : "Read as: ";
+        // html is MathML produced and checked on the server from the parsed value.
+        out.innerHTML = "";
+        out.appendChild(document.createTextNode(label));
+        if (p.html) { var span = document.createElement("span"); span.innerHTML = p.html; out.appendChild(span); }
+        else { var code = document.createElement("code"); code.textContent = p.interpreted; out.appendChild(code); }
+      } else {
+        out.textContent = p.message || "";
+        if (p.position !== null && p.position !== undefined) {
+          var pre = document.createElement("pre");
+          pre.className = "caret";
+          pre.textContent = text + "\n" + " ".repeat(Math.max(0, p.position)) + "^";
+          out.appendChild(pre);
+        }
+      }
+    }).catch(function () { /* preview is a nicety; the submit still works */ });
+  }
+  form.querySelectorAll("input[data-type]").forEach(function (input) {
+    var out = document.getElementById(input.getAttribute("aria-describedby").split(" ")[1]);
+    input.addEventListener("input", function () {
+      clearTimeout(timers[input.id]);
+      timers[input.id] = setTimeout(function () { show(input, out); }, 250);
+    });
+  });
+})();

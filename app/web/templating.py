@@ -1,0 +1,45 @@
+"""The Jinja2 environment shared by the pages (autoescaping on)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from fastapi import Request
+from fastapi.templating import Jinja2Templates
+from starlette.responses import Response
+
+from app.models import User
+from app.rendering import render, render_inline
+from app.web.csrf import csrf_token
+from app.web.i18n import UI, page_lang
+
+ROOT = Path(__file__).resolve().parent.parent.parent
+STATIC_DIR = Path(__file__).resolve().parent / "static"
+templates = Jinja2Templates(directory=ROOT / "templates")
+templates.env.filters["md"] = render
+templates.env.filters["md_inline"] = render_inline
+
+
+def page(request: Request, name: str, user: User | None, status: int = 200, **ctx: Any) -> Response:
+    """Render a page in the visitor's language; remember an explicit ?lang= in a cookie."""
+    lang = page_lang(request, user)
+    other = "en" if lang == "zh" else "zh"
+    switch = request.url.include_query_params(lang=other)
+    resp = templates.TemplateResponse(
+        request,
+        name,
+        {
+            "lang": lang,
+            "other_lang": other,
+            "lang_switch_url": f"{switch.path}?{switch.query}",
+            "ui": {k: v[lang] for k, v in UI.items()},
+            "user": user,
+            "csrf": csrf_token(request),
+            **ctx,
+        },
+        status_code=status,
+    )
+    if request.query_params.get("lang") in ("zh", "en"):
+        resp.set_cookie("lang", lang, max_age=365 * 24 * 3600, samesite="lax", httponly=True)
+    return resp

@@ -1,0 +1,189 @@
+"""Every browser page, logged in and not (httpx through the app)."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from fastapi.testclient import TestClient
+
+from tests.conftest import add_account, make_app
+
+FAMILY = "loss.uniform_prediction"
+
+
+@pytest.fixture
+def web(sqlite_db_url):  # type: ignore[no-untyped-def]
+    app = make_app(sqlite_db_url)
+    with TestClient(app) as c:
+        c.app_ref = app  # type: ignore[attr-defined]
+        yield c
+
+
+def _csrf(html: str) -> str:
+    m = re.search(r'name="csrf_token" value="([^"]+)"', html)
+    assert m, "page has a CSRF token"
+    return m.group(1)
+
+
+def _login(c: TestClient, name: str, password: str = "correct horse battery") -> None:
+    token = _csrf(c.get("/login").text)
+    r = c.post(
+        "/login", data={"name": name, "password": password, "csrf_token": token}, follow_redirects=False
+    )
+    assert r.status_code == 303, r.text
+
+
+def _practice(c: TestClient, family: str = FAMILY) -> tuple[str, str]:
+    r = c.get(f"/practice/{family}", follow_redirects=False)
+    assert r.status_code == 303
+    url = r.headers["location"]
+    page = c.get(url)
+    assert page.status_code == 200
+    return url.split("i=")[1], page.text
+
+
+@pytest.mark.parametrize("lang,word", [("zh", "首页"), ("en", "Home")])
+def test_home_lists_chapters_in_both_languages(web, lang, word) -> None:  # type: ignore[no-untyped-def]
+    r = web.get(f"/?lang={lang}")
+    assert r.status_code == 200
+    assert f'href="/practice/{FAMILY}"' in r.text
+    assert ("第三章" if lang == "zh" else "Ch. 3") in r.text
+    # the choice is remembered
+    assert r.cookies.get("lang") == lang or web.cookies.get("lang") == lang
+    again = web.get("/")
+    assert ('lang="zh-CN"' if lang == "zh" else 'lang="en"') in again.text
+
+
+def test_practice_page_has_one_input_per_part_and_no_answer(web) -> None:  # type: ignore[no-untyped-def]
+    iid, html = _practice(web)
+    assert 'name="answer.loss"' in html and 'data-part="loss"' in html
+    assert "data-correct" not in html
+    assert "<math" in html  # server-side typesetting
+    assert "log(" not in html.split('name="answer.loss"')[1].split(">")[0]
+    assert "nothing is saved" in html or "不会保存" in html
+
+
+def test_practice_submit_marks_parts_and_keeps_answers(web) -> None:  # type: ignore[no-untyped-def]
+    iid, html = _practice(web)
+    k = int(
+        re.search(r"(\d+) 分类|A (\d+)-class", html).group(1) or re.search(r"A (\d+)-class", html).group(1)
+    )  # type: ignore[union-attr]
+    token = _csrf(html)
+    r = web.post(
+        f"/practice/{FAMILY}", data={"csrf_token": token, "instance_id": iid, "answer.loss": f"ｌｎ（{k}）"}
+    )
+    assert r.status_code == 200
+    assert 'data-part="loss"' in r.text and 'data-correct="true"' in r.text
+    assert f"ｌｎ（{k}）" in r.text  # kept as typed
+    wrong = web.post(
+        f"/practice/{FAMILY}", data={"csrf_token": token, "instance_id": iid, "answer.loss": f"log10({k})"}
+    )
+    assert 'data-correct="false"' in wrong.text and ("natural" in wrong.text or "自然对数" in wrong.text)
+
+
+def test_practice_post_without_csrf_is_refused(web) -> None:  # type: ignore[no-untyped-def]
+    iid, _ = _practice(web)
+    r = web.post(f"/practice/{FAMILY}", data={"instance_id": iid, "answer.loss": "1"})
+    assert r.status_code == 403
+
+
+def test_solution_unlocks_after_an_attempt(web) -> None:  # type: ignore[no-untyped-def]
+    iid, html = _practice(web)
+    assert web.get(f"/practice/{FAMILY}/solution?i={iid}").status_code == 403
+    web.post(f"/practice/{FAMILY}", data={"csrf_token": _csrf(html), "instance_id": iid, "answer.loss": "1"})
+    r = web.get(f"/practice/{FAMILY}/solution?i={iid}")
+    assert r.status_code == 200 and 'class="steps"' in r.text
+
+
+def test_unknown_family_and_instance_are_404_pages(web) -> None:  # type: ignore[no-untyped-def]
+    r = web.get("/practice/cnn.nope")
+    assert r.status_code == 404 and "<html" in r.text.lower() or "<main" in r.text
+    assert web.get(f"/practice/{FAMILY}?i=nope").status_code == 404
+
+
+def test_login_logout_and_progress(web) -> None:  # type: ignore[no-untyped-def]
+    add_account(web.app_ref, "alice", "student")  # type: ignore[attr-defined]
+    assert web.get("/me", follow_redirects=False).status_code == 303
+    _login(web, "alice")
+    iid, html = _practice(web)
+    web.post(
+        f"/practice/{FAMILY}", data={"csrf_token": _csrf(html), "instance_id": iid, "answer.loss": "12345"}
+    )
+    me = web.get("/me")
+    assert me.status_code == 200 and "12345" in me.text and "<svg" in me.text
+    home = web.get("/")
+    assert "0%" in home.text  # recent accuracy shown for the tried family
+    token = _csrf(home.text)
+    assert web.post("/logout", data={"csrf_token": token}, follow_redirects=False).status_code == 303
+    assert web.get("/me", follow_redirects=False).status_code == 303
+
+
+def test_bad_login_shows_a_message(web) -> None:  # type: ignore[no-untyped-def]
+    token = _csrf(web.get("/login").text)
+    r = web.post("/login", data={"name": "ghost", "password": "nope", "csrf_token": token})
+    assert r.status_code == 401 and ("Wrong" in r.text or "错误" in r.text)
+
+
+def test_login_refuses_open_redirects(web) -> None:  # type: ignore[no-untyped-def]
+    add_account(web.app_ref, "alice", "student")  # type: ignore[attr-defined]
+    token = _csrf(web.get("/login").text)
+    r = web.post(
+        "/login",
+        data={
+            "name": "alice",
+            "password": "correct horse battery",
+            "csrf_token": token,
+            "next": "//evil.example/",
+        },
+        follow_redirects=False,
+    )
+    assert r.headers["location"] == "/"
+
+
+def test_weak_spots_redirects_to_a_practice_page(web) -> None:  # type: ignore[no-untyped-def]
+    r = web.get("/practice-next", follow_redirects=False)
+    assert r.status_code == 303 and r.headers["location"].startswith("/practice/")
+
+
+def test_roster_import_is_for_instructors_and_all_or_nothing(web) -> None:  # type: ignore[no-untyped-def]
+    add_account(web.app_ref, "ivan", "instructor")  # type: ignore[attr-defined]
+    add_account(web.app_ref, "s2", "student")  # type: ignore[attr-defined]
+    assert web.get("/roster").status_code == 401
+    _login(web, "ivan")
+    page = web.get("/roster")
+    assert page.status_code == 200
+    token = _csrf(page.text)
+    bad = web.post("/roster", data={"csrf_token": token, "roster_text": "学号,姓名\ns1,张三\ns2,李四\n"})
+    assert bad.status_code == 422 and "line 2" in bad.text and "s2" in bad.text
+    ok = web.post("/roster", data={"csrf_token": token, "roster_text": "学号,姓名\ns1,张三\ns3,王五\n"})
+    assert ok.status_code == 200 and 'data-created="2"' in ok.text and "张三" in ok.text
+
+
+def test_registration_needs_the_course_code(sqlite_db_url) -> None:  # type: ignore[no-untyped-def]
+    closed = make_app(sqlite_db_url)
+    with TestClient(closed) as c:
+        assert c.get("/register").status_code == 404
+    app = make_app(sqlite_db_url, registration_code="DL2026")
+    with TestClient(app) as c:
+        token = _csrf(c.get("/register").text)
+        wrong = c.post(
+            "/register", data={"name": "zoe", "password": "longenough", "code": "x", "csrf_token": token}
+        )
+        assert wrong.status_code == 403
+        ok = c.post(
+            "/register",
+            data={"name": "zoe", "password": "longenough", "code": "DL2026", "csrf_token": token},
+            follow_redirects=False,
+        )
+        assert ok.status_code == 303
+        assert c.get("/me").status_code == 200
+
+
+def test_html_in_answers_is_escaped(web) -> None:  # type: ignore[no-untyped-def]
+    iid, html = _practice(web)
+    r = web.post(
+        f"/practice/{FAMILY}",
+        data={"csrf_token": _csrf(html), "instance_id": iid, "answer.loss": "<script>alert(1)</script>"},
+    )
+    assert r.status_code == 200 and "<script>alert(1)" not in r.text and "&lt;script&gt;" in r.text
