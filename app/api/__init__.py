@@ -2,8 +2,8 @@
 
 from fastapi import APIRouter
 
-from app.api import attempts, auth, instances, problems
+from app.api import attempts, auth, exams, instances, problems
 
 router = APIRouter(prefix="/api/v1")
-for _m in (problems, instances, attempts, auth):
+for _m in (problems, instances, attempts, auth, exams):
     router.include_router(_m.router)

@@ -1,7 +1,17 @@
 """SQLAlchemy models, one file per aggregate; imported here so Alembic sees all tables."""
 
 from app.models.attempt import Attempt
+from app.models.exam import Exam, ExamQuestion, ExamSubmission, ExamVariant
 from app.models.instance import InstanceRecord
 from app.models.user import ApiToken, User
 
-__all__ = ["ApiToken", "Attempt", "InstanceRecord", "User"]
+__all__ = [
+    "ApiToken",
+    "Attempt",
+    "Exam",
+    "ExamQuestion",
+    "ExamSubmission",
+    "ExamVariant",
+    "InstanceRecord",
+    "User",
+]

@@ -57,11 +57,25 @@ def create_instance(
     if seed is not None and not (0 <= seed <= MAX_SEED):
         raise Invalid(f"seed: an integer from 0 to {MAX_SEED}", field="seed")
     try:
-        family = problems.get_family(problem)
+        problems.get_family(problem)
     except problems.UnknownProblem:
         raise Invalid(
             f"problem: unknown problem id {problem!r} (see GET /api/v1/problems)", field="problem"
         ) from None
+    return pose(session, problem=problem, seed=seed, params=params, user=user, commit=True)
+
+
+def pose(
+    session: Session,
+    *,
+    problem: str,
+    seed: int | None,
+    params: dict[str, Any] | None,
+    user: User | None,
+    commit: bool = False,
+) -> tuple[InstanceRecord, problems.Instance]:
+    """Instantiate and add the record (validated); commit only when asked (exams add many at once)."""
+    family = problems.get_family(problem)
     try:
         inst = (
             problems.instantiate(problem, seed=seed)
@@ -79,7 +93,8 @@ def create_instance(
         created_by=user.id if user else None,
     )
     session.add(record)
-    session.commit()
+    if commit:
+        session.commit()
     return record, inst
 
 

@@ -1,0 +1,187 @@
+"""Mock exams: build, print (HTML, PDF, LaTeX), answer keys, submissions (JSON or CSV), grades."""
+
+from __future__ import annotations
+
+import re
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Path, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import HTMLResponse, PlainTextResponse, Response
+from pydantic import ValidationError
+
+from app.deps import SessionDep, StaffUser
+from app.models import Exam, ExamSubmission
+from app.schemas.exams import ExamCreate, ExamPublic, SubmissionCreate, SubmissionResult
+from app.services import exam_render, exams
+from app.services.errors import Invalid
+
+router = APIRouter(tags=["exams"])
+
+
+def get_exam(session: SessionDep, exam_id: Annotated[str, Path(max_length=64)], staff: StaffUser) -> Exam:
+    return exams.get_exam(session, exam_id)
+
+
+ExamDep = Annotated[Exam, Depends(get_exam)]
+
+
+def _public(exam: Exam) -> dict[str, Any]:
+    return {
+        "id": exam.id,
+        "title": exam.title,
+        "lang": exam.lang,
+        "kind": exam.kind,
+        "variants": [{"code": v.code} for v in exam.variants],
+        "questions": len(exam.variants[0].questions) if exam.variants else 0,
+    }
+
+
+@router.post("/exams", status_code=201, response_model=ExamPublic)
+def create_exam(body: ExamCreate, session: SessionDep, staff: StaffUser) -> dict[str, Any]:
+    """Build an exam: N variants, each with its own instances, seeds derived from one exam seed."""
+    exam = exams.create_exam(
+        session,
+        title=body.title,
+        items=[i.model_dump(exclude_none=True) for i in body.items],
+        variants=body.variants,
+        seed=body.seed,
+        lang=body.lang,
+        user=staff,
+        kind=body.kind,
+        opens_at=body.opens_at,
+        due_at=body.due_at,
+        time_limit_minutes=body.time_limit_minutes,
+        spec=body.model_dump(mode="json"),
+    )
+    return _public(exam)
+
+
+@router.get("/exams/{exam_id}", response_model=ExamPublic)
+def read_exam(exam: ExamDep) -> dict[str, Any]:
+    return _public(exam)
+
+
+_FILE = re.compile(r"^([A-Za-z0-9]{1,16})\.(pdf|html|tex)$")
+
+
+@router.get("/exams/{exam_id}/variants/{filename}")
+def variant_file(exam: ExamDep, filename: str, session: SessionDep, lang: str | None = None) -> Response:
+    """One variant, print-ready: CODE.html, CODE.pdf or CODE.tex."""
+    m = _FILE.match(filename)
+    if m is None:
+        raise Invalid("filename: CODE.pdf, CODE.html or CODE.tex", field="filename")
+    variant = exams.get_variant(exam, m.group(1))
+    return _output(session, exam, [variant], m.group(2), lang, f"{exam.id}-{variant.code}")
+
+
+@router.get("/exams/{exam_id}/bundle.{ext}")
+def bundle(exam: ExamDep, ext: str, session: SessionDep, lang: str | None = None) -> Response:
+    """Every variant in one file, for printing the whole class."""
+    if ext not in ("pdf", "html", "tex"):
+        raise Invalid("ext: pdf, html or tex", field="ext")
+    return _output(session, exam, list(exam.variants), ext, lang, f"{exam.id}-all")
+
+
+@router.get("/exams/{exam_id}/answer-key.{ext}")
+def answer_key(exam: ExamDep, ext: str, session: SessionDep, lang: str | None = None) -> Response:
+    """Every variant's answers and worked solutions."""
+    lang = _lang(lang)
+    if ext == "html":
+        return HTMLResponse(exam_render.answer_key_html(session, exam, lang))
+    if ext == "pdf":
+        return _pdf(exam_render.answer_key_pdf(session, exam, lang), f"{exam.id}-answer-key.pdf")
+    raise Invalid("ext: pdf or html", field="ext")
+
+
+def _lang(lang: str | None) -> str | None:
+    if lang is not None and lang not in ("zh", "en", "both"):
+        raise Invalid("lang: zh, en or both", field="lang")
+    return lang
+
+
+def _pdf(data: bytes, name: str) -> Response:
+    return Response(
+        data, media_type="application/pdf", headers={"Content-Disposition": f'inline; filename="{name}"'}
+    )
+
+
+def _output(session: Any, exam: Exam, variants: list[Any], ext: str, lang: str | None, stem: str) -> Response:
+    lang = _lang(lang)
+    if ext == "html":
+        return HTMLResponse(exam_render.paper_html(session, exam, variants, lang))
+    if ext == "tex":
+        return PlainTextResponse(
+            exam_render.paper_tex(session, exam, variants, lang),
+            media_type="application/x-tex; charset=utf-8",
+            headers={"Content-Disposition": f'attachment; filename="{stem}.tex"'},
+        )
+    return _pdf(exam_render.paper_pdf(session, exam, variants, lang), f"{stem}.pdf")
+
+
+def _result(exam: Exam, s: ExamSubmission) -> dict[str, Any]:
+    code = next(v.code for v in exam.variants if v.id == s.variant_id)
+    return {
+        "student": s.student,
+        "code": code,
+        "score": s.score,
+        "max_score": s.max_score,
+        "late": s.late,
+        "pending_manual": s.needs_manual,
+        "items": [{"question": int(k), **v} for k, v in sorted(s.results.items(), key=lambda kv: int(kv[0]))],
+    }
+
+
+@router.post(
+    "/exams/{exam_id}/submissions",
+    response_model=SubmissionResult | list[SubmissionResult],
+    openapi_extra={
+        "requestBody": {
+            "content": {
+                "application/json": {"schema": SubmissionCreate.model_json_schema()},
+                "text/csv": {
+                    "schema": {"type": "string", "description": "student,code,question,part,answer"}
+                },
+            },
+            "required": True,
+        }
+    },
+)
+async def submit(exam: ExamDep, request: Request, session: SessionDep) -> Any:
+    """Grade one student's answers (JSON) or a whole class (text/csv: student,code,question,part,answer)."""
+    ctype = request.headers.get("content-type", "").split(";")[0].strip().lower()
+    raw = await request.body()
+    grader = request.app.state.grader
+    if ctype in ("text/csv", "application/csv"):
+        try:
+            text = raw.decode("utf-8-sig")
+        except UnicodeDecodeError:
+            raise Invalid("csv: the file is not UTF-8 text", field="csv") from None
+        subs = exams.submit_csv(session, exam=exam, grader=grader, text=text)
+        return [_result(exam, s) for s in subs]
+    try:
+        body = SubmissionCreate.model_validate_json(raw)
+    except ValidationError as exc:
+        raise RequestValidationError(
+            [{**e, "loc": ("body", *e["loc"])} for e in exc.errors(include_url=False)]
+        ) from None
+    sub = exams.submit(
+        session,
+        exam=exam,
+        grader=grader,
+        student=body.student,
+        code=body.code,
+        answers=body.answers,
+        lang=body.lang,
+    )
+    return _result(exam, sub)
+
+
+@router.get("/exams/{exam_id}/grades.csv")
+def grades(exam: ExamDep, session: SessionDep) -> Response:
+    """One row per student (newest submission): each question's score, total, maximum, late, pending."""
+    return PlainTextResponse(
+        exams.grades_csv(session, exam),
+        media_type="text/csv; charset=utf-8",
+        headers={"Content-Disposition": f'attachment; filename="{exam.id}-grades.csv"'},
+    )

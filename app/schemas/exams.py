@@ -1,0 +1,77 @@
+"""Bodies of the exam endpoints."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+
+class ExamItem(BaseModel):
+    """A question by family (optionally with fixed params), or `count` families with a tag."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    problem: str | None = Field(default=None, max_length=64)
+    params: dict[str, Any] | None = None
+    tag: str | None = Field(default=None, max_length=64)
+    count: int = Field(default=1, ge=1, le=60)
+    difficulty: tuple[int, int] | None = None
+    points: float = Field(default=1.0, gt=0, le=1000)
+
+    @model_validator(mode="after")
+    def _one_kind(self) -> ExamItem:
+        if (self.problem is None) == (self.tag is None):
+            raise ValueError("give either 'problem' or 'tag'")
+        if self.params is not None and self.problem is None:
+            raise ValueError("'params' goes with 'problem'")
+        if self.difficulty is not None and not (1 <= self.difficulty[0] <= self.difficulty[1] <= 3):
+            raise ValueError("difficulty: [low, high] within 1..3")
+        return self
+
+
+class ExamCreate(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    title: str = Field(min_length=1, max_length=200)
+    items: list[ExamItem] = Field(min_length=1, max_length=60)
+    variants: int = Field(default=1, ge=1, le=500)
+    seed: int = Field(default=0, ge=0, le=2**63 - 1)
+    lang: Literal["zh", "en", "both"] = "both"
+    kind: Literal["paper", "homework", "exam"] = "paper"
+    opens_at: datetime | None = None
+    due_at: datetime | None = None
+    time_limit_minutes: int | None = Field(default=None, ge=1, le=24 * 60)
+
+
+class VariantRef(BaseModel):
+    code: str
+
+
+class ExamPublic(BaseModel):
+    id: str
+    title: str
+    lang: str
+    kind: str
+    variants: list[VariantRef]
+    questions: int
+
+
+class SubmissionCreate(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    student: str = Field(min_length=1, max_length=64)
+    code: str = Field(min_length=1, max_length=16)
+    answers: dict[str, dict[str, str]] = Field(max_length=60)
+    lang: Literal["zh", "en"] = "en"
+
+
+class SubmissionResult(BaseModel):
+    student: str
+    code: str
+    score: float
+    max_score: float
+    late: bool
+    pending_manual: bool
+    items: list[dict[str, Any]]

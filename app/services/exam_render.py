@@ -1,0 +1,79 @@
+"""An exam's variants as print-ready HTML, PDF (Chromium) and ctex LaTeX; the answer key likewise."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from jinja2 import Environment, FileSystemLoader, select_autoescape
+from sqlalchemy.orm import Session
+
+from app.models import Exam, ExamVariant
+from app.rendering import render, render_inline
+from app.services import exams, latex, pdf
+
+_TEMPLATES = Path(__file__).resolve().parent.parent.parent / "templates"
+_env = Environment(loader=FileSystemLoader(_TEMPLATES), autoescape=select_autoescape(["html"]))
+_env.filters["md"] = render
+_env.filters["md_inline"] = render_inline
+
+
+def _bundle(session: Session, variants: list[ExamVariant]) -> list[dict[str, Any]]:
+    return [{"code": v.code, "questions": exams.variant_instances(session, v)} for v in variants]
+
+
+def paper_html(session: Session, exam: Exam, variants: list[ExamVariant], lang: str | None = None) -> str:
+    return _env.get_template("exams/paper.html").render(
+        exam=exam, variants=_bundle(session, variants), lang=lang or exam.lang
+    )
+
+
+def answer_key_html(session: Session, exam: Exam, lang: str | None = None) -> str:
+    return _env.get_template("exams/answer_key.html").render(
+        exam=exam, variants=_bundle(session, list(exam.variants)), lang=lang or exam.lang
+    )
+
+
+def paper_pdf(session: Session, exam: Exam, variants: list[ExamVariant], lang: str | None = None) -> bytes:
+    return pdf.html_to_pdf(paper_html(session, exam, variants, lang))
+
+
+def answer_key_pdf(session: Session, exam: Exam, lang: str | None = None) -> bytes:
+    return pdf.html_to_pdf(answer_key_html(session, exam, lang))
+
+
+def paper_tex(session: Session, exam: Exam, variants: list[ExamVariant], lang: str | None = None) -> str:
+    """A ctexart document: one section per variant, questions as an enumerate with answer space."""
+    lang = lang or exam.lang
+    out = [
+        r"\documentclass[a4paper,11pt]{ctexart}",
+        r"\usepackage{amsmath,amssymb,geometry}",
+        r"\geometry{margin=18mm}",
+        r"\begin{document}",
+    ]
+    for v in _bundle(session, variants):
+        out += [
+            r"\begin{center}{\Large " + latex.escape(exam.title) + r"}\\[2mm]",
+            r"\fbox{\texttt{"
+            + v["code"]
+            + r"}}\quad 姓名\underline{\hspace{40mm}}\quad 学号\underline{\hspace{40mm}}",
+            r"\end{center}",
+            r"\begin{enumerate}",
+        ]
+        for q, inst in v["questions"]:
+            out.append(
+                rf"\item ({q.points:g} 分) " + latex.to_latex(inst.statement["zh" if lang != "en" else "en"])
+            )
+            if lang == "both":
+                out.append(r"\par\small " + latex.to_latex(inst.statement["en"]) + r"\normalsize")
+            for part in inst.parts:
+                label = part.label["zh" if lang != "en" else "en"]
+                space = "40mm" if part.answer_type == "text" else "10mm"
+                out.append(
+                    r"\par\noindent "
+                    + latex.to_latex(label)
+                    + rf"\\[1mm]\framebox[\linewidth]{{\rule{{0pt}}{{{space}}}}}"
+                )
+        out += [r"\end{enumerate}", r"\clearpage"]
+    out.append(r"\end{document}")
+    return "\n".join(out) + "\n"

@@ -1,0 +1,338 @@
+"""Mock exams and homework: build variants from one seed, grade submissions, export grades."""
+
+from __future__ import annotations
+
+import csv
+import io
+import secrets
+from collections import defaultdict
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+import problems
+from app.db import utcnow
+from app.models import Exam, ExamQuestion, ExamSubmission, ExamVariant, InstanceRecord, User
+from app.services import instances
+from app.services.errors import Invalid, NotFound
+from app.services.grading import Grader
+
+CODE_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # no I/1, O/0: read off paper without doubt
+MAX_VARIANTS = 500
+MAX_QUESTIONS = 60
+
+
+def _derived_seed(exam_seed: int, *path: int) -> int:
+    """A seed per (variant, question) from the exam's seed: distinct, stable on every machine."""
+    state = np.random.SeedSequence([exam_seed & 0xFFFFFFFFFFFFFFFF, *path]).generate_state(1, np.uint64)
+    return int(state[0]) >> 1
+
+
+@dataclass(frozen=True)
+class PlannedItem:
+    problem: str
+    params: dict[str, Any] | None
+    points: float
+
+
+def plan_items(items: list[dict[str, Any]], seed: int) -> list[PlannedItem]:
+    """Resolve items by family or by tag+count into the question list every variant shares."""
+    fams = problems.all_families()
+    rng = np.random.default_rng(_derived_seed(seed, 0xE7A))
+    planned: list[PlannedItem] = []
+    for i, item in enumerate(items):
+        points = float(item.get("points", 1.0))
+        if item.get("problem"):
+            try:
+                problems.get_family(item["problem"])
+            except problems.UnknownProblem:
+                raise Invalid(
+                    f"items.{i}.problem: unknown problem id {item['problem']!r}", field=f"items.{i}.problem"
+                ) from None
+            planned.append(PlannedItem(item["problem"], item.get("params"), points))
+            continue
+        tag, count = item["tag"], int(item.get("count", 1))
+        lo, hi = item.get("difficulty") or (1, 3)
+        pool = [f.id for f in fams if tag in f.tags and lo <= f.difficulty <= hi and f.id != "custom.answer"]
+        if len(pool) < count:
+            raise Invalid(
+                f"items.{i}.count: only {len(pool)} families have tag {tag!r} at difficulty {lo}-{hi}",
+                field=f"items.{i}.count",
+            )
+        for fid in sorted(rng.choice(sorted(pool), size=count, replace=False)):
+            planned.append(PlannedItem(str(fid), None, points))
+    if not planned:
+        raise Invalid("items: at least one item", field="items")
+    if len(planned) > MAX_QUESTIONS:
+        raise Invalid(f"items: at most {MAX_QUESTIONS} questions per exam", field="items")
+    return planned
+
+
+def _codes(seed: int, n: int) -> list[str]:
+    rng = np.random.default_rng(_derived_seed(seed, 0xC0DE))
+    codes: list[str] = []
+    while len(codes) < n:
+        code = "".join(CODE_ALPHABET[int(k)] for k in rng.integers(0, len(CODE_ALPHABET), size=4))
+        if code not in codes:
+            codes.append(code)
+    return codes
+
+
+def create_exam(
+    session: Session,
+    *,
+    title: str,
+    items: list[dict[str, Any]],
+    variants: int,
+    seed: int,
+    lang: str,
+    user: User,
+    kind: str = "paper",
+    opens_at: Any = None,
+    due_at: Any = None,
+    time_limit_minutes: int | None = None,
+    spec: dict[str, Any] | None = None,
+) -> Exam:
+    """Build an exam: every variant gets its own instances, numbered from 1 as printed."""
+    if not 1 <= variants <= MAX_VARIANTS:
+        raise Invalid(f"variants: 1 to {MAX_VARIANTS}", field="variants")
+    planned = plan_items(items, seed)
+    exam = Exam(
+        id=secrets.token_urlsafe(9),
+        title=title,
+        seed=seed,
+        lang=lang,
+        spec=spec or {},
+        kind=kind,
+        opens_at=opens_at,
+        due_at=due_at,
+        time_limit_minutes=time_limit_minutes,
+        created_by=user.id,
+    )
+    session.add(exam)
+    for v, code in enumerate(_codes(seed, variants)):
+        variant = ExamVariant(index=v, code=code)
+        exam.variants.append(variant)
+        for q, item in enumerate(planned, 1):
+            qseed = None if item.params is not None else _derived_seed(seed, v, q)
+            record, _ = instances.pose(
+                session, problem=item.problem, seed=qseed, params=item.params, user=user
+            )
+            variant.questions.append(ExamQuestion(number=q, instance_id=record.id, points=item.points))
+    session.commit()
+    return exam
+
+
+def get_exam(session: Session, exam_id: str) -> Exam:
+    exam = session.get(Exam, exam_id) if len(exam_id) <= 24 else None
+    if exam is None:
+        raise NotFound(f"no exam {exam_id!r}")
+    return exam
+
+
+def get_variant(exam: Exam, code: str) -> ExamVariant:
+    for v in exam.variants:
+        if v.code == code.strip().upper():
+            return v
+    raise NotFound(f"exam {exam.id} has no variant {code!r}")
+
+
+def variant_instances(session: Session, variant: ExamVariant) -> list[tuple[ExamQuestion, problems.Instance]]:
+    ids = [q.instance_id for q in variant.questions]
+    records = {r.id: r for r in session.scalars(select(InstanceRecord).where(InstanceRecord.id.in_(ids)))}
+    return [(q, instances.build(records[q.instance_id])) for q in variant.questions]
+
+
+# --- submissions -----------------------------------------------------------------------
+
+
+def _check_shape(
+    session: Session, exam: Exam, code: str, answers: dict[str, dict[str, str]], where: str
+) -> tuple[ExamVariant, list[tuple[ExamQuestion, problems.Instance]], list[str]]:
+    """Validate a submission against its variant; return the problems found, one line each."""
+    errors: list[str] = []
+    try:
+        variant = get_variant(exam, code)
+    except NotFound:
+        return None, [], [f"{where}: unknown variant code {code!r}"]  # type: ignore[return-value]
+    qs = variant_instances(session, variant)
+    by_number = {str(q.number): inst for q, inst in qs}
+    for number, parts in answers.items():
+        inst = by_number.get(str(number))
+        if inst is None:
+            errors.append(f"{where}: question {number} does not exist (1-{len(qs)})")
+            continue
+        for part in parts:
+            if inst.part(part) is None:
+                names = ", ".join(p.name for p in inst.parts)
+                errors.append(f"{where}: question {number} has no part {part!r} (parts: {names})")
+    return variant, qs, errors
+
+
+def _grade(
+    grader: Grader,
+    qs: list[tuple[ExamQuestion, problems.Instance]],
+    answers: dict[str, dict[str, str]],
+    lang: str,
+) -> tuple[dict[str, Any], float, float, bool]:
+    results: dict[str, Any] = {}
+    total = max_total = 0.0
+    manual = False
+    for q, inst in qs:
+        given = answers.get(str(q.number), {})
+        res = grader.grade(inst, given, lang)
+        parts = {
+            name: {
+                "correct": r.correct,
+                "score": r.score,
+                "feedback": r.feedback,
+                "interpreted": r.interpreted,
+                "misconception": r.misconception,
+                "manual": r.reason == "manual",
+            }
+            for name, r in res.parts.items()
+        }
+        manual = manual or any(p["manual"] for p in parts.values())
+        results[str(q.number)] = {"score": res.score * q.points, "points": q.points, "parts": parts}
+        total += res.score * q.points
+        max_total += q.points
+    return results, total, max_total, manual
+
+
+def submit(
+    session: Session,
+    *,
+    exam: Exam,
+    grader: Grader,
+    student: str,
+    code: str,
+    answers: dict[str, dict[str, str]],
+    lang: str = "en",
+) -> ExamSubmission:
+    """Grade and store one student's submission (late ones are stored, marked late)."""
+    variant, qs, errors = _check_shape(session, exam, code, answers, "answers")
+    if errors:
+        raise Invalid("; ".join(errors), field="answers")
+    sub = _store(session, exam, grader, student, variant, qs, answers, lang)
+    session.commit()
+    return sub
+
+
+def _store(
+    session: Session,
+    exam: Exam,
+    grader: Grader,
+    student: str,
+    variant: ExamVariant,
+    qs: list[tuple[ExamQuestion, problems.Instance]],
+    answers: dict[str, dict[str, str]],
+    lang: str,
+) -> ExamSubmission:
+    results, score, max_score, manual = _grade(grader, qs, answers, lang)
+    late = exam.due_at is not None and utcnow() > exam.due_at
+    sub = ExamSubmission(
+        exam_id=exam.id,
+        variant_id=variant.id,
+        student=student,
+        answers=answers,
+        results=results,
+        score=score,
+        max_score=max_score,
+        late=late,
+        needs_manual=manual,
+    )
+    session.add(sub)
+    return sub
+
+
+CSV_COLUMNS = ("student", "code", "question", "part", "answer")
+
+
+def submit_csv(
+    session: Session, *, exam: Exam, grader: Grader, text: str, lang: str = "en"
+) -> list[ExamSubmission]:
+    """Grade a whole class from CSV rows student,code,question,part,answer: all rows or none.
+
+    Every unreadable row is reported with its line number; nothing is stored unless every
+    row is usable, so a re-upload after fixing the file never leaves half a class graded.
+    """
+    reader = csv.reader(io.StringIO(text.lstrip("\ufeff")))
+    rows = list(reader)
+    errors: list[str] = []
+    if not rows:
+        raise Invalid("csv: empty file", field="csv")
+    header = [h.strip().lower() for h in rows[0]]
+    if tuple(header) != CSV_COLUMNS:
+        raise Invalid(f"csv: line 1: the header must be {','.join(CSV_COLUMNS)}", field="csv")
+    grouped: dict[str, dict[str, Any]] = {}
+    for n, row in enumerate(rows[1:], 2):
+        if not row or not any(c.strip() for c in row):
+            continue
+        if len(row) != 5:
+            errors.append(f"line {n}: expected 5 columns, found {len(row)}")
+            continue
+        student, code, question, part = (c.strip() for c in row[:4])
+        answer = row[4]
+        if not student:
+            errors.append(f"line {n}: empty student")
+            continue
+        if not question.isdigit():
+            errors.append(f"line {n}: question {question!r} is not a number")
+            continue
+        g = grouped.setdefault(student, {"code": code, "answers": defaultdict(dict), "line": n})
+        if g["code"].upper() != code.upper():
+            errors.append(f"line {n}: student {student!r} has two variant codes ({g['code']} and {code})")
+            continue
+        if part in g["answers"][question]:
+            errors.append(f"line {n}: question {question} part {part!r} of {student!r} appears twice")
+            continue
+        g["answers"][question][part] = answer
+    checked = []
+    for student, g in grouped.items():
+        answers = {q: dict(p) for q, p in g["answers"].items()}
+        variant, qs, errs = _check_shape(session, exam, g["code"], answers, f"line {g['line']} ({student})")
+        errors.extend(errs)
+        checked.append((student, variant, qs, answers))
+    if errors:
+        raise Invalid("; ".join(errors), field="csv")
+    subs = [_store(session, exam, grader, s, v, qs, a, lang) for s, v, qs, a in checked]
+    session.commit()
+    return subs
+
+
+def latest_submissions(session: Session, exam: Exam) -> list[ExamSubmission]:
+    rows = session.scalars(
+        select(ExamSubmission).where(ExamSubmission.exam_id == exam.id).order_by(ExamSubmission.id)
+    )
+    latest: dict[str, ExamSubmission] = {}
+    for s in rows:
+        latest[s.student] = s
+    return [latest[k] for k in sorted(latest)]
+
+
+def grades_csv(session: Session, exam: Exam) -> str:
+    """One row per student: variant code, each question's score, total, maximum, late, pending."""
+    n = len(exam.variants[0].questions) if exam.variants else 0
+    codes = {v.id: v.code for v in exam.variants}
+    out = io.StringIO()
+    w = csv.writer(out)
+    w.writerow(
+        ["student", "code", *[f"q{i}" for i in range(1, n + 1)], "total", "max", "late", "pending_manual"]
+    )
+    for s in latest_submissions(session, exam):
+        scores = [round(float(s.results.get(str(i), {}).get("score", 0.0)), 4) for i in range(1, n + 1)]
+        w.writerow(
+            [
+                s.student,
+                codes.get(s.variant_id, ""),
+                *scores,
+                round(s.score, 4),
+                s.max_score,
+                str(s.late).lower(),
+                str(s.needs_manual).lower(),
+            ]
+        )
+    return out.getvalue()
