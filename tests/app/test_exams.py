@@ -1,0 +1,225 @@
+"""Mock exams: build variants, print them (HTML, PDF, LaTeX), answer keys, and grade a class."""
+
+from __future__ import annotations
+
+import csv
+import io
+import shutil
+import subprocess
+
+import numpy as np
+import pytest
+
+FAMILY = "loss.uniform_prediction"
+TITLE = "深度学习期中模拟考试"
+
+
+def _exam(client, headers, variants=3, **extra):  # type: ignore[no-untyped-def]
+    body = {
+        "title": TITLE,
+        "items": [
+            {"problem": FAMILY, "points": 5},
+            {"problem": FAMILY, "params": {"num_classes": 10}, "points": 2},
+        ],
+        "variants": variants,
+        "seed": 2024,
+        "lang": "both",
+        **extra,
+    }
+    r = client.post("/api/v1/exams", json=body, headers=headers)
+    assert r.status_code == 201, r.text
+    return r.json()
+
+
+def _key(client, headers, exam_id):  # type: ignore[no-untyped-def]
+    """The reference answers per variant, read from the staff solution endpoint (not from the exam code)."""
+    return client.get(f"/api/v1/exams/{exam_id}/answer-key.html", headers=headers).text
+
+
+@pytest.mark.parametrize(
+    ("role", "status"), [(None, 401), ("student", 403), ("ta", 201), ("instructor", 201)]
+)
+def test_building_an_exam_is_for_staff(client, accounts, role, status) -> None:  # type: ignore[no-untyped-def]
+    h = accounts[role].headers if role else {}
+    r = client.post("/api/v1/exams", json={"title": "t", "items": [{"problem": FAMILY}]}, headers=h)
+    assert r.status_code == status
+
+
+def test_variants_have_distinct_codes_and_numbers(client, accounts) -> None:  # type: ignore[no-untyped-def]
+    ta = accounts["ta"].headers
+    exam = _exam(client, ta, variants=6)
+    codes = [v["code"] for v in exam["variants"]]
+    assert len(set(codes)) == 6 and all(len(c) == 4 for c in codes)
+    again = _exam(client, ta, variants=6)
+    assert [v["code"] for v in again["variants"]] == codes  # same seed, same exam
+    html = client.get(f"/api/v1/exams/{exam['id']}/bundle.html", headers=ta).text
+    for c in codes:
+        assert f'data-code="{c}"' in html
+    assert TITLE in html and "姓名" in html and "学号" in html
+
+
+@pytest.mark.parametrize(
+    ("items", "field"),
+    [
+        ([{"problem": "cnn.nope"}], "items.0.problem"),
+        ([{"tag": "no-such-tag", "count": 2}], "items.0.count"),
+        ([{"problem": FAMILY, "tag": "cnn"}], "items"),
+        ([], "items"),
+        ([{"problem": FAMILY, "params": {"num_classes": 1}}], "num_classes"),
+    ],
+)
+def test_bad_exam_items_are_422(client, accounts, items, field) -> None:  # type: ignore[no-untyped-def]
+    r = client.post("/api/v1/exams", json={"title": "t", "items": items}, headers=accounts["ta"].headers)
+    assert r.status_code == 422 and field in r.text, r.text
+
+
+def test_tex_is_ctex_ready(client, accounts) -> None:  # type: ignore[no-untyped-def]
+    ta = accounts["ta"].headers
+    exam = _exam(client, ta)
+    code = exam["variants"][0]["code"]
+    r = client.get(f"/api/v1/exams/{exam['id']}/variants/{code}.tex", headers=ta)
+    assert r.status_code == 200
+    assert r.text.startswith("\\documentclass[a4paper,11pt]{ctexart}") and code in r.text
+    assert r.text.count("\\begin{enumerate}") == 1 and "\\end{document}" in r.text
+    assert client.get(f"/api/v1/exams/{exam['id']}/variants/ZZZZ.tex", headers=ta).status_code == 404
+    assert client.get(f"/api/v1/exams/{exam['id']}/variants/{code}.docx", headers=ta).status_code == 422
+
+
+def _pdf_page_ink(pdf: bytes, tmp_path) -> float:  # type: ignore[no-untyped-def]
+    """Fraction of dark pixels on page 1, from pdftoppm's greyscale rendering."""
+    src = tmp_path / "x.pdf"
+    src.write_bytes(pdf)
+    subprocess.run(
+        ["pdftoppm", "-r", "40", "-gray", "-f", "1", "-l", "1", str(src), str(tmp_path / "p")], check=True
+    )
+    pgm = next(tmp_path.glob("p*.pgm")).read_bytes()
+    # P5 header: magic, width, height, maxval, then raw bytes.
+    fields = pgm.split(maxsplit=4)
+    w, h = int(fields[1]), int(fields[2])
+    pixels = np.frombuffer(fields[4][: w * h], dtype=np.uint8)
+    return float((pixels < 128).mean())
+
+
+@pytest.mark.skipif(
+    shutil.which("chromium") is None or shutil.which("pdftoppm") is None,
+    reason="needs Debian's chromium and poppler-utils (installed by make test)",
+)
+def test_pdf_is_printed_with_text_and_chinese(client, accounts, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    ta = accounts["ta"].headers
+    exam = _exam(client, ta)
+    code = exam["variants"][1]["code"]
+    r = client.get(f"/api/v1/exams/{exam['id']}/variants/{code}.pdf", headers=ta)
+    assert (
+        r.status_code == 200
+        and r.content.startswith(b"%PDF")
+        and r.headers["content-type"] == "application/pdf"
+    )
+    assert 0.001 < _pdf_page_ink(r.content, tmp_path) < 0.5  # not blank
+    (tmp_path / "v.pdf").write_bytes(r.content)
+    text = subprocess.run(
+        ["pdftotext", str(tmp_path / "v.pdf"), "-"], capture_output=True, text=True, check=True
+    ).stdout
+    assert code in text and TITLE in text
+    key = client.get(f"/api/v1/exams/{exam['id']}/answer-key.pdf", headers=ta)
+    assert key.status_code == 200 and key.content.startswith(b"%PDF")
+    bundle = client.get(f"/api/v1/exams/{exam['id']}/bundle.pdf", headers=ta)
+    (tmp_path / "b.pdf").write_bytes(bundle.content)
+    info = subprocess.run(
+        ["pdfinfo", str(tmp_path / "b.pdf")], capture_output=True, text=True, check=True
+    ).stdout
+    pages = int(next(line.split()[-1] for line in info.splitlines() if line.startswith("Pages:")))
+    assert pages >= 3  # one variant per page at least
+
+
+def test_answer_key_matches_the_solutions(client, accounts) -> None:  # type: ignore[no-untyped-def]
+    ta = accounts["ta"].headers
+    exam = _exam(client, ta)
+    key = _key(client, ta, exam["id"])
+    # The second item has fixed params: 10 classes, so log(10) is the answer in every variant.
+    assert key.count("log(10)") == 3
+    for v in exam["variants"]:
+        assert f'data-code="{v["code"]}"' in key
+
+
+def test_json_submission_and_grades_csv(client, accounts) -> None:  # type: ignore[no-untyped-def]
+    ta = accounts["ta"].headers
+    exam = _exam(client, ta)
+    code = exam["variants"][0]["code"]
+    url = f"/api/v1/exams/{exam['id']}/submissions"
+    r = client.post(
+        url, json={"student": "2022012110", "code": code, "answers": {"2": {"loss": "ln(10)"}}}, headers=ta
+    )
+    assert r.status_code == 200, r.text
+    body = r.json()
+    assert body["max_score"] == 7 and body["score"] == 2
+    assert body["items"][1]["question"] == 2 and body["items"][1]["parts"]["loss"]["correct"] is True
+    bad = client.post(url, json={"student": "s", "code": code, "answers": {"9": {"loss": "1"}}}, headers=ta)
+    assert bad.status_code == 422 and "question 9" in bad.text
+    bad_code = client.post(url, json={"student": "s", "code": "QQQQ", "answers": {}}, headers=ta)
+    assert bad_code.status_code == 422 and "QQQQ" in bad_code.text
+    grades = client.get(f"/api/v1/exams/{exam['id']}/grades.csv", headers=ta)
+    rows = list(csv.DictReader(io.StringIO(grades.text)))
+    assert rows == [
+        {
+            "student": "2022012110",
+            "code": code,
+            "q1": "0.0",
+            "q2": "2.0",
+            "total": "2.0",
+            "max": "7.0",
+            "late": "false",
+            "pending_manual": "false",
+        }
+    ]
+    assert (
+        client.get(f"/api/v1/exams/{exam['id']}/grades.csv", headers=accounts["student"].headers).status_code
+        == 403
+    )
+
+
+def test_csv_class_grading_reports_bad_lines_and_applies_nothing(client, accounts) -> None:  # type: ignore[no-untyped-def]
+    ta = accounts["ta"].headers
+    exam = _exam(client, ta)
+    a, b = exam["variants"][0]["code"], exam["variants"][1]["code"]
+    url = f"/api/v1/exams/{exam['id']}/submissions"
+    bad = (
+        "student,code,question,part,answer\n"
+        f"s1,{a},2,loss,ln(10)\n"
+        f"s1,{b},1,loss,1\n"  # line 3: a second code for s1
+        f"s2,{a},x,loss,1\n"  # line 4: question not a number
+        f"s3,{a},2,losss,1\n"  # line 5: no such part
+        "s4,ZZZZ,1,loss,1\n"  # line 6: unknown code
+        f"s5,{a},1\n"  # line 7: too few columns
+    )
+    r = client.post(url, content=bad.encode(), headers={**ta, "Content-Type": "text/csv"})
+    assert r.status_code == 422
+    for expected in ("line 3", "line 4", "losss", "ZZZZ", "line 7"):
+        assert expected in r.text, expected
+    assert (
+        client.get(f"/api/v1/exams/{exam['id']}/grades.csv", headers=ta).text.count("\n") == 1
+    )  # header only
+    good = (
+        "student,code,question,part,answer\n"
+        f"s1,{a},2,loss,ln(10)\n"
+        f's2,{b},2,loss,"2,302"\n'  # a quoted thousands comma is one number... and wrong here
+        f"s2,{b},1,loss,（1）\n"
+    )
+    r = client.post(url, content=good.encode(), headers={**ta, "Content-Type": "text/csv"})
+    assert r.status_code == 200, r.text
+    assert [s["student"] for s in r.json()] == ["s1", "s2"]
+    rows = list(
+        csv.DictReader(io.StringIO(client.get(f"/api/v1/exams/{exam['id']}/grades.csv", headers=ta).text))
+    )
+    assert [r["student"] for r in rows] == ["s1", "s2"] and rows[0]["q2"] == "2.0"
+
+
+def test_late_submission_is_stored_and_marked(client, accounts) -> None:  # type: ignore[no-untyped-def]
+    ta = accounts["ta"].headers
+    exam = _exam(client, ta, due_at="2020-01-01T00:00:00Z")
+    code = exam["variants"][0]["code"]
+    r = client.post(
+        f"/api/v1/exams/{exam['id']}/submissions",
+        json={"student": "s", "code": code, "answers": {}},
+        headers=ta,
+    )
+    assert r.status_code == 200 and r.json()["late"] is True
