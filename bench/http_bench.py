@@ -10,7 +10,6 @@ import asyncio
 import os
 import random
 import socket
-import statistics
 import subprocess
 import sys
 import tempfile
@@ -35,7 +34,10 @@ def start_server(db_url: str, port: int, workers: int = 2) -> subprocess.Popen[b
     exe = str(Path(sys.executable).parent / "dlgrader")
     proc = subprocess.Popen(
         [exe, "serve", "--port", str(port), "--workers", str(workers), "--quiet"],
-        env=env, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+        env=env,
+        cwd=ROOT,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
     )
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
@@ -54,17 +56,27 @@ def start_server(db_url: str, port: int, workers: int = 2) -> subprocess.Popen[b
 def create_user(db_url: str, name: str, role: str) -> str:
     env = {**os.environ, "DLGRADER_DATABASE_URL": db_url}
     exe = str(Path(sys.executable).parent / "dlgrader")
-    out = subprocess.run([exe, "create-user", name, "--role", role], env=env, cwd=ROOT,
-                         capture_output=True, text=True, check=True)
+    out = subprocess.run(
+        [exe, "create-user", name, "--role", role],
+        env=env,
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        check=True,
+    )
     return out.stdout.strip().splitlines()[-1]
 
 
-def make_check_mix(base: str, ta: str, n_instances: int = 60, seed: int = 1) -> list[tuple[str, dict[str, str]]]:
+def make_check_mix(
+    base: str, ta: str, n_instances: int = 60, seed: int = 1
+) -> list[tuple[str, dict[str, str]]]:
     """Pose instances across families; answers: right, slightly off, wrong, and unreadable."""
     rng = random.Random(seed)
     h = {"Authorization": f"Bearer {ta}"}
     with httpx.Client(base_url=base, headers=h, timeout=30) as c:
-        families = [p["id"] for p in c.get("/api/v1/problems").json() if not p["id"].startswith("concept.short")]
+        families = [
+            p["id"] for p in c.get("/api/v1/problems").json() if not p["id"].startswith("concept.short")
+        ]
         mix = []
         for i in range(n_instances):
             fam = families[i % len(families)]
@@ -87,6 +99,7 @@ async def _run(base: str, make_request, duration: float) -> tuple[int, list[floa
     stop = time.monotonic() + duration
     limits = httpx.Limits(max_connections=CONCURRENCY, max_keepalive_connections=CONCURRENCY)
     async with httpx.AsyncClient(base_url=base, limits=limits, timeout=10) as client:
+
         async def worker(wid: int) -> None:
             nonlocal errors
             i = wid
@@ -98,6 +111,7 @@ async def _run(base: str, make_request, duration: float) -> tuple[int, list[floa
                 if r.status_code >= 500:
                     errors += 1
                 i += CONCURRENCY
+
         await asyncio.gather(*(worker(w) for w in range(CONCURRENCY)))
     return len(latencies), latencies, errors
 
@@ -112,8 +126,13 @@ def main() -> None:
     base = f"http://127.0.0.1:{port}"
     with tempfile.TemporaryDirectory() as tmp:
         db_url = f"sqlite:///{tmp}/bench.db"
-        subprocess.run([str(Path(sys.executable).parent / "dlgrader"), "migrate"], cwd=ROOT, check=True,
-                       env={**os.environ, "DLGRADER_DATABASE_URL": db_url}, capture_output=True)
+        subprocess.run(
+            [str(Path(sys.executable).parent / "dlgrader"), "migrate"],
+            cwd=ROOT,
+            check=True,
+            env={**os.environ, "DLGRADER_DATABASE_URL": db_url},
+            capture_output=True,
+        )
         ta = create_user(db_url, "bench_ta", "ta")
         student = create_user(db_url, "bench_student", "student")
         proc = start_server(db_url, port)
@@ -134,10 +153,14 @@ def main() -> None:
             for name, fn in (("GET /healthz", health), ("POST /check", check)):
                 n, lat, errs = asyncio.run(_run(base, fn, DURATION))
                 results[name] = n / DURATION
-                print(f"{name:14s} {n / DURATION:8.0f} req/s  p50 {_pct(lat, 0.5):6.1f} ms  "
-                      f"p99 {_pct(lat, 0.99):6.1f} ms  5xx {errs}  (n={n}, concurrency {CONCURRENCY}, server workers 2)")
+                print(
+                    f"{name:14s} {n / DURATION:8.0f} req/s  p50 {_pct(lat, 0.5):6.1f} ms  "
+                    f"p99 {_pct(lat, 0.99):6.1f} ms  5xx {errs}  (n={n}, concurrency {CONCURRENCY}, server workers 2)"
+                )
             ratio = results["POST /check"] / results["GET /healthz"]
-            print(f"check/health throughput ratio: {ratio:.2f} (target >= 0.5); attempts recorded per check (known user)")
+            print(
+                f"check/health throughput ratio: {ratio:.2f} (target >= 0.5); attempts recorded per check (known user)"
+            )
         finally:
             proc.terminate()
             try:

@@ -1,0 +1,265 @@
+"""Bounded load test on loopback: simulated students against `dlgrader serve --workers 2`.
+
+Each student opens a practice page, poses an instance, checks answers (some expressions,
+a few deliberately slow ones) with an Idempotency-Key, thinks, and repeats. Afterwards every
+acknowledged attempt is looked up in the database: it must be there exactly once.
+Optional faults: kill one server worker mid-run (--kill-worker), stop PostgreSQL for a few
+seconds (--stop-postgres). Traffic goes to 127.0.0.1 only; the run stops by itself.
+
+    python -m bench.load --db sqlite --students 300 --seconds 60
+    python -m bench.load --db postgres --students 300 --seconds 60 --kill-worker
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import random
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from collections import defaultdict
+from pathlib import Path
+
+import httpx
+
+from bench.http_bench import _free_port, start_server
+
+ROOT = Path(__file__).resolve().parent.parent
+SLOW = "+".join(f"sin(x^{k})*cos(x^{k + 1})" for k in range(1, 40))  # long, but within the grader's limits
+
+
+def _make_users(db_url: str, n: int) -> list[str]:
+    from app.db import make_engine, make_session_factory
+    from app.services import users
+
+    engine = make_engine(db_url)
+    tokens = []
+    with make_session_factory(engine)() as s:
+        for i in range(n):
+            u = users.create_user(s, name=f"load{i:04d}", role="student")
+            tokens.append(users.create_token(s, user=u))
+        s.commit()
+    engine.dispose()
+    return tokens
+
+
+class Stats:
+    def __init__(self) -> None:
+        self.lat: dict[str, list[float]] = defaultdict(list)
+        self.status: dict[str, dict[int, int]] = defaultdict(lambda: defaultdict(int))
+        self.acked: dict[str, int] = {}  # idempotency key -> attempt id acknowledged by the server
+
+    def add(self, name: str, dt: float, code: int) -> None:
+        self.lat[name].append(dt)
+        self.status[name][code] += 1
+
+
+async def student(
+    client: httpx.AsyncClient, token: str, families: list[str], stop: float, st: Stats, rng: random.Random
+) -> None:
+    h = {"Authorization": f"Bearer {token}"}
+    while time.monotonic() < stop:
+        fam = rng.choice(families)
+        try:
+            t0 = time.perf_counter()
+            r = await client.get(f"/practice/{fam}", headers=h, follow_redirects=True)
+            st.add("GET /practice page", time.perf_counter() - t0, r.status_code)
+            t0 = time.perf_counter()
+            r = await client.post(
+                "/api/v1/instances", json={"problem": fam, "seed": rng.randrange(10**9)}, headers=h
+            )
+            st.add("POST /instances", time.perf_counter() - t0, r.status_code)
+            if r.status_code != 201:
+                await asyncio.sleep(0.5)
+                continue
+            inst = r.json()
+            answers = {}
+            for p in inst["parts"]:
+                kind = rng.random()
+                if p["answer_type"] == "expression":
+                    answers[p["name"]] = SLOW if kind < 0.05 else "2*x + 1"
+                elif p["answer_type"] in ("vector", "matrix", "shape"):
+                    answers[p["name"]] = "[1, 2, 3]"
+                elif p["answer_type"] == "choice":
+                    answers[p["name"]] = rng.choice("ABCD")
+                else:
+                    answers[p["name"]] = rng.choice(
+                        ["0.5", "ln(5)", "32*(3*3*3+1)", "1/4", "sqrt(e)/(3*sqrt(e)+1)"]
+                    )
+            key = uuid.uuid4().hex
+            for attempt in range(3):  # retry like a flaky phone would; the key makes it count once
+                t0 = time.perf_counter()
+                try:
+                    r = await client.post(
+                        f"/api/v1/instances/{inst['id']}/check",
+                        json={"answers": answers},
+                        headers={**h, "Idempotency-Key": key},
+                    )
+                except httpx.HTTPError:
+                    st.add("POST /check", time.perf_counter() - t0, 599)
+                    await asyncio.sleep(0.5)
+                    continue
+                st.add("POST /check", time.perf_counter() - t0, r.status_code)
+                if r.status_code == 200:
+                    st.acked[key] = r.json()["attempt_id"]
+                    break
+                await asyncio.sleep(0.5 * (attempt + 1))
+        except httpx.HTTPError:
+            st.add("connection error", 0.0, 599)
+        await asyncio.sleep(rng.uniform(0.5, 2.0))  # think time
+
+
+def _pct(xs: list[float], q: float) -> float:
+    s = sorted(xs)
+    return s[min(len(s) - 1, int(q * len(s)))] * 1000 if s else float("nan")
+
+
+def verify(db_url: str, st: Stats) -> tuple[int, int, int]:
+    """Every acknowledged attempt is stored exactly once: (acknowledged, found, duplicates)."""
+    from sqlalchemy import func, select
+
+    from app.db import make_engine, make_session_factory
+    from app.models import Attempt
+
+    engine = make_engine(db_url)
+    with make_session_factory(engine)() as s:
+        keys = list(st.acked)
+        found = dupes = 0
+        for i in range(0, len(keys), 500):
+            chunk = keys[i : i + 500]
+            rows = s.execute(
+                select(Attempt.idempotency_key, func.count(), func.min(Attempt.id))
+                .where(Attempt.idempotency_key.in_(chunk))
+                .group_by(Attempt.idempotency_key)
+            ).all()
+            for key, count, aid in rows:
+                found += 1
+                dupes += count - 1
+                if st.acked[key] != aid:
+                    dupes += 1
+    engine.dispose()
+    return len(keys), found, dupes
+
+
+async def run(base: str, tokens: list[str], seconds: float, st: Stats, faults) -> None:  # type: ignore[no-untyped-def]
+    families = [
+        p["id"]
+        for p in httpx.get(f"{base}/api/v1/problems", timeout=30).json()
+        if not p["id"].startswith(("custom.", "concept.short"))
+    ]
+    stop = time.monotonic() + seconds
+    limits = httpx.Limits(max_connections=200, max_keepalive_connections=200)
+    async with httpx.AsyncClient(base_url=base, timeout=15, limits=limits) as client:
+        tasks = [
+            asyncio.create_task(student(client, t, families, stop, st, random.Random(i)))
+            for i, t in enumerate(tokens)
+        ]
+        fault_tasks = [asyncio.create_task(f()) for f in faults]
+        await asyncio.gather(*tasks, *fault_tasks)
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--db", choices=["sqlite", "postgres"], default="sqlite")
+    ap.add_argument("--students", type=int, default=300)
+    ap.add_argument("--seconds", type=float, default=60)
+    ap.add_argument(
+        "--kill-worker", action="store_true", help="SIGKILL one server worker a third of the way in"
+    )
+    ap.add_argument(
+        "--stop-postgres", type=float, default=0, help="stop PostgreSQL for this many seconds mid-run"
+    )
+    args = ap.parse_args()
+    args.seconds = min(args.seconds, 300)  # bounded, whatever is asked
+
+    with tempfile.TemporaryDirectory() as tmp:
+        schema = None
+        if args.db == "sqlite":
+            db_url = f"sqlite:///{tmp}/load.db"
+        else:
+            import psycopg
+
+            schema = f"load_{uuid.uuid4().hex[:8]}"
+            with psycopg.connect("postgresql://postgres@127.0.0.1:5432/test", autocommit=True) as c:
+                c.execute(f'CREATE SCHEMA "{schema}"')
+            db_url = f"postgresql+psycopg://postgres@127.0.0.1:5432/test?options=-csearch_path%3D{schema}"
+        env = {**os.environ, "DLGRADER_DATABASE_URL": db_url}
+        subprocess.run(
+            [str(Path(sys.executable).parent / "dlgrader"), "migrate"],
+            env=env,
+            cwd=ROOT,
+            check=True,
+            capture_output=True,
+        )
+        tokens = _make_users(db_url, args.students)
+        port = _free_port()
+        proc = start_server(db_url, port, workers=2)
+        st = Stats()
+        faults = []
+        if args.kill_worker:
+
+            async def kill() -> None:
+                await asyncio.sleep(args.seconds / 3)
+                kids = subprocess.run(
+                    ["pgrep", "-P", str(proc.pid)], capture_output=True, text=True
+                ).stdout.split()
+                workers = [int(k) for k in kids]
+                if workers:
+                    os.kill(workers[-1], signal.SIGKILL)
+                    print(f"killed server worker {workers[-1]} at t={args.seconds / 3:.0f}s")
+
+            faults.append(kill)
+        if args.stop_postgres and args.db == "postgres":
+
+            async def pg_outage() -> None:
+                await asyncio.sleep(args.seconds / 2)
+                ver = os.listdir("/etc/postgresql")[0]
+                subprocess.run(
+                    ["pg_ctlcluster", "--skip-systemctl-redirect", ver, "main", "stop", "-m", "fast"],
+                    check=False,
+                )
+                print(f"PostgreSQL stopped at t={args.seconds / 2:.0f}s")
+                await asyncio.sleep(args.stop_postgres)
+                subprocess.run(
+                    ["pg_ctlcluster", "--skip-systemctl-redirect", ver, "main", "start"], check=False
+                )
+                print(f"PostgreSQL started again after {args.stop_postgres:.0f}s")
+
+            faults.append(pg_outage)
+        t0 = time.monotonic()
+        try:
+            asyncio.run(run(f"http://127.0.0.1:{port}", tokens, args.seconds, st, faults))
+        finally:
+            elapsed = time.monotonic() - t0
+            proc.terminate()
+            try:
+                proc.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+        print(f"\n{args.students} students, {elapsed:.0f} s, database {args.db}, server workers 2")
+        print(f"{'endpoint':22s} {'req/s':>8s} {'p50 ms':>8s} {'p99 ms':>8s}  statuses")
+        for name, lat in st.lat.items():
+            codes = ", ".join(f"{k}: {v}" for k, v in sorted(st.status[name].items()))
+            print(
+                f"{name:22s} {len(lat) / elapsed:8.1f} {_pct(lat, 0.5):8.1f} {_pct(lat, 0.99):8.1f}  {codes}"
+            )
+        acked, found, dupes = verify(db_url, st)
+        print(
+            f"acknowledged attempts: {acked}; found in the database: {found}; duplicates or mismatches: {dupes}"
+        )
+        if schema:
+            import psycopg
+
+            with psycopg.connect("postgresql://postgres@127.0.0.1:5432/test", autocommit=True) as c:
+                c.execute(f'DROP SCHEMA "{schema}" CASCADE')
+        if found != acked or dupes:
+            raise SystemExit("LOST OR DUPLICATED ATTEMPTS")
+
+
+if __name__ == "__main__":
+    main()
