@@ -1,0 +1,148 @@
+"""A student in a real browser: Debian's Chromium driven by Playwright against a live server."""
+
+from __future__ import annotations
+
+import shutil
+import socket
+import threading
+import time
+
+import pytest
+
+from tests.conftest import ARTIFACTS, add_account, make_app
+
+pytestmark = pytest.mark.browser
+
+CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
+FAMILY = "loss.uniform_prediction"
+
+
+@pytest.fixture(scope="module")
+def live(tmp_path_factory):  # type: ignore[no-untyped-def]
+    """A uvicorn server in a thread on a free loopback port, with its own database."""
+    if CHROMIUM is None:
+        pytest.skip("Debian's chromium is not installed (make test installs it with apt-get)")
+    pytest.importorskip("playwright")
+    import uvicorn
+    from alembic import command
+
+    from app.cli import alembic_config
+
+    url = f"sqlite:///{tmp_path_factory.mktemp('browser')}/b.db"
+    command.upgrade(alembic_config(url), "head")
+    app = make_app(url)
+    add_account(app, "alice", "student")
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 30
+    while not server.started and time.monotonic() < deadline:
+        time.sleep(0.05)
+    yield f"http://127.0.0.1:{port}"
+    server.should_exit = True
+    thread.join(timeout=10)
+
+
+@pytest.fixture(scope="module")
+def browser():  # type: ignore[no-untyped-def]
+    if CHROMIUM is None:
+        pytest.skip("Debian's chromium is not installed")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        b = p.chromium.launch(
+            executable_path=CHROMIUM,
+            args=[
+                "--no-sandbox",
+                "--disable-gpu",
+                "--disable-background-networking",
+                "--disable-component-update",
+                "--disable-sync",
+                "--no-first-run",
+            ],
+        )
+        yield b
+        b.close()
+
+
+@pytest.fixture
+def page(browser):  # type: ignore[no-untyped-def]
+    ctx = browser.new_context(locale="zh-CN", viewport={"width": 1100, "height": 900})
+    pg = ctx.new_page()
+    yield pg
+    ctx.close()
+
+
+def _num_classes(page) -> int:  # type: ignore[no-untyped-def]
+    iid = page.url.split("i=")[1]
+    return int(
+        page.request.get(f"{page.url.split('/practice')[0]}/api/v1/instances/{iid}").json()["params"][
+            "num_classes"
+        ]
+    )
+
+
+def test_practise_with_full_width_input_preview_and_submit(live, page) -> None:  # type: ignore[no-untyped-def]
+    page.goto(f"{live}/practice/{FAMILY}")
+    k = _num_classes(page)
+    box = page.locator('input[name="answer.loss"]')
+    box.click()
+    box.type(f"ｌｎ（{k}）")  # typed as from a Chinese IME
+    preview = page.locator('[data-part="loss"] .preview')
+    preview.filter(has_text="识别为").wait_for(timeout=5000)
+    page.get_by_role("button", name="提交").click()
+    part = page.locator('[data-part="loss"]')
+    assert part.get_attribute("data-correct") == "true"
+    assert box.input_value() == f"ｌｎ（{k}）"
+    ARTIFACTS.mkdir(exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS / "practice.png"), full_page=True)
+
+
+def test_wrong_answer_shows_misconception_feedback_and_language_switch(live, page) -> None:  # type: ignore[no-untyped-def]
+    page.goto(f"{live}/practice/{FAMILY}")
+    k = _num_classes(page)
+    page.fill('input[name="answer.loss"]', f"log10({k})")
+    page.keyboard.press("Enter")
+    part = page.locator('[data-part="loss"]')
+    part.wait_for()
+    assert part.get_attribute("data-correct") == "false"
+    assert "自然对数" in part.inner_text()
+    page.get_by_role("link", name="English").click()
+    assert page.locator("html").get_attribute("lang") == "en"
+    assert "Submit" in page.content()
+
+
+def test_parse_error_preview_points_at_the_spot(live, page) -> None:  # type: ignore[no-untyped-def]
+    page.goto(f"{live}/practice/{FAMILY}")
+    page.locator('input[name="answer.loss"]').type("ln(5")
+    err = page.locator('[data-part="loss"] .preview.error')
+    err.wait_for(timeout=5000)
+    assert err.inner_text().strip()
+
+
+def test_login_and_see_the_attempt_on_me(live, page) -> None:  # type: ignore[no-untyped-def]
+    page.goto(f"{live}/login")
+    page.fill("#name", "alice")
+    page.fill("#password", "correct horse battery")
+    page.get_by_role("button", name="登录").click()
+    page.goto(f"{live}/practice/{FAMILY}")
+    page.fill('input[name="answer.loss"]', "123.5")
+    page.get_by_role("button", name="提交").click()
+    page.goto(f"{live}/me")
+    assert "123.5" in page.content()
+    assert page.locator("svg.chart").count() == 1
+
+
+def test_keyboard_only_reaches_the_answer_and_submits(live, page) -> None:  # type: ignore[no-untyped-def]
+    page.goto(f"{live}/practice/{FAMILY}")
+    for _ in range(12):
+        page.keyboard.press("Tab")
+        if page.evaluate("document.activeElement && document.activeElement.name") == "answer.loss":
+            break
+    assert page.evaluate("document.activeElement.name") == "answer.loss"
+    page.keyboard.type("1")
+    page.keyboard.press("Enter")
+    page.locator('[data-part="loss"][data-correct]').wait_for()
