@@ -17,6 +17,20 @@ ARTIFACTS = Path(__file__).resolve().parent.parent / "test-artifacts"
 _pg_reason: str | None | bool = False
 
 
+@pytest.fixture(autouse=True, scope="session")
+def _fast_password_hashing():  # type: ignore[no-untyped-def]
+    """Argon2 at its production cost takes ~50 ms a hash; tests create hundreds of accounts."""
+    from argon2 import PasswordHasher
+
+    from app.services import users
+
+    saved = users._hasher
+    users._hasher = PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1)
+    users._DUMMY_HASH = users._hasher.hash("not-a-password")
+    yield
+    users._hasher = saved
+
+
 def _pg_skip_reason() -> str | None:
     global _pg_reason
     if _pg_reason is False:

@@ -41,7 +41,7 @@ def export_jsonl(database_url: str, out: TextIO) -> dict[str, int]:
     engine = make_engine(database_url)
     counts = {"users": 0, "instances": 0, "attempts": 0}
     with make_session_factory(engine)() as s:
-        names = dict(s.execute(select(User.id, User.name)).tuples())
+        names = {uid: name for uid, name in s.execute(select(User.id, User.name))}
         for u in s.scalars(select(User).order_by(User.id)):
             out.write(
                 json.dumps(

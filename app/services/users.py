@@ -129,7 +129,7 @@ def revoke_token(
 def names_by_id(session: Session, ids: set[int]) -> dict[int, str]:
     if not ids:
         return {}
-    return dict(session.execute(select(User.id, User.name).where(User.id.in_(ids))).tuples())
+    return {uid: name for uid, name in session.execute(select(User.id, User.name).where(User.id.in_(ids)))}
 
 
 def import_roster(session: Session, csv_text: str) -> list[tuple[str, str, str]]:

@@ -21,14 +21,14 @@ templates.env.filters["md"] = render
 templates.env.filters["md_inline"] = render_inline
 
 
-def page(request: Request, name: str, user: User | None, status: int = 200, **ctx: Any) -> Response:
-    """Render a page in the visitor's language; remember an explicit ?lang= in a cookie."""
+def page(request: Request, template: str, user: User | None, status: int = 200, **ctx: Any) -> Response:
+    """Render a page in the visitor's language (see app.web.i18n.page_lang)."""
     lang = page_lang(request, user)
     other = "en" if lang == "zh" else "zh"
     switch = request.url.include_query_params(lang=other)
     resp = templates.TemplateResponse(
         request,
-        name,
+        template,
         {
             "lang": lang,
             "other_lang": other,
@@ -40,6 +40,4 @@ def page(request: Request, name: str, user: User | None, status: int = 200, **ct
         },
         status_code=status,
     )
-    if request.query_params.get("lang") in ("zh", "en"):
-        resp.set_cookie("lang", lang, max_age=365 * 24 * 3600, samesite="lax", httponly=True)
     return resp

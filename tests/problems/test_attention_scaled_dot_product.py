@@ -1,0 +1,199 @@
+"""attention.scaled_dot_product against PyTorch, the seed's questions (seeds/000 2.2), params validation."""
+
+from __future__ import annotations
+
+import math
+import re
+from fractions import Fraction
+from typing import Any
+
+import numpy as np
+import pytest
+
+from grader import AnswerSpec, read
+from problems.base import InvalidParams, grade_answers
+from problems.checkbank import check_family
+from problems.registry import get_family, instantiate
+
+ID = "attention.scaled_dot_product"
+
+# seeds/000 2.2 q2: d = 4 and the keys k1, k2, k3 of the homework.
+SEED_KEYS = [[0, 1, -1, 0], [1, 0, 1, 1], [0, -1, 0, -1]]
+
+
+def parse_matrix(text: str) -> np.ndarray:
+    """Read our canonical matrix text ([[1/2, 0.25], [...]]) without the grader."""
+    rows = re.findall(r"\[([^\[\]]*)\]", text)
+    return np.array([[float(Fraction(x.strip())) for x in r.split(",")] for r in rows])
+
+
+def torch_attention(torch: Any, q: list, k: list, v: list, causal: bool) -> tuple[np.ndarray, ...]:
+    """Scores, weights and output as PyTorch computes them (float64)."""
+    qt, kt, vt = (torch.tensor(x, dtype=torch.float64) for x in (q, k, v))
+    scores = qt @ kt.T / math.sqrt(qt.shape[-1])
+    if causal:
+        keep = torch.ones(len(q), len(k), dtype=torch.bool).tril()
+        weights = torch.softmax(scores.masked_fill(~keep, float("-inf")), dim=-1)
+    else:
+        weights = torch.softmax(scores, dim=-1)
+    out = torch.nn.functional.scaled_dot_product_attention(qt[None], kt[None], vt[None], is_causal=causal)[0]
+    return scores.numpy(), weights.numpy(), out.numpy()
+
+
+def random_params(rng: np.random.Generator) -> dict[str, Any]:
+    """Explicit params unlike the generator's: decimals, any d (also non-square), larger sizes."""
+    causal = bool(rng.random() < 0.5)
+    n = int(rng.integers(1, 7))
+    m = n if causal else int(rng.integers(1, 7))
+    d = int(rng.integers(1, 9))
+    decimals = int(rng.integers(0, 3))
+    q = np.round(rng.uniform(-2, 2, size=(n, d)), decimals)
+    k = np.round(rng.uniform(-2, 2, size=(m, d)), decimals)
+    symbolic = bool(rng.random() < 0.3)
+    v = None if symbolic else np.round(rng.uniform(-5, 5, size=(m, int(rng.integers(1, 5)))), 1).tolist()
+    return {"Q": q.tolist(), "K": k.tolist(), "V": v, "symbolic_values": symbolic, "mask": "causal" if causal else "none"}
+
+
+def symbolic_output(text: str, m: int, values: np.ndarray) -> np.ndarray:
+    """Evaluate an expression in v1..vm (read by the grader) at value vectors, one coordinate at a time."""
+    expr = read(text, AnswerSpec("expression", symbols=tuple(f"v{j + 1}" for j in range(m)))).value
+    by_name = {s.name: s for s in expr.free_symbols}
+    return np.array(
+        [
+            float(expr.subs({by_name[f"v{j + 1}"]: float(values[j, c]) for j in range(m) if f"v{j + 1}" in by_name}))
+            for c in range(values.shape[1])
+        ]
+    )
+
+
+def compare_with_torch(torch: Any, params: dict[str, Any], rng: np.random.Generator, check_symbolic: bool) -> int:
+    inst = instantiate(ID, params=params)
+    p = inst.params
+    causal = p["mask"] == "causal"
+    values = np.array(p["V"]) if p["V"] is not None else rng.uniform(-3, 3, size=(len(p["K"]), 2))
+    scores, weights, out = torch_attention(torch, p["Q"], p["K"], values.tolist(), causal)
+    np.testing.assert_allclose(parse_matrix(inst.answers["scores"]), scores, rtol=1e-9, atol=1e-12)
+    np.testing.assert_allclose(parse_matrix(inst.answers["weights"]), weights, rtol=1e-9, atol=1e-12)
+    if p["symbolic_values"]:
+        if not check_symbolic:
+            return 2
+        for i in range(len(p["Q"])):
+            got = symbolic_output(inst.answers[f"output_{i + 1}"], len(p["K"]), values)
+            np.testing.assert_allclose(got, out[i], rtol=1e-9, atol=1e-9)
+    else:
+        np.testing.assert_allclose(parse_matrix(inst.answers["output"]), out, rtol=1e-9, atol=1e-10)
+    return 3
+
+
+@pytest.mark.torch
+def test_matches_pytorch_on_generated_and_random_instances() -> None:
+    torch = pytest.importorskip("torch")
+    torch.set_num_threads(1)
+    rng = np.random.default_rng(2024)
+    instances = comparisons = 0
+    for seed in range(600):
+        params = instantiate(ID, seed=seed).params
+        comparisons += compare_with_torch(torch, params, rng, check_symbolic=seed % 3 == 0)
+        instances += 1
+    for _ in range(600):
+        try:
+            params = instantiate(ID, params=random_params(rng)).params
+        except InvalidParams:
+            continue  # random scores beyond the bound; the validation table covers that
+        comparisons += compare_with_torch(torch, params, rng, check_symbolic=instances % 3 == 0)
+        instances += 1
+    assert instances >= 1150 and comparisons >= 3000
+
+
+def test_seed_000_q2_our_y3_is_right_and_the_seeds_y3_is_wrong() -> None:
+    # q3 = (0, 1, 0, 0): q3.k = (1, 0, -1), so the scores are (1/2, 0, -1/2), not the seed's 1/2 (1, 0, 1, 1).
+    inst = instantiate(ID, params={"Q": [[0, 1, 0, 0]], "K": SEED_KEYS, "symbolic_values": True})
+    right = {
+        "scores": "[[1/2, 0, -1/2]]",
+        "weights": "[[0.5065, 0.3072, 0.1863]]",
+        "output_1": "(e^(1/2)*v1 + v2 + e^(-1/2)*v3)/(e^(1/2) + 1 + e^(-1/2))",
+    }
+    assert grade_answers(inst, right).score == 1.0
+    decimals = grade_answers(inst, {"output_1": "0.5065*v1 + 0.3072*v2 + 0.1863*v3"})
+    assert decimals.parts["output_1"].score == 1.0
+    seed = grade_answers(inst, {"output_1": "sqrt(e)/(3*sqrt(e)+1)*v1 + 1/(3*sqrt(e)+1)*v2 + 2*sqrt(e)/(3*sqrt(e)+1)*v3"})
+    assert seed.parts["output_1"].score == 0
+    assert seed.parts["output_1"].feedback
+    seed_scores = grade_answers(inst, {"scores": "[[1/2, 0, 1/2]]"})
+    assert seed_scores.parts["scores"].score == 0
+
+
+@pytest.mark.parametrize(
+    ("answer", "misconception"),
+    [
+        ("(e*v1 + v2 + e^(-1)*v3)/(e + 1 + e^(-1))", "forgot_scaling"),
+        ("(e^(1/4)*v1 + v2 + e^(-1/4)*v3)/(e^(1/4) + 1 + e^(-1/4))", "divided_by_d"),
+        ("v1 + v2 + v3", "softmax_over_columns"),  # one query: each column's softmax is 1
+    ],
+)
+def test_seed_000_q2_misconceptions_get_feedback(answer: str, misconception: str) -> None:
+    inst = instantiate(ID, params={"Q": [[0, 1, 0, 0]], "K": SEED_KEYS, "symbolic_values": True})
+    r = grade_answers(inst, {"output_1": answer}).parts["output_1"]
+    assert r.score == 0 and r.misconception == misconception
+
+
+def test_seed_000_q1_causal_mask_row_i_attends_to_j_up_to_i() -> None:
+    # The masked self-attention of q1: y_i = sum_{j<=i} exp(q_i.k_j/sqrt(d)) v_j / sum_{n<=i} exp(q_i.k_n/sqrt(d)).
+    q = [[1, 0, 1, 0], [0, 1, 0, 1], [1, 1, 0, 0]]
+    inst = instantiate(ID, params={"Q": q, "K": SEED_KEYS, "symbolic_values": True, "mask": "causal"})
+    # Scores q_i.k_j / 2 by hand: row 1 (-1/2, 1, 0), row 2 (1/2, 1/2, -1), row 3 (1/2, 1/2, -1/2).
+    by_hand = {
+        "scores": "[[-1/2, 1, 0], [1/2, 1/2, -1], [1/2, 1/2, -1/2]]",
+        "weights": "[[1, 0, 0], [0.5, 0.5, 0], [0.4223, 0.4223, 0.1554]]",
+        "output_1": "v1",
+        "output_2": "(v1 + v2)/2",
+        "output_3": "(e^(1/2)*v1 + e^(1/2)*v2 + e^(-1/2)*v3)/(2*e^(1/2) + e^(-1/2))",
+    }
+    res = grade_answers(inst, by_hand)
+    assert res.score == 1.0, {k: v.feedback for k, v in res.parts.items()}
+    unmasked = grade_answers(inst, {"output_1": "(e^(-1/2)*v1 + e*v2 + v3)/(e^(-1/2) + e + 1)"})
+    assert unmasked.parts["output_1"].score == 0
+    assert unmasked.parts["output_1"].misconception == "mask_not_applied"
+
+
+def test_numeric_values_and_exact_reference_text() -> None:
+    inst = instantiate(ID, params={"Q": [[2, 0, 0, 0]], "K": [[1, 0, 0, 0], [0, 0, 0, 0]], "V": [[1, 0], [0, 1]]})
+    assert grade_answers(inst, {"scores": "[[1, 0]]", "weights": "[[e/(e+1), 1/(e+1)]]", "output": "[[0.7311, 0.2689]]"}).score == 1.0
+    sym = instantiate(ID, params={"Q": [[2, 0, 0, 0]], "K": [[1, 0, 0, 0], [0, 0, 0, 0], [1, 0, 0, 0]], "symbolic_values": True})
+    assert sym.answers["output_1"] == "(exp(1)*v1 + v2 + exp(1)*v3)/(2*exp(1) + 1)"
+
+
+def test_non_square_d_gives_exact_irrational_scores() -> None:
+    inst = instantiate(ID, params={"Q": [[1, 1]], "K": [[1, 0], [0, 0]], "symbolic_values": True})
+    assert inst.answers["output_1"] == "(exp(1/sqrt(2))*v1 + v2)/(exp(1/sqrt(2)) + 1)"
+    assert grade_answers(inst, {"scores": "[[0.7071, 0]]", "output_1": "0.6698*v1 + 0.3302*v2"}).score == 1.0
+
+
+@pytest.mark.parametrize(
+    ("params", "field"),
+    [
+        ({"Q": [[1, 0]], "K": [[1, 0, 0]], "V": [[1]]}, "K"),
+        ({"Q": [[1, 0]], "K": [[1, 0]]}, "V"),
+        ({"Q": [[1, 0]], "K": [[1, 0]], "V": [[1]], "symbolic_values": True}, "V"),
+        ({"Q": [[1, 0]], "K": [[1, 0], [0, 1]], "V": [[1]]}, "V"),
+        ({"Q": [[1, 0]], "K": [[1, 0]], "V": [[1]], "mask": "future"}, "mask"),
+        ({"Q": [[1, 0]], "K": [[1, 0], [0, 1]], "symbolic_values": True, "mask": "causal"}, "mask"),
+        ({"Q": [[10] * 16], "K": [[10] * 16], "V": [[1]]}, "Q"),
+        ({"Q": [[0.12345]], "K": [[1]], "V": [[1]]}, "Q"),
+        ({"Q": [[11]], "K": [[1]], "V": [[1]]}, "Q"),
+        ({"Q": [[1]] * 7, "K": [[1]], "V": [[1]]}, "Q"),
+        ({"Q": [[1]], "K": [[1]], "V": [[1]], "scale": 2}, "scale"),
+        ({"Q": [], "K": [[1]], "V": [[1]]}, "Q"),
+        ({"Q": [[1]], "K": [[float("nan")]], "V": [[1]]}, "K"),
+    ],
+)
+def test_bad_params_name_the_field(params: dict[str, Any], field: str) -> None:
+    with pytest.raises(InvalidParams) as exc:
+        instantiate(ID, params=params)
+    assert any(e["loc"][:1] == [field] or f"{field}:" in e["msg"] for e in exc.value.errors), exc.value
+
+
+def test_check_bank() -> None:
+    report = check_family(get_family(ID), range(50))
+    assert report.failures == []
+    assert report.misconception_checks > 50
