@@ -17,6 +17,7 @@ from app import errors, web
 from app.api import router as api_router
 from app.db import make_engine, make_session_factory
 from app.deps import SessionDep
+from app.schemas.errors import ERROR_RESPONSES
 from app.services.grading import Grader
 from app.services.ratelimit import LoginLimiter
 from app.settings import Settings, get_settings
@@ -105,7 +106,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.add_middleware(BodyLimit, max_bytes=settings.max_body_bytes)
     errors.install(app)
 
-    @app.get("/healthz", tags=["health"])
+    @app.get("/healthz", tags=["health"], responses={503: ERROR_RESPONSES[503]})
     def healthz(session: SessionDep) -> dict[str, str]:
         """200 once the database answers (503 otherwise)."""
         session.execute(text("SELECT 1"))

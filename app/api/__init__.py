@@ -3,7 +3,8 @@
 from fastapi import APIRouter
 
 from app.api import attempts, auth, exams, instances, problems
+from app.schemas.errors import ERROR_RESPONSES
 
-router = APIRouter(prefix="/api/v1")
+router = APIRouter(prefix="/api/v1", responses=ERROR_RESPONSES)
 for _m in (problems, instances, attempts, auth, exams):
     router.include_router(_m.router)

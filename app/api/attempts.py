@@ -13,7 +13,7 @@ from app.services import attempts, users
 router = APIRouter(tags=["attempts"])
 
 Limit = Annotated[int, Query(ge=1, le=1000)]
-Offset = Annotated[int, Query(ge=0)]
+Offset = Annotated[int, Query(ge=0, le=10_000_000)]  # bounded: SQLite integers are 64-bit
 
 
 @router.get("/me/attempts", response_model=AttemptList)
