@@ -1,0 +1,95 @@
+"""One slow or hostile check never stalls other requests, and it is cut off at the time bound."""
+
+from __future__ import annotations
+
+import threading
+import time
+
+import numpy as np
+import pytest
+from fastapi.testclient import TestClient
+from pydantic import Field
+
+import problems
+from grader import AnswerSpec
+from problems.base import Family, Params, Part, bi
+from problems.registry import REGISTRY
+from tests.conftest import make_app
+
+
+class SlowParams(Params):
+    n: int = Field(default=1, ge=1, le=2)
+
+
+class SlowFamily(Family[SlowParams]):
+    """A family whose expression part takes 30 s to grade: stands in for a pathological check."""
+
+    id = "test.slow"
+    title = bi("慢", "slow")
+    difficulty = 1
+    tags = ("ffn",)
+    Params = SlowParams
+
+    def generate(self, rng: np.random.Generator) -> SlowParams:
+        return SlowParams()
+
+    def parts(self, p: SlowParams) -> list[Part]:
+        return [Part("expr", AnswerSpec("expression", symbols=("x",)), bi("式", "expr"))]
+
+    def solve(self, p: SlowParams) -> dict[str, str]:
+        return {"expr": "x"}
+
+    def statement(self, p: SlowParams) -> dict[str, str]:
+        return bi("写 x", "write x")
+
+    def solution(self, p: SlowParams) -> dict[str, list[str]]:
+        return {"zh": ["x"], "en": ["x"]}
+
+    def grade_part(self, p, part, answer, reference, lang):  # type: ignore[no-untyped-def]
+        time.sleep(30)
+        raise AssertionError("never reached: the worker is killed first")
+
+
+@pytest.fixture
+def pooled(sqlite_db_url):  # type: ignore[no-untyped-def]
+    from app.services import catalogue
+
+    REGISTRY["test.slow"] = SlowFamily()  # before the pool forks, so its workers know it
+    catalogue.list_problems.cache_clear()
+    app = make_app(sqlite_db_url, grading_workers=2, check_timeout=1.0)
+    try:
+        with TestClient(app) as c:
+            yield c
+    finally:
+        REGISTRY.pop("test.slow", None)
+        catalogue.list_problems.cache_clear()
+
+
+def test_slow_check_is_cut_off_and_fast_checks_go_on(pooled) -> None:  # type: ignore[no-untyped-def]
+    slow = pooled.post("/api/v1/instances", json={"problem": "test.slow", "seed": 1}).json()
+    fast = pooled.post("/api/v1/instances", json={"problem": "loss.uniform_prediction", "seed": 1}).json()
+    k = fast["params"]["num_classes"]
+    finished: list[str] = []
+    slow_result: dict = {}
+
+    def run_slow() -> None:
+        r = pooled.post(f"/api/v1/instances/{slow['id']}/check", json={"answers": {"expr": "x+1"}})
+        slow_result.update(r.json())
+        finished.append("slow")
+
+    t = threading.Thread(target=run_slow)
+    t.start()
+    time.sleep(0.2)  # the slow check is now running in a worker
+    for _ in range(10):
+        r = pooled.post(f"/api/v1/instances/{fast['id']}/check", json={"answers": {"loss": f"ln({k})"}})
+        assert r.status_code == 200 and r.json()["score"] == 1.0
+        finished.append("fast")
+    t.join(timeout=20)
+    assert not t.is_alive()
+    assert finished.index("slow") == len(finished) - 1  # every fast check finished before it
+    part = slow_result["parts"]["expr"]
+    assert part["correct"] is False and "1" in part["feedback"]  # "took longer than 1.0 s"
+    # The pool recovered: the next expression check is answered (and cut off again) normally.
+    again = pooled.post(f"/api/v1/instances/{slow['id']}/check", json={"answers": {"expr": "x"}})
+    assert again.status_code == 200 and again.json()["parts"]["expr"]["correct"] is False
+    assert problems.get_family("test.slow").id == "test.slow"
