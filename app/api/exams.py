@@ -185,3 +185,9 @@ def grades(exam: ExamDep, session: SessionDep) -> Response:
         media_type="text/csv; charset=utf-8",
         headers={"Content-Disposition": f'attachment; filename="{exam.id}-grades.csv"'},
     )
+
+
+@router.get("/exams/{exam_id}/stats")
+def stats(exam: ExamDep, session: SessionDep) -> dict[str, Any]:
+    """Per question mean score, commonest wrong answers and matched misconceptions; per-student totals."""
+    return exams.statistics(session, exam)

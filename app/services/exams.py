@@ -336,3 +336,60 @@ def grades_csv(session: Session, exam: Exam) -> str:
             ]
         )
     return out.getvalue()
+
+
+def statistics(session: Session, exam: Exam, top: int = 5) -> dict[str, Any]:
+    """Per question: mean score, the commonest wrong answers and the misconceptions they matched;
+    per student: totals (newest submission each)."""
+    subs = latest_submissions(session, exam)
+    n = len(exam.variants[0].questions) if exam.variants else 0
+    points = {q.number: q.points for q in exam.variants[0].questions} if exam.variants else {}
+    per_q: list[dict[str, Any]] = []
+    for i in range(1, n + 1):
+        scores: list[float] = []
+        wrong: dict[tuple[str, str], int] = defaultdict(int)
+        miscon: dict[str, int] = defaultdict(int)
+        for s in subs:
+            r = s.results.get(str(i))
+            if r is None:
+                continue
+            scores.append(float(r["score"]))
+            given = s.answers.get(str(i), {})
+            for part, v in r["parts"].items():
+                if not v["correct"] and not v.get("manual") and given.get(part, "").strip():
+                    wrong[(part, given[part].strip())] += 1
+                    if v.get("misconception"):
+                        miscon[v["misconception"]] += 1
+        commonest = sorted(wrong.items(), key=lambda kv: (-kv[1], kv[0]))[:top]
+        per_q.append(
+            {
+                "question": i,
+                "points": points.get(i, 1.0),
+                "submissions": len(scores),
+                "mean_score": sum(scores) / len(scores) if scores else None,
+                "common_wrong_answers": [{"part": p, "answer": a, "count": c} for (p, a), c in commonest],
+                "misconceptions": [
+                    {"id": m, "count": c} for m, c in sorted(miscon.items(), key=lambda kv: -kv[1])
+                ],
+            }
+        )
+    codes = {v.id: v.code for v in exam.variants}
+    students = [
+        {
+            "student": s.student,
+            "code": codes.get(s.variant_id),
+            "score": s.score,
+            "max_score": s.max_score,
+            "late": s.late,
+            "pending_manual": s.needs_manual,
+        }
+        for s in subs
+    ]
+    totals = [s.score for s in subs]
+    return {
+        "exam": exam.id,
+        "submissions": len(subs),
+        "mean_total": sum(totals) / len(totals) if totals else None,
+        "questions": per_q,
+        "students": students,
+    }

@@ -223,3 +223,27 @@ def test_late_submission_is_stored_and_marked(client, accounts) -> None:  # type
         headers=ta,
     )
     assert r.status_code == 200 and r.json()["late"] is True
+
+
+def test_statistics_per_question_and_student(client, accounts) -> None:  # type: ignore[no-untyped-def]
+    ta = accounts["ta"].headers
+    exam = _exam(client, ta)
+    a, b = exam["variants"][0]["code"], exam["variants"][1]["code"]
+    url = f"/api/v1/exams/{exam['id']}/submissions"
+    rows = (
+        "student,code,question,part,answer\n"
+        f"s1,{a},2,loss,ln(10)\n"
+        f"s2,{b},2,loss,log10(10)\n"  # the log-base misconception
+        f"s3,{a},2,loss,log10(10)\n"
+        f"s4,{b},2,loss,0.1\n"  # probability, not loss
+    )
+    assert (
+        client.post(url, content=rows.encode(), headers={**ta, "Content-Type": "text/csv"}).status_code == 200
+    )
+    st = client.get(f"/api/v1/exams/{exam['id']}/stats", headers=ta).json()
+    assert st["submissions"] == 4 and st["mean_total"] == 0.5
+    q2 = st["questions"][1]
+    assert q2["mean_score"] == 0.5 and q2["points"] == 2
+    assert q2["common_wrong_answers"][0] == {"part": "loss", "answer": "log10(10)", "count": 2}
+    assert {"id": "log_base_10", "count": 2} in q2["misconceptions"]
+    assert [s["student"] for s in st["students"]] == ["s1", "s2", "s3", "s4"]
