@@ -10,9 +10,9 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import HTMLResponse, PlainTextResponse, Response
 from pydantic import ValidationError
 
-from app.deps import SessionDep, StaffUser
+from app.deps import CurrentUser, SessionDep, StaffUser
 from app.models import Exam, ExamSubmission
-from app.schemas.exams import ExamCreate, ExamPublic, SubmissionCreate, SubmissionResult
+from app.schemas.exams import ExamCreate, ExamPublic, OnlineAnswer, SubmissionCreate, SubmissionResult
 from app.services import exam_render, exams
 from app.services.errors import Invalid
 
@@ -191,3 +191,31 @@ def grades(exam: ExamDep, session: SessionDep) -> Response:
 def stats(exam: ExamDep, session: SessionDep) -> dict[str, Any]:
     """Per question mean score, commonest wrong answers and matched misconceptions; per-student totals."""
     return exams.statistics(session, exam)
+
+
+@router.get("/exams/{exam_id}/mine")
+def my_exam(
+    exam_id: Annotated[str, Path(max_length=64)], session: SessionDep, user: CurrentUser
+) -> dict[str, Any]:
+    """A student's own variant of a homework or online exam (assigned on first opening)."""
+    return exams.open_for_student(session, exam=exams.get_exam(session, exam_id), user=user)
+
+
+@router.post("/exams/{exam_id}/mine/answers")
+def my_answers(
+    exam_id: Annotated[str, Path(max_length=64)],
+    body: OnlineAnswer,
+    session: SessionDep,
+    user: CurrentUser,
+    request: Request,
+) -> dict[str, Any]:
+    """Answer one question online (exam mode: once per part, verdicts hidden until it closes)."""
+    return exams.answer_online(
+        session,
+        exam=exams.get_exam(session, exam_id),
+        grader=request.app.state.grader,
+        user=user,
+        question=body.question,
+        answers=body.answers,
+        lang=body.lang,
+    )

@@ -63,6 +63,19 @@ class ExamQuestion(Base):
     variant: Mapped[ExamVariant] = relationship(back_populates="questions")
 
 
+class ExamAssignment(Base):
+    """Homework and exams taken online: which variant a student got, and when they started."""
+
+    __tablename__ = "exam_assignments"
+    __table_args__ = (UniqueConstraint("exam_id", "user_id"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    exam_id: Mapped[str] = mapped_column(ForeignKey("exams.id", ondelete="CASCADE"), index=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    variant_id: Mapped[int] = mapped_column(ForeignKey("exam_variants.id", ondelete="CASCADE"))
+    started_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+
 class ExamSubmission(Base):
     """One student's answers to one variant; the newest submission of a student counts."""
 
@@ -72,6 +85,8 @@ class ExamSubmission(Base):
     exam_id: Mapped[str] = mapped_column(ForeignKey("exams.id", ondelete="CASCADE"), index=True)
     variant_id: Mapped[int] = mapped_column(ForeignKey("exam_variants.id", ondelete="CASCADE"))
     student: Mapped[str] = mapped_column(String(64), index=True)
+    # Set when the student submitted online (homework/exam); None for answers a TA entered.
+    user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"), nullable=True)
     answers: Mapped[dict[str, Any]] = mapped_column(JSON)  # {"1": {part: text}}, as typed
     results: Mapped[dict[str, Any]] = mapped_column(JSON)  # {"1": {"score", "points", "parts": {...}}}
     score: Mapped[float] = mapped_column(Float)

@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
+
+PartName = Annotated[str, StringConstraints(min_length=1, max_length=64)]
+AnswerText = Annotated[str, StringConstraints(max_length=10_000)]
 
 
 class ExamItem(BaseModel):
@@ -63,7 +66,7 @@ class SubmissionCreate(BaseModel):
 
     student: str = Field(min_length=1, max_length=64)
     code: str = Field(min_length=1, max_length=16)
-    answers: dict[str, dict[str, str]] = Field(max_length=60)
+    answers: dict[PartName, dict[PartName, AnswerText]] = Field(max_length=60)
     lang: Literal["zh", "en"] = "en"
 
 
@@ -75,3 +78,11 @@ class SubmissionResult(BaseModel):
     late: bool
     pending_manual: bool
     items: list[dict[str, Any]]
+
+
+class OnlineAnswer(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    question: int = Field(ge=1, le=60)
+    answers: dict[PartName, AnswerText] = Field(min_length=1, max_length=32)
+    lang: Literal["zh", "en"] = "en"

@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session
 
 import problems
 from app.db import utcnow
-from app.models import Exam, ExamQuestion, ExamSubmission, ExamVariant, InstanceRecord, User
+from app.models import Exam, ExamAssignment, ExamQuestion, ExamSubmission, ExamVariant, InstanceRecord, User
 from app.services import instances
 from app.services.errors import Invalid, NotFound
 from app.services.grading import Grader
@@ -232,7 +232,9 @@ def _store(
     lang: str,
 ) -> ExamSubmission:
     results, score, max_score, manual = _grade(grader, qs, answers, lang)
-    late = exam.due_at is not None and utcnow() > exam.due_at
+    late = (
+        exam.due_at is not None and utcnow() > exam.due_at
+    )  # recorded for the TA; paper answers still count
     sub = ExamSubmission(
         exam_id=exam.id,
         variant_id=variant.id,
@@ -309,6 +311,8 @@ def latest_submissions(session: Session, exam: Exam) -> list[ExamSubmission]:
     )
     latest: dict[str, ExamSubmission] = {}
     for s in rows:
+        if s.late and s.student in latest and not latest[s.student].late:
+            continue  # a refused late answer never replaces what was handed in on time
         latest[s.student] = s
     return [latest[k] for k in sorted(latest)]
 
@@ -393,3 +397,199 @@ def statistics(session: Session, exam: Exam, top: int = 5) -> dict[str, Any]:
         "questions": per_q,
         "students": students,
     }
+
+
+# --- homework and exams taken online ----------------------------------------------------
+
+
+class NotOpen(Invalid):
+    """Too early, or (for answers) too late: a clear message; the request itself was fine."""
+
+    status = 403
+
+
+def _assignment(session: Session, exam: Exam, user: User, *, create: bool) -> ExamAssignment | None:
+    a = session.scalar(
+        select(ExamAssignment).where(ExamAssignment.exam_id == exam.id, ExamAssignment.user_id == user.id)
+    )
+    if a is None and create:
+        # Give out variants evenly: the one with the fewest students so far (ties: lowest index).
+        counts: dict[int, int] = defaultdict(int)
+        for (vid,) in session.execute(
+            select(ExamAssignment.variant_id).where(ExamAssignment.exam_id == exam.id)
+        ):
+            counts[vid] += 1
+        variant = min(exam.variants, key=lambda v: (counts[v.id], v.index))
+        a = ExamAssignment(exam_id=exam.id, user_id=user.id, variant_id=variant.id)
+        session.add(a)
+        session.commit()
+    return a
+
+
+def deadline(exam: Exam, a: ExamAssignment | None) -> Any:
+    """The moment answers stop being accepted: the due time, or the end of the time limit if sooner."""
+    ends = [t for t in (exam.due_at,) if t is not None]
+    if a is not None and exam.time_limit_minutes:
+        from datetime import timedelta
+
+        ends.append(a.started_at + timedelta(minutes=exam.time_limit_minutes))
+    return min(ends) if ends else None
+
+
+def closed(exam: Exam, a: ExamAssignment | None) -> bool:
+    end = deadline(exam, a)
+    return end is not None and utcnow() >= end
+
+
+def feedback_visible(exam: Exam, a: ExamAssignment | None) -> bool:
+    """Homework shows verdicts at once; an exam hides them (and solutions) until it closes."""
+    return exam.kind != "exam" or closed(exam, a)
+
+
+def _online(session: Session, exam: Exam, user: User) -> ExamSubmission | None:
+    return session.scalar(
+        select(ExamSubmission)
+        .where(
+            ExamSubmission.exam_id == exam.id,
+            ExamSubmission.user_id == user.id,
+            ExamSubmission.late.is_(False),
+        )
+        .order_by(ExamSubmission.id.desc())
+        .limit(1)
+    )
+
+
+def open_for_student(session: Session, *, exam: Exam, user: User) -> dict[str, Any]:
+    """The student's own variant: questions without answers, what they submitted, and when it ends."""
+    if exam.kind == "paper":
+        raise NotFound(f"exam {exam.id} is printed on paper, not taken online")
+    if exam.opens_at is not None and utcnow() < exam.opens_at:
+        raise NotOpen(f"this {exam.kind} opens at {exam.opens_at.isoformat()}", field="exam")
+    a = _assignment(session, exam, user, create=True)
+    assert a is not None
+    variant = next(v for v in exam.variants if v.id == a.variant_id)
+    sub = _online(session, exam, user)
+    show = feedback_visible(exam, a)
+    questions = []
+    for q, inst in variant_instances(session, variant):
+        given = (sub.answers if sub else {}).get(str(q.number), {})
+        results = (sub.results if sub else {}).get(str(q.number), {}).get("parts", {})
+        questions.append(
+            {
+                "number": q.number,
+                "points": q.points,
+                "problem": inst.problem,
+                "statement": inst.statement,
+                "parts": [
+                    {"name": p.name, "answer_type": p.answer_type, "label": p.label} for p in inst.parts
+                ],
+                "submitted": {
+                    name: {
+                        "answer": text,
+                        **(
+                            {k: results[name][k] for k in ("correct", "score", "feedback")}
+                            if show and name in results
+                            else {}
+                        ),
+                    }
+                    for name, text in given.items()
+                },
+                "solution": inst.solution() if show and closed(exam, a) else None,
+            }
+        )
+    end = deadline(exam, a)
+    return {
+        "exam": exam.id,
+        "title": exam.title,
+        "kind": exam.kind,
+        "code": variant.code,
+        "started_at": a.started_at.isoformat(),
+        "deadline": end.isoformat() if end else None,
+        "closed": closed(exam, a),
+        "feedback_visible": show,
+        "questions": questions,
+        "score": sub.score if (sub and show) else None,
+        "max_score": sub.max_score if sub else None,
+    }
+
+
+def answer_online(
+    session: Session,
+    *,
+    exam: Exam,
+    grader: Grader,
+    user: User,
+    question: int,
+    answers: dict[str, str],
+    lang: str,
+) -> dict[str, Any]:
+    """A student answers one question online. Late: refused with a message, but stored (as late).
+    Exam mode: each part can be submitted once; verdicts stay hidden until the exam closes."""
+    if exam.kind == "paper":
+        raise NotFound(f"exam {exam.id} is printed on paper, not taken online")
+    a = _assignment(session, exam, user, create=False)
+    if a is None:
+        raise NotOpen("open the assignment before answering it", field="exam")
+    variant = next(v for v in exam.variants if v.id == a.variant_id)
+    qs = variant_instances(session, variant)
+    _, _, errors = _check_shape(session, exam, variant.code, {str(question): answers}, "answers")
+    if errors:
+        raise Invalid("; ".join(errors), field="answers")
+    if closed(exam, a):
+        results, score, max_score, manual = _grade(grader, qs, {str(question): answers}, lang)
+        session.add(
+            ExamSubmission(
+                exam_id=exam.id,
+                variant_id=variant.id,
+                student=user.name,
+                user_id=user.id,
+                answers={str(question): answers},
+                results=results,
+                score=score,
+                max_score=max_score,
+                late=True,
+                needs_manual=manual,
+            )
+        )
+        session.commit()
+        raise NotOpen(
+            f"too late: this {exam.kind} closed at {deadline(exam, a).isoformat()}; your answer was kept, marked late",
+            field="answers",
+        )
+    sub = _online(session, exam, user)
+    merged: dict[str, dict[str, str]] = {k: dict(v) for k, v in (sub.answers if sub else {}).items()}
+    before = merged.get(str(question), {})
+    if exam.kind == "exam":
+        again = sorted(set(before) & set(answers))
+        if again:
+            raise Invalid(
+                f"answers: part(s) {', '.join(again)} of question {question} were already submitted",
+                field="answers",
+            )
+    merged[str(question)] = {**before, **answers}
+    results, score, max_score, manual = _grade(grader, qs, merged, lang)
+    if sub is None:
+        sub = ExamSubmission(
+            exam_id=exam.id,
+            variant_id=variant.id,
+            student=user.name,
+            user_id=user.id,
+            answers=merged,
+            results=results,
+            score=score,
+            max_score=max_score,
+            needs_manual=manual,
+        )
+        session.add(sub)
+    else:
+        sub.answers, sub.results, sub.score, sub.max_score, sub.needs_manual = (
+            merged,
+            results,
+            score,
+            max_score,
+            manual,
+        )
+    session.commit()
+    if not feedback_visible(exam, a):
+        return {"recorded": True, "question": question, "parts": sorted(answers)}
+    return {"recorded": True, "question": question, **results[str(question)]}

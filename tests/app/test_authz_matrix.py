@@ -35,6 +35,9 @@ MATRIX: list[tuple[str, str, dict[str, int]]] = [
     ("POST", "/api/v1/exams/{e}/submissions", {A: 401, S: 403, O: 403, T: 200, I: 200}),
     ("GET", "/api/v1/exams/{e}/grades.csv", {A: 401, S: 403, O: 403, T: 200, I: 200}),
     ("GET", "/api/v1/exams/{e}/stats", {A: 401, S: 403, O: 403, T: 200, I: 200}),
+    # The matrix's exam is printed on paper: nobody takes it online.
+    ("GET", "/api/v1/exams/{e}/mine", {A: 401, S: 404, O: 404, T: 404, I: 404}),
+    ("POST", "/api/v1/exams/{e}/mine/answers", {A: 401, S: 404, O: 404, T: 404, I: 404}),
 ]
 
 BODIES = {
@@ -47,6 +50,7 @@ BODIES = {
     "/api/v1/users": {"name": "newbie", "role": "student"},
     "/api/v1/exams": {"title": "t", "items": [{"problem": FAMILY}]},
     "/api/v1/exams/{e}/submissions": {"student": "s1", "code": "{c}", "answers": {}},
+    "/api/v1/exams/{e}/mine/answers": {"question": 1, "answers": {"loss": "1"}},
 }
 
 

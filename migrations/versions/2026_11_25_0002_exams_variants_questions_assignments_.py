@@ -1,8 +1,8 @@
-"""exams variants questions submissions
+"""exams variants questions assignments submissions
 
 Revision ID: 0002
 Revises: 0001
-Create Date: 2026-11-25 07:17:34.660109
+Create Date: 2026-11-25 08:08:44.420611
 """
 
 from collections.abc import Sequence
@@ -60,6 +60,32 @@ def upgrade() -> None:
         batch_op.create_index(batch_op.f("ix_exam_variants_exam_id"), ["exam_id"], unique=False)
 
     op.create_table(
+        "exam_assignments",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("exam_id", sa.String(length=24), nullable=False),
+        sa.Column("user_id", sa.Integer(), nullable=False),
+        sa.Column("variant_id", sa.Integer(), nullable=False),
+        sa.Column("started_at", sa.DateTime(timezone=True), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["exam_id"], ["exams.id"], name=op.f("fk_exam_assignments_exam_id_exams"), ondelete="CASCADE"
+        ),
+        sa.ForeignKeyConstraint(
+            ["user_id"], ["users.id"], name=op.f("fk_exam_assignments_user_id_users"), ondelete="CASCADE"
+        ),
+        sa.ForeignKeyConstraint(
+            ["variant_id"],
+            ["exam_variants.id"],
+            name=op.f("fk_exam_assignments_variant_id_exam_variants"),
+            ondelete="CASCADE",
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_exam_assignments")),
+        sa.UniqueConstraint("exam_id", "user_id", name=op.f("uq_exam_assignments_exam_id_user_id")),
+    )
+    with op.batch_alter_table("exam_assignments", schema=None) as batch_op:
+        batch_op.create_index(batch_op.f("ix_exam_assignments_exam_id"), ["exam_id"], unique=False)
+        batch_op.create_index(batch_op.f("ix_exam_assignments_user_id"), ["user_id"], unique=False)
+
+    op.create_table(
         "exam_questions",
         sa.Column("id", sa.Integer(), nullable=False),
         sa.Column("variant_id", sa.Integer(), nullable=False),
@@ -90,6 +116,7 @@ def upgrade() -> None:
         sa.Column("exam_id", sa.String(length=24), nullable=False),
         sa.Column("variant_id", sa.Integer(), nullable=False),
         sa.Column("student", sa.String(length=64), nullable=False),
+        sa.Column("user_id", sa.Integer(), nullable=True),
         sa.Column("answers", sa.JSON(), nullable=False),
         sa.Column("results", sa.JSON(), nullable=False),
         sa.Column("score", sa.Float(), nullable=False),
@@ -99,6 +126,9 @@ def upgrade() -> None:
         sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
         sa.ForeignKeyConstraint(
             ["exam_id"], ["exams.id"], name=op.f("fk_exam_submissions_exam_id_exams"), ondelete="CASCADE"
+        ),
+        sa.ForeignKeyConstraint(
+            ["user_id"], ["users.id"], name=op.f("fk_exam_submissions_user_id_users"), ondelete="SET NULL"
         ),
         sa.ForeignKeyConstraint(
             ["variant_id"],
@@ -128,6 +158,11 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f("ix_exam_questions_variant_id"))
 
     op.drop_table("exam_questions")
+    with op.batch_alter_table("exam_assignments", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_exam_assignments_user_id"))
+        batch_op.drop_index(batch_op.f("ix_exam_assignments_exam_id"))
+
+    op.drop_table("exam_assignments")
     with op.batch_alter_table("exam_variants", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_exam_variants_exam_id"))
 

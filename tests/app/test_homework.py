@@ -1,0 +1,101 @@
+"""Homework and exams taken online: per-student variants, deadlines, hidden feedback, late answers."""
+
+from __future__ import annotations
+
+import time
+from datetime import UTC, datetime, timedelta
+
+FAMILY = "loss.uniform_prediction"
+
+
+def _iso(dt: datetime) -> str:
+    return dt.astimezone(UTC).isoformat()
+
+
+def _make(client, ta, kind, **extra):  # type: ignore[no-untyped-def]
+    body = {
+        "title": f"{kind} 1",
+        "items": [{"problem": FAMILY}],
+        "variants": 3,
+        "seed": 7,
+        "kind": kind,
+        **extra,
+    }
+    r = client.post("/api/v1/exams", json=body, headers=ta)
+    assert r.status_code == 201, r.text
+    return r.json()["id"]
+
+
+def _answer_for(client, ta, exam_id, code):  # type: ignore[no-untyped-def]
+    """The right answer of a variant, read from the staff answer key (independent of the student view)."""
+    key = client.get(f"/api/v1/exams/{exam_id}/answer-key.html", headers=ta).text
+    section = key.split(f'data-code="{code}"')[1]
+    return section.split('class="ans">')[1].split("<")[0].strip()
+
+
+def test_homework_assigns_variants_evenly_and_shows_feedback(client, accounts) -> None:  # type: ignore[no-untyped-def]
+    ta = accounts["ta"].headers
+    exam_id = _make(client, ta, "homework", due_at=_iso(datetime.now(UTC) + timedelta(days=1)))
+    alice, bob = accounts["student"].headers, accounts["other"].headers
+    a = client.get(f"/api/v1/exams/{exam_id}/mine", headers=alice).json()
+    b = client.get(f"/api/v1/exams/{exam_id}/mine", headers=bob).json()
+    assert a["code"] != b["code"]  # the two students got different variants
+    assert (
+        client.get(f"/api/v1/exams/{exam_id}/mine", headers=alice).json()["code"] == a["code"]
+    )  # and keep them
+    assert "answers" not in str(a["questions"][0].get("solution"))
+    right = _answer_for(client, ta, exam_id, a["code"])
+    r = client.post(
+        f"/api/v1/exams/{exam_id}/mine/answers", json={"question": 1, "answers": {"loss": "0"}}, headers=alice
+    )
+    assert r.status_code == 200 and r.json()["parts"]["loss"]["correct"] is False
+    r = client.post(
+        f"/api/v1/exams/{exam_id}/mine/answers",
+        json={"question": 1, "answers": {"loss": right}},
+        headers=alice,
+    )
+    assert r.json()["parts"]["loss"]["correct"] is True  # homework: try again, newest counts
+    mine = client.get(f"/api/v1/exams/{exam_id}/mine", headers=alice).json()
+    assert mine["score"] == 1 and mine["questions"][0]["submitted"]["loss"]["answer"] == right
+
+
+def test_exam_mode_hides_feedback_allows_one_submission_and_refuses_late(client, accounts) -> None:  # type: ignore[no-untyped-def]
+    ta = accounts["ta"].headers
+    exam_id = _make(client, ta, "exam", due_at=_iso(datetime.now(UTC) + timedelta(seconds=3)))
+    alice = accounts["student"].headers
+    view = client.get(f"/api/v1/exams/{exam_id}/mine", headers=alice).json()
+    assert view["feedback_visible"] is False and view["deadline"]
+    right = _answer_for(client, ta, exam_id, view["code"])
+    url = f"/api/v1/exams/{exam_id}/mine/answers"
+    r = client.post(url, json={"question": 1, "answers": {"loss": right}}, headers=alice)
+    assert r.status_code == 200 and r.json() == {"recorded": True, "question": 1, "parts": ["loss"]}
+    again = client.post(url, json={"question": 1, "answers": {"loss": "1"}}, headers=alice)
+    assert again.status_code == 422 and "already submitted" in again.text
+    time.sleep(3.2)  # let the exam close
+    late = client.post(url, json={"question": 1, "answers": {"loss": "2"}}, headers=alice)
+    assert late.status_code == 403 and "too late" in late.text and "kept" in late.text
+    after = client.get(f"/api/v1/exams/{exam_id}/mine", headers=alice).json()
+    assert after["closed"] and after["feedback_visible"]
+    assert after["questions"][0]["submitted"]["loss"]["correct"] is True  # the on-time answer counts
+    assert after["questions"][0]["solution"]["zh"]
+    grades = client.get(f"/api/v1/exams/{exam_id}/grades.csv", headers=ta).text.splitlines()
+    assert grades[1].startswith("alice,") and ",1.0,1.0,false," in grades[1]
+
+
+def test_not_open_yet_and_paper_exams(client, accounts) -> None:  # type: ignore[no-untyped-def]
+    ta = accounts["ta"].headers
+    later = _make(client, ta, "homework", opens_at=_iso(datetime.now(UTC) + timedelta(days=1)))
+    r = client.get(f"/api/v1/exams/{later}/mine", headers=accounts["student"].headers)
+    assert r.status_code == 403 and "opens at" in r.text
+    paper = _make(client, ta, "paper")
+    assert client.get(f"/api/v1/exams/{paper}/mine", headers=accounts["student"].headers).status_code == 404
+
+
+def test_time_limit_ends_before_the_due_time(client, accounts) -> None:  # type: ignore[no-untyped-def]
+    ta = accounts["ta"].headers
+    exam_id = _make(
+        client, ta, "exam", time_limit_minutes=30, due_at=_iso(datetime.now(UTC) + timedelta(days=2))
+    )
+    view = client.get(f"/api/v1/exams/{exam_id}/mine", headers=accounts["student"].headers).json()
+    started = datetime.fromisoformat(view["started_at"])
+    assert datetime.fromisoformat(view["deadline"]) == started + timedelta(minutes=30)
