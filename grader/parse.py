@@ -1,0 +1,211 @@
+"""Student text -> a small AST -> sympy. Never eval: a tokenizer and a Pratt parser with limits."""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from dataclasses import dataclass
+from fractions import Fraction
+
+MAX_LEN = 2000
+MAX_TOKENS = 600
+MAX_DEPTH = 40
+MAX_EXPONENT = 400  # 1e999999 is refused at once, before any big number is built
+
+
+@dataclass
+class AnswerError(Exception):
+    message: dict[str, str]
+    position: int | None = None
+
+    def __str__(self) -> str:
+        return self.message["en"]
+
+
+def err(zh: str, en: str, pos: int | None = None) -> AnswerError:
+    return AnswerError({"zh": zh, "en": en}, pos)
+
+
+_TRANSLATE = {
+    "−": "-",
+    "–": "-",
+    "—": "-",
+    "×": "*",
+    "·": "*",
+    "⋅": "*",
+    "∙": "*",
+    "÷": "/",
+    "√": "sqrt ",
+    "π": "pi",
+    "²": "^2",
+    "³": "^3",
+    "（": "(",
+    "）": ")",
+    "【": "[",
+    "】": "]",
+    "；": ";",
+    "，": ",",
+    "。": ".",
+    "：": ":",
+    "＝": "=",
+}
+
+
+def normalize(text: str) -> str:
+    """Full-width IME characters are their ASCII forms; Unicode operators are ours."""
+    text = unicodedata.normalize("NFKC", text)
+    return "".join(_TRANSLATE.get(c, c) for c in text).strip()
+
+
+_TOKEN = re.compile(
+    r"\s*(?:(?P<num>(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?)|(?P<name>[A-Za-z_][A-Za-z0-9_]*)"
+    r"|(?P<op>\*\*|[-+*/^(),\[\];=%]))"
+)
+
+
+@dataclass(frozen=True)
+class Tok:
+    kind: str
+    text: str
+    pos: int
+
+
+def tokenize(text: str) -> list[Tok]:
+    out: list[Tok] = []
+    i = 0
+    while i < len(text):
+        if text[i].isspace():
+            i += 1
+            continue
+        m = _TOKEN.match(text, i)
+        if m is None or m.end() == i:
+            raise err(f"无法识别的字符 {text[i]!r}", f"unexpected character {text[i]!r}", i)
+        kind = m.lastgroup or "op"
+        tok = m.group(kind)
+        exp = re.search(r"[eE]([+-]?\d+)$", tok) if kind == "num" else None
+        if exp and (len(exp.group(1)) > 6 or abs(int(exp.group(1))) > MAX_EXPONENT):
+            raise err("数字的指数太大", "the exponent of this number is too large", m.start(kind))
+        out.append(Tok(kind, tok, m.start(kind)))
+        if len(out) > MAX_TOKENS:
+            raise err("答案太长", "the answer is too long", m.start(kind))
+        i = m.end()
+    return out
+
+
+def to_fraction(text: str) -> Fraction:
+    return Fraction(text)
+
+
+# AST nodes: ("num", Fraction) ("name", str, pos) ("call", name, [args], pos) ("neg", x)
+# ("bin", op, a, b) ("list", [items]) — built by a Pratt parser.
+
+FUNCS = {
+    "sqrt",
+    "exp",
+    "ln",
+    "log",
+    "log2",
+    "log10",
+    "sin",
+    "cos",
+    "tan",
+    "tanh",
+    "sigmoid",
+    "abs",
+    "max",
+    "min",
+}
+CONSTS = {"e", "pi"}
+_BP = {"+": 10, "-": 10, "*": 20, "/": 20, "^": 30, "**": 30}
+
+
+class Parser:
+    def __init__(self, toks: list[Tok], text: str) -> None:
+        self.toks, self.i, self.text, self.depth = toks, 0, text, 0
+
+    def peek(self) -> Tok | None:
+        return self.toks[self.i] if self.i < len(self.toks) else None
+
+    def take(self) -> Tok:
+        t = self.peek()
+        if t is None:
+            raise err("答案不完整", "the answer ends too early", len(self.text))
+        self.i += 1
+        return t
+
+    def expect(self, op: str) -> Tok:
+        t = self.peek()
+        if t is None or t.text != op:
+            where = t.pos if t else len(self.text)
+            raise err(f"这里缺少 {op!r}", f"expected {op!r} here", where)
+        return self.take()
+
+    def expr(self, rbp: int = 0):  # type: ignore[no-untyped-def]
+        self.depth += 1
+        if self.depth > MAX_DEPTH:
+            raise err("嵌套太深", "too deeply nested", self.peek().pos if self.peek() else None)
+        left = self.prefix()
+        while True:
+            t = self.peek()
+            if t is None:
+                break
+            if t.kind == "op" and t.text in _BP:
+                bp = _BP[t.text]
+                if bp <= rbp and not (t.text in ("^", "**") and bp == rbp):
+                    break
+                self.take()
+                right = self.expr(bp - 1 if t.text in ("^", "**") else bp)  # powers are right-assoc
+                left = ("bin", "^" if t.text == "**" else t.text, left, right)
+            elif t.kind in ("num", "name") or t.text in ("(",):
+                # implicit multiplication: 2x, 2(x+1), 3sqrt(e), (a)(b)
+                if 20 <= rbp:
+                    break
+                right = self.expr(20)
+                left = ("bin", "*", left, right)
+            else:
+                break
+        self.depth -= 1
+        return left
+
+    def prefix(self):  # type: ignore[no-untyped-def]
+        t = self.take()
+        if t.kind == "num":
+            return ("num", to_fraction(t.text))
+        if t.kind == "name":
+            nxt = self.peek()
+            if t.text in FUNCS and nxt is not None and nxt.text == "(":
+                self.take()
+                args = [self.expr()]
+                while self.peek() is not None and self.peek().text == ",":  # type: ignore[union-attr]
+                    self.take()
+                    args.append(self.expr())
+                self.expect(")")
+                return ("call", t.text, args, t.pos)
+            if (
+                t.text in ("ln", "log", "sqrt", "exp", "sin", "cos", "tan", "tanh")
+                and nxt is not None
+                and nxt.kind in ("num", "name")
+            ):
+                return ("call", t.text, [self.expr(25)], t.pos)  # ln 5, sqrt 2
+            return ("name", t.text, t.pos)
+        if t.text == "-":
+            return ("neg", self.expr(25))
+        if t.text == "+":
+            return self.expr(25)
+        if t.text == "(":
+            inner = self.expr()
+            self.expect(")")
+            return inner
+        raise err(f"这里不应出现 {t.text!r}", f"unexpected {t.text!r}", t.pos)
+
+
+def parse_expression(text: str):  # type: ignore[no-untyped-def]
+    toks = tokenize(text)
+    if not toks:
+        raise err("答案为空", "the answer is empty", 0)
+    p = Parser(toks, text)
+    node = p.expr()
+    if p.peek() is not None:
+        t = p.peek()
+        raise err(f"这里不应出现 {t.text!r}", f"unexpected {t.text!r}", t.pos)  # type: ignore[union-attr]
+    return node

@@ -1,0 +1,227 @@
+"""AST -> sympy values with bounded work; arrays, shapes and choices read from text."""
+
+from __future__ import annotations
+
+import difflib
+import math
+import re
+from fractions import Fraction
+from typing import Any
+
+import sympy
+
+from grader.parse import CONSTS, FUNCS, AnswerError, err, normalize, parse_expression
+
+MAX_POW_DIGITS = 400  # a power whose value would have more digits than this is refused
+MAX_ELEMENTS = 400
+
+_SYMBOLS: dict[tuple[str, bool], sympy.Symbol] = {}
+
+
+def symbol(name: str, real: bool) -> sympy.Symbol:
+    key = (name, real)
+    if key not in _SYMBOLS:
+        _SYMBOLS[key] = sympy.Symbol(name, real=True) if real else sympy.Symbol(name, positive=True)
+    return _SYMBOLS[key]
+
+
+def _magnitude_digits(base: sympy.Expr, exp: sympy.Expr) -> float:
+    """log10 of |base^exp| estimated cheaply (base and exp numeric)."""
+    try:
+        b = abs(complex(sympy.N(base, 15)))
+        e = float(sympy.N(exp, 15))
+    except (TypeError, ValueError, OverflowError):
+        return math.inf
+    if b == 0 or b == 1:
+        return 0.0
+    return abs(e * math.log10(b))
+
+
+def build(node: Any, symbols: tuple[str, ...], real: bool) -> sympy.Expr:
+    kind = node[0]
+    if kind == "num":
+        f: Fraction = node[1]
+        return sympy.Rational(f.numerator, f.denominator)
+    if kind == "name":
+        name, pos = node[1], node[2]
+        if name == "e":
+            return sympy.E
+        if name == "pi":
+            return sympy.pi
+        if name in symbols:
+            return symbol(name, real)
+        known = list(symbols) + sorted(CONSTS)
+        close = difflib.get_close_matches(name, known, n=1, cutoff=0.5) or [
+            k for k in known if k.lower() == name.lower()
+        ]
+        hint_zh = f"（你是想写 {close[0]} 吗？）" if close else ""
+        hint_en = f" (did you mean {close[0]}?)" if close else ""
+        if name in FUNCS:
+            return _raise(err(f"函数 {name} 后面要有括号", f"the function {name} needs brackets", pos))
+        return _raise(err(f"未知的名字 {name}{hint_zh}", f"unknown name {name}{hint_en}", pos))
+    if kind == "neg":
+        return -build(node[1], symbols, real)
+    if kind == "bin":
+        op, a, b = node[1], build(node[2], symbols, real), build(node[3], symbols, real)
+        if op == "+":
+            return a + b
+        if op == "-":
+            return a - b
+        if op == "*":
+            return a * b
+        if op == "/":
+            if b == 0:
+                raise err("除以零", "division by zero")
+            return a / b
+        if op == "^":
+            if not a.free_symbols and not b.free_symbols:
+                if _magnitude_digits(a, b) > MAX_POW_DIGITS:
+                    raise err("这个数太大了", "this number is too large to work with")
+            elif b.is_number and abs(float(sympy.N(b, 15))) > 10000:
+                raise err("指数太大", "the exponent is too large")
+            return a**b
+    if kind == "call":
+        name, args, pos = node[1], [build(x, symbols, real) for x in node[2]], node[3]
+        if name in ("max", "min"):
+            return sympy.Max(*args) if name == "max" else sympy.Min(*args)
+        if len(args) != 1:
+            raise err(f"{name} 只接受一个参数", f"{name} takes one argument", pos)
+        x = args[0]
+        if x.is_number and name in ("exp", "sigmoid", "sin", "cos", "tan", "tanh"):
+            try:
+                if abs(float(sympy.N(x, 15))) > 1e4:
+                    raise err("参数太大", "the argument is too large", pos)
+            except TypeError:
+                pass
+        table = {
+            "sqrt": sympy.sqrt,
+            "exp": sympy.exp,
+            "ln": sympy.log,
+            "log": sympy.log,
+            "log2": lambda v: sympy.log(v, 2),
+            "log10": lambda v: sympy.log(v, 10),
+            "sin": sympy.sin,
+            "cos": sympy.cos,
+            "tan": sympy.tan,
+            "tanh": sympy.tanh,
+            "sigmoid": lambda v: 1 / (1 + sympy.exp(-v)),
+            "abs": sympy.Abs,
+        }
+        return table[name](x)
+    raise err("无法识别", "cannot read this")
+
+
+def _raise(e: AnswerError) -> sympy.Expr:
+    raise e
+
+
+def strip_assignment(text: str) -> str:
+    """`y = 3` and `32*(3*3*3+1) = 896` are read as their last value."""
+    depth = 0
+    last = 0
+    for i, c in enumerate(text):
+        if c in "([":
+            depth += 1
+        elif c in ")]":
+            depth -= 1
+        elif c == "=" and depth == 0:
+            last = i + 1
+    return text[last:].strip() if last else text
+
+
+_THOUSANDS = re.compile(r"^[+-]?\d{1,3}(,\d{3})+(\.\d+)?$")
+
+
+def read_scalar(text: str, symbols: tuple[str, ...] = (), real: bool = False) -> sympy.Expr:
+    text = strip_assignment(normalize(text))
+    if not text:
+        raise err("答案为空", "the answer is empty", 0)
+    if _THOUSANDS.match(text):
+        text = text.replace(",", "")
+    if text.endswith("%") and text.count("%") == 1:
+        return read_scalar(text[:-1], symbols, real) / 100
+    return build(parse_expression(text), symbols, real)
+
+
+def split_top(text: str, seps: str) -> list[str]:
+    out, depth, cur = [], 0, []
+    for c in text:
+        if c in "([":
+            depth += 1
+        elif c in ")]":
+            depth -= 1
+            if depth < 0:
+                raise err("括号不匹配", "unbalanced brackets")
+        if c in seps and depth == 0:
+            out.append("".join(cur))
+            cur = []
+        else:
+            cur.append(c)
+    if depth != 0:
+        raise err("括号不匹配", "unbalanced brackets", len(text))
+    out.append("".join(cur))
+    return out
+
+
+def read_array(text: str, symbols: tuple[str, ...] = (), real: bool = False) -> list[Any]:
+    """`[1, 2]`, `(1, 2)`, `[[1,2],[3,4]]`, `1 2; 3 4`, `1, 2, 3` -> nested lists of sympy values."""
+    text = strip_assignment(normalize(text))
+    if not text:
+        raise err("答案为空", "the answer is empty", 0)
+    if ";" in text and not text.startswith("[["):
+        body = text.strip("[]() ")
+        rows = [r for r in split_top(body, ";") if r.strip()]
+        return [[read_scalar(x, symbols, real) for x in re.split(r"[\s,]+", r.strip()) if x] for r in rows]
+    if text[0] in "[(" and text[-1] in "])" and _matching(text):
+        inner = text[1:-1].strip()
+        if not inner:
+            return []
+        items = [x for x in split_top(inner, ",")]
+        if items and not items[-1].strip():
+            items = items[:-1]  # [4,] is [4]
+        if any(not x.strip() for x in items):
+            raise err("列表中有空项", "an empty entry in the list")
+        if len(items) > MAX_ELEMENTS:
+            raise err("元素太多", "too many entries")
+        return [read_array(x, symbols, real) if _is_row(x) else read_scalar(x, symbols, real) for x in items]
+    parts = split_top(text, ",")
+    if len(parts) > 1:
+        return [read_scalar(x, symbols, real) for x in parts]
+    parts = text.split()
+    if len(parts) > 1:
+        return [read_scalar(x, symbols, real) for x in parts]
+    return [read_scalar(text, symbols, real)]
+
+
+def _is_row(item: str) -> bool:
+    """An entry that is itself a row: `[...]` always, `(...)` only with a comma inside."""
+    t = item.strip()
+    if t[:1] == "[":
+        return True
+    return t[:1] == "(" and t[-1:] == ")" and _matching(t) and len(split_top(t[1:-1], ",")) > 1
+
+
+def _matching(text: str) -> bool:
+    depth = 0
+    for i, c in enumerate(text):
+        depth += c in "(["
+        depth -= c in ")]"
+        if depth == 0 and i < len(text) - 1:
+            return False
+    return True
+
+
+def read_shape(text: str) -> tuple[int, ...]:
+    t = normalize(text.replace("×", "x"))  # in a shape, × separates dimensions
+    t = strip_assignment(t)
+    if re.fullmatch(r"\s*\d+(\s*[xX]\s*\d+)+\s*", t):
+        return tuple(int(x) for x in re.split(r"\s*[xX]\s*", t.strip()))
+    if re.fullmatch(r"\s*\d+(\s*\*\s*\d+)+\s*", t):
+        raise err("形状请写成 [C, H, W]，而不是乘积", "write the shape as [C, H, W], not as a product")
+    values = read_array(t)
+    dims = []
+    for v in values:
+        if isinstance(v, list) or not v.is_integer or v < 0:
+            raise err("形状的每一维都应是非负整数", "every dimension of a shape is a non-negative integer")
+        dims.append(int(v))
+    return tuple(dims)
