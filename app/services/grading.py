@@ -31,14 +31,8 @@ def _is_plain(text: str) -> bool:
     return len(text) <= 400 and bool(_PLAIN.match(text))
 
 
-def _grade_in_worker(
-    problem: str, seed: int | None, params: dict[str, Any], answers: dict[str, str], lang: str
-) -> GradeResult:
-    inst = (
-        problems.instantiate(problem, seed=seed)
-        if seed is not None
-        else problems.instantiate(problem, params=params)
-    )
+def _grade_in_worker(problem: str, params: dict[str, Any], answers: dict[str, str], lang: str) -> GradeResult:
+    inst = problems.instantiate(problem, params=params)  # the params as posed, never a re-run of the seed
     return problems.grade_answers(inst, answers, lang)
 
 
@@ -60,7 +54,8 @@ class Grader:
         if self.pool is None:
             return
         fam = problems.all_families()[0]
-        futures = [self.pool.schedule(_grade_in_worker, (fam.id, 0, {}, {}, "en")) for _ in range(4)]
+        params = problems.instantiate(fam.id, seed=0).params
+        futures = [self.pool.schedule(_grade_in_worker, (fam.id, params, {}, "en")) for _ in range(4)]
         for f in futures:
             try:
                 f.result(timeout=60)
@@ -82,7 +77,7 @@ class Grader:
             )
         else:
             future = self.pool.schedule(
-                _grade_in_worker, (inst.problem, inst.seed, inst.params, rest, lang), timeout=self.timeout
+                _grade_in_worker, (inst.problem, inst.params, rest, lang), timeout=self.timeout
             )
             try:
                 isolated = future.result()

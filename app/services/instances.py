@@ -21,22 +21,27 @@ def _new_id() -> str:
 
 
 @lru_cache(maxsize=4096)
-def _build(problem: str, seed: int | None, params_json: str) -> problems.Instance:
-    if seed is not None:
-        return problems.instantiate(problem, seed=seed)
+def _build(problem: str, params_json: str) -> problems.Instance:
     return problems.instantiate(problem, params=json.loads(params_json))
 
 
 def build(record: InstanceRecord) -> problems.Instance:
-    """Rebuild the problem instance of a stored record (cached; identical every time)."""
+    """Rebuild the problem instance of a stored record (cached; identical every time).
+
+    It is rebuilt from the stored params, never by re-running the generator on the seed:
+    a data file (the concept bank) or a library may change what a seed generates, but the
+    params posed to the student are what they answered.
+    """
     family = problems.get_family(record.problem)
     if family.version != record.version:
         raise Gone(
             f"instance {record.id} was posed with {record.problem} version {record.version}; "
             f"the bank now has version {family.version} and cannot reproduce it"
         )
-    params_json = "" if record.seed is not None else json.dumps(record.params, sort_keys=True)
-    return _build(record.problem, record.seed, params_json)
+    try:
+        return _build(record.problem, json.dumps(record.params, sort_keys=True))
+    except problems.InvalidParams as exc:
+        raise Gone(f"instance {record.id} can no longer be posed: {exc}") from None
 
 
 def create_instance(
