@@ -276,3 +276,22 @@ def test_database_down_is_503_not_500(tmp_path) -> None:  # type: ignore[no-unty
         r = c.get("/healthz")
         assert r.status_code == 503 and "database" in r.json()["detail"].lower()
         assert c.post("/api/v1/instances", json={"problem": FAMILY, "seed": 1}).status_code == 503
+
+
+def test_short_answers_wait_for_a_ta_who_scores_them_with_a_comment(client, accounts) -> None:  # type: ignore[no-untyped-def]
+    inst = client.post("/api/v1/instances", json={"problem": "concept.short_answer", "seed": 3}).json()
+    alice, ta = accounts["student"].headers, accounts["ta"].headers
+    text = "残差连接让梯度可以直接流过恒等映射 <b>x</b>"
+    r = client.post(f"/api/v1/instances/{inst['id']}/check", json={"answers": {"answer": text}}, headers=alice)
+    assert r.status_code == 200 and r.json()["parts"]["answer"]["correct"] is False
+    queue = client.get("/api/v1/attempts?ungraded=true", headers=ta).json()
+    assert queue["count"] == 1 and queue["data"][0]["answers"]["answer"] == text and queue["data"][0]["user"] == "alice"
+    aid = queue["data"][0]["id"]
+    assert client.post(f"/api/v1/attempts/{aid}/grade", json={"score": 0.8, "comment": "要点齐全"}, headers=alice).status_code == 403
+    g = client.post(f"/api/v1/attempts/{aid}/grade", json={"score": 0.8, "comment": "要点齐全"}, headers=ta)
+    assert g.status_code == 200 and g.json()["manual_score"] == 0.8
+    assert client.get("/api/v1/attempts?ungraded=true", headers=ta).json()["count"] == 0
+    mine = client.get("/api/v1/me/attempts", headers=alice).json()["data"][0]
+    assert mine["manual_comment"] == "要点齐全" and mine["score"] == 0.8
+    bad = client.post(f"/api/v1/attempts/{aid}/grade", json={"score": 1.5}, headers=ta)
+    assert bad.status_code == 422 and "score" in bad.text
