@@ -18,7 +18,9 @@ class MultiheadParamsParams(Params):
     @model_validator(mode="after")
     def _check(self) -> MultiheadParamsParams:
         if self.embed_dim % self.num_heads:
-            raise ValueError(f"num_heads: embed_dim {self.embed_dim} is not divisible by num_heads {self.num_heads}")
+            raise ValueError(
+                f"num_heads: embed_dim {self.embed_dim} is not divisible by num_heads {self.num_heads}"
+            )
         return self
 
 
@@ -49,7 +51,9 @@ class MultiheadParams(Family[MultiheadParamsParams]):
                 "num_params",
                 AnswerSpec("integer"),
                 bi("可学习参数总数", "total number of learnable parameters"),
-                bi("一个整数，可写算式，如 4*64*64+4*64", "an integer; arithmetic is fine, e.g. 4*64*64+4*64"),
+                bi(
+                    "一个整数，可写算式，如 4*64*64+4*64", "an integer; arithmetic is fine, e.g. 4*64*64+4*64"
+                ),
             )
         ]
 
@@ -96,28 +100,30 @@ class MultiheadParams(Family[MultiheadParamsParams]):
             Misconception(
                 "full_projections_per_head",
                 bi(
-                    "你给每个头都算了完整的 $E \\times E$ 查询/键/值投影；每个头只投影到 $d_h = E/h$ 维，"
-                    "各头合起来才是一个 $E \\times E$ 矩阵。",
-                    "You gave every head full $E \\times E$ query/key/value projections; each head projects to "
-                    "$d_h = E/h$ dimensions, and all heads together make one $E \\times E$ matrix.",
+                    "你给每个头都算了完整的 E×E 查询/键/值投影；每个头只投影到 d_h = E/h 维，"
+                    "各头合起来才是一个 E×E 矩阵。",
+                    "You gave every head full E×E query/key/value projections; each head projects to "
+                    "d_h = E/h dimensions, and all heads together make one E×E matrix.",
                 ),
                 lambda p: {
-                    "num_params": str(3 * p.num_heads * _projection(p.embed_dim, p.bias) + _projection(p.embed_dim, p.bias))
+                    "num_params": str(
+                        3 * p.num_heads * _projection(p.embed_dim, p.bias) + _projection(p.embed_dim, p.bias)
+                    )
                 },
             ),
             Misconception(
                 "forgot_output_projection",
                 bi(
-                    "你漏掉了输出投影 $W^O$（拼接各头后的 $E \\times E$ 线性层）。",
-                    "You left out the output projection $W^O$ (the $E \\times E$ linear map after the heads are concatenated).",
+                    "你漏掉了输出投影 W_O（拼接各头后的 E×E 线性层）。",
+                    "You left out the output projection W_O (the E×E linear map after the heads are concatenated).",
                 ),
                 lambda p: {"num_params": str(3 * _projection(p.embed_dim, p.bias))},
             ),
             Misconception(
                 "forgot_bias",
                 bi(
-                    "你漏掉了偏置：bias=True 时四个投影各有 $E$ 个偏置参数。",
-                    "You left out the biases: with bias=True each of the four projections has $E$ bias parameters.",
+                    "你漏掉了偏置：bias=True 时四个投影各有 E 个偏置参数。",
+                    "You left out the biases: with bias=True each of the four projections has E bias parameters.",
                 ),
                 lambda p: {"num_params": str(4 * p.embed_dim * p.embed_dim)},
             ),

@@ -34,7 +34,9 @@ def _angle_text(pos: int, exponent_numerator: int, d_model: int) -> str:
     return f"{pos}/10000^({exponent_numerator}/{d_model})"
 
 
-def _value_text(p: PositionalEncodingParams, *, even_fn: str, odd_fn: str, numerator: int, degrees: bool = False) -> str:
+def _value_text(
+    p: PositionalEncodingParams, *, even_fn: str, odd_fn: str, numerator: int, degrees: bool = False
+) -> str:
     angle = _angle_text(p.pos, numerator, p.d_model)
     if degrees:  # the angle taken in degrees: sin(x deg) = sin(x*pi/180)
         angle = f"({angle})*pi/180"
@@ -116,33 +118,33 @@ class PositionalEncoding(Family[PositionalEncodingParams]):
             Misconception(
                 "sin_cos_swapped",
                 bi(
-                    "你把 sin 和 cos 用反了：偶数维（$2k$）用 $\\sin$，奇数维（$2k+1$）用 $\\cos$。",
-                    "You swapped sin and cos: even dimensions ($2k$) use $\\sin$, odd ones ($2k+1$) use $\\cos$.",
+                    "你把 sin 和 cos 用反了：偶数维（2k）用 sin，奇数维（2k+1）用 cos。",
+                    "You swapped sin and cos: even dimensions (2k) use sin, odd ones (2k+1) use cos.",
                 ),
                 lambda p: {"value": _value_text(p, even_fn="cos", odd_fn="sin", numerator=_pair(p.i))},
             ),
             Misconception(
                 "odd_index_in_exponent",
                 bi(
-                    "奇数维 $2k+1$ 与偶数维 $2k$ 共用频率，指数应为 $2k/d_{model}$，而不是 $i/d_{model}$。",
-                    "Odd dimension $2k+1$ shares the frequency of $2k$: the exponent is $2k/d_{model}$, not $i/d_{model}$.",
+                    "奇数维 2k+1 与偶数维 2k 共用频率，指数应为 2k/d_model，而不是 i/d_model。",
+                    "Odd dimension 2k+1 shares the frequency of 2k: the exponent is 2k/d_model, not i/d_model.",
                 ),
                 lambda p: {"value": _value_text(p, even_fn="sin", odd_fn="cos", numerator=p.i)},
             ),
             Misconception(
                 "doubled_index",
                 bi(
-                    "公式里的 $2k$ 已经是维度下标：维度 $i$ 的指数是 $2\\lfloor i/2 \\rfloor / d_{model}$，不要再乘 2。",
-                    "The $2k$ in the formula is already the dimension index: dimension $i$ has exponent "
-                    "$2\\lfloor i/2 \\rfloor / d_{model}$; do not double it again.",
+                    "公式里的 2k 已经是维度下标：维度 i 的指数是 2⌊i/2⌋/d_model，不要再乘 2。",
+                    "The 2k in the formula is already the dimension index: dimension i has exponent "
+                    "2⌊i/2⌋/d_model; do not double it again.",
                 ),
                 lambda p: {"value": _value_text(p, even_fn="sin", odd_fn="cos", numerator=2 * p.i)},
             ),
             Misconception(
                 "forgot_factor_two",
                 bi(
-                    "指数应为 $2k/d_{model}$（$k = \\lfloor i/2 \\rfloor$），你漏掉了因子 2。",
-                    "The exponent is $2k/d_{model}$ with $k = \\lfloor i/2 \\rfloor$; you dropped the factor 2.",
+                    "指数应为 2k/d_model（k = ⌊i/2⌋），你漏掉了因子 2。",
+                    "The exponent is 2k/d_model with k = ⌊i/2⌋; you dropped the factor 2.",
                 ),
                 lambda p: {"value": _value_text(p, even_fn="sin", odd_fn="cos", numerator=p.i // 2)},
             ),
@@ -152,6 +154,8 @@ class PositionalEncoding(Family[PositionalEncodingParams]):
                     "你的计算器在角度制（度）下计算；位置编码的角度是弧度。",
                     "Your calculator was in degrees; the angles of the positional encoding are in radians.",
                 ),
-                lambda p: {"value": _value_text(p, even_fn="sin", odd_fn="cos", numerator=_pair(p.i), degrees=True)},
+                lambda p: {
+                    "value": _value_text(p, even_fn="sin", odd_fn="cos", numerator=_pair(p.i), degrees=True)
+                },
             ),
         ]

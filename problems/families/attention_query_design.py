@@ -30,7 +30,8 @@ Slice = tuple[Annotated[int, Field(ge=0, le=MAX_DIM)], Annotated[int, Field(ge=0
 class QueryDesignParams(Params):
     keys: Annotated[list[Key], Field(min_length=2, max_length=MAX_TOKENS, description="key vectors k_1..k_m")]
     heads: Annotated[
-        list[Slice], Field(min_length=1, max_length=MAX_HEADS, description="each head's [start, end) dimensions")
+        list[Slice],
+        Field(min_length=1, max_length=MAX_HEADS, description="each head's [start, end) dimensions"),
     ]
     targets: Annotated[
         list[Annotated[int, Field(ge=0, lt=MAX_TOKENS)]],
@@ -46,7 +47,9 @@ class QueryDesignParams(Params):
         taken: set[int] = set()
         for h, (start, end) in enumerate(self.heads, 1):
             if not start < end <= d:
-                raise ValueError(f"heads: head {h} slice [{start}, {end}) is empty or outside the {d} dimensions")
+                raise ValueError(
+                    f"heads: head {h} slice [{start}, {end}) is empty or outside the {d} dimensions"
+                )
             if taken & set(range(start, end)):
                 raise ValueError(f"heads: head {h} overlaps an earlier head")
             taken |= set(range(start, end))
@@ -130,12 +133,20 @@ def violations(p: QueryDesignParams, q: Sequence[float]) -> list[tuple[str, Text
         return [
             (
                 "wrong_shape",
-                bi(f"查询向量应有 d = {d} 个分量，你给了 {len(q)} 个。", f"The query needs d = {d} entries; you gave {len(q)}."),
+                bi(
+                    f"查询向量应有 d = {d} 个分量，你给了 {len(q)} 个。",
+                    f"The query needs d = {d} entries; you gave {len(q)}.",
+                ),
             )
         ]
     qv = np.array(q, dtype=float)
     if not np.all(np.isfinite(qv)):
-        return [("not_finite", bi("查询向量的分量必须是有限数。", "Every entry of the query must be a finite number."))]
+        return [
+            (
+                "not_finite",
+                bi("查询向量的分量必须是有限数。", "Every entry of the query must be a finite number."),
+            )
+        ]
     found: list[tuple[str, Text]] = []
     norm = float(np.linalg.norm(qv))
     if norm > p.max_norm * (1 + NORM_RTOL):
@@ -143,8 +154,8 @@ def violations(p: QueryDesignParams, q: Sequence[float]) -> list[tuple[str, Text
             (
                 "norm",
                 bi(
-                    f"$\\|q\\|_2 = {num(norm, 6)}$，超过了上限 {num(p.max_norm)}（注意四舍五入进位也可能超出）。",
-                    f"$\\|q\\|_2 = {num(norm, 6)}$ exceeds the bound {num(p.max_norm)} (rounding up can push it over).",
+                    f"‖q‖₂ = {num(norm, 6)}，超过了上限 {num(p.max_norm)}（注意四舍五入进位也可能超出）。",
+                    f"‖q‖₂ = {num(norm, 6)} exceeds the bound {num(p.max_norm)} (rounding up can push it over).",
                 ),
             )
         )
@@ -156,14 +167,16 @@ def violations(p: QueryDesignParams, q: Sequence[float]) -> list[tuple[str, Text
             j = max(rivals, key=lambda r: scores[r])
             listed = ", ".join(num(float(s), 4) for s in scores)
             tie_zh = "并列最大" if abs(scores[j] - scores[t]) <= SCORE_MARGIN else "最大"
-            tie_en = "ties with the target" if abs(scores[j] - scores[t]) <= SCORE_MARGIN else "is the largest"
+            tie_en = (
+                "ties with the target" if abs(scores[j] - scores[t]) <= SCORE_MARGIN else "is the largest"
+            )
             found.append(
                 (
                     "constraint",
                     bi(
-                        f"第 {h} 个头（第 {start + 1}–{end} 维）：分数 $q \\cdot k_j$ = ({listed})，"
+                        f"第 {h} 个头（第 {start + 1}–{end} 维）：分数 q·k_j = ({listed})，"
                         f"token {j + 1} 的分数{tie_zh}，而要求 token {t + 1} 严格最大。",
-                        f"Head {h} (dimensions {start + 1}–{end}): the scores $q \\cdot k_j$ are ({listed}); "
+                        f"Head {h} (dimensions {start + 1}–{end}): the scores q·k_j are ({listed}); "
                         f"token {j + 1} {tie_en}, but token {t + 1} must be strictly largest.",
                     ),
                 )
@@ -187,7 +200,10 @@ class QueryDesign(Family[QueryDesignParams]):
     def generate(self, rng: np.random.Generator) -> QueryDesignParams:
         while True:
             d = int(rng.choice([4, 4, 6]))
-            layouts = {4: [[(0, 4)], [(0, 2), (2, 4)]], 6: [[(0, 6)], [(0, 3), (3, 6)], [(0, 2), (2, 4), (4, 6)]]}
+            layouts = {
+                4: [[(0, 4)], [(0, 2), (2, 4)]],
+                6: [[(0, 6)], [(0, 3), (3, 6)], [(0, 2), (2, 4), (4, 6)]],
+            }
             options = layouts[d]
             heads = options[int(rng.integers(len(options)))]
             m = int(rng.integers(3, 6))
@@ -219,7 +235,10 @@ class QueryDesign(Family[QueryDesignParams]):
                 "query",
                 AnswerSpec("vector"),
                 bi(f"查询向量 $q$（{d} 维）", f"the query $q$ ({d} entries)"),
-                bi("一个满足条件的向量，如 [0, 0.6, -0.8, 0]", "any vector meeting the conditions, e.g. [0, 0.6, -0.8, 0]"),
+                bi(
+                    f"满足条件的任一 {d} 维向量，如 [0.6, -0.8, …]（答案不唯一）",
+                    f"any vector of {d} numbers meeting the conditions, e.g. [0.6, -0.8, …] (many are right)",
+                ),
             )
         ]
 
@@ -239,10 +258,12 @@ class QueryDesign(Family[QueryDesignParams]):
             return Verdict(False, 0.0, msg[lang], reading.interpreted, reason="wrong_shape")
         found = violations(p, values)
         if found:
-            return Verdict(False, 0.0, " ".join(f[1][lang] for f in found), reading.interpreted, reason=found[0][0])
+            return Verdict(
+                False, 0.0, " ".join(f[1][lang] for f in found), reading.interpreted, reason=found[0][0]
+            )
         ok = bi(
-            f"正确：$\\|q\\|_2 \\le {num(p.max_norm)}$，且每个头中目标 token 的分数严格最大。",
-            f"Correct: $\\|q\\|_2 \\le {num(p.max_norm)}$ and the target token has the strictly largest score in every head.",
+            f"正确：‖q‖₂ ≤ {num(p.max_norm)}，且每个头中目标 token 的分数严格最大。",
+            f"Correct: ‖q‖₂ ≤ {num(p.max_norm)} and the target token has the strictly largest score in every head.",
         )
         return Verdict(True, 1.0, ok[lang], reading.interpreted)
 
@@ -253,14 +274,21 @@ class QueryDesign(Family[QueryDesignParams]):
             heads_zh = f"只有一个注意力头，使用全部 {d} 维"
             heads_en = f"There is a single head using all {d} dimensions"
         else:
-            heads_zh = "共 " + str(len(p.heads)) + " 个注意力头，" + "；".join(
-                f"第 {h} 个头使用第 {s + 1}–{e} 维" for h, (s, e) in enumerate(p.heads, 1)
+            heads_zh = (
+                "共 "
+                + str(len(p.heads))
+                + " 个注意力头，"
+                + "；".join(f"第 {h} 个头使用第 {s + 1}–{e} 维" for h, (s, e) in enumerate(p.heads, 1))
             )
             heads_en = f"There are {len(p.heads)} heads: " + "; ".join(
                 f"head {h} uses dimensions {s + 1}–{e}" for h, (s, e) in enumerate(p.heads, 1)
             )
-        want_zh = "；".join(f"第 {h} 个头中 token {t + 1} 的注意力权重最大" for h, t in enumerate(p.targets, 1))
-        want_en = "; ".join(f"in head {h}, token {t + 1} gets the largest weight" for h, t in enumerate(p.targets, 1))
+        want_zh = "；".join(
+            f"第 {h} 个头中 token {t + 1} 的注意力权重最大" for h, t in enumerate(p.targets, 1)
+        )
+        want_en = "; ".join(
+            f"in head {h}, token {t + 1} gets the largest weight" for h, t in enumerate(p.targets, 1)
+        )
         return bi(
             f"自注意力层中 {m} 个 token 的键向量为（$d = {d}$，token 从 1 开始编号）：\n\n$${keys}$$\n\n"
             f"{heads_zh}。每个头只用自己那几维计算分数 $q^{{(h)}} \\cdot k_j^{{(h)}} / \\sqrt{{d_h}}$ 并做 softmax。"
@@ -297,8 +325,12 @@ class QueryDesign(Family[QueryDesignParams]):
             else:
                 zh_why = f"取差向量 $k_{{{t + 1}}} - k_j$ 凸包中离原点最近的点的方向"
                 en_why = f"take the point of the convex hull of the differences $k_{{{t + 1}}} - k_j$ nearest the origin"
-            zh.append(f"第 {h} 个头：{zh_why}，缩放后 $q^{{({h})}} = {part}$，分数为 ({scores})，token {t + 1} 最大。")
-            en.append(f"Head {h}: {en_why}; scaled, $q^{{({h})}} = {part}$, scores ({scores}): token {t + 1} is largest.")
+            zh.append(
+                f"第 {h} 个头：{zh_why}，缩放后 $q^{{({h})}} = {part}$，分数为 ({scores})，token {t + 1} 最大。"
+            )
+            en.append(
+                f"Head {h}: {en_why}; scaled, $q^{{({h})}} = {part}$, scores ({scores}): token {t + 1} is largest."
+            )
         norm = num(float(np.linalg.norm(q)), 4)
         zh.append(f"合起来 $q = {_tex_vec(q.tolist())}$，$\\|q\\|_2 = {norm} \\le {num(p.max_norm)}$。")
         en.append(f"Together $q = {_tex_vec(q.tolist())}$ with $\\|q\\|_2 = {norm} \\le {num(p.max_norm)}$.")

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from fractions import Fraction
 from typing import Annotated, Literal
 
@@ -19,6 +19,10 @@ MAX_TOKENS = 6
 MAX_DIM = 16
 MAX_VALUE_DIM = 6
 MAX_SCORE = 20  # bounds exp(score) in the reference text; hand-computed scores are far smaller
+# Weights are probabilities and outputs mix O(1) values: three decimals are what a student carries by hand,
+# so small entries get an absolute floor instead of 3 significant figures.
+WEIGHT_ATOL = 5e-4
+OUTPUT_ATOL = 1e-3
 
 Entry = Annotated[int | float, Field(ge=-10, le=10, allow_inf_nan=False)]
 Row = Annotated[list[Entry], Field(min_length=1, max_length=MAX_DIM)]
@@ -26,8 +30,12 @@ ValueRow = Annotated[list[Entry], Field(min_length=1, max_length=MAX_VALUE_DIM)]
 
 
 class ScaledDotProductParams(Params):
-    Q: Annotated[list[Row], Field(min_length=1, max_length=MAX_TOKENS, description="queries, one per row (n x d)")]
-    K: Annotated[list[Row], Field(min_length=1, max_length=MAX_TOKENS, description="keys, one per row (m x d)")]
+    Q: Annotated[
+        list[Row], Field(min_length=1, max_length=MAX_TOKENS, description="queries, one per row (n x d)")
+    ]
+    K: Annotated[
+        list[Row], Field(min_length=1, max_length=MAX_TOKENS, description="keys, one per row (m x d)")
+    ]
     V: Annotated[list[ValueRow], Field(min_length=1, max_length=MAX_TOKENS)] | None = Field(
         default=None, description="values, one per row (m x d_v); leave out when symbolic_values is true"
     )
@@ -40,7 +48,7 @@ class ScaledDotProductParams(Params):
         for name, rows in (("Q", self.Q), ("K", self.K)):
             if any(len(r) != d for r in rows):
                 raise ValueError(f"{name}: every row must have d = {d} entries (the width of Q's first row)")
-            if any(_decimal(x) is None for r in rows for x in r):
+            if any(_units(x) is None for r in rows for x in r):
                 raise ValueError(f"{name}: entries may have at most 4 decimals")
         if self.symbolic_values and self.V is not None:
             raise ValueError("V: leave V out when symbolic_values is true")
@@ -58,20 +66,25 @@ class ScaledDotProductParams(Params):
         return self
 
 
-def _exact(x: float) -> Fraction:
-    """Return x as the decimal fraction it was typed as (0.1 -> 1/10, not the nearest binary float)."""
-    return Fraction(repr(float(x))) if isinstance(x, float) else Fraction(int(x))
+UNITS = 10**4  # entries have at most 4 decimals: in units of 1e-4 they are integers
 
 
-def _decimal(x: float) -> Fraction | None:
-    """Return x exactly, or None when it has more than 4 decimals."""
-    f = _exact(x)
-    return f if (f * 10**4).denominator == 1 else None
+def _units(x: float) -> int | None:
+    """Return x in units of 1e-4 exactly, or None when it has more than 4 decimals."""
+    if isinstance(x, int):
+        return x * UNITS
+    scaled = x * UNITS
+    nearest = round(scaled)
+    return nearest if abs(scaled - nearest) <= 1e-6 else None  # |scaled| <= 1e5: float error is ~1e-11
 
 
 def _dots(p: ScaledDotProductParams) -> list[list[Fraction]]:
-    """Exact q_i . k_j (entries are short decimals, so the products are exact rationals)."""
-    return [[sum((_exact(a) * _exact(b) for a, b in zip(q, k, strict=True)), Fraction(0)) for k in p.K] for q in p.Q]
+    """Exact q_i . k_j, computed on integers (the entries are short decimals)."""
+    q = [[_units(x) or 0 for x in row] for row in p.Q]
+    k = [[_units(x) or 0 for x in row] for row in p.K]
+    return [
+        [Fraction(sum(a * b for a, b in zip(qi, kj, strict=True)), UNITS * UNITS) for kj in k] for qi in q
+    ]
 
 
 def _score_floats(p: ScaledDotProductParams, divide_by: str = "sqrt_d") -> np.ndarray:
@@ -142,7 +155,7 @@ def _answers(p: ScaledDotProductParams, scores: np.ndarray, weights: np.ndarray)
     return out
 
 
-def _wrong_scaling(divide_by: str):  # type: ignore[no-untyped-def]
+def _wrong_scaling(divide_by: str) -> Callable[[ScaledDotProductParams], dict[str, str]]:
     def solve(p: ScaledDotProductParams) -> dict[str, str]:
         s = _score_floats(p, divide_by)
         return _answers(p, s, _softmax(s, _allowed(p), axis=1))
@@ -169,15 +182,15 @@ def _column_softmax(p: ScaledDotProductParams) -> dict[str, str]:
 # --- LaTeX -----------------------------------------------------------------------------
 
 
-def _tex_num(x: Fraction | float) -> str:
-    if isinstance(x, Fraction) and x.denominator != 1:
+def _tex_num(x: Fraction) -> str:
+    if x.denominator != 1:
         sign = "-" if x < 0 else ""
         return f"{sign}\\frac{{{abs(x.numerator)}}}{{{x.denominator}}}"
     return num(x, 4)
 
 
-def _bmatrix(rows: Sequence[Sequence[Fraction | float]]) -> str:
-    body = " \\\\ ".join(" & ".join(_tex_num(x) for x in r) for r in rows)
+def _bmatrix(rows: Sequence[Sequence[float]], digits: int = 12) -> str:
+    body = " \\\\ ".join(" & ".join(num(x, digits) for x in r) for r in rows)
     return f"\\begin{{bmatrix}} {body} \\end{{bmatrix}}"
 
 
@@ -200,10 +213,9 @@ class ScaledDotProduct(Family[ScaledDotProductParams]):
     def generate(self, rng: np.random.Generator) -> ScaledDotProductParams:
         while True:
             causal = bool(rng.random() < 0.4)
-            n = int(rng.integers(2, 4))
+            single_query = not causal and rng.random() < 0.3  # as in the seed's q3
+            n = 1 if single_query else int(rng.integers(2, 4))
             m = n if causal else int(rng.integers(2, 5))
-            if rng.random() < 0.3:
-                n = 1 if not causal else n  # one query, as in the seed's q3
             d = int(rng.choice([4, 4, 4, 9, 16]))
             high = 3 if d == 4 else 2  # long vectors get entries in -1..1 to keep hand-work short
             q = rng.integers(-high + 1, high, size=(n, d))
@@ -225,14 +237,20 @@ class ScaledDotProduct(Family[ScaledDotProductParams]):
             Part(
                 "scores",
                 AnswerSpec("matrix"),
-                bi(f"注意力分数矩阵 $QK^\\top/\\sqrt{{d}}$（{n}×{m}，掩码前）", f"scores $QK^\\top/\\sqrt{{d}}$ ({n}×{m}, before masking)"),
+                bi(
+                    f"注意力分数矩阵 $QK^\\top/\\sqrt{{d}}$（{n}×{m}，掩码前）",
+                    f"scores $QK^\\top/\\sqrt{{d}}$ ({n}×{m}, before masking)",
+                ),
                 bi("矩阵，按行写，如 [[0.5, 0], [1, -0.5]]", "a matrix by rows, e.g. [[0.5, 0], [1, -0.5]]"),
             ),
             Part(
                 "weights",
-                AnswerSpec("matrix"),
-                bi(f"注意力权重矩阵（{n}×{m}，逐行 softmax）", f"attention weights ({n}×{m}, softmax of each row)"),
-                bi("矩阵，按行写", "a matrix by rows"),
+                AnswerSpec("matrix", atol=WEIGHT_ATOL),
+                bi(
+                    f"注意力权重矩阵（{n}×{m}，逐行 softmax）",
+                    f"attention weights ({n}×{m}, softmax of each row)",
+                ),
+                bi("矩阵，按行写，保留 3 位小数即可", "a matrix by rows; three decimals are enough"),
             ),
         ]
         if p.symbolic_values:
@@ -242,7 +260,9 @@ class ScaledDotProduct(Family[ScaledDotProductParams]):
                     Part(
                         f"output_{i + 1}",
                         AnswerSpec("expression", symbols=symbols),
-                        bi(f"输出 $y_{{{i + 1}}}$（用 v1…v{m} 表示）", f"output $y_{{{i + 1}}}$ (in v1…v{m})"),
+                        bi(
+                            f"输出 $y_{{{i + 1}}}$（用 v1…v{m} 表示）", f"output $y_{{{i + 1}}}$ (in v1…v{m})"
+                        ),
                         bi(
                             "关于 v1, v2, … 的表达式，如 (exp(1/2)*v1 + v2)/(exp(1/2) + 1)，系数可用小数",
                             "an expression in v1, v2, …, e.g. (exp(1/2)*v1 + v2)/(exp(1/2) + 1); decimal coefficients are fine",
@@ -250,13 +270,13 @@ class ScaledDotProduct(Family[ScaledDotProductParams]):
                     )
                 )
         else:
-            dv = len(p.V or [[0]])
+            dv = len((p.V or [[0]])[0])
             parts.append(
                 Part(
                     "output",
-                    AnswerSpec("matrix"),
+                    AnswerSpec("matrix", atol=OUTPUT_ATOL),
                     bi(f"输出矩阵 $Y$（{n}×{dv}）", f"output $Y$ ({n}×{dv})"),
-                    bi("矩阵，按行写", "a matrix by rows"),
+                    bi("矩阵，按行写，误差 0.001 以内即可", "a matrix by rows; within 0.001 is fine"),
                 )
             )
         return parts
@@ -269,7 +289,7 @@ class ScaledDotProduct(Family[ScaledDotProductParams]):
         w = _softmax(s, _allowed(p), axis=1)
         out = _answers(p, s, w)
         if root * root == d:  # scores are rationals: give them exactly
-            out["scores"] = "[" + ", ".join("[" + ", ".join(num(x / root) for x in r) + "]" for r in dots) + "]"
+            out["scores"] = mat([[x / root for x in row] for row in dots])
         if p.symbolic_values:
             allowed = _allowed(p)
             for i in range(len(p.Q)):
@@ -278,14 +298,16 @@ class ScaledDotProduct(Family[ScaledDotProductParams]):
 
     def statement(self, p: ScaledDotProductParams) -> dict[str, str]:
         n, m, d = len(p.Q), len(p.K), len(p.Q[0])
-        q = _bmatrix([[_exact(x) for x in r] for r in p.Q])
-        k = _bmatrix([[_exact(x) for x in r] for r in p.K])
+        q = _bmatrix(p.Q)
+        k = _bmatrix(p.K)
         if p.symbolic_values:
             given = f"$$Q = {q}, \\quad K = {k}$$"
-            values_zh = f"值向量 $v_1, \\dots, v_{{{m}}}$ 未给出，输出请写成它们的线性组合（用 v1…v{m} 表示）。"
+            values_zh = (
+                f"值向量 $v_1, \\dots, v_{{{m}}}$ 未给出，输出请写成它们的线性组合（用 v1…v{m} 表示）。"
+            )
             values_en = f"The value vectors $v_1, \\dots, v_{{{m}}}$ are not given: write each output as a combination of them (in v1…v{m})."
         else:
-            vv = _bmatrix([[_exact(x) for x in r] for r in p.V or []])
+            vv = _bmatrix(p.V or [])
             given = f"$$Q = {q}, \\quad K = {k}, \\quad V = {vv}$$"
             values_zh = "$V$ 的第 $j$ 行是第 $j$ 个值向量 $v_j$。"
             values_en = "Row $j$ of $V$ is the value vector $v_j$."
@@ -345,8 +367,8 @@ class ScaledDotProduct(Family[ScaledDotProductParams]):
                 en.append(f"$y_{{{i + 1}}} = \\sum_j a_{{{i + 1}j}} v_j$ = `{text}`")
         else:
             y = w @ np.array(p.V, dtype=float)
-            zh.append(f"输出 $Y = AV \\approx {_bmatrix(y.tolist())}$。")
-            en.append(f"The output is $Y = AV \\approx {_bmatrix(y.tolist())}$.")
+            zh.append(f"输出 $Y = AV \\approx {_bmatrix(y.tolist(), 4)}$。")
+            en.append(f"The output is $Y = AV \\approx {_bmatrix(y.tolist(), 4)}$.")
         return {"zh": zh, "en": en}
 
     def misconceptions(self) -> list[Misconception[ScaledDotProductParams]]:
@@ -354,24 +376,24 @@ class ScaledDotProduct(Family[ScaledDotProductParams]):
             Misconception(
                 "forgot_scaling",
                 bi(
-                    "你没有除以 $\\sqrt{d}$：缩放点积注意力的分数是 $q_i \\cdot k_j / \\sqrt{d}$。",
-                    "You did not divide by $\\sqrt{d}$: the scaled dot-product score is $q_i \\cdot k_j / \\sqrt{d}$.",
+                    "你没有除以 √d：缩放点积注意力的分数是 q_i·k_j / √d。",
+                    "You did not divide by √d: the scaled dot-product score is q_i·k_j / √d.",
                 ),
                 _wrong_scaling("one"),
             ),
             Misconception(
                 "divided_by_d",
                 bi(
-                    "你除以了 $d$；应当除以 $\\sqrt{d}$。",
-                    "You divided by $d$; the scores are divided by $\\sqrt{d}$.",
+                    "你除以了 d；应当除以 √d。",
+                    "You divided by d; the scores are divided by √d.",
                 ),
                 _wrong_scaling("d"),
             ),
             Misconception(
                 "mask_not_applied",
                 bi(
-                    "你没有使用因果掩码：第 $i$ 个查询不能关注 $j > i$ 的键，这些位置的权重应为 0。",
-                    "You did not apply the causal mask: query $i$ may not attend to keys $j > i$, whose weights must be 0.",
+                    "你没有使用因果掩码：第 i 个查询不能关注 j > i 的键，这些位置的权重应为 0。",
+                    "You did not apply the causal mask: query i may not attend to keys j > i, whose weights must be 0.",
                 ),
                 _no_mask,
             ),

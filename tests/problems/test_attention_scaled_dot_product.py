@@ -9,6 +9,7 @@ from typing import Any
 
 import numpy as np
 import pytest
+import sympy
 
 from grader import AnswerSpec, read
 from problems.base import InvalidParams, grade_answers
@@ -51,7 +52,13 @@ def random_params(rng: np.random.Generator) -> dict[str, Any]:
     k = np.round(rng.uniform(-2, 2, size=(m, d)), decimals)
     symbolic = bool(rng.random() < 0.3)
     v = None if symbolic else np.round(rng.uniform(-5, 5, size=(m, int(rng.integers(1, 5)))), 1).tolist()
-    return {"Q": q.tolist(), "K": k.tolist(), "V": v, "symbolic_values": symbolic, "mask": "causal" if causal else "none"}
+    return {
+        "Q": q.tolist(),
+        "K": k.tolist(),
+        "V": v,
+        "symbolic_values": symbolic,
+        "mask": "causal" if causal else "none",
+    }
 
 
 def symbolic_output(text: str, m: int, values: np.ndarray) -> np.ndarray:
@@ -60,29 +67,32 @@ def symbolic_output(text: str, m: int, values: np.ndarray) -> np.ndarray:
     by_name = {s.name: s for s in expr.free_symbols}
     return np.array(
         [
-            float(expr.subs({by_name[f"v{j + 1}"]: float(values[j, c]) for j in range(m) if f"v{j + 1}" in by_name}))
+            float(
+                expr.xreplace({s: sympy.Float(values[int(name[1:]) - 1, c]) for name, s in by_name.items()})
+            )
             for c in range(values.shape[1])
         ]
     )
 
 
-def compare_with_torch(torch: Any, params: dict[str, Any], rng: np.random.Generator, check_symbolic: bool) -> int:
-    inst = instantiate(ID, params=params)
+def compare_with_torch(torch: Any, inst: Any, rng: np.random.Generator, check_symbolic: bool) -> int:
+    """Compare every part with PyTorch; return the number of values compared."""
     p = inst.params
     causal = p["mask"] == "causal"
     values = np.array(p["V"]) if p["V"] is not None else rng.uniform(-3, 3, size=(len(p["K"]), 2))
     scores, weights, out = torch_attention(torch, p["Q"], p["K"], values.tolist(), causal)
     np.testing.assert_allclose(parse_matrix(inst.answers["scores"]), scores, rtol=1e-9, atol=1e-12)
     np.testing.assert_allclose(parse_matrix(inst.answers["weights"]), weights, rtol=1e-9, atol=1e-12)
-    if p["symbolic_values"]:
-        if not check_symbolic:
-            return 2
+    compared = scores.size + weights.size
+    if not p["symbolic_values"]:
+        np.testing.assert_allclose(parse_matrix(inst.answers["output"]), out, rtol=1e-9, atol=1e-10)
+        compared += out.size
+    elif check_symbolic:
         for i in range(len(p["Q"])):
             got = symbolic_output(inst.answers[f"output_{i + 1}"], len(p["K"]), values)
             np.testing.assert_allclose(got, out[i], rtol=1e-9, atol=1e-9)
-    else:
-        np.testing.assert_allclose(parse_matrix(inst.answers["output"]), out, rtol=1e-9, atol=1e-10)
-    return 3
+            compared += got.size
+    return compared
 
 
 @pytest.mark.torch
@@ -90,19 +100,18 @@ def test_matches_pytorch_on_generated_and_random_instances() -> None:
     torch = pytest.importorskip("torch")
     torch.set_num_threads(1)
     rng = np.random.default_rng(2024)
-    instances = comparisons = 0
+    instances = compared = 0
     for seed in range(600):
-        params = instantiate(ID, seed=seed).params
-        comparisons += compare_with_torch(torch, params, rng, check_symbolic=seed % 3 == 0)
+        compared += compare_with_torch(torch, instantiate(ID, seed=seed), rng, check_symbolic=seed % 6 == 0)
         instances += 1
     for _ in range(600):
         try:
-            params = instantiate(ID, params=random_params(rng)).params
+            inst = instantiate(ID, params=random_params(rng))
         except InvalidParams:
             continue  # random scores beyond the bound; the validation table covers that
-        comparisons += compare_with_torch(torch, params, rng, check_symbolic=instances % 3 == 0)
+        compared += compare_with_torch(torch, inst, rng, check_symbolic=instances % 6 == 0)
         instances += 1
-    assert instances >= 1150 and comparisons >= 3000
+    assert instances >= 1150 and compared >= 20000
 
 
 def test_seed_000_q2_our_y3_is_right_and_the_seeds_y3_is_wrong() -> None:
@@ -116,11 +125,33 @@ def test_seed_000_q2_our_y3_is_right_and_the_seeds_y3_is_wrong() -> None:
     assert grade_answers(inst, right).score == 1.0
     decimals = grade_answers(inst, {"output_1": "0.5065*v1 + 0.3072*v2 + 0.1863*v3"})
     assert decimals.parts["output_1"].score == 1.0
-    seed = grade_answers(inst, {"output_1": "sqrt(e)/(3*sqrt(e)+1)*v1 + 1/(3*sqrt(e)+1)*v2 + 2*sqrt(e)/(3*sqrt(e)+1)*v3"})
+    seed = grade_answers(
+        inst, {"output_1": "sqrt(e)/(3*sqrt(e)+1)*v1 + 1/(3*sqrt(e)+1)*v2 + 2*sqrt(e)/(3*sqrt(e)+1)*v3"}
+    )
     assert seed.parts["output_1"].score == 0
     assert seed.parts["output_1"].feedback
     seed_scores = grade_answers(inst, {"scores": "[[1/2, 0, 1/2]]"})
     assert seed_scores.parts["scores"].score == 0
+
+
+def test_seed_000_q3_per_head_outputs_of_the_seeds_q4_are_rejected() -> None:
+    # q4 = (0, 1, 0, 0) split into heads of 2 dims (d_h = 2). Head 1: q = (0, 1) against the keys' dims 1-2
+    # scores (1, 0, -1, 0)/sqrt(2); head 2: q = (0, 0) scores all 0, a plain average of v1..v4.
+    alpha, beta = "e^0.5/(1 + 3*e^0.5)", "1/(1 + 3*e^0.5)"
+    gamma, delta = "e/(2*(1 + 2*e))", "1/(3 + e)"
+    head1 = instantiate(
+        ID, params={"Q": [[0, 1]], "K": [[0, 1], [1, 0], [0, -1], [-1, 0]], "symbolic_values": True}
+    )
+    ours = "(e^(1/sqrt(2))*v1 + v2 + e^(-1/sqrt(2))*v3 + v4)/(e^(1/sqrt(2)) + 2 + e^(-1/sqrt(2)))"
+    assert grade_answers(head1, {"output_1": ours}).parts["output_1"].correct
+    seed1 = grade_answers(head1, {"output_1": f"{alpha}*v1 + {beta}*v2 + 2*{alpha}*v3"}).parts["output_1"]
+    assert seed1.score == 0 and seed1.feedback
+    head2 = instantiate(
+        ID, params={"Q": [[0, 0]], "K": [[-1, 0], [1, 1], [0, -1], [-1, -1]], "symbolic_values": True}
+    )
+    assert head2.answers["output_1"] == "(v1 + v2 + v3 + v4)/4"
+    seed2 = grade_answers(head2, {"output_1": f"{gamma}*v1 + {delta}*v2 + {gamma}*v3"}).parts["output_1"]
+    assert seed2.score == 0 and seed2.feedback
 
 
 @pytest.mark.parametrize(
@@ -157,16 +188,40 @@ def test_seed_000_q1_causal_mask_row_i_attends_to_j_up_to_i() -> None:
 
 
 def test_numeric_values_and_exact_reference_text() -> None:
-    inst = instantiate(ID, params={"Q": [[2, 0, 0, 0]], "K": [[1, 0, 0, 0], [0, 0, 0, 0]], "V": [[1, 0], [0, 1]]})
-    assert grade_answers(inst, {"scores": "[[1, 0]]", "weights": "[[e/(e+1), 1/(e+1)]]", "output": "[[0.7311, 0.2689]]"}).score == 1.0
-    sym = instantiate(ID, params={"Q": [[2, 0, 0, 0]], "K": [[1, 0, 0, 0], [0, 0, 0, 0], [1, 0, 0, 0]], "symbolic_values": True})
+    # Scores (2*1/2, 0) = (1, 0); weights (e, 1)/(e + 1) = (0.7311, 0.2689); V = I so Y = A.
+    inst = instantiate(
+        ID, params={"Q": [[2, 0, 0, 0]], "K": [[1, 0, 0, 0], [0, 0, 0, 0]], "V": [[1, 0], [0, 1]]}
+    )
+    assert inst.part("output") is not None and "1×2" in inst.part("output").label["en"]
+    exact = {"scores": "[[1, 0]]", "weights": "[[e/(e+1), 1/(e+1)]]", "output": "[[0.7311, 0.2689]]"}
+    assert grade_answers(inst, exact).score == 1.0
+    # Scores (2, -2): weights (0.98201, 0.017986). Small entries need three decimals, not 3 significant figures.
+    small = instantiate(
+        ID, params={"Q": [[4, 0, 0, 0]], "K": [[1, 0, 0, 0], [-1, 0, 0, 0]], "V": [[1, 0], [0, 1]]}
+    )
+    near = grade_answers(small, {"weights": "[[0.982, 0.0176]]", "output": "[[0.982, 0.0172]]"})
+    assert near.parts["weights"].correct and near.parts["output"].correct
+    far = grade_answers(small, {"weights": "[[0.982, 0.017]]", "output": "[[0.982, 0.0165]]"})
+    assert not far.parts["weights"].correct and not far.parts["output"].correct
+    sym = instantiate(
+        ID,
+        params={
+            "Q": [[2, 0, 0, 0]],
+            "K": [[1, 0, 0, 0], [0, 0, 0, 0], [1, 0, 0, 0]],
+            "symbolic_values": True,
+        },
+    )
     assert sym.answers["output_1"] == "(exp(1)*v1 + v2 + exp(1)*v3)/(2*exp(1) + 1)"
 
 
 def test_non_square_d_gives_exact_irrational_scores() -> None:
     inst = instantiate(ID, params={"Q": [[1, 1]], "K": [[1, 0], [0, 0]], "symbolic_values": True})
     assert inst.answers["output_1"] == "(exp(1/sqrt(2))*v1 + v2)/(exp(1/sqrt(2)) + 1)"
-    assert grade_answers(inst, {"scores": "[[0.7071, 0]]", "output_1": "0.6698*v1 + 0.3302*v2"}).score == 1.0
+    res = grade_answers(
+        inst,
+        {"scores": "[[0.7071, 0]]", "weights": "[[0.6698, 0.3302]]", "output_1": "0.6698*v1 + 0.3302*v2"},
+    )
+    assert res.score == 1.0
 
 
 @pytest.mark.parametrize(
