@@ -66,9 +66,14 @@ def cmd_create_user(args: argparse.Namespace) -> int:
 
 
 def cmd_check_bank(args: argparse.Namespace) -> int:
+    from problems import UnknownProblem
     from problems.checkbank import check_bank
 
-    reports = check_bank(args.problem or None, seeds=args.seeds)
+    try:
+        reports = check_bank(args.problem or None, seeds=args.seeds)
+    except UnknownProblem as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
     failed = 0
     for r in reports:
         status = "ok" if not r.failures else f"FAILED ({len(r.failures)})"

@@ -1,0 +1,126 @@
+"""The dlgrader command: migrate, create-user (token on the last line), check-bank, export/import."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+from pydantic import Field
+
+from problems.base import Family, Params, Part, bi
+from problems.checkbank import check_family
+
+EXE = str(Path(sys.executable).parent / "dlgrader")
+ROOT = Path(__file__).resolve().parent.parent.parent
+
+
+def run(args: list[str], url: str, stdin: str | None = None) -> subprocess.CompletedProcess[str]:
+    env = {**os.environ, "DLGRADER_DATABASE_URL": url}
+    return subprocess.run(
+        [EXE, *args], env=env, cwd=ROOT, input=stdin, capture_output=True, text=True, timeout=120
+    )
+
+
+def test_migrate_create_user_and_use_the_token(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    url = f"sqlite:///{tmp_path}/cli.db"
+    assert run(["migrate"], url).returncode == 0
+    r = run(["create-user", "tina", "--role", "ta", "--password-stdin"], url, stdin="a long password\n")
+    assert r.returncode == 0, r.stderr
+    token = r.stdout.strip().splitlines()[-1]
+    assert token.startswith("dlg_") and " " not in token
+    dup = run(["create-user", "tina"], url)
+    assert dup.returncode == 2 and "exists" in dup.stderr
+
+    from fastapi.testclient import TestClient
+
+    from tests.conftest import make_app
+
+    with TestClient(make_app(url)) as c:
+        assert c.get("/api/v1/me", headers={"Authorization": f"Bearer {token}"}).json()["role"] == "ta"
+        login = c.post("/api/v1/auth/token", json={"name": "tina", "password": "a long password"})
+        assert login.status_code == 201
+
+
+def test_export_import_round_trips(db_url, tmp_path, app) -> None:  # type: ignore[no-untyped-def]
+    from fastapi.testclient import TestClient
+
+    from tests.conftest import add_account
+
+    alice = add_account(app, "alice", "student")
+    with TestClient(app) as c:
+        inst = c.post("/api/v1/instances", json={"problem": "loss.uniform_prediction", "seed": 9}).json()
+        for answer in ("1", "ln(2)", "中文答案"):
+            c.post(
+                f"/api/v1/instances/{inst['id']}/check",
+                json={"answers": {"loss": answer}},
+                headers=alice.headers,
+            )
+    backup = tmp_path / "backup.jsonl"
+    r = run(["export", "-o", str(backup)], db_url)
+    assert r.returncode == 0, r.stderr
+    lines = [json.loads(x) for x in backup.read_text(encoding="utf-8").splitlines()]
+    assert [x["kind"] for x in lines].count("attempt") == 3
+    fresh = f"sqlite:///{tmp_path}/restored.db"
+    assert run(["migrate"], fresh).returncode == 0
+    assert run(["import", str(backup)], fresh).returncode == 0
+    again = run(["import", str(backup)], fresh)  # idempotent
+    assert "0 attempts" in again.stdout
+    second = tmp_path / "second.jsonl"
+    assert run(["export", "-o", str(second)], fresh).returncode == 0
+    assert second.read_text(encoding="utf-8") == backup.read_text(encoding="utf-8")
+
+
+class _BrokenParams(Params):
+    k: int = Field(default=2, ge=1, le=3)
+
+
+class _Broken(Family[_BrokenParams]):
+    """A family whose reference answer is wrong on purpose: check-bank must catch it."""
+
+    id = "test.broken"
+    title = bi("坏", "broken")
+    difficulty = 1
+    tags = ("ffn",)
+    Params = _BrokenParams
+
+    def generate(self, rng: np.random.Generator) -> _BrokenParams:
+        return _BrokenParams(k=int(rng.integers(1, 4)))
+
+    def parts(self, p: _BrokenParams) -> list[Part]:
+        from grader import AnswerSpec
+
+        return [Part("n", AnswerSpec("integer"), bi("n", "n"))]
+
+    def solve(self, p: _BrokenParams) -> dict[str, str]:
+        return {"n": "not a number ("}
+
+    def statement(self, p: _BrokenParams) -> dict[str, str]:
+        return bi("?", "?")
+
+    def solution(self, p: _BrokenParams) -> dict[str, list[str]]:
+        return {"zh": [], "en": ["x"]}
+
+
+def test_check_bank_reports_a_broken_family() -> None:
+    from problems.registry import REGISTRY
+
+    REGISTRY["test.broken"] = _Broken()
+    try:
+        report = check_family(REGISTRY["test.broken"], range(3))
+    finally:
+        REGISTRY.pop("test.broken")
+    assert any("empty solution (zh)" in f for f in report.failures)
+    assert any("reference of 'n' scores 0" in f for f in report.failures)
+
+
+@pytest.mark.parametrize("args", [["check-bank", "--seeds", "3", "--problem", "loss.uniform_prediction"]])
+def test_check_bank_command_passes_on_a_good_family(args, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    r = run(args, f"sqlite:///{tmp_path}/x.db")
+    assert r.returncode == 0 and "0 failing" in r.stdout
+    bad = run(["check-bank", "--problem", "nope.nope"], f"sqlite:///{tmp_path}/x.db")
+    assert bad.returncode != 0
