@@ -57,10 +57,17 @@ class Reading:
 
 
 def read(text: str, spec: AnswerSpec | str) -> Reading:
-    spec = AnswerSpec(spec) if isinstance(spec, str) else spec
+    spec = AnswerSpec(spec) if isinstance(spec, str) else spec  # type: ignore[arg-type]
     if len(text) > 2000:
         raise err("答案太长", "the answer is too long")
     t = spec.answer_type
+    if t == "text":
+        return Reading(text)
+    if t == "choice":
+        letters = re.sub(r"[\s,;、/]+", "", normalize(text).upper())
+        if not letters or (spec.choices and any(c not in spec.choices for c in letters)):
+            raise err("请写选项字母", "write the option letter(s)")
+        return Reading("".join(sorted(set(letters))))
     if t == "shape":
         return Reading(read_shape(text))
     if t in ("vector", "matrix"):

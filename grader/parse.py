@@ -143,7 +143,8 @@ class Parser:
     def expr(self, rbp: int = 0):  # type: ignore[no-untyped-def]
         self.depth += 1
         if self.depth > MAX_DEPTH:
-            raise err("嵌套太深", "too deeply nested", self.peek().pos if self.peek() else None)
+            nxt = self.peek()
+            raise err("嵌套太深", "too deeply nested", nxt.pos if nxt else None)
         left = self.prefix()
         while True:
             t = self.peek()

@@ -5,9 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field, replace
 from typing import Literal
 
-AnswerType = Literal[
-    "integer", "real", "vector", "matrix", "shape", "expression", "choice", "text"
-]
+AnswerType = Literal["integer", "real", "vector", "matrix", "shape", "expression", "choice", "text"]
 ANSWER_TYPES: tuple[str, ...] = (
     "integer",
     "real",

@@ -144,7 +144,9 @@ def read_scalar(text: str, symbols: tuple[str, ...] = (), real: bool = False) ->
 
 
 def split_top(text: str, seps: str) -> list[str]:
-    out, depth, cur = [], 0, []
+    out: list[str] = []
+    cur: list[str] = []
+    depth = 0
     for c in text:
         if c in "([":
             depth += 1

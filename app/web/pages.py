@@ -23,12 +23,16 @@ from app.web.templating import page
 from problems.syllabus import CHAPTERS
 
 router = APIRouter(include_in_schema=False)
+# custom.answer is a TA's own question posed with params; it is not a topic to practise.
+NOT_FOR_PRACTICE = frozenset({"custom.answer"})
 TRIED_KEY = "tried"  # instance ids an anonymous visitor has submitted (solutions unlock after one try)
 
 
 def _chapters(stats: dict[str, progress.FamilyStat]) -> list[dict[str, Any]]:
     by: dict[str, list[dict[str, Any]]] = {c: [] for c in CHAPTERS}
     for fam in list_problems():
+        if fam["id"] in NOT_FOR_PRACTICE:
+            continue
         by[fam["chapter"]].append({**fam, "stat": stats.get(fam["id"])})
     return [{"tag": c, "title": CHAPTERS[c], "families": fams} for c, fams in by.items() if fams]
 
@@ -233,7 +237,9 @@ def me(request: Request, session: SessionDep, user: OptionalUser) -> Response:
 @router.get("/practice-next")
 def practise_weak_spot(session: SessionDep, user: OptionalUser) -> Response:
     """Go to the family where recent accuracy is lowest (spaced: a just-failed family waits)."""
-    families = [f["id"] for f in list_problems() if f["id"] != "concept.short_answer"]
+    families = [
+        f["id"] for f in list_problems() if f["id"] not in NOT_FOR_PRACTICE | {"concept.short_answer"}
+    ]
     stats = progress.family_stats(session, user=user) if user else {}
     choice = progress.next_weak_spot(stats, families, now=utcnow(), tie_break=secrets.randbelow(1000))
     return RedirectResponse(f"/practice/{choice}", status_code=303)
