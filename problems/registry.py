@@ -5,7 +5,15 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any, TypeVar
 
-from problems.base import Family, Instance, Params, UnknownProblem, build_instance, family_rng, validate_params
+from problems.base import (
+    Family,
+    Instance,
+    Params,
+    UnknownProblem,
+    build_instance,
+    family_rng,
+    validate_params,
+)
 
 REGISTRY: dict[str, Family[Any]] = {}
 

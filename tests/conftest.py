@@ -88,7 +88,9 @@ def make_app(url: str, **overrides: object):  # type: ignore[no-untyped-def]
     from app.main import create_app
     from app.settings import Settings
 
-    settings = Settings(**{"database_url": url, "grading_workers": 0, "secret_key": "test-secret", **overrides})
+    settings = Settings(
+        **{"database_url": url, "grading_workers": 0, "secret_key": "test-secret", **overrides}
+    )
     return create_app(settings)
 
 

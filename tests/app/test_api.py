@@ -282,12 +282,23 @@ def test_short_answers_wait_for_a_ta_who_scores_them_with_a_comment(client, acco
     inst = client.post("/api/v1/instances", json={"problem": "concept.short_answer", "seed": 3}).json()
     alice, ta = accounts["student"].headers, accounts["ta"].headers
     text = "残差连接让梯度可以直接流过恒等映射 <b>x</b>"
-    r = client.post(f"/api/v1/instances/{inst['id']}/check", json={"answers": {"answer": text}}, headers=alice)
+    r = client.post(
+        f"/api/v1/instances/{inst['id']}/check", json={"answers": {"answer": text}}, headers=alice
+    )
     assert r.status_code == 200 and r.json()["parts"]["answer"]["correct"] is False
     queue = client.get("/api/v1/attempts?ungraded=true", headers=ta).json()
-    assert queue["count"] == 1 and queue["data"][0]["answers"]["answer"] == text and queue["data"][0]["user"] == "alice"
+    assert (
+        queue["count"] == 1
+        and queue["data"][0]["answers"]["answer"] == text
+        and queue["data"][0]["user"] == "alice"
+    )
     aid = queue["data"][0]["id"]
-    assert client.post(f"/api/v1/attempts/{aid}/grade", json={"score": 0.8, "comment": "要点齐全"}, headers=alice).status_code == 403
+    assert (
+        client.post(
+            f"/api/v1/attempts/{aid}/grade", json={"score": 0.8, "comment": "要点齐全"}, headers=alice
+        ).status_code
+        == 403
+    )
     g = client.post(f"/api/v1/attempts/{aid}/grade", json={"score": 0.8, "comment": "要点齐全"}, headers=ta)
     assert g.status_code == 200 and g.json()["manual_score"] == 0.8
     assert client.get("/api/v1/attempts?ungraded=true", headers=ta).json()["count"] == 0

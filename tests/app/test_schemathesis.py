@@ -56,6 +56,11 @@ def test_api_survives_generated_requests(case) -> None:  # type: ignore[no-untyp
 
 
 @schema.parametrize()
-@settings(max_examples=max(5, EXAMPLES // 3), deadline=None, derandomize=True, suppress_health_check=list(HealthCheck))
+@settings(
+    max_examples=max(5, EXAMPLES // 3),
+    deadline=None,
+    derandomize=True,
+    suppress_health_check=list(HealthCheck),
+)
 def test_api_survives_generated_requests_anonymously(case) -> None:  # type: ignore[no-untyped-def]
     case.call_and_validate(checks=CHECKS)
