@@ -5,7 +5,7 @@ from __future__ import annotations
 from fastapi import FastAPI, Request
 from fastapi.staticfiles import StaticFiles
 
-from app.web import accounts, pages
+from app.web import accounts, exam_pages, pages
 from app.web.templating import STATIC_DIR
 
 
@@ -22,3 +22,4 @@ def mount(app: FastAPI) -> None:
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     app.include_router(pages.router)
     app.include_router(accounts.router)
+    app.include_router(exam_pages.router)

@@ -247,3 +247,19 @@ def test_statistics_per_question_and_student(client, accounts) -> None:  # type:
     assert q2["common_wrong_answers"][0] == {"part": "loss", "answer": "log10(10)", "count": 2}
     assert {"id": "log_base_10", "count": 2} in q2["misconceptions"]
     assert [s["student"] for s in st["students"]] == ["s1", "s2", "s3", "s4"]
+
+
+def test_instructor_pages_list_exams_and_draw_statistics(client, accounts) -> None:  # type: ignore[no-untyped-def]
+    ta = accounts["ta"].headers
+    exam = _exam(client, ta)
+    code = exam["variants"][0]["code"]
+    client.post(
+        f"/api/v1/exams/{exam['id']}/submissions",
+        json={"student": "s1", "code": code, "answers": {"2": {"loss": "0"}}},
+        headers=ta,
+    )
+    listing = client.get("/exams", headers=ta)
+    assert listing.status_code == 200 and TITLE in listing.text
+    stats = client.get(f"/exams/{exam['id']}", headers=ta)
+    assert stats.status_code == 200 and "<svg" in stats.text and "s1" in stats.text
+    assert client.get("/exams", headers=accounts["student"].headers).status_code == 403
