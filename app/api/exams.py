@@ -12,7 +12,14 @@ from pydantic import ValidationError
 
 from app.deps import CurrentUser, SessionDep, StaffUser
 from app.models import Exam, ExamSubmission
-from app.schemas.exams import ExamCreate, ExamPublic, OnlineAnswer, SubmissionCreate, SubmissionResult
+from app.schemas.exams import (
+    ExamCreate,
+    ExamPublic,
+    ManualPartGrade,
+    OnlineAnswer,
+    SubmissionCreate,
+    SubmissionResult,
+)
 from app.services import exam_render, exams
 from app.services.errors import Invalid
 
@@ -219,3 +226,29 @@ def my_answers(
         answers=body.answers,
         lang=body.lang,
     )
+
+
+@router.get("/exams/{exam_id}/manual")
+def manual(exam: ExamDep, session: SessionDep) -> list[dict[str, Any]]:
+    """Short-answer parts of this exam waiting for a TA."""
+    return exams.manual_queue(session, exam)
+
+
+@router.post("/exams/{exam_id}/submissions/{submission_id}/grade")
+def grade_part(
+    exam: ExamDep,
+    submission_id: Annotated[int, Path(ge=1, le=2**31 - 1)],
+    body: ManualPartGrade,
+    session: SessionDep,
+) -> dict[str, Any]:
+    """Score one hand-graded part of a submission (0..1) with a comment."""
+    sub = exams.grade_manual_part(
+        session,
+        exam=exam,
+        submission_id=submission_id,
+        question=body.question,
+        part=body.part,
+        score=body.score,
+        comment=body.comment,
+    )
+    return _result(exam, sub)

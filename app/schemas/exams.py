@@ -86,3 +86,12 @@ class OnlineAnswer(BaseModel):
     question: int = Field(ge=1, le=60)
     answers: dict[PartName, AnswerText] = Field(min_length=1, max_length=32)
     lang: Literal["zh", "en"] = "en"
+
+
+class ManualPartGrade(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    question: int = Field(ge=1, le=60)
+    part: PartName
+    score: float = Field(ge=0, le=1)
+    comment: str = Field(default="", max_length=5000)

@@ -593,3 +593,47 @@ def answer_online(
     if not feedback_visible(exam, a):
         return {"recorded": True, "question": question, "parts": sorted(answers)}
     return {"recorded": True, "question": question, **results[str(question)]}
+
+
+def manual_queue(session: Session, exam: Exam) -> list[dict[str, Any]]:
+    """Parts graded by hand (short answers) still waiting for a TA, newest submissions only."""
+    out = []
+    for s in latest_submissions(session, exam):
+        for number, r in sorted(s.results.items(), key=lambda kv: int(kv[0])):
+            for part, v in r["parts"].items():
+                if v.get("manual") and not v.get("graded"):
+                    out.append(
+                        {
+                            "submission": s.id,
+                            "student": s.student,
+                            "question": int(number),
+                            "part": part,
+                            "answer": s.answers.get(number, {}).get(part, ""),
+                            "points": r["points"],
+                        }
+                    )
+    return out
+
+
+def grade_manual_part(
+    session: Session, *, exam: Exam, submission_id: int, question: int, part: str, score: float, comment: str
+) -> ExamSubmission:
+    """A TA scores one hand-graded part (0..1 of its share); totals are recomputed."""
+    sub = session.get(ExamSubmission, submission_id)
+    if sub is None or sub.exam_id != exam.id:
+        raise NotFound(f"no submission {submission_id} in exam {exam.id}")
+    results = {
+        k: {**v, "parts": {pk: dict(pv) for pk, pv in v["parts"].items()}} for k, v in sub.results.items()
+    }
+    r = results.get(str(question))
+    if r is None or part not in r["parts"] or not r["parts"][part].get("manual"):
+        raise Invalid(f"question {question} part {part!r} is not graded by hand", field="part")
+    r["parts"][part].update(score=score, correct=score >= 1.0, feedback=comment, graded=True)
+    r["score"] = sum(p["score"] for p in r["parts"].values()) / len(r["parts"]) * r["points"]
+    sub.results = results
+    sub.score = sum(v["score"] for v in results.values())
+    sub.needs_manual = any(
+        p.get("manual") and not p.get("graded") for v in results.values() for p in v["parts"].values()
+    )
+    session.commit()
+    return sub

@@ -35,6 +35,8 @@ MATRIX: list[tuple[str, str, dict[str, int]]] = [
     ("POST", "/api/v1/exams/{e}/submissions", {A: 401, S: 403, O: 403, T: 200, I: 200}),
     ("GET", "/api/v1/exams/{e}/grades.csv", {A: 401, S: 403, O: 403, T: 200, I: 200}),
     ("GET", "/api/v1/exams/{e}/stats", {A: 401, S: 403, O: 403, T: 200, I: 200}),
+    ("GET", "/api/v1/exams/{e}/manual", {A: 401, S: 403, O: 403, T: 200, I: 200}),
+    ("POST", "/api/v1/exams/{e}/submissions/{a}/grade", {A: 401, S: 403, O: 403, T: 404, I: 404}),
     # The matrix's exam is printed on paper: nobody takes it online.
     ("GET", "/api/v1/exams/{e}/mine", {A: 401, S: 404, O: 404, T: 404, I: 404}),
     ("POST", "/api/v1/exams/{e}/mine/answers", {A: 401, S: 404, O: 404, T: 404, I: 404}),
@@ -51,6 +53,7 @@ BODIES = {
     "/api/v1/exams": {"title": "t", "items": [{"problem": FAMILY}]},
     "/api/v1/exams/{e}/submissions": {"student": "s1", "code": "{c}", "answers": {}},
     "/api/v1/exams/{e}/mine/answers": {"question": 1, "answers": {"loss": "1"}},
+    "/api/v1/exams/{e}/submissions/{a}/grade": {"question": 1, "part": "loss", "score": 1},
 }
 
 

@@ -263,3 +263,35 @@ def test_instructor_pages_list_exams_and_draw_statistics(client, accounts) -> No
     stats = client.get(f"/exams/{exam['id']}", headers=ta)
     assert stats.status_code == 200 and "<svg" in stats.text and "s1" in stats.text
     assert client.get("/exams", headers=accounts["student"].headers).status_code == 403
+
+
+def test_exam_short_answers_go_to_the_ta_queue(client, accounts) -> None:  # type: ignore[no-untyped-def]
+    ta = accounts["ta"].headers
+    body = {
+        "title": "简答",
+        "items": [{"problem": "concept.short_answer", "params": {"item": _first_short_item()}, "points": 10}],
+    }
+    exam = client.post("/api/v1/exams", json=body, headers=ta).json()
+    code = exam["variants"][0]["code"]
+    sub = client.post(
+        f"/api/v1/exams/{exam['id']}/submissions",
+        json={"student": "s1", "code": code, "answers": {"1": {"answer": "残差连接……"}}},
+        headers=ta,
+    ).json()
+    assert sub["pending_manual"] is True and sub["score"] == 0
+    queue = client.get(f"/api/v1/exams/{exam['id']}/manual", headers=ta).json()
+    assert len(queue) == 1 and queue[0]["answer"] == "残差连接……"
+    sid = queue[0]["submission"]
+    graded = client.post(
+        f"/api/v1/exams/{exam['id']}/submissions/{sid}/grade",
+        json={"question": 1, "part": "answer", "score": 0.7, "comment": "缺少梯度分析"},
+        headers=ta,
+    ).json()
+    assert graded["score"] == 7.0 and graded["pending_manual"] is False
+    assert client.get(f"/api/v1/exams/{exam['id']}/manual", headers=ta).json() == []
+
+
+def _first_short_item() -> str:
+    from problems.concepts import short_answer_items
+
+    return next(iter(short_answer_items()))
