@@ -1,0 +1,326 @@
+"""rnn.gru_step: one GRU step in PyTorch's convention (nn.GRUCell): reset and update gates, candidate, new state."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from typing import Annotated
+
+import numpy as np
+from pydantic import Field, model_validator
+
+from grader import AnswerSpec
+from problems.base import Family, Misconception, Params, Part, bi
+from problems.fmt import num, vec
+from problems.registry import register
+
+MAX_HIDDEN = 6
+MAX_INPUT = 6
+# Gates and states lie in (0, 1) or (-1, 1); three or four decimals by hand are enough.
+STATE_ATOL = 1e-3
+GROUPS = ("r", "z", "n")
+PARTS = ("r", "z", "n", "h")
+
+Entry = Annotated[float, Field(ge=-10, le=10, allow_inf_nan=False)]
+HiddenVector = Annotated[list[Entry], Field(min_length=1, max_length=MAX_HIDDEN)]
+InputVector = Annotated[list[Entry], Field(min_length=1, max_length=MAX_INPUT)]
+InputWeights = Annotated[list[InputVector], Field(min_length=1, max_length=MAX_HIDDEN)]
+HiddenWeights = Annotated[list[HiddenVector], Field(min_length=1, max_length=MAX_HIDDEN)]
+
+
+class GruStepParams(Params):
+    W_r: InputWeights = Field(description="reset gate, input weights (hidden x input)")
+    W_z: InputWeights = Field(description="update gate, input weights (hidden x input)")
+    W_n: InputWeights = Field(description="candidate (new) state, input weights (hidden x input)")
+    U_r: HiddenWeights = Field(description="reset gate, recurrent weights (hidden x hidden)")
+    U_z: HiddenWeights = Field(description="update gate, recurrent weights (hidden x hidden)")
+    U_n: HiddenWeights = Field(description="candidate state, recurrent weights (hidden x hidden)")
+    b_r: HiddenVector = Field(description="reset gate input bias b_ir (hidden)")
+    b_z: HiddenVector = Field(description="update gate input bias b_iz (hidden)")
+    b_n: HiddenVector = Field(description="candidate input bias b_in (hidden)")
+    b_hr: HiddenVector | None = Field(default=None, description="reset gate hidden bias (zeros if left out)")
+    b_hz: HiddenVector | None = Field(default=None, description="update gate hidden bias (zeros if left out)")
+    b_hn: HiddenVector | None = Field(
+        default=None, description="candidate hidden bias, inside the reset gate's product (zeros if left out)"
+    )
+    x: InputVector = Field(description="input x_t")
+    h_prev: HiddenVector = Field(description="previous hidden state h_{t-1}")
+
+    @model_validator(mode="after")
+    def _check(self) -> GruStepParams:
+        h, n_in = len(self.h_prev), len(self.x)
+        for g in GROUPS:
+            w, u, b = getattr(self, f"W_{g}"), getattr(self, f"U_{g}"), getattr(self, f"b_{g}")
+            if len(w) != h or any(len(row) != n_in for row in w):
+                raise ValueError(f"W_{g}: must be {h} x {n_in} (hidden x input: len(h_prev) x len(x))")
+            if len(u) != h or any(len(row) != h for row in u):
+                raise ValueError(f"U_{g}: must be {h} x {h} (hidden x hidden, hidden = len(h_prev))")
+            if len(b) != h:
+                raise ValueError(f"b_{g}: needs {h} entries (hidden = len(h_prev))")
+            hidden_bias = getattr(self, f"b_h{g}")
+            if hidden_bias is not None and len(hidden_bias) != h:
+                raise ValueError(f"b_h{g}: needs {h} entries (hidden = len(h_prev))")
+        return self
+
+
+def _sigmoid(z: np.ndarray) -> np.ndarray:
+    return 1.0 / (1.0 + np.exp(-z))
+
+
+def _array(xs: Sequence[float] | Sequence[Sequence[float]]) -> np.ndarray:
+    return np.array(xs, dtype=float)
+
+
+def _hidden_bias(p: GruStepParams, g: str) -> np.ndarray:
+    b = getattr(p, f"b_h{g}")
+    return np.zeros(len(p.h_prev)) if b is None else _array(b)
+
+
+def _input_part(p: GruStepParams, g: str) -> np.ndarray:
+    """W_g x + b_g (PyTorch: W_ig x + b_ig)."""
+    return _array(getattr(p, f"W_{g}")) @ _array(p.x) + _array(getattr(p, f"b_{g}"))
+
+
+def _hidden_part(p: GruStepParams, g: str) -> np.ndarray:
+    """U_g h + b_hg (PyTorch: W_hg h + b_hg)."""
+    return _array(getattr(p, f"U_{g}")) @ _array(p.h_prev) + _hidden_bias(p, g)
+
+
+def _candidate_net(p: GruStepParams, r: np.ndarray, how: str) -> np.ndarray:
+    """The candidate's net input; `how` says where the reset gate acts."""
+    h_prev = _array(p.h_prev)
+    inside = {
+        "pytorch": r * _hidden_part(p, "n"),  # r ⊙ (U_n h + b_hn)
+        "textbook": _array(p.U_n) @ (r * h_prev) + _hidden_bias(p, "n"),  # U_n (r ⊙ h) + b_hn
+        "no_reset": _hidden_part(p, "n"),
+        "bias_outside": r * (_array(p.U_n) @ h_prev) + _hidden_bias(p, "n"),
+    }[how]
+    return _input_part(p, "n") + inside
+
+
+def _step(
+    p: GruStepParams,
+    reset: str = "pytorch",
+    candidate: Callable[[np.ndarray], np.ndarray] = np.tanh,
+    swap_update: bool = False,
+) -> dict[str, np.ndarray]:
+    """Every part's value in PyTorch's convention (or a misconception's variant of it)."""
+    r = _sigmoid(_input_part(p, "r") + _hidden_part(p, "r"))
+    z = _sigmoid(_input_part(p, "z") + _hidden_part(p, "z"))
+    n = candidate(_candidate_net(p, r, reset))
+    h_prev = _array(p.h_prev)
+    h = z * n + (1 - z) * h_prev if swap_update else (1 - z) * n + z * h_prev
+    return {"r": r, "z": z, "n": n, "h": h}
+
+
+def _variant(
+    names: Sequence[str],
+    reset: str = "pytorch",
+    candidate: Callable[[np.ndarray], np.ndarray] = np.tanh,
+    swap_update: bool = False,
+) -> Callable[[GruStepParams], dict[str, str]]:
+    """A misconception: the parts it changes, computed the wrong way (and carried forward)."""
+
+    def solve(p: GruStepParams) -> dict[str, str]:
+        v = _step(p, reset, candidate, swap_update)
+        return {name: vec(v[name].tolist()) for name in names}
+
+    return solve
+
+
+def _bmatrix(rows: Sequence[Sequence[float]], digits: int = 12) -> str:
+    body = " \\\\ ".join(" & ".join(num(x, digits) for x in r) for r in rows)
+    return f"\\begin{{bmatrix}} {body} \\end{{bmatrix}}"
+
+
+def _column(xs: Sequence[float], digits: int = 12) -> str:
+    return _bmatrix([[x] for x in xs], digits)
+
+
+def _one_decimal(rng: np.random.Generator, low: float, high: float, size: int | tuple[int, int]) -> list:
+    """Numbers with one decimal in [low, high]: what a hand calculation wants."""
+    return (rng.integers(round(low * 10), round(high * 10) + 1, size=size) / 10).tolist()
+
+
+PART_TEX = {"r": "\\mathbf{r}_t", "z": "\\mathbf{z}_t", "n": "\\mathbf{n}_t", "h": "\\mathbf{h}_t"}
+PART_NAME = {
+    "r": ("重置门", "reset gate"),
+    "z": ("更新门", "update gate"),
+    "n": ("候选状态", "candidate state"),
+    "h": ("新的隐状态", "new hidden state"),
+}
+EQUATIONS = [
+    "\\mathbf{r}_t = \\sigma(W_r\\mathbf{x}_t + \\mathbf{b}_r + U_r\\mathbf{h}_{t-1} + \\mathbf{b}_{hr})",
+    "\\mathbf{z}_t = \\sigma(W_z\\mathbf{x}_t + \\mathbf{b}_z + U_z\\mathbf{h}_{t-1} + \\mathbf{b}_{hz})",
+    "\\mathbf{n}_t = \\tanh(W_n\\mathbf{x}_t + \\mathbf{b}_n + \\mathbf{r}_t \\odot (U_n\\mathbf{h}_{t-1} + \\mathbf{b}_{hn}))",
+    "\\mathbf{h}_t = (1 - \\mathbf{z}_t) \\odot \\mathbf{n}_t + \\mathbf{z}_t \\odot \\mathbf{h}_{t-1}",
+]
+
+
+@register
+class GruStep(Family[GruStepParams]):
+    id = "rnn.gru_step"
+    version = 1
+    title = bi("GRU 单步计算", "One step of a GRU")
+    difficulty = 3
+    tags = ("rnn", "gru", "gates", "forward")
+    Params = GruStepParams
+
+    def generate(self, rng: np.random.Generator) -> GruStepParams:
+        while True:
+            h = int(rng.choice([1, 1, 2]))
+            n_in = int(rng.choice([1, 2] if h == 1 else [1, 1, 2]))
+            params: dict[str, object] = {}
+            hidden_biases = rng.random() < 0.3
+            for g in GROUPS:
+                params[f"W_{g}"] = _one_decimal(rng, -1.0, 1.0, (h, n_in))
+                params[f"U_{g}"] = _one_decimal(rng, -1.0, 1.0, (h, h))
+                params[f"b_{g}"] = _one_decimal(rng, -0.5, 0.5, h)
+                if hidden_biases:
+                    params[f"b_h{g}"] = _one_decimal(rng, -0.5, 0.5, h)
+            params["x"] = (rng.integers(-2, 3, size=n_in) / (1 if rng.random() < 0.5 else 2)).tolist()
+            params["h_prev"] = _one_decimal(rng, -0.9, 0.9, h)
+            p = GruStepParams.model_validate(params)
+            # A nonzero previous state (so the reset gate matters), a nonzero input, no saturated unit.
+            r = _sigmoid(_input_part(p, "r") + _hidden_part(p, "r"))
+            nets = np.concatenate(
+                [_input_part(p, g) + _hidden_part(p, g) for g in ("r", "z")]
+                + [_candidate_net(p, r, "pytorch")]
+            )
+            if any(p.x) and any(p.h_prev) and float(np.abs(nets).max()) <= 2.5:
+                return p
+
+    def parts(self, p: GruStepParams) -> list[Part]:
+        h = len(p.h_prev)
+        return [
+            Part(
+                name,
+                AnswerSpec("vector", atol=STATE_ATOL),
+                bi(
+                    f"{PART_NAME[name][0]} ${PART_TEX[name]}$（{h} 维）",
+                    f"{PART_NAME[name][1]} ${PART_TEX[name]}$ ({h}-dimensional)",
+                ),
+                bi(
+                    "向量，如 [0.525, 0.31]，保留 3 位小数即可",
+                    "a vector, e.g. [0.525, 0.31]; three decimals are enough",
+                ),
+            )
+            for name in PARTS
+        ]
+
+    def solve(self, p: GruStepParams) -> dict[str, str]:
+        v = _step(p)
+        return {name: vec(v[name].tolist()) for name in PARTS}
+
+    def statement(self, p: GruStepParams) -> dict[str, str]:
+        h, n_in = len(p.h_prev), len(p.x)
+        equations = "\n".join(f"$${e}$$" for e in EQUATIONS)
+        rows = []
+        for g in GROUPS:
+            hidden_bias = getattr(p, f"b_h{g}")
+            extra = (
+                f", \\quad \\mathbf{{b}}_{{h{g}}} = {_column(hidden_bias)}" if hidden_bias is not None else ""
+            )
+            rows.append(
+                f"$$W_{g} = {_bmatrix(getattr(p, f'W_{g}'))}, \\quad U_{g} = {_bmatrix(getattr(p, f'U_{g}'))}, "
+                f"\\quad \\mathbf{{b}}_{g} = {_column(getattr(p, f'b_{g}'))}{extra}$$"
+            )
+        weights = "\n\n".join(rows)
+        missing = [f"\\mathbf{{b}}_{{h{g}}}" for g in GROUPS if getattr(p, f"b_h{g}") is None]
+        zero_zh = f"未给出的 ${', '.join(missing)}$ 为零向量。" if missing else ""
+        zero_en = f" The biases ${', '.join(missing)}$ not given are zero." if missing else ""
+        state = f"$$\\mathbf{{x}}_t = {_column(p.x)}, \\quad \\mathbf{{h}}_{{t-1}} = {_column(p.h_prev)}$$"
+        return bi(
+            f"一个门控循环单元 GRU（隐状态 {h} 维，输入 {n_in} 维）按 PyTorch `nn.GRUCell` 的公式计算，"
+            f"$\\sigma$ 为 logistic 函数，$\\odot$ 为逐元素乘：\n\n{equations}\n\n"
+            f"注意：教材（邱锡鹏）的写法把重置门先作用在 $\\mathbf{{h}}_{{t-1}}$ 上再乘 $U$，即 "
+            f"$\\tilde{{\\mathbf{{h}}}}_t = \\tanh(W_h\\mathbf{{x}}_t + U_h(\\mathbf{{r}}_t \\odot \\mathbf{{h}}_{{t-1}}) + \\mathbf{{b}}_h)$，"
+            f"$\\mathbf{{h}}_t = \\mathbf{{z}}_t \\odot \\mathbf{{h}}_{{t-1}} + (1 - \\mathbf{{z}}_t) \\odot \\tilde{{\\mathbf{{h}}}}_t$；"
+            f"本题按上面 PyTorch 的写法（$\\mathbf{{r}}_t$ 乘在 $U_n\\mathbf{{h}}_{{t-1}} + \\mathbf{{b}}_{{hn}}$ 上）。\n\n"
+            f"参数为\n\n{weights}\n\n{zero_zh}当前输入与上一时刻的隐状态为\n\n{state}\n\n"
+            f"求重置门 $\\mathbf{{r}}_t$、更新门 $\\mathbf{{z}}_t$、候选状态 $\\mathbf{{n}}_t$ 和新的隐状态 $\\mathbf{{h}}_t$。",
+            f"A gated recurrent unit (GRU; {h}-dimensional hidden state, {n_in}-dimensional input) computes by "
+            f"PyTorch's `nn.GRUCell` equations, where $\\sigma$ is the logistic function and $\\odot$ the "
+            f"elementwise product:\n\n{equations}\n\n"
+            f"Note: the textbook (Qiu) applies the reset gate to $\\mathbf{{h}}_{{t-1}}$ before $U$, "
+            f"$\\tilde{{\\mathbf{{h}}}}_t = \\tanh(W_h\\mathbf{{x}}_t + U_h(\\mathbf{{r}}_t \\odot \\mathbf{{h}}_{{t-1}}) + \\mathbf{{b}}_h)$, "
+            f"$\\mathbf{{h}}_t = \\mathbf{{z}}_t \\odot \\mathbf{{h}}_{{t-1}} + (1 - \\mathbf{{z}}_t) \\odot \\tilde{{\\mathbf{{h}}}}_t$; "
+            f"here use PyTorch's form above ($\\mathbf{{r}}_t$ multiplies $U_n\\mathbf{{h}}_{{t-1}} + \\mathbf{{b}}_{{hn}}$).\n\n"
+            f"The parameters are\n\n{weights}\n\n{zero_en.strip()}{' ' if zero_en else ''}The current input and "
+            f"the previous hidden state are\n\n{state}\n\n"
+            f"Find the reset gate $\\mathbf{{r}}_t$, the update gate $\\mathbf{{z}}_t$, the candidate state "
+            f"$\\mathbf{{n}}_t$ and the new hidden state $\\mathbf{{h}}_t$.",
+        )
+
+    def solution(self, p: GruStepParams) -> dict[str, list[str]]:
+        v = _step(p)
+        zh: list[str] = []
+        en: list[str] = []
+        for g in ("r", "z"):
+            net = _column((_input_part(p, g) + _hidden_part(p, g)).tolist(), 4)
+            net_line = f"$W_{g}\\mathbf{{x}}_t + \\mathbf{{b}}_{g} + U_{g}\\mathbf{{h}}_{{t-1}} + \\mathbf{{b}}_{{h{g}}} = {net}$"
+            value_line = f"${PART_TEX[g]} = \\sigma({net}) = {_column(v[g].tolist(), 4)}$"
+            zh.append(f"{PART_NAME[g][0]}：{net_line}，{value_line}。")
+            en.append(f"The {PART_NAME[g][1]}: {net_line}, {value_line}.")
+        inner = _column(_hidden_part(p, "n").tolist(), 4)
+        net = _column(_candidate_net(p, v["r"], "pytorch").tolist(), 4)
+        n_steps = (
+            f"$U_n\\mathbf{{h}}_{{t-1}} + \\mathbf{{b}}_{{hn}} = {inner}$",
+            f"$W_n\\mathbf{{x}}_t + \\mathbf{{b}}_n + \\mathbf{{r}}_t \\odot {inner} = {net}$",
+            f"$\\mathbf{{n}}_t = \\tanh({net}) = {_column(v['n'].tolist(), 4)}$",
+        )
+        h_line = (
+            f"$\\mathbf{{h}}_t = (1 - \\mathbf{{z}}_t) \\odot \\mathbf{{n}}_t + \\mathbf{{z}}_t \\odot \\mathbf{{h}}_{{t-1}} "
+            f"= {_column((1 - v['z']).tolist(), 4)} \\odot {_column(v['n'].tolist(), 4)} + "
+            f"{_column(v['z'].tolist(), 4)} \\odot {_column(p.h_prev)} = {_column(v['h'].tolist(), 4)}$"
+        )
+        zh += [f"候选状态：{'，'.join(n_steps)}。", f"新的隐状态：{h_line}。"]
+        en += [f"The candidate state: {', '.join(n_steps)}.", f"The new hidden state: {h_line}."]
+        return {"zh": zh, "en": en}
+
+    def misconceptions(self) -> list[Misconception[GruStepParams]]:
+        return [
+            Misconception(
+                "reset_before_recurrent_weights",
+                bi(
+                    "你用了教材的写法 U(r ⊙ h_{t-1})；本题按 PyTorch 的写法，重置门乘在 U_n h_{t-1} + b_hn 上："
+                    "n_t = tanh(W_n x_t + b_n + r_t ⊙ (U_n h_{t-1} + b_hn))。",
+                    "You used the textbook form U(r ⊙ h_{t-1}); this question follows PyTorch, where the reset gate "
+                    "multiplies U_n h_{t-1} + b_hn: n_t = tanh(W_n x_t + b_n + r_t ⊙ (U_n h_{t-1} + b_hn)).",
+                ),
+                _variant(("n", "h"), reset="textbook"),
+            ),
+            Misconception(
+                "update_gate_swapped",
+                bi(
+                    "更新门 z_t 保留的是旧状态：h_t = (1 - z_t) ⊙ n_t + z_t ⊙ h_{t-1}，你把 z_t 和 1 - z_t 对调了。",
+                    "The update gate z_t keeps the old state: h_t = (1 - z_t) ⊙ n_t + z_t ⊙ h_{t-1}; you swapped "
+                    "z_t and 1 - z_t.",
+                ),
+                _variant(("h",), swap_update=True),
+            ),
+            Misconception(
+                "forgot_reset_gate",
+                bi(
+                    "候选状态里要用重置门 r_t 调节上一时刻的信息：n_t = tanh(W_n x_t + b_n + r_t ⊙ (U_n h_{t-1} + b_hn))。",
+                    "The candidate uses the reset gate r_t on the previous state: "
+                    "n_t = tanh(W_n x_t + b_n + r_t ⊙ (U_n h_{t-1} + b_hn)).",
+                ),
+                _variant(("n", "h"), reset="no_reset"),
+            ),
+            Misconception(
+                "sigmoid_candidate",
+                bi(
+                    "候选状态用 tanh 而不是 sigmoid，取值在 (-1, 1)。",
+                    "The candidate state uses tanh, not the sigmoid; it lies in (-1, 1).",
+                ),
+                _variant(("n", "h"), candidate=_sigmoid),
+            ),
+            Misconception(
+                "hidden_bias_outside_reset",
+                bi(
+                    "PyTorch 中 b_hn 在重置门的乘积之内：r_t ⊙ (U_n h_{t-1} + b_hn)。",
+                    "In PyTorch b_hn is inside the reset gate's product: r_t ⊙ (U_n h_{t-1} + b_hn).",
+                ),
+                lambda p: _variant(("n", "h"), reset="bias_outside")(p) if p.b_hn and any(p.b_hn) else {},
+            ),
+        ]
