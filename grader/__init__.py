@@ -271,10 +271,8 @@ def _grade(answer: str, reference: str, spec: AnswerSpec, lang: str) -> Verdict:
             "parse_error",
         )
     if t == "integer":
-        na = _num(a)
-        if na is None or not _close(
-            a, sympy.Integer(round(float(na))), AnswerSpec("real", rtol=0, atol=1e-9)
-        ):
+        whole = _whole_number(a)
+        if whole is None:
             return Verdict(
                 False,
                 0.0,
@@ -282,8 +280,7 @@ def _grade(answer: str, reference: str, spec: AnswerSpec, lang: str) -> Verdict:
                 got.interpreted,
                 "not_integer",
             )
-        ok = round(float(na)) == int(b) if abs(float(na)) < 2**52 else sympy.Integer(sympy.nsimplify(na)) == b
-        if ok:
+        if whole == b:
             return Verdict(True, 1.0, _msg(lang, "正确。", "Correct."), got.interpreted)
         why, reason = _why_scalar(a, b, spec, lang)
         return Verdict(False, 0.0, why, got.interpreted, reason)
@@ -291,6 +288,21 @@ def _grade(answer: str, reference: str, spec: AnswerSpec, lang: str) -> Verdict:
         return Verdict(True, 1.0, _msg(lang, "正确。", "Correct."), got.interpreted)
     why, reason = _why_scalar(a, b, spec, lang)
     return Verdict(False, 0.0, why, got.interpreted, reason)
+
+
+def _whole_number(a: sympy.Expr) -> int | None:
+    """The integer `a` is, decided exactly: a rational must have denominator 1; another value
+    (sqrt(16), log(8)/log(2)) is evaluated with enough digits for its size and must be within
+    1e-9 of an integer. Never through a float, so 2^64 - 1 stays exact."""
+    if a.is_Rational:
+        return int(a.p) if a.q == 1 else None
+    rough = _num(a)
+    if rough is None:
+        return None
+    digits = len(str(int(abs(rough)))) + 20
+    precise = sympy.N(a, digits)
+    nearest = int(sympy.Integer(precise.round()))
+    return nearest if abs(precise - nearest) <= sympy.Rational(1, 10**9) else None
 
 
 def _decimal_text(text: str) -> bool:
@@ -344,6 +356,17 @@ def _array(got: Reading, ref: Reading, spec: AnswerSpec, lang: str) -> Verdict:
     bad = [i for i, (x, y) in enumerate(zip(fa, fb, strict=False)) if not _close(x, y, spec)]
     if not bad:
         return Verdict(True, 1.0, _msg(lang, "正确。", "Correct."), got.interpreted)
+    db = _dims(b)
+    if len(db) == 2 and db[0] == db[1] > 1:  # a square matrix can be transposed without changing shape
+        ta = [list(r) for r in zip(*a, strict=True)]
+        if all(_close(x, y, spec) for x, y in zip(_flat(ta), fb, strict=True)):
+            return Verdict(
+                False,
+                0.0,
+                _msg(lang, "矩阵转置了。", "The matrix is transposed."),
+                got.interpreted,
+                "transposed",
+            )
     if all(_close(-x, y, spec) for x, y in zip(fa, fb, strict=False)):
         return Verdict(False, 0.0, _msg(lang, "符号反了。", "The sign is wrong."), got.interpreted, "sign")
     return Verdict(

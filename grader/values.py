@@ -173,12 +173,14 @@ def read_array(text: str, symbols: tuple[str, ...] = (), real: bool = False) -> 
     if ";" in text and not text.startswith("[["):
         body = text.strip("[]() ")
         rows = [r for r in split_top(body, ";") if r.strip()]
-        return [[read_scalar(x, symbols, real) for x in re.split(r"[\s,]+", r.strip()) if x] for r in rows]
+        return [_row_entries(r, symbols, real) for r in rows]
     if text[0] in "[(" and text[-1] in "])" and _matching(text):
         inner = text[1:-1].strip()
         if not inner:
             return []
-        items = [x for x in split_top(inner, ",")]
+        items = split_top(inner, ",")
+        if len(items) == 1 and not _is_row(inner):
+            return _row_entries(inner, symbols, real)  # [1 2 3] is three entries, [1 - 2] one
         if items and not items[-1].strip():
             items = items[:-1]  # [4,] is [4]
         if any(not x.strip() for x in items):
@@ -186,13 +188,29 @@ def read_array(text: str, symbols: tuple[str, ...] = (), real: bool = False) -> 
         if len(items) > MAX_ELEMENTS:
             raise err("元素太多", "too many entries")
         return [read_array(x, symbols, real) if _is_row(x) else read_scalar(x, symbols, real) for x in items]
-    parts = split_top(text, ",")
-    if len(parts) > 1:
-        return [read_scalar(x, symbols, real) for x in parts]
-    parts = text.split()
-    if len(parts) > 1:
-        return [read_scalar(x, symbols, real) for x in parts]
-    return [read_scalar(text, symbols, real)]
+    return _row_entries(text, symbols, real)
+
+
+def _row_entries(row: str, symbols: tuple[str, ...], real: bool) -> list[Any]:
+    """The entries of one row: split at top-level commas; else at spaces, but only when every
+    piece reads alone (`1 2 -3` is three entries, `0.5*2 + 0.5*tanh(0.5)` is one)."""
+    pieces = split_top(row, ",")
+    if len(pieces) > 1:
+        if any(not p.strip() for p in pieces[:-1]):
+            raise err("列表中有空项", "an empty entry in the list")
+        return [read_scalar(p, symbols, real) for p in pieces if p.strip()]
+    words = _split_spaces(row)
+    if len(words) > 1:
+        try:
+            return [read_scalar(w, symbols, real) for w in words]
+        except AnswerError:
+            pass  # some piece is not a value alone: the row is one expression
+    return [read_scalar(row, symbols, real)]
+
+
+def _split_spaces(row: str) -> list[str]:
+    """Split at whitespace outside brackets (`(1 + 2) 3` is two pieces)."""
+    return [w for w in split_top(re.sub(r"\s+", " ", row.strip()), " ") if w]
 
 
 def _is_row(item: str) -> bool:
