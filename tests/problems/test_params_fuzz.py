@@ -28,13 +28,6 @@ from problems.registry import all_families
 FAMILIES = all_families()
 HANG_SECONDS = 5.0
 EXAMPLES_PER_FAMILY = 40
-# Known crashes in modules other engineers are editing (reported, not fixed here): a `mode="before"`
-# validator tests `data.get(key) not in OWN`, so an unhashable value (a list) raises TypeError, which
-# pydantic does not turn into a ValidationError. raises= keeps any other failure a real one.
-KNOWN_CRASHES = {
-    "optim.step": "optim_step._own_knobs: 'optimizer': [] raises TypeError (unhashable) instead of 422",
-    "optim.lr_schedule": "optim_lr_schedule._own_knobs: 'schedule': [] raises TypeError instead of 422",
-}
 
 # --- strategies ------------------------------------------------------------------------------------------
 
@@ -241,16 +234,7 @@ def pose_or_refuse(family: Family[Any], params: Any) -> str:
     return "posed"
 
 
-@pytest.mark.parametrize(
-    "family",
-    [
-        pytest.param(f, marks=pytest.mark.xfail(raises=TypeError, reason=KNOWN_CRASHES[f.id]))
-        if f.id in KNOWN_CRASHES
-        else f
-        for f in FAMILIES
-    ],
-    ids=lambda f: f.id,
-)
+@pytest.mark.parametrize("family", FAMILIES, ids=lambda f: f.id)
 def test_params_are_refused_with_a_field_or_posed_whole(family: Family[Any]) -> None:
     outcomes: list[str] = []
 
@@ -276,16 +260,7 @@ def test_params_are_refused_with_a_field_or_posed_whole(family: Family[Any]) -> 
 FIELD_BREAKERS: list[Any] = [[], {}, None, "x", float("nan"), float("inf"), -1, 10**400, True, [[1], [1, 2]]]
 
 
-@pytest.mark.parametrize(
-    "family",
-    [
-        pytest.param(f, marks=pytest.mark.xfail(raises=TypeError, strict=True, reason=KNOWN_CRASHES[f.id]))
-        if f.id in KNOWN_CRASHES
-        else f
-        for f in FAMILIES
-    ],
-    ids=lambda f: f.id,
-)
+@pytest.mark.parametrize("family", FAMILIES, ids=lambda f: f.id)
 def test_each_field_broken_each_way(family: Family[Any]) -> None:
     params = family.generate(family_rng(family.id, 0)).model_dump(mode="json")
     outcomes = []
