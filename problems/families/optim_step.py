@@ -67,12 +67,18 @@ class StepParams(Params):
     alpha: Decay | None = Field(default=None, description="RMSprop decay of the squared-gradient average")
     rho: Decay | None = Field(default=None, description="AdaDelta decay")
     betas: tuple[Decay, Decay] | None = Field(default=None, description="Adam (beta1, beta2)")
-    eps: float | None = Field(default=None, gt=0, le=1, allow_inf_nan=False, description="epsilon")
+    # A floor on eps keeps 1/eps finite in every wrong way too (eps = 5e-324 overflows Adam to NaN).
+    eps: float | None = Field(default=None, ge=1e-12, le=1, allow_inf_nan=False, description="epsilon")
 
     @model_validator(mode="before")
     @classmethod
     def _own_hyper_parameters(cls, data: Any) -> Any:
-        if not isinstance(data, dict) or data.get("optimizer") not in OWN:
+        # isinstance first: an unhashable value (a list) would make `in OWN` raise TypeError, a 500.
+        if (
+            not isinstance(data, dict)
+            or not isinstance(data.get("optimizer"), str)
+            or data["optimizer"] not in OWN
+        ):
             return data  # field validation names what is wrong
         opt = data["optimizer"]
         for name in HYPER:
@@ -103,6 +109,8 @@ class Slip:
     no_one_minus_alpha: bool = False  # RMSprop G = beta G + g^2
     no_accumulation: bool = False  # AdaGrad G = g_t^2, this step only
     no_sqrt: bool = False  # divide by G instead of sqrt(G)
+    eps_swapped: bool = False  # eps on the other side of the square root (inside for AdaGrad/RMSprop/Adam)
+    lr_twice: bool = False  # momentum: theta_t = theta_{t-1} + lr * Delta theta_t, lr already in Delta theta
     lookahead_variable: bool = False  # Nesterov: reported theta_t + rho Delta theta_t, PyTorch's variable
 
 
@@ -139,8 +147,18 @@ def run(p: StepParams, slip: Slip = RIGHT) -> tuple[list[np.ndarray], list[list[
     theta = np.array(p.theta0, dtype=float)
     zero = np.zeros_like(theta)
     d, big_g, acc, m, v = zero, zero, zero, zero, zero  # Delta theta, G, AdaDelta's Delta X^2, Adam's m, v
-    root: Callable[[np.ndarray], np.ndarray] = (lambda x: x) if slip.no_sqrt else np.sqrt
     sq = "" if slip.no_sqrt else "\\sqrt"
+
+    def divisor(x: np.ndarray) -> np.ndarray:
+        """What AdaGrad, RMSprop and Adam divide by: sqrt(x) + eps, as PyTorch."""
+        if slip.no_sqrt:
+            return x + eps
+        return np.sqrt(x + eps) if slip.eps_swapped else np.sqrt(x) + eps
+
+    def rms(x: np.ndarray) -> np.ndarray:
+        """AdaDelta's root mean square: sqrt(x + eps), eps inside as PyTorch and the textbook."""
+        return np.sqrt(x) + eps if slip.eps_swapped else np.sqrt(x + eps)
+
     g_rule = "-(\\mathbf a \\odot \\boldsymbol\\theta - \\mathbf c)" if slip.ascent else ""
     thetas: list[np.ndarray] = []
     work: list[list[Line]] = []
@@ -164,7 +182,7 @@ def run(p: StepParams, slip: Slip = RIGHT) -> tuple[list[np.ndarray], list[list[
             d = mu * d - lr * scale * g
             g_term = f"{num(lr)} \\times {num(1 - mu)}\\,{gt}" if slip.ema_momentum else f"{num(lr)}\\,{gt}"
             lines.append((f"\\Delta\\boldsymbol\\theta_{{{t}}}", f"{num(mu)}\\,\\Delta{prev} - {g_term}", d))
-            theta = theta + d
+            theta = theta + (lr * d if slip.lr_twice else d)
             lines.append(
                 (f"\\boldsymbol\\theta_{{{t}}}", f"{prev} + \\Delta\\boldsymbol\\theta_{{{t}}}", theta)
             )
@@ -178,7 +196,7 @@ def run(p: StepParams, slip: Slip = RIGHT) -> tuple[list[np.ndarray], list[list[
                 big_g = beta * big_g + keep * g * g
                 rule = f"{num(beta)}\\,G_{{{t - 1}}} + {num(keep)}\\,{gt} \\odot {gt}"
             lines.append((f"G_{{{t}}}", rule, big_g))
-            theta = theta - lr * g / (root(big_g) + eps)
+            theta = theta - lr * g / divisor(big_g)
             lines.append(
                 (
                     f"\\boldsymbol\\theta_{{{t}}}",
@@ -192,7 +210,7 @@ def run(p: StepParams, slip: Slip = RIGHT) -> tuple[list[np.ndarray], list[list[
             lines.append(
                 (f"G_{{{t}}}", f"{num(rho)}\\,G_{{{t - 1}}} + {num(1 - rho)}\\,{gt} \\odot {gt}", big_g)
             )
-            step = -np.sqrt(acc + eps) / np.sqrt(big_g + eps) * g
+            step = -rms(acc) / rms(big_g) * g
             lines.append(
                 (
                     f"\\Delta\\boldsymbol\\theta_{{{t}}}",
@@ -239,7 +257,7 @@ def run(p: StepParams, slip: Slip = RIGHT) -> tuple[list[np.ndarray], list[list[
                 mh, vh = f"\\hat{{\\mathbf m}}_{{{t}}}", f"\\hat{{\\mathbf v}}_{{{t}}}"
                 lines.append((mh, f"\\mathbf m_{{{t}}} / (1 - {num(b1)}^{{{t}}})", m_hat))
                 lines.append((vh, f"\\mathbf v_{{{t}}} / (1 - {num(b2)}^{{{t}}})", v_hat))
-            theta = theta - lr * m_hat / (root(v_hat) + eps)
+            theta = theta - lr * m_hat / divisor(v_hat)
             lines.append(
                 (
                     f"\\boldsymbol\\theta_{{{t}}}",
@@ -320,10 +338,13 @@ def _rule(p: StepParams) -> Text:
             f"taken at the look-ahead point $\\hat{{{TH}}}$ (the textbook form). PyTorch's `SGD(nesterov=True)` tracks "
             f"the look-ahead point ${TH}_t + \\rho\\,\\Delta{TH}_t$ instead, whose numbers differ from $\\boldsymbol\\theta_t$ here.",
         )
-    eps_zh = "（与 PyTorch 相同，$\\varepsilon$ 在根号外；教材写作 $\\sqrt{G_t + \\varepsilon}$，$\\varepsilon$ 很小时结果相同）"
+    eps_zh = (
+        "（与 PyTorch 相同，$\\varepsilon$ 在开方之后加、在根号外；教材写作 $\\sqrt{G_t + \\varepsilon}$，"
+        "只有 $\\varepsilon$ 很小时两者才相同，本题按根号外计算）"
+    )
     eps_en = (
-        "(as PyTorch, $\\varepsilon$ outside the square root; the textbook writes $\\sqrt{G_t + \\varepsilon}$, "
-        "which gives the same numbers for a tiny $\\varepsilon$)"
+        "(as PyTorch, $\\varepsilon$ is added after the square root, outside it; the textbook's "
+        "$\\sqrt{G_t + \\varepsilon}$ agrees only for a tiny $\\varepsilon$, so use the form above)"
     )
     if opt == "adagrad":
         f = (
@@ -387,10 +408,16 @@ def _hyper(rng: np.random.Generator, opt: str) -> dict[str, Any]:
         return {"lr": _choose(rng, [0.05, 0.1, 0.1, 0.2])}
     if opt in ("momentum", "nesterov"):
         return {"lr": _choose(rng, [0.05, 0.1, 0.1, 0.2]), "momentum": _choose(rng, [0.5, 0.8, 0.9, 0.9])}
+    # One instance in three has eps = 0.1, large enough that where eps sits (outside or inside the
+    # square root) changes the answer; with PyTorch's tiny defaults it cannot be seen.
     if opt == "adagrad":
-        return {"lr": _choose(rng, [0.1, 0.2, 0.5, 1.0]), "eps": 1e-10}
+        return {"lr": _choose(rng, [0.1, 0.2, 0.5, 1.0]), "eps": _choose(rng, [1e-10, 1e-10, 0.1])}
     if opt == "rmsprop":
-        return {"lr": _choose(rng, [0.01, 0.02, 0.05]), "alpha": _choose(rng, [0.9, 0.99]), "eps": 1e-8}
+        return {
+            "lr": _choose(rng, [0.01, 0.02, 0.05]),
+            "alpha": _choose(rng, [0.9, 0.99]),
+            "eps": _choose(rng, [1e-8, 1e-8, 0.1]),
+        }
     if opt == "adadelta":
         # PyTorch's eps = 1e-6 moves theta by ~0.003 a step, below what anyone computes by hand;
         # eps = 0.01 gives steps of ~0.3 (sqrt(eps) is the first step's numerator).
@@ -398,7 +425,7 @@ def _hyper(rng: np.random.Generator, opt: str) -> dict[str, Any]:
     return {
         "lr": _choose(rng, [0.1, 0.2, 0.5]),
         "betas": _choose(rng, [(0.9, 0.999), (0.8, 0.99)]),
-        "eps": 1e-8,
+        "eps": _choose(rng, [1e-8, 1e-8, 0.1]),
     }
 
 
@@ -418,7 +445,7 @@ def _is_clean(p: StepParams) -> bool:
 @register
 class OptimStep(Family[StepParams]):
     id = "optim.step"
-    version = 1
+    version = 2  # 2: some instances have eps = 0.1
     title = bi(
         "优化算法的参数更新：动量法、Nesterov、AdaGrad、RMSprop、AdaDelta、Adam",
         "Optimizer updates, step by step",
@@ -489,7 +516,7 @@ class OptimStep(Family[StepParams]):
             body_en = "; ".join(f"${sym} = {rhs} = {_vtex(val)}$" for sym, rhs, val in lines)
             zh.append(f"第 {t} 步：{body}。")
             en.append(f"Step {t}: {body_en}.")
-        if p.optimizer == "adam":
+        if p.optimizer == "adam" and (p.eps or 0.0) < 1e-4:
             zh.append(
                 "注意 Adam 第 1 步的 $\\hat{\\mathbf m}_1 / \\sqrt{\\hat{\\mathbf v}_1} = \\mathrm{sign}(\\mathbf g_1)$，每个分量都移动约 $\\alpha$。"
             )
@@ -579,6 +606,33 @@ class OptimStep(Family[StepParams]):
                     "just this step's g_t².",
                 ),
                 only(("adagrad",), Slip(no_accumulation=True)),
+            ),
+            Misconception(
+                "momentum_lr_twice",
+                bi(
+                    "学习率用了两次：Δθ_t = ρΔθ_{t-1} - αg_t 里已经乘过 α，更新是 θ_t = θ_{t-1} + Δθ_t，不再乘 α。",
+                    "The learning rate is applied twice: Δθ_t = ρΔθ_{t-1} - αg_t already contains α, so the "
+                    "update is θ_t = θ_{t-1} + Δθ_t, with no second α.",
+                ),
+                only(("momentum", "nesterov"), Slip(lr_twice=True)),
+            ),
+            Misconception(
+                "eps_inside_sqrt",
+                bi(
+                    "ε 放错了位置：本题与 PyTorch 一样用 √G + ε（ε 在根号外，Adam 为 √v̂ + ε），你算的是 √(G + ε)。",
+                    "ε is in the wrong place: here, as in PyTorch, the divisor is √G + ε (ε outside the root; "
+                    "√v̂ + ε for Adam); you computed √(G + ε).",
+                ),
+                only(("adagrad", "rmsprop", "adam"), Slip(eps_swapped=True)),
+            ),
+            Misconception(
+                "adadelta_eps_outside_sqrt",
+                bi(
+                    "AdaDelta 的 ε 在根号内：√(ΔX²_{t-1} + ε) / √(G_t + ε)；放在根号外时第 1 步分子几乎为 0。",
+                    "AdaDelta's ε goes inside the roots: √(ΔX²_{t-1} + ε) / √(G_t + ε); outside, the first step's "
+                    "numerator is almost 0.",
+                ),
+                only(("adadelta",), Slip(eps_swapped=True)),
             ),
             Misconception(
                 "forgot_sqrt",
