@@ -12,7 +12,7 @@ from pydantic import Field, model_validator
 
 from grader import AnswerError, AnswerSpec, Verdict, read
 from problems.base import Family, Params, Part, Text, bi
-from problems.fmt import num, vec
+from problems.fmt import num, tex_tuple, vec
 from problems.registry import register
 
 MAX_TOKENS = 6
@@ -185,7 +185,8 @@ def violations(p: QueryDesignParams, q: Sequence[float]) -> list[tuple[str, Text
 
 
 def _tex_vec(xs: Sequence[float]) -> str:
-    return "(" + ", ".join(num(float(x), 4) for x in xs) + ")^\\top"
+    """A column vector written inline as a transposed tuple."""
+    return tex_tuple(xs, 4) + "^\\top"
 
 
 @register

@@ -12,7 +12,7 @@ from pydantic import Field, model_validator
 
 from grader import AnswerSpec
 from problems.base import Family, Misconception, Params, Part, bi
-from problems.fmt import mat, num
+from problems.fmt import mat, num, tex_fraction, tex_matrix
 from problems.registry import register
 
 MAX_TOKENS = 6
@@ -182,23 +182,11 @@ def _column_softmax(p: ScaledDotProductParams) -> dict[str, str]:
 # --- LaTeX -----------------------------------------------------------------------------
 
 
-def _tex_num(x: Fraction) -> str:
-    if x.denominator != 1:
-        sign = "-" if x < 0 else ""
-        return f"{sign}\\frac{{{abs(x.numerator)}}}{{{x.denominator}}}"
-    return num(x, 4)
-
-
-def _bmatrix(rows: Sequence[Sequence[float]], digits: int = 12) -> str:
-    body = " \\\\ ".join(" & ".join(num(x, digits) for x in r) for r in rows)
-    return f"\\begin{{bmatrix}} {body} \\end{{bmatrix}}"
-
-
 def _tex_score(dot: Fraction, d: int) -> str:
     root = math.isqrt(d)
     if root * root == d:
-        return _tex_num(dot / root)
-    return "0" if dot == 0 else f"\\frac{{{_tex_num(dot)}}}{{\\sqrt{{{d}}}}}"
+        return tex_fraction(dot / root)
+    return "0" if dot == 0 else f"\\frac{{{tex_fraction(dot)}}}{{\\sqrt{{{d}}}}}"
 
 
 @register
@@ -298,8 +286,8 @@ class ScaledDotProduct(Family[ScaledDotProductParams]):
 
     def statement(self, p: ScaledDotProductParams) -> dict[str, str]:
         n, m, d = len(p.Q), len(p.K), len(p.Q[0])
-        q = _bmatrix(p.Q)
-        k = _bmatrix(p.K)
+        q = tex_matrix(p.Q)
+        k = tex_matrix(p.K)
         if p.symbolic_values:
             given = f"$$Q = {q}, \\quad K = {k}$$"
             values_zh = (
@@ -307,7 +295,7 @@ class ScaledDotProduct(Family[ScaledDotProductParams]):
             )
             values_en = f"The value vectors $v_1, \\dots, v_{{{m}}}$ are not given: write each output as a combination of them (in v1…v{m})."
         else:
-            vv = _bmatrix(p.V or [])
+            vv = tex_matrix(p.V or [])
             given = f"$$Q = {q}, \\quad K = {k}, \\quad V = {vv}$$"
             values_zh = "$V$ 的第 $j$ 行是第 $j$ 个值向量 $v_j$。"
             values_en = "Row $j$ of $V$ is the value vector $v_j$."
@@ -367,8 +355,8 @@ class ScaledDotProduct(Family[ScaledDotProductParams]):
                 en.append(f"$y_{{{i + 1}}} = \\sum_j a_{{{i + 1}j}} v_j$ = `{text}`")
         else:
             y = w @ np.array(p.V, dtype=float)
-            zh.append(f"输出 $Y = AV \\approx {_bmatrix(y.tolist(), 4)}$。")
-            en.append(f"The output is $Y = AV \\approx {_bmatrix(y.tolist(), 4)}$.")
+            zh.append(f"输出 $Y = AV \\approx {tex_matrix(y.tolist(), 4)}$。")
+            en.append(f"The output is $Y = AV \\approx {tex_matrix(y.tolist(), 4)}$.")
         return {"zh": zh, "en": en}
 
     def misconceptions(self) -> list[Misconception[ScaledDotProductParams]]:

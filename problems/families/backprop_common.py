@@ -1,36 +1,13 @@
-"""Shared by the loss and backprop families: LaTeX for given numbers, clean random numbers, softmax.
+"""Shared by the loss, backprop and RNN families: clean random numbers and a stable softmax.
+
+LaTeX and answer text live in problems.fmt.
 
 No family lives here; the registry imports this module like the others and finds nothing to register.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-
 import numpy as np
-
-from problems.fmt import num
-
-
-def bmatrix(rows: Sequence[Sequence[float]], digits: int = 12) -> str:
-    """LaTeX of a matrix given as rows."""
-    body = " \\\\ ".join(" & ".join(num(float(x), digits) for x in r) for r in rows)
-    return f"\\begin{{bmatrix}} {body} \\end{{bmatrix}}"
-
-
-def column(xs: Sequence[float], digits: int = 12) -> str:
-    """LaTeX of a column vector."""
-    return bmatrix([[x] for x in xs], digits)
-
-
-def row(xs: Sequence[float], digits: int = 12) -> str:
-    """LaTeX of a row vector (1 x n matrix)."""
-    return bmatrix([list(xs)], digits)
-
-
-def tuple_text(xs: Sequence[float], digits: int = 12) -> str:
-    """`(0.65, 0.43, 0.11)`: a vector written inline, as the seeds do."""
-    return "(" + ", ".join(num(float(x), digits) for x in xs) + ")"
 
 
 def decimals(

@@ -9,8 +9,8 @@ from pydantic import Field, model_validator
 
 from grader import AnswerSpec
 from problems.base import Family, Misconception, Params, Part, bi
-from problems.families.backprop_common import decimals, tuple_text
-from problems.fmt import num, vec
+from problems.families.backprop_common import decimals
+from problems.fmt import num, tex_tuple, vec
 from problems.registry import register
 
 MAX_VALUES = 10
@@ -73,7 +73,7 @@ class MaxGrad(Family[MaxGradParams]):
 
     def statement(self, p: MaxGradParams) -> dict[str, str]:
         n = len(p.x)
-        given = f"$\\mathbf{{x}} = {tuple_text(p.x)}$"
+        given = f"$\\mathbf{{x}} = {tex_tuple(p.x)}$"
         return bi(
             f"计算函数 $y = \\max(x_1, \\dots, x_{{{n}}})$ 在 {given} 处的梯度 "
             f"$\\nabla_{{\\mathbf{{x}}}} y = (\\frac{{\\partial y}}{{\\partial x_1}}, \\dots, \\frac{{\\partial y}}{{\\partial x_{{{n}}}}})$"
@@ -86,7 +86,7 @@ class MaxGrad(Family[MaxGradParams]):
     def solution(self, p: MaxGradParams) -> dict[str, list[str]]:
         k = int(np.argmax(p.x))
         top = num(p.x[k])
-        grad = tuple_text(_one_hot(p))
+        grad = tex_tuple(_one_hot(p))
         return {
             "zh": [
                 f"最大值是 $x_{{{k + 1}}} = {top}$，且唯一；在它附近 $y = x_{{{k + 1}}}$，其余输入的微小变化不影响 $y$。",

@@ -10,8 +10,8 @@ from pydantic import Field, field_validator, model_validator
 
 from grader import AnswerSpec
 from problems.base import Family, Misconception, Params, Part, bi
-from problems.families.backprop_common import bmatrix, column, decimals, row
-from problems.fmt import mat, num, vec
+from problems.families.backprop_common import decimals
+from problems.fmt import mat, num, tex_column, tex_matrix, tex_row, vec
 from problems.registry import register
 
 MAX_INPUT = 5
@@ -180,8 +180,8 @@ class MlpRegression(Family[MlpRegressionParams]):
             "\\quad \\hat{y} = \\mathbf{U}\\mathbf{a} + d, \\quad \\mathcal{L} = (y - \\hat{y})^2$$"
         )
         given = (
-            f"$$\\mathbf{{x}} = {column(p.x)}, \\quad \\mathbf{{W}} = {bmatrix(p.W)}, \\quad \\mathbf{{b}} = {column(p.b)}, "
-            f"\\quad \\mathbf{{U}} = {row(p.U[0])}, \\quad d = {num(p.d)}, \\quad y = {num(p.y)}$$"
+            f"$$\\mathbf{{x}} = {tex_column(p.x)}, \\quad \\mathbf{{W}} = {tex_matrix(p.W)}, \\quad \\mathbf{{b}} = {tex_column(p.b)}, "
+            f"\\quad \\mathbf{{U}} = {tex_row(p.U[0])}, \\quad d = {num(p.d)}, \\quad y = {num(p.y)}$$"
         )
         return bi(
             f"用一个两层的多层感知机做 {n} 维特征到一维输出的回归（隐藏层 {m} 个神经元），前向计算为\n\n{model}\n\n"
@@ -205,7 +205,7 @@ class MlpRegression(Family[MlpRegressionParams]):
         u = np.array(p.U[0], dtype=float)
         delta = f.dy * u * mask
         grad_w = np.outer(delta, np.array(p.x, dtype=float))
-        h, a = column(f.h.tolist(), 6), column(f.a.tolist(), 6)
+        h, a = tex_column(f.h.tolist(), 6), tex_column(f.a.tolist(), 6)
         loss = (p.y - f.y_hat) ** 2
         common = [
             f"$\\mathbf{{h}} = \\mathbf{{W}}\\mathbf{{x}} + \\mathbf{{b}} = {h}$, $\\mathbf{{a}} = \\mathrm{{ReLU}}(\\mathbf{{h}}) = {a}$",
@@ -213,11 +213,11 @@ class MlpRegression(Family[MlpRegressionParams]):
             f"$\\mathcal{{L}} = ({num(p.y)} - {num(f.y_hat, 6)})^2 = {num(loss, 6)}$",
             f"$\\frac{{\\partial \\mathcal{{L}}}}{{\\partial \\hat{{y}}}} = -2(y - \\hat{{y}}) = 2(\\hat{{y}} - y) = {num(f.dy, 6)}$, "
             f"$\\frac{{\\partial \\mathcal{{L}}}}{{\\partial d}} = {g['grad_d']}$",
-            f"$\\frac{{\\partial \\mathcal{{L}}}}{{\\partial \\mathbf{{U}}}} = 2(\\hat{{y}} - y)\\mathbf{{a}}^\\top = {row((f.dy * f.a).tolist(), 6)}$",
+            f"$\\frac{{\\partial \\mathcal{{L}}}}{{\\partial \\mathbf{{U}}}} = 2(\\hat{{y}} - y)\\mathbf{{a}}^\\top = {tex_row((f.dy * f.a).tolist(), 6)}$",
             f"$\\frac{{\\partial \\mathcal{{L}}}}{{\\partial \\mathbf{{b}}}} = 2(\\hat{{y}} - y)\\,\\mathbf{{U}}^\\top \\odot \\mathbb{{I}}(\\mathbf{{h}} > 0) "
-            f"= {num(f.dy, 6)} \\cdot {column(u.tolist())} \\odot {column(mask.tolist())} = {column(delta.tolist(), 6)}$",
+            f"= {num(f.dy, 6)} \\cdot {tex_column(u.tolist())} \\odot {tex_column(mask.tolist())} = {tex_column(delta.tolist(), 6)}$",
             f"$\\frac{{\\partial \\mathcal{{L}}}}{{\\partial \\mathbf{{W}}}} = \\frac{{\\partial \\mathcal{{L}}}}{{\\partial \\mathbf{{b}}}}\\,\\mathbf{{x}}^\\top "
-            f"= {bmatrix(grad_w.tolist(), 6)}$",
+            f"= {tex_matrix(grad_w.tolist(), 6)}$",
         ]
         zh = [
             f"前向：{common[0]}。",

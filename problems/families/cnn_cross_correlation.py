@@ -11,7 +11,7 @@ from pydantic import Field, model_validator
 from grader import AnswerSpec
 from problems.base import Family, Misconception, Params, Part, Text, bi
 from problems.families.cnn_common import size_formula
-from problems.fmt import mat, num
+from problems.fmt import exact, mat, num, tex_factor, tex_matrix
 from problems.registry import register
 
 MAX_INPUT = 10
@@ -47,11 +47,6 @@ class CrossCorrelationParams(Params):
                 f"kernel: {len(self.kernel)}×{len(self.kernel[0])} is larger than the padded input {size[0]}×{size[1]}"
             )
         return self
-
-
-def exact(x: int | float) -> Fraction:
-    """The number as written (0.1 is 1/10, not the nearest double), so sums of products are exact."""
-    return Fraction(x) if isinstance(x, int) else Fraction(repr(x))
 
 
 def rotate180(k: Matrix) -> Matrix:
@@ -108,15 +103,8 @@ def _plain(v: Fraction) -> int | float:
     return int(v) if v.denominator == 1 else float(v)
 
 
-def _latex(m: Matrix) -> str:
-    rows = " \\\\ ".join(" & ".join(num(_plain(v)) for v in r) for r in m)
-    return f"\\begin{{bmatrix}} {rows} \\end{{bmatrix}}"
-
-
-def _show(v: Fraction) -> str:
-    """A factor in a worked sum: negative numbers in brackets."""
-    text = num(_plain(v))
-    return f"({text})" if v < 0 else text
+def _plain_rows(m: Matrix) -> list[list[int | float]]:
+    return [[_plain(v) for v in r] for r in m]
 
 
 @register
@@ -190,9 +178,9 @@ class CrossCorrelation(Family[CrossCorrelationParams]):
         )
         x, k = _matrices(p)
         return bi(
-            f"输入 $X = {_latex(x)}$，卷积核 $K = {_latex(k)}$。\n\n"
+            f"输入 $X = {tex_matrix(_plain_rows(x))}$，卷积核 $K = {tex_matrix(_plain_rows(k))}$。\n\n"
             f"步长 {p.stride}，{pad['zh']}。计算{op['zh']}，写出输出矩阵 $Y$。",
-            f"Input $X = {_latex(x)}$, kernel $K = {_latex(k)}$.\n\n"
+            f"Input $X = {tex_matrix(_plain_rows(x))}$, kernel $K = {tex_matrix(_plain_rows(k))}$.\n\n"
             f"Stride {p.stride}, {pad['en']}. Compute {op['en']} and write the output matrix $Y$.",
         )
 
@@ -205,11 +193,11 @@ class CrossCorrelation(Family[CrossCorrelationParams]):
         en: list[str] = []
         if p.flip:
             zh.append(
-                f"卷积要先把卷积核旋转 180°（上下、左右都翻转）：$K' = {_latex(used)}$，再与 $X$ 做互相关。"
+                f"卷积要先把卷积核旋转 180°（上下、左右都翻转）：$K' = {tex_matrix(_plain_rows(used))}$，再与 $X$ 做互相关。"
             )
             en.append(
                 f"A convolution first rotates the kernel by 180° (flip it up-down and left-right): "
-                f"$K' = {_latex(used)}$, then cross-correlates it with $X$."
+                f"$K' = {tex_matrix(_plain_rows(used))}$, then cross-correlates it with $X$."
             )
         else:
             formula = "Y_{i,j} = \\sum_{a,b} X_{iS+a,\\, jS+b} K_{a,b}"
@@ -217,22 +205,24 @@ class CrossCorrelation(Family[CrossCorrelationParams]):
             en.append(f"Cross-correlation does not flip the kernel: ${formula}$ (indices from 0).")
         xp = slide(x, [[Fraction(1)]], 1, p.padding)  # a 1x1 kernel of 1 returns the padded input
         if p.padding:
-            zh.append(f"补 0 后的输入为 ${_latex(xp)}$。")
-            en.append(f"The zero-padded input is ${_latex(xp)}$.")
+            zh.append(f"补 0 后的输入为 ${tex_matrix(_plain_rows(xp))}$。")
+            en.append(f"The zero-padded input is ${tex_matrix(_plain_rows(xp))}$.")
         rows = size_formula(len(x), kh, p.stride, p.padding)
         cols = size_formula(len(x[0]), kw, p.stride, p.padding)
         zh.append(f"输出尺寸：${rows}$ 行，${cols}$ 列。")
         en.append(f"Output size: ${rows}$ rows and ${cols}$ columns.")
         terms = " + ".join(
-            f"{_show(xp[a][b])} \\times {_show(used[a][b])}" for a in range(kh) for b in range(kw)
+            f"{tex_factor(_plain(xp[a][b]))} \\times {tex_factor(_plain(used[a][b]))}"
+            for a in range(kh)
+            for b in range(kw)
         )
         first = f"Y_{{0,0}} = {terms} = {num(_plain(y[0][0]))}"
         zh.append(f"例如左上角：${first}$；窗口按步长 {p.stride} 滑动，依次算出其余元素。")
         en.append(
             f"For example the top-left entry: ${first}$; slide the window with stride {p.stride} for the others."
         )
-        zh.append(f"$Y = {_latex(y)}$。")
-        en.append(f"$Y = {_latex(y)}$.")
+        zh.append(f"$Y = {tex_matrix(_plain_rows(y))}$。")
+        en.append(f"$Y = {tex_matrix(_plain_rows(y))}$.")
         return {"zh": zh, "en": en}
 
     def misconceptions(self) -> list[Misconception[CrossCorrelationParams]]:

@@ -10,8 +10,8 @@ from pydantic import Field, model_validator
 
 from grader import AnswerSpec
 from problems.base import Family, Misconception, Params, Part, bi
-from problems.families.backprop_common import column, decimals
-from problems.fmt import num, vec
+from problems.families.backprop_common import decimals
+from problems.fmt import num, tex_column, vec
 from problems.registry import register
 
 MAX_FEATURES = 8
@@ -129,7 +129,7 @@ class BinaryCrossEntropy(Family[BinaryCrossEntropyParams]):
         return {"probability": num(prob), "loss": num(_loss(p)), **_gradients(prob - p.y, p)}
 
     def statement(self, p: BinaryCrossEntropyParams) -> dict[str, str]:
-        given = f"$$\\mathbf{{w}} = {column(p.w)}, \\quad b = {num(p.b)}, \\quad \\mathbf{{x}} = {column(p.x)}, \\quad y = {p.y}$$"
+        given = f"$$\\mathbf{{w}} = {tex_column(p.w)}, \\quad b = {num(p.b)}, \\quad \\mathbf{{x}} = {tex_column(p.x)}, \\quad y = {p.y}$$"
         model = (
             "$$\\hat{y} = \\sigma(\\mathbf{w}^\\top \\mathbf{x} + b) = \\frac{1}{1 + \\exp(-(\\mathbf{w}^\\top \\mathbf{x} + b))}, "
             "\\quad \\mathcal{L} = -\\left(y \\log \\hat{y} + (1 - y)\\log(1 - \\hat{y})\\right)$$"

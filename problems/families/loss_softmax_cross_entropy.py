@@ -9,14 +9,8 @@ from pydantic import Field, model_validator
 
 from grader import AnswerSpec
 from problems.base import Family, Misconception, Params, Part, bi
-from problems.families.backprop_common import (
-    bmatrix,
-    decimals,
-    log_softmax_rows,
-    softmax_rows,
-    tuple_text,
-)
-from problems.fmt import mat, num
+from problems.families.backprop_common import decimals, log_softmax_rows, softmax_rows
+from problems.fmt import mat, num, tex_matrix, tex_tuple
 from problems.registry import register
 
 MAX_BATCH = 8
@@ -184,7 +178,7 @@ class SoftmaxCrossEntropy(Family[SoftmaxCrossEntropyParams]):
         else:
             formula = "\\mathcal{L} = -\\frac{1}{B}\\sum_{i=1}^{B} \\log P_{i,c_i}"
             how_zh, how_en = "对 batch 内各样本取平均", "averaged over the batch"
-        given = f"$$Z = {bmatrix(p.logits)}$$"
+        given = f"$$Z = {tex_matrix(p.logits)}$$"
         return bi(
             f"一个 {k} 分类网络在一个含 $B = {b}$ 个样本的 batch 上的输出（softmax 之前的 logits）如下，"
             f"第 $i$ 行是第 $i$ 个样本的输出：\n\n{given}\n\n"
@@ -213,7 +207,7 @@ class SoftmaxCrossEntropy(Family[SoftmaxCrossEntropyParams]):
             total = float(np.exp(np.array(zr)).sum())
             line = (
                 f"$\\sum_k e^{{Z_{{{i + 1}k}}}} = {denom} = {num(total, 4)}$，"
-                f"$\\mathbf{{p}}_{{{i + 1}}} = {tuple_text(probs[i].tolist(), 4)}$，"
+                f"$\\mathbf{{p}}_{{{i + 1}}} = {tex_tuple(probs[i].tolist(), 4)}$，"
                 f"$-\\log P_{{{i + 1},{c + 1}}} = -\\log {num(probs[i, c], 4)} = {num(terms[i], 4)}$"
             )
             zh.append(f"样本 {i + 1}（第 {c + 1} 类）：{line}。")
@@ -229,7 +223,7 @@ class SoftmaxCrossEntropy(Family[SoftmaxCrossEntropyParams]):
             zh.append(f"取平均：$\\mathcal{{L}} = \\frac{{1}}{{{b}}}({added}) = {num(loss, 6)}$。")
             en.append(f"Average: $\\mathcal{{L}} = \\frac{{1}}{{{b}}}({added}) = {num(loss, 6)}$.")
             grad_rule = f"\\frac{{1}}{{{b}}}(P - Y)"
-        grad = bmatrix(_grad(p, p.reduction).tolist(), 4)
+        grad = tex_matrix(_grad(p, p.reduction).tolist(), 4)
         zh.append(
             f"softmax 与交叉熵合在一起求导，每个样本的梯度是 $\\mathbf{{p}}_i - \\mathbf{{y}}_i$（$\\mathbf{{y}}_i$ 为单热标签），"
             f"所以 $\\frac{{\\partial \\mathcal{{L}}}}{{\\partial Z}} = {grad_rule} = {grad}$。"

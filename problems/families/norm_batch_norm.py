@@ -15,7 +15,7 @@ from pydantic import Field, model_validator
 
 from grader import AnswerSpec
 from problems.base import Family, Misconception, Params, Part, bi
-from problems.fmt import mat, num
+from problems.fmt import exact, exact_vec, mat, num, tex_exact, tex_matrix, tex_tuple
 from problems.registry import register
 
 MAX_ROWS = 8
@@ -60,7 +60,7 @@ class NormParams(Params):
 
 def _fractions(x: Sequence[Sequence[float]]) -> list[list[Fraction]]:
     # The decimal the user wrote (float repr), not the binary float: 0.1 is 1/10.
-    return [[Fraction(repr(v)) for v in row] for row in x]
+    return [[exact(v) for v in row] for row in x]
 
 
 def _groups(x: Sequence[Sequence[float]], axis: int) -> list[list[Fraction]]:
@@ -80,28 +80,6 @@ def exact_variance(x: Sequence[Sequence[float]], axis: int, ddof: int = 0) -> li
         m = sum(g, Fraction(0)) / len(g)
         out.append(sum(((v - m) ** 2 for v in g), Fraction(0)) / (len(g) - ddof))
     return out
-
-
-def exact_text(v: Fraction) -> str:
-    """A terminating decimal as a decimal (0.25), anything else as a fraction (7/3)."""
-    q = v.denominator
-    for f in (2, 5):
-        while q % f == 0:
-            q //= f
-    return num(float(v)) if q == 1 and len(str(v.denominator)) <= 12 else num(v)
-
-
-def tex_exact(v: Fraction, parenthesise_negative: bool = False) -> str:
-    """The same value in LaTeX: a fraction as \\frac."""
-    text = exact_text(v)
-    if "/" in text:
-        sign = "-" if v < 0 else ""
-        text = f"{sign}\\frac{{{abs(v.numerator)}}}{{{v.denominator}}}"
-    return f"({text})" if parenthesise_negative and v < 0 else text
-
-
-def exact_vector(vs: Sequence[Fraction]) -> str:
-    return "[" + ", ".join(exact_text(v) for v in vs) + "]"
 
 
 def normalise(
@@ -132,8 +110,8 @@ def answers(
 ) -> dict[str, str]:
     """Texts of mean, var and output, computed along `axis` (misconceptions change axis, ddof, ...)."""
     out = {
-        "mean": exact_vector(exact_mean(p.x, axis)),
-        "var": exact_vector(exact_variance(p.x, axis, ddof)),
+        "mean": exact_vec(exact_mean(p.x, axis)),
+        "var": exact_vec(exact_variance(p.x, axis, ddof)),
     }
     # A misconception's variant may divide by zero (a constant group without eps): it then has no output.
     with np.errstate(divide="ignore", invalid="ignore"):
@@ -141,15 +119,6 @@ def answers(
     if np.isfinite(y).all():
         out["output"] = mat(y.tolist())
     return out
-
-
-def bmatrix(rows: Sequence[Sequence[float]], digits: int = 12) -> str:
-    body = " \\\\ ".join(" & ".join(num(x, digits) for x in r) for r in rows)
-    return f"\\begin{{bmatrix}} {body} \\end{{bmatrix}}"
-
-
-def tex_vector(xs: Sequence[float], digits: int = 12) -> str:
-    return "(" + ", ".join(num(x, digits) for x in xs) + ")"
 
 
 def eps_tex(eps: float) -> str:
@@ -291,16 +260,16 @@ def norm_solution(p: NormParams, axis: int) -> dict[str, list[str]]:
     y = normalise(p, axis)
     zh.append(
         f"标准化 $\\hat{{x}} = \\frac{{x - \\mu}}{{\\sqrt{{\\sigma^2 + \\epsilon}}}}$（$\\epsilon = {eps_tex(p.eps)}$）："
-        f"$\\hat{{X}} = {bmatrix(x_hat.tolist(), 4)}$。"
+        f"$\\hat{{X}} = {tex_matrix(x_hat.tolist(), 4)}$。"
     )
     en.append(
         f"Standardise $\\hat{{x}} = \\frac{{x - \\mu}}{{\\sqrt{{\\sigma^2 + \\epsilon}}}}$ ($\\epsilon = {eps_tex(p.eps)}$): "
-        f"$\\hat{{X}} = {bmatrix(x_hat.tolist(), 4)}$."
+        f"$\\hat{{X}} = {tex_matrix(x_hat.tolist(), 4)}$."
     )
     affine = (
-        f"$\\gamma = {tex_vector(p.gamma)}$",
-        f"$\\beta = {tex_vector(p.beta)}$",
-        f"$\\mathbf{{y}} = \\gamma \\hat{{x}} + \\beta = {bmatrix(y.tolist(), 4)}$",
+        f"$\\gamma = {tex_tuple(p.gamma)}$",
+        f"$\\beta = {tex_tuple(p.beta)}$",
+        f"$\\mathbf{{y}} = \\gamma \\hat{{x}} + \\beta = {tex_matrix(y.tolist(), 4)}$",
     )
     zh.append(f"逐特征缩放平移：{'，'.join(affine)}。")
     en.append(f"Scale and shift per feature: {', '.join(affine)}.")
@@ -336,7 +305,7 @@ class BatchNorm(Family[BatchNormParams]):
     def statement(self, p: BatchNormParams) -> dict[str, str]:
         b, d = len(p.x), len(p.x[0])
         given = (
-            f"$$X = {bmatrix(p.x)}, \\quad \\gamma = {tex_vector(p.gamma)}, \\quad \\beta = {tex_vector(p.beta)}, "
+            f"$$X = {tex_matrix(p.x)}, \\quad \\gamma = {tex_tuple(p.gamma)}, \\quad \\beta = {tex_tuple(p.beta)}, "
             f"\\quad \\epsilon = {eps_tex(p.eps)}$$"
         )
         return bi(

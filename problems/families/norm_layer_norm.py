@@ -10,14 +10,13 @@ from problems.families.norm_batch_norm import (
     FEATURES,
     NormParams,
     answers,
-    bmatrix,
     eps_tex,
     generate_norm,
     norm_misconceptions,
     norm_parts,
     norm_solution,
-    tex_vector,
 )
+from problems.fmt import tex_matrix, tex_tuple
 from problems.registry import register
 
 
@@ -50,7 +49,7 @@ class LayerNorm(Family[LayerNormParams]):
     def statement(self, p: LayerNormParams) -> dict[str, str]:
         b, d = len(p.x), len(p.x[0])
         given = (
-            f"$$X = {bmatrix(p.x)}, \\quad \\gamma = {tex_vector(p.gamma)}, \\quad \\beta = {tex_vector(p.beta)}, "
+            f"$$X = {tex_matrix(p.x)}, \\quad \\gamma = {tex_tuple(p.gamma)}, \\quad \\beta = {tex_tuple(p.beta)}, "
             f"\\quad \\epsilon = {eps_tex(p.eps)}$$"
         )
         return bi(

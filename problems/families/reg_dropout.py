@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from fractions import Fraction
 from typing import Annotated, Literal
 
@@ -11,7 +10,7 @@ from pydantic import Field, model_validator
 
 from grader import AnswerSpec
 from problems.base import Family, Misconception, Params, Part, bi
-from problems.fmt import num
+from problems.fmt import exact, exact_vec, num, tex_tuple
 from problems.registry import register
 
 MAX_UNITS = 64  # 2^64 subnetworks is still an exact integer for the grader
@@ -42,30 +41,12 @@ class DropoutParams(Params):
         return self
 
 
-def _exact(v: float) -> Fraction:
-    # The decimal the user wrote (float repr), not the binary float: 0.1 is 1/10.
-    return Fraction(repr(v))
-
-
-def _text(v: Fraction) -> str:
-    """A terminating decimal as a decimal (0.25), anything else as a fraction (10/3)."""
-    q = v.denominator
-    for f in (2, 5):
-        while q % f == 0:
-            q //= f
-    return num(float(v)) if q == 1 and len(str(v.denominator)) <= 12 else num(v)
-
-
-def _vector(vs: Sequence[Fraction]) -> str:
-    return "[" + ", ".join(_text(v) for v in vs) + "]"
-
-
 def _outputs(
     p: DropoutParams, inverted: bool, keep: Fraction | None = None, divide: bool = True
 ) -> dict[str, str]:
     """Train and test outputs under a convention; `keep` and `divide` let misconceptions get p wrong."""
-    prob = _exact(p.keep_prob) if keep is None else keep
-    xs = [_exact(v) for v in p.x]
+    prob = exact(p.keep_prob) if keep is None else keep
+    xs = [exact(v) for v in p.x]
     if inverted:
         scale = 1 / prob if divide else prob
         train = [m * v * scale for m, v in zip(p.mask, xs, strict=True)]
@@ -73,11 +54,7 @@ def _outputs(
     else:
         train = [m * v for m, v in zip(p.mask, xs, strict=True)]
         test = [prob * v for v in xs]
-    return {"train_output": _vector(train), "test_output": _vector(test)}
-
-
-def _tex_list(vs: Sequence[float | int]) -> str:
-    return "(" + ", ".join(num(v) for v in vs) + ")"
+    return {"train_output": exact_vec(train), "test_output": exact_vec(test)}
 
 
 @register
@@ -136,7 +113,7 @@ class Dropout(Family[DropoutParams]):
 
     def statement(self, p: DropoutParams) -> dict[str, str]:
         n, keep = p.num_units, num(p.keep_prob)
-        given = f"$$\\mathbf{{x}} = {_tex_list(p.x)}, \\quad \\mathbf{{m}} = {_tex_list(p.mask)}$$"
+        given = f"$$\\mathbf{{x}} = {tex_tuple(p.x)}, \\quad \\mathbf{{m}} = {tex_tuple(p.mask)}$$"
         if p.inverted:
             rule = (
                 "$$\\text{train: } \\mathbf{y} = \\frac{\\mathbf{m} \\odot \\mathbf{x}}{p}, \\qquad "
@@ -231,7 +208,7 @@ class Dropout(Family[DropoutParams]):
                     "p is the keep probability (a neuron is kept with probability p); you used the drop "
                     "probability 1 - p.",
                 ),
-                lambda p: _outputs(p, p.inverted, keep=1 - _exact(p.keep_prob)) if p.keep_prob < 1 else {},
+                lambda p: _outputs(p, p.inverted, keep=1 - exact(p.keep_prob)) if p.keep_prob < 1 else {},
             ),
             Misconception(
                 "multiplied_by_p_when_training",

@@ -11,7 +11,7 @@ from pydantic import Field
 
 from grader import AnswerSpec
 from problems.base import Family, Misconception, Params, Part, bi
-from problems.fmt import num
+from problems.fmt import num, tex_factor
 from problems.registry import register
 
 MAX_STEPS = 20
@@ -43,11 +43,6 @@ def _product(p: BpttScalarParams, factor: Callable[[float, float], float]) -> fl
     for t in range(1, len(hs)):
         out *= factor(hs[t], hs[t - 1])
     return out
-
-
-def _paren(x: float, digits: int = 12) -> str:
-    """A number for a product in LaTeX: negatives in brackets."""
-    return f"({num(x, digits)})" if x < 0 else num(x, digits)
 
 
 def _answer(value: float) -> dict[str, str]:
@@ -110,8 +105,8 @@ class BpttScalar(Family[BpttScalarParams]):
         t_last = len(hs) - 1
         forward = ", ".join(f"h_{{{k}}} = {num(h, 4)}" for k, h in enumerate(hs[1:], start=1))
         factors = [p.w * (1 - h * h) for h in hs[1:]]
-        factor_tex = " \\times ".join(f"{_paren(p.w)}(1 - {_paren(h, 4)}^2)" for h in hs[1:])
-        values = " \\times ".join(_paren(f, 4) for f in factors)
+        factor_tex = " \\times ".join(f"{tex_factor(p.w)}(1 - {tex_factor(h, 4)}^2)" for h in hs[1:])
+        values = " \\times ".join(tex_factor(f, 4) for f in factors)
         total = num(_product(p, lambda h, _: p.w * (1 - h * h)), 4)
         chain = f"\\frac{{\\partial h_{{{t_last}}}}}{{\\partial h_0}} = \\prod_{{t=1}}^{{{t_last}}} w\\,(1 - h_t^2)"
         return {

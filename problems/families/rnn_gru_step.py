@@ -3,28 +3,27 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from typing import Annotated
 
 import numpy as np
 from pydantic import Field, model_validator
 
-from grader import AnswerSpec
 from problems.base import Family, Misconception, Params, Part, bi
-from problems.fmt import num, vec
+from problems.families.backprop_common import decimals
+from problems.families.rnn_common import (
+    HiddenVector,
+    HiddenWeights,
+    InputVector,
+    InputWeights,
+    gate_weights,
+    sigmoid,
+    small_input,
+    state_parts,
+)
+from problems.fmt import tex_column, tex_matrix, vec
 from problems.registry import register
 
-MAX_HIDDEN = 6
-MAX_INPUT = 6
-# Gates and states lie in (0, 1) or (-1, 1); three or four decimals by hand are enough.
-STATE_ATOL = 1e-3
 GROUPS = ("r", "z", "n")
 PARTS = ("r", "z", "n", "h")
-
-Entry = Annotated[float, Field(ge=-10, le=10, allow_inf_nan=False)]
-HiddenVector = Annotated[list[Entry], Field(min_length=1, max_length=MAX_HIDDEN)]
-InputVector = Annotated[list[Entry], Field(min_length=1, max_length=MAX_INPUT)]
-InputWeights = Annotated[list[InputVector], Field(min_length=1, max_length=MAX_HIDDEN)]
-HiddenWeights = Annotated[list[HiddenVector], Field(min_length=1, max_length=MAX_HIDDEN)]
 
 
 class GruStepParams(Params):
@@ -60,10 +59,6 @@ class GruStepParams(Params):
             if hidden_bias is not None and len(hidden_bias) != h:
                 raise ValueError(f"b_h{g}: needs {h} entries (hidden = len(h_prev))")
         return self
-
-
-def _sigmoid(z: np.ndarray) -> np.ndarray:
-    return 1.0 / (1.0 + np.exp(-z))
 
 
 def _array(xs: Sequence[float] | Sequence[Sequence[float]]) -> np.ndarray:
@@ -104,8 +99,8 @@ def _step(
     swap_update: bool = False,
 ) -> dict[str, np.ndarray]:
     """Every part's value in PyTorch's convention (or a misconception's variant of it)."""
-    r = _sigmoid(_input_part(p, "r") + _hidden_part(p, "r"))
-    z = _sigmoid(_input_part(p, "z") + _hidden_part(p, "z"))
+    r = sigmoid(_input_part(p, "r") + _hidden_part(p, "r"))
+    z = sigmoid(_input_part(p, "z") + _hidden_part(p, "z"))
     n = candidate(_candidate_net(p, r, reset))
     h_prev = _array(p.h_prev)
     h = z * n + (1 - z) * h_prev if swap_update else (1 - z) * n + z * h_prev
@@ -125,20 +120,6 @@ def _variant(
         return {name: vec(v[name].tolist()) for name in names}
 
     return solve
-
-
-def _bmatrix(rows: Sequence[Sequence[float]], digits: int = 12) -> str:
-    body = " \\\\ ".join(" & ".join(num(x, digits) for x in r) for r in rows)
-    return f"\\begin{{bmatrix}} {body} \\end{{bmatrix}}"
-
-
-def _column(xs: Sequence[float], digits: int = 12) -> str:
-    return _bmatrix([[x] for x in xs], digits)
-
-
-def _one_decimal(rng: np.random.Generator, low: float, high: float, size: int | tuple[int, int]) -> list:
-    """Numbers with one decimal in [low, high]: what a hand calculation wants."""
-    return (rng.integers(round(low * 10), round(high * 10) + 1, size=size) / 10).tolist()
 
 
 PART_TEX = {"r": "\\mathbf{r}_t", "z": "\\mathbf{z}_t", "n": "\\mathbf{n}_t", "h": "\\mathbf{h}_t"}
@@ -170,18 +151,12 @@ class GruStep(Family[GruStepParams]):
             h = int(rng.choice([1, 1, 2]))
             n_in = int(rng.choice([1, 2] if h == 1 else [1, 1, 2]))
             params: dict[str, object] = {}
-            hidden_biases = rng.random() < 0.3
-            for g in GROUPS:
-                params[f"W_{g}"] = _one_decimal(rng, -1.0, 1.0, (h, n_in))
-                params[f"U_{g}"] = _one_decimal(rng, -1.0, 1.0, (h, h))
-                params[f"b_{g}"] = _one_decimal(rng, -0.5, 0.5, h)
-                if hidden_biases:
-                    params[f"b_h{g}"] = _one_decimal(rng, -0.5, 0.5, h)
-            params["x"] = (rng.integers(-2, 3, size=n_in) / (1 if rng.random() < 0.5 else 2)).tolist()
-            params["h_prev"] = _one_decimal(rng, -0.9, 0.9, h)
+            params.update(gate_weights(rng, GROUPS, h, n_in, hidden_biases=rng.random() < 0.3))
+            params["x"] = small_input(rng, n_in)
+            params["h_prev"] = decimals(rng, -0.9, 0.9, h).tolist()
             p = GruStepParams.model_validate(params)
             # A nonzero previous state (so the reset gate matters), a nonzero input, no saturated unit.
-            r = _sigmoid(_input_part(p, "r") + _hidden_part(p, "r"))
+            r = sigmoid(_input_part(p, "r") + _hidden_part(p, "r"))
             nets = np.concatenate(
                 [_input_part(p, g) + _hidden_part(p, g) for g in ("r", "z")]
                 + [_candidate_net(p, r, "pytorch")]
@@ -190,22 +165,7 @@ class GruStep(Family[GruStepParams]):
                 return p
 
     def parts(self, p: GruStepParams) -> list[Part]:
-        h = len(p.h_prev)
-        return [
-            Part(
-                name,
-                AnswerSpec("vector", atol=STATE_ATOL),
-                bi(
-                    f"{PART_NAME[name][0]} ${PART_TEX[name]}$（{h} 维）",
-                    f"{PART_NAME[name][1]} ${PART_TEX[name]}$ ({h}-dimensional)",
-                ),
-                bi(
-                    "向量，如 [0.525, 0.31]，保留 3 位小数即可",
-                    "a vector, e.g. [0.525, 0.31]; three decimals are enough",
-                ),
-            )
-            for name in PARTS
-        ]
+        return state_parts(PARTS, PART_NAME, PART_TEX, len(p.h_prev))
 
     def solve(self, p: GruStepParams) -> dict[str, str]:
         v = _step(p)
@@ -218,17 +178,21 @@ class GruStep(Family[GruStepParams]):
         for g in GROUPS:
             hidden_bias = getattr(p, f"b_h{g}")
             extra = (
-                f", \\quad \\mathbf{{b}}_{{h{g}}} = {_column(hidden_bias)}" if hidden_bias is not None else ""
+                f", \\quad \\mathbf{{b}}_{{h{g}}} = {tex_column(hidden_bias)}"
+                if hidden_bias is not None
+                else ""
             )
             rows.append(
-                f"$$W_{g} = {_bmatrix(getattr(p, f'W_{g}'))}, \\quad U_{g} = {_bmatrix(getattr(p, f'U_{g}'))}, "
-                f"\\quad \\mathbf{{b}}_{g} = {_column(getattr(p, f'b_{g}'))}{extra}$$"
+                f"$$W_{g} = {tex_matrix(getattr(p, f'W_{g}'))}, \\quad U_{g} = {tex_matrix(getattr(p, f'U_{g}'))}, "
+                f"\\quad \\mathbf{{b}}_{g} = {tex_column(getattr(p, f'b_{g}'))}{extra}$$"
             )
         weights = "\n\n".join(rows)
         missing = [f"\\mathbf{{b}}_{{h{g}}}" for g in GROUPS if getattr(p, f"b_h{g}") is None]
         zero_zh = f"未给出的 ${', '.join(missing)}$ 为零向量。" if missing else ""
         zero_en = f" The biases ${', '.join(missing)}$ not given are zero." if missing else ""
-        state = f"$$\\mathbf{{x}}_t = {_column(p.x)}, \\quad \\mathbf{{h}}_{{t-1}} = {_column(p.h_prev)}$$"
+        state = (
+            f"$$\\mathbf{{x}}_t = {tex_column(p.x)}, \\quad \\mathbf{{h}}_{{t-1}} = {tex_column(p.h_prev)}$$"
+        )
         return bi(
             f"一个门控循环单元 GRU（隐状态 {h} 维，输入 {n_in} 维）按 PyTorch `nn.GRUCell` 的公式计算，"
             f"$\\sigma$ 为 logistic 函数，$\\odot$ 为逐元素乘：\n\n{equations}\n\n"
@@ -256,22 +220,22 @@ class GruStep(Family[GruStepParams]):
         zh: list[str] = []
         en: list[str] = []
         for g in ("r", "z"):
-            net = _column((_input_part(p, g) + _hidden_part(p, g)).tolist(), 4)
+            net = tex_column((_input_part(p, g) + _hidden_part(p, g)).tolist(), 4)
             net_line = f"$W_{g}\\mathbf{{x}}_t + \\mathbf{{b}}_{g} + U_{g}\\mathbf{{h}}_{{t-1}} + \\mathbf{{b}}_{{h{g}}} = {net}$"
-            value_line = f"${PART_TEX[g]} = \\sigma({net}) = {_column(v[g].tolist(), 4)}$"
+            value_line = f"${PART_TEX[g]} = \\sigma({net}) = {tex_column(v[g].tolist(), 4)}$"
             zh.append(f"{PART_NAME[g][0]}：{net_line}，{value_line}。")
             en.append(f"The {PART_NAME[g][1]}: {net_line}, {value_line}.")
-        inner = _column(_hidden_part(p, "n").tolist(), 4)
-        net = _column(_candidate_net(p, v["r"], "pytorch").tolist(), 4)
+        inner = tex_column(_hidden_part(p, "n").tolist(), 4)
+        net = tex_column(_candidate_net(p, v["r"], "pytorch").tolist(), 4)
         n_steps = (
             f"$U_n\\mathbf{{h}}_{{t-1}} + \\mathbf{{b}}_{{hn}} = {inner}$",
             f"$W_n\\mathbf{{x}}_t + \\mathbf{{b}}_n + \\mathbf{{r}}_t \\odot {inner} = {net}$",
-            f"$\\mathbf{{n}}_t = \\tanh({net}) = {_column(v['n'].tolist(), 4)}$",
+            f"$\\mathbf{{n}}_t = \\tanh({net}) = {tex_column(v['n'].tolist(), 4)}$",
         )
         h_line = (
             f"$\\mathbf{{h}}_t = (1 - \\mathbf{{z}}_t) \\odot \\mathbf{{n}}_t + \\mathbf{{z}}_t \\odot \\mathbf{{h}}_{{t-1}} "
-            f"= {_column((1 - v['z']).tolist(), 4)} \\odot {_column(v['n'].tolist(), 4)} + "
-            f"{_column(v['z'].tolist(), 4)} \\odot {_column(p.h_prev)} = {_column(v['h'].tolist(), 4)}$"
+            f"= {tex_column((1 - v['z']).tolist(), 4)} \\odot {tex_column(v['n'].tolist(), 4)} + "
+            f"{tex_column(v['z'].tolist(), 4)} \\odot {tex_column(p.h_prev)} = {tex_column(v['h'].tolist(), 4)}$"
         )
         zh += [f"候选状态：{'，'.join(n_steps)}。", f"新的隐状态：{h_line}。"]
         en += [f"The candidate state: {', '.join(n_steps)}.", f"The new hidden state: {h_line}."]
@@ -313,7 +277,7 @@ class GruStep(Family[GruStepParams]):
                     "候选状态用 tanh 而不是 sigmoid，取值在 (-1, 1)。",
                     "The candidate state uses tanh, not the sigmoid; it lies in (-1, 1).",
                 ),
-                _variant(("n", "h"), candidate=_sigmoid),
+                _variant(("n", "h"), candidate=sigmoid),
             ),
             Misconception(
                 "hidden_bias_outside_reset",

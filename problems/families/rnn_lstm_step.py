@@ -3,27 +3,27 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from typing import Annotated
 
 import numpy as np
 from pydantic import Field, model_validator
 
-from grader import AnswerSpec
 from problems.base import Family, Misconception, Params, Part, bi
-from problems.fmt import num, vec
+from problems.families.backprop_common import decimals
+from problems.families.rnn_common import (
+    HiddenVector,
+    HiddenWeights,
+    InputVector,
+    InputWeights,
+    gate_weights,
+    sigmoid,
+    small_input,
+    state_parts,
+)
+from problems.fmt import tex_column, tex_matrix, vec
 from problems.registry import register
 
-MAX_HIDDEN = 6
-MAX_INPUT = 6
-# Gates and states lie in (-1, 1) or (0, 1); three or four decimals by hand are enough.
-STATE_ATOL = 1e-3
 GATES = ("i", "f", "o", "c")  # c: the candidate state c~
-
-Entry = Annotated[float, Field(ge=-10, le=10, allow_inf_nan=False)]
-HiddenVector = Annotated[list[Entry], Field(min_length=1, max_length=MAX_HIDDEN)]
-InputVector = Annotated[list[Entry], Field(min_length=1, max_length=MAX_INPUT)]
-InputWeights = Annotated[list[InputVector], Field(min_length=1, max_length=MAX_HIDDEN)]
-HiddenWeights = Annotated[list[HiddenVector], Field(min_length=1, max_length=MAX_HIDDEN)]
+PARTS = ("i", "f", "o", "c_tilde", "c", "h")
 
 
 class LstmStepParams(Params):
@@ -59,10 +59,6 @@ class LstmStepParams(Params):
         return self
 
 
-def _sigmoid(z: np.ndarray) -> np.ndarray:
-    return 1.0 / (1.0 + np.exp(-z))
-
-
 def _net(p: LstmStepParams, g: str) -> np.ndarray:
     """W_g x + U_g h_{t-1} + b_g."""
     w, u, b = (np.array(getattr(p, f"{m}_{g}"), dtype=float) for m in ("W", "U", "b"))
@@ -76,7 +72,7 @@ def _step(
     squash_cell: bool = True,
 ) -> dict[str, np.ndarray]:
     """Every part's value, by the textbook equations (or a misconception's variant of them)."""
-    v = {g: _sigmoid(_net(p, g)) for g in ("i", "f", "o")}
+    v = {g: sigmoid(_net(p, g)) for g in ("i", "f", "o")}
     v["c_tilde"] = candidate(_net(p, "c"))
     c_prev = np.array(p.c_prev, dtype=float)
     v["c"] = cell(v, c_prev) if cell else v["f"] * c_prev + v["i"] * v["c_tilde"]
@@ -96,20 +92,6 @@ def _variant(
 ) -> Callable[[LstmStepParams], dict[str, str]]:
     """A misconception: the parts it changes, computed the wrong way (and carried forward)."""
     return lambda p: _texts(_step(p, candidate, cell, squash_cell), names)
-
-
-def _bmatrix(rows: Sequence[Sequence[float]], digits: int = 12) -> str:
-    body = " \\\\ ".join(" & ".join(num(x, digits) for x in r) for r in rows)
-    return f"\\begin{{bmatrix}} {body} \\end{{bmatrix}}"
-
-
-def _column(xs: Sequence[float], digits: int = 12) -> str:
-    return _bmatrix([[x] for x in xs], digits)
-
-
-def _one_decimal(rng: np.random.Generator, low: float, high: float, size: int | tuple[int, int]) -> list:
-    """Numbers with one decimal in [low, high]: what a hand calculation wants."""
-    return (rng.integers(round(low * 10), round(high * 10) + 1, size=size) / 10).tolist()
 
 
 PART_TEX = {
@@ -151,14 +133,10 @@ class LstmStep(Family[LstmStepParams]):
         while True:
             h = int(rng.choice([1, 1, 2]))
             n_in = int(rng.choice([1, 2] if h == 1 else [1, 1, 2]))
-            params: dict[str, object] = {}
-            for g in GATES:
-                params[f"W_{g}"] = _one_decimal(rng, -1.0, 1.0, (h, n_in))
-                params[f"U_{g}"] = _one_decimal(rng, -1.0, 1.0, (h, h))
-                params[f"b_{g}"] = _one_decimal(rng, -0.5, 0.5, h)
-            params["x"] = (rng.integers(-2, 3, size=n_in) / (1 if rng.random() < 0.5 else 2)).tolist()
-            params["h_prev"] = _one_decimal(rng, -0.9, 0.9, h)
-            params["c_prev"] = _one_decimal(rng, -1.5, 1.5, h)
+            params: dict[str, object] = gate_weights(rng, GATES, h, n_in)
+            params["x"] = small_input(rng, n_in)
+            params["h_prev"] = decimals(rng, -0.9, 0.9, h).tolist()
+            params["c_prev"] = decimals(rng, -1.5, 1.5, h).tolist()
             p = LstmStepParams.model_validate(params)
             # No saturated gate (|net| <= 2.5) and a nonzero input, so every part carries information.
             nets = np.concatenate([_net(p, g) for g in GATES])
@@ -166,37 +144,22 @@ class LstmStep(Family[LstmStepParams]):
                 return p
 
     def parts(self, p: LstmStepParams) -> list[Part]:
-        h = len(p.h_prev)
-        return [
-            Part(
-                name,
-                AnswerSpec("vector", atol=STATE_ATOL),
-                bi(
-                    f"{PART_NAME[name][0]} ${PART_TEX[name]}$（{h} 维）",
-                    f"{PART_NAME[name][1]} ${PART_TEX[name]}$ ({h}-dimensional)",
-                ),
-                bi(
-                    "向量，如 [0.525, 0.31]，保留 3 位小数即可",
-                    "a vector, e.g. [0.525, 0.31]; three decimals are enough",
-                ),
-            )
-            for name in ("i", "f", "o", "c_tilde", "c", "h")
-        ]
+        return state_parts(PARTS, PART_NAME, PART_TEX, len(p.h_prev))
 
     def solve(self, p: LstmStepParams) -> dict[str, str]:
-        return _texts(_step(p), ("i", "f", "o", "c_tilde", "c", "h"))
+        return _texts(_step(p), PARTS)
 
     def statement(self, p: LstmStepParams) -> dict[str, str]:
         h, n_in = len(p.h_prev), len(p.x)
         equations = "\n".join(f"$${e}$$" for e in EQUATIONS)
         weights = "\n\n".join(
-            f"$$W_{g} = {_bmatrix(getattr(p, f'W_{g}'))}, \\quad U_{g} = {_bmatrix(getattr(p, f'U_{g}'))}, "
-            f"\\quad \\mathbf{{b}}_{g} = {_column(getattr(p, f'b_{g}'))}$$"
+            f"$$W_{g} = {tex_matrix(getattr(p, f'W_{g}'))}, \\quad U_{g} = {tex_matrix(getattr(p, f'U_{g}'))}, "
+            f"\\quad \\mathbf{{b}}_{g} = {tex_column(getattr(p, f'b_{g}'))}$$"
             for g in GATES
         )
         state = (
-            f"$$\\mathbf{{x}}_t = {_column(p.x)}, \\quad \\mathbf{{h}}_{{t-1}} = {_column(p.h_prev)}, "
-            f"\\quad \\mathbf{{c}}_{{t-1}} = {_column(p.c_prev)}$$"
+            f"$$\\mathbf{{x}}_t = {tex_column(p.x)}, \\quad \\mathbf{{h}}_{{t-1}} = {tex_column(p.h_prev)}, "
+            f"\\quad \\mathbf{{c}}_{{t-1}} = {tex_column(p.c_prev)}$$"
         )
         return bi(
             f"一个 LSTM 单元（隐状态 {h} 维，输入 {n_in} 维）按教材（邱锡鹏《神经网络与深度学习》）的公式计算，"
@@ -219,19 +182,19 @@ class LstmStep(Family[LstmStepParams]):
         en: list[str] = []
         for g, name in (("i", "i"), ("f", "f"), ("o", "o"), ("c", "c_tilde")):
             f = "\\tanh" if g == "c" else "\\sigma"
-            net = _column(_net(p, g).tolist(), 4)
+            net = tex_column(_net(p, g).tolist(), 4)
             net_line = f"$W_{g}\\mathbf{{x}}_t + U_{g}\\mathbf{{h}}_{{t-1}} + \\mathbf{{b}}_{g} = {net}$"
-            value_line = f"${PART_TEX[name]} = {f}({net}) = {_column(v[name].tolist(), 4)}$"
+            value_line = f"${PART_TEX[name]} = {f}({net}) = {tex_column(v[name].tolist(), 4)}$"
             zh.append(f"{PART_NAME[name][0]}：{net_line}，{value_line}。")
             en.append(f"The {PART_NAME[name][1]}: {net_line}, {value_line}.")
         c_line = (
             f"$\\mathbf{{c}}_t = \\mathbf{{f}}_t \\odot \\mathbf{{c}}_{{t-1}} + \\mathbf{{i}}_t \\odot "
-            f"\\tilde{{\\mathbf{{c}}}}_t = {_column(v['f'].tolist(), 4)} \\odot {_column(p.c_prev)} + "
-            f"{_column(v['i'].tolist(), 4)} \\odot {_column(v['c_tilde'].tolist(), 4)} = {_column(v['c'].tolist(), 4)}$"
+            f"\\tilde{{\\mathbf{{c}}}}_t = {tex_column(v['f'].tolist(), 4)} \\odot {tex_column(p.c_prev)} + "
+            f"{tex_column(v['i'].tolist(), 4)} \\odot {tex_column(v['c_tilde'].tolist(), 4)} = {tex_column(v['c'].tolist(), 4)}$"
         )
         h_line = (
-            f"$\\mathbf{{h}}_t = \\mathbf{{o}}_t \\odot \\tanh(\\mathbf{{c}}_t) = {_column(v['o'].tolist(), 4)} "
-            f"\\odot {_column(np.tanh(v['c']).tolist(), 4)} = {_column(v['h'].tolist(), 4)}$"
+            f"$\\mathbf{{h}}_t = \\mathbf{{o}}_t \\odot \\tanh(\\mathbf{{c}}_t) = {tex_column(v['o'].tolist(), 4)} "
+            f"\\odot {tex_column(np.tanh(v['c']).tolist(), 4)} = {tex_column(v['h'].tolist(), 4)}$"
         )
         zh += [f"内部状态：{c_line}。", f"外部状态：{h_line}。"]
         en += [f"The cell state: {c_line}.", f"The hidden state: {h_line}."]
@@ -246,7 +209,7 @@ class LstmStep(Family[LstmStepParams]):
                     "The candidate state uses tanh, not the sigmoid: c̃_t = tanh(W_c x_t + U_c h_{t-1} + b_c), "
                     "in (-1, 1).",
                 ),
-                _variant(("c_tilde", "c", "h"), candidate=_sigmoid),
+                _variant(("c_tilde", "c", "h"), candidate=sigmoid),
             ),
             Misconception(
                 "gates_swapped_in_cell",

@@ -10,19 +10,12 @@ from pydantic import Field, model_validator
 
 from grader import AnswerSpec
 from problems.base import Family, Misconception, Params, Part, bi
-from problems.fmt import num, vec
+from problems.families.backprop_common import decimals
+from problems.families.rnn_common import MAX_HIDDEN, STATE_ATOL, HiddenVector, InputVector, sigmoid
+from problems.fmt import tex_column, tex_matrix, vec
 from problems.registry import register
 
-MAX_HIDDEN = 6
-MAX_INPUT = 6
 MAX_STEPS = 8
-# States lie in (-1, 1); a student carries three or four decimals by hand, so entries near 0
-# get an absolute floor instead of 3 significant figures.
-STATE_ATOL = 1e-3
-
-Entry = Annotated[float, Field(ge=-10, le=10, allow_inf_nan=False)]
-HiddenVector = Annotated[list[Entry], Field(min_length=1, max_length=MAX_HIDDEN)]
-InputVector = Annotated[list[Entry], Field(min_length=1, max_length=MAX_INPUT)]
 
 
 class SrnForwardParams(Params):
@@ -82,28 +75,8 @@ def _answers(steps: Sequence[tuple[np.ndarray, np.ndarray]]) -> dict[str, str]:
     return {f"h_{t}": vec(h.tolist()) for t, (_, h) in enumerate(steps, start=1)}
 
 
-def _sigmoid(z: np.ndarray) -> np.ndarray:
-    return 1.0 / (1.0 + np.exp(-z))
-
-
 def _identity(z: np.ndarray) -> np.ndarray:
     return z
-
-
-def _bmatrix(rows: Sequence[Sequence[float]], digits: int = 12) -> str:
-    body = " \\\\ ".join(" & ".join(num(x, digits) for x in r) for r in rows)
-    return f"\\begin{{bmatrix}} {body} \\end{{bmatrix}}"
-
-
-def _column(xs: Sequence[float], digits: int = 12) -> str:
-    return _bmatrix([[x] for x in xs], digits)
-
-
-def _one_decimal(
-    rng: np.random.Generator, low: float, high: float, size: int | tuple[int, int]
-) -> np.ndarray:
-    """Numbers with one decimal in [low, high]: what a hand calculation wants."""
-    return rng.integers(round(low * 10), round(high * 10) + 1, size=size) / 10
 
 
 @register
@@ -120,13 +93,13 @@ class SrnForward(Family[SrnForwardParams]):
             h = int(rng.choice([1, 2, 2, 3]))
             n_in = int(rng.choice([1, 2, 3] if h < 3 else [1, 2]))
             steps = int(rng.choice([2, 3] if h * (h + n_in) > 6 else [2, 3, 4]))
-            u = _one_decimal(rng, -0.9, 0.9, (h, h))
-            w = _one_decimal(rng, -1.0, 1.0, (h, n_in))
-            b = _one_decimal(rng, -0.5, 0.5, h) if rng.random() < 0.7 else np.zeros(h)
+            u = decimals(rng, -0.9, 0.9, (h, h))
+            w = decimals(rng, -1.0, 1.0, (h, n_in))
+            b = decimals(rng, -0.5, 0.5, h) if rng.random() < 0.7 else np.zeros(h)
             xs = rng.integers(-2, 3, size=(steps, n_in)).astype(float)
             if rng.random() < 0.4:
-                xs = _one_decimal(rng, -1.5, 1.5, (steps, n_in))
-            h0 = None if rng.random() < 0.5 else _one_decimal(rng, -0.9, 0.9, h).tolist()
+                xs = decimals(rng, -1.5, 1.5, (steps, n_in))
+            h0 = None if rng.random() < 0.5 else decimals(rng, -0.9, 0.9, h).tolist()
             p = SrnForwardParams(U=u.tolist(), W=w.tolist(), b=b.tolist(), xs=xs.tolist(), h0=h0)
             # A recurrence that matters, inputs that do, and no saturated units (|net| <= 2.5):
             # otherwise every state is near +-1 and a wrong activation hardly shows.
@@ -158,10 +131,10 @@ class SrnForward(Family[SrnForwardParams]):
 
     def statement(self, p: SrnForwardParams) -> dict[str, str]:
         h, n_in, steps = len(p.U), len(p.W[0]), len(p.xs)
-        h0 = "\\mathbf{0}" if p.h0 is None else _column(p.h0)
-        xs = ", \\quad ".join(f"\\mathbf{{x}}_{{{t}}} = {_column(x)}" for t, x in enumerate(p.xs, start=1))
+        h0 = "\\mathbf{0}" if p.h0 is None else tex_column(p.h0)
+        xs = ", \\quad ".join(f"\\mathbf{{x}}_{{{t}}} = {tex_column(x)}" for t, x in enumerate(p.xs, start=1))
         given = (
-            f"$$U = {_bmatrix(p.U)}, \\quad W = {_bmatrix(p.W)}, \\quad \\mathbf{{b}} = {_column(p.b)}, "
+            f"$$U = {tex_matrix(p.U)}, \\quad W = {tex_matrix(p.W)}, \\quad \\mathbf{{b}} = {tex_column(p.b)}, "
             f"\\quad \\mathbf{{h}}_0 = {h0}$$\n\n$${xs}$$"
         )
         asked = ", ".join(f"$\\mathbf{{h}}_{{{t}}}$" for t in range(1, steps + 1))
@@ -186,13 +159,11 @@ class SrnForward(Family[SrnForwardParams]):
             net = uh + wx + b
             state = np.tanh(net)
             line = (
-                f"$U\\mathbf{{h}}_{{{t - 1}}} = {_column(uh.tolist(), 4)}$, "
-                f"$W\\mathbf{{x}}_{{{t}}} = {_column(wx.tolist(), 4)}$, "
-                f"$U\\mathbf{{h}}_{{{t - 1}}} + W\\mathbf{{x}}_{{{t}}} + \\mathbf{{b}} = {_column(net.tolist(), 4)}$"
+                f"$U\\mathbf{{h}}_{{{t - 1}}} = {tex_column(uh.tolist(), 4)}$, "
+                f"$W\\mathbf{{x}}_{{{t}}} = {tex_column(wx.tolist(), 4)}$, "
+                f"$U\\mathbf{{h}}_{{{t - 1}}} + W\\mathbf{{x}}_{{{t}}} + \\mathbf{{b}} = {tex_column(net.tolist(), 4)}$"
             )
-            result = (
-                f"$\\mathbf{{h}}_{{{t}}} = \\tanh({_column(net.tolist(), 4)}) = {_column(state.tolist(), 4)}$"
-            )
+            result = f"$\\mathbf{{h}}_{{{t}}} = \\tanh({tex_column(net.tolist(), 4)}) = {tex_column(state.tolist(), 4)}$"
             zh.append(f"第 {t} 步：{line}；{result}。")
             en.append(f"Step {t}: {line}; {result}.")
             prev = state
@@ -206,7 +177,7 @@ class SrnForward(Family[SrnForwardParams]):
                     "你用了 sigmoid 激活；这里的简单循环网络用 tanh：h_t = tanh(U h_{t-1} + W x_t + b)。",
                     "You used the sigmoid; this SRN uses tanh: h_t = tanh(U h_{t-1} + W x_t + b).",
                 ),
-                lambda p: _answers(_run(p, activation=_sigmoid)),
+                lambda p: _answers(_run(p, activation=sigmoid)),
             ),
             Misconception(
                 "forgot_recurrent_term",
