@@ -10,10 +10,12 @@ from typing import Any
 
 import sympy
 
+from grader.limits import tick
 from grader.parse import CONSTS, FUNCS, AnswerError, err, normalize, parse_expression
 
 MAX_POW_DIGITS = 400  # a power whose value would have more digits than this is refused
 MAX_ELEMENTS = 400
+MAX_EXACT_BITS = 4000  # an exact number above ~1,200 digits (10^399*10^399*10^399*10^399) is refused
 
 _SYMBOLS: dict[tuple[str, bool], sympy.Symbol] = {}
 
@@ -38,6 +40,14 @@ def _magnitude_digits(base: sympy.Expr, exp: sympy.Expr) -> float:
 
 
 def build(node: Any, symbols: tuple[str, ...], real: bool) -> sympy.Expr:
+    value = _build(node, symbols, real)
+    if value.is_Rational and max(int(value.p).bit_length(), int(value.q).bit_length()) > MAX_EXACT_BITS:
+        raise err("这个数太大了", "this number is too large to work with")
+    return value
+
+
+def _build(node: Any, symbols: tuple[str, ...], real: bool) -> sympy.Expr:
+    tick()  # a cooperative deadline: building is bounded by the token limit, but checks anyway
     kind = node[0]
     if kind == "num":
         f: Fraction = node[1]

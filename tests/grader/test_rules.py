@@ -76,3 +76,67 @@ def test_transposed_matrix_is_named(answer: str, reference: str, reason: str) ->
 
 def test_symmetric_matrix_is_simply_right() -> None:
     assert check("[[1,2],[2,1]]", "[[1,2],[2,1]]", "matrix").correct
+
+
+# --- bounded work: the required cases, refused or decided at once ------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("answer", "reference", "correct"),
+    [
+        ("(x-a)^6000", "(x-a)^5999", False),
+        ("(x-a)^6000", "(x-a)^6000", True),
+        ("1/(1+exp(-2x))", "tanh(x)/2+1/2", True),
+        ("sigmoid(2x)", "tanh(x)/2+1/2", True),
+        ("ln(a*b)", "ln(a)+ln(b)", True),
+        ("sqrt(x^2)", "x", True),
+        ("tan(x)*cos(x)", "sin(x)", True),
+        ("(x+1)^2", "x^2+2x+1", True),
+        ("(x+1)^2", "x^2+2x+2", False),
+        ("exp(x)*exp(y)", "exp(x+y)", True),
+        ("log2(x)", "ln(x)/ln(2)", True),
+        ("max(x, y)", "(x + y + abs(x - y))/2", True),
+        # float noise: catastrophic cancellation is recomputed with more bits, never decides
+        ("(x+10^30)^2 - 10^60 - 2*10^30*x", "x^2", True),
+        ("(x+10^30)^2 - 10^60 - 2*10^30*x", "x^2 + 1", False),
+        ("x + 10^-15", "x", False),  # exact sides are compared to 20 digits, not to 1e-12
+        ("sin(x)^2 + cos(x)^2 - 1 + x", "x", True),  # cancels to exactly 0: noise, not a difference
+    ],
+)
+def test_expression_equivalence(answer: str, reference: str, correct: bool) -> None:
+    v = check(answer, reference, "expression")
+    assert v.correct is correct, (v.feedback, v.interpreted)
+
+
+@pytest.mark.parametrize(
+    "text", ["9**9**9**9", "1e999999", "factorial(100000)", "10^399*10^399*10^399*10^399", "2^(2^(2^(2^5)))"]
+)
+def test_huge_numbers_are_refused_with_a_message(text: str) -> None:
+    v = check(text, "1", "real")
+    assert not v.correct and v.reason == "parse_error" and v.feedback
+
+
+@pytest.mark.parametrize(
+    ("answer", "reference"),
+    [("sin(10^300*x)", "x"), ("sqrt(-x)", "x"), ("ln(-x)", "ln(x)")],
+)
+def test_what_cannot_be_evaluated_is_not_accepted(answer: str, reference: str) -> None:
+    v = check(answer, reference, "expression")
+    assert not v.correct and v.reason in ("undecided", "wrong")
+
+
+def test_an_expired_deadline_gives_a_timeout_verdict_not_an_exception() -> None:
+    from grader import limits
+
+    with limits.bounded(0.0):
+        v = check("(x-a)^6000", "(x-a)^5999", "expression")
+    assert not v.correct and v.reason == "timeout" and v.feedback
+
+
+def test_checks_run_in_threads_each_with_its_own_deadline() -> None:
+    from concurrent.futures import ThreadPoolExecutor
+
+    jobs = [("(x-a)^6000", "(x-a)^5999", False), ("1/(1+exp(-2x))", "tanh(x)/2+1/2", True)] * 4
+    with ThreadPoolExecutor(4) as pool:
+        verdicts = list(pool.map(lambda j: check(j[0], j[1], "expression"), jobs))
+    assert [v.correct for v in verdicts] == [j[2] for j in jobs]
