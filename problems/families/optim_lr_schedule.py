@@ -54,7 +54,12 @@ class LrScheduleParams(Params):
     @model_validator(mode="before")
     @classmethod
     def _own_knobs(cls, data: Any) -> Any:
-        if not isinstance(data, dict) or data.get("schedule") not in OWN:
+        # isinstance first: an unhashable value (a list) would make `in OWN` raise TypeError, a 500.
+        if (
+            not isinstance(data, dict)
+            or not isinstance(data.get("schedule"), str)
+            or data["schedule"] not in OWN
+        ):
             return data  # field validation names what is wrong
         kind = data["schedule"]
         for name in KNOBS:
@@ -262,6 +267,18 @@ class LrSchedule(Family[LrScheduleParams]):
                     "The warm-up lasts T steps: for t > T the rate stays at α₀ instead of growing as t/T.",
                 ),
                 _for("warmup_linear", lambda p: p.lr * p.t / (p.warmup_steps or 1)),
+            ),
+            Misconception(
+                "warmup_off_by_one",
+                bi(
+                    "预热差了一步：走了 t 步后学习率是 (t/T)α₀（t = 0 时为 0），你用了 (t+1)/T，多算了一步。",
+                    "The warm-up is off by one: after t steps the rate is (t/T)α₀ (0 at t = 0); you used "
+                    "(t+1)/T, one step too many.",
+                ),
+                _for(
+                    "warmup_linear",
+                    lambda p: p.lr * min(p.t + 1, p.warmup_steps or 1) / (p.warmup_steps or 1),
+                ),
             ),
             Misconception(
                 "step_no_floor",
