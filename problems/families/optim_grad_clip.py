@@ -3,6 +3,8 @@
 By value: clamp every entry into [min, max] (torch.clamp; a lone threshold b means [-b, b], as
 torch.nn.utils.clip_grad_value_). By norm: g * b/||g||_2 when ||g||_2 > b, else g unchanged
 (torch.nn.utils.clip_grad_norm_, without the 1e-6 it adds to the norm against division by zero).
+Optional `tensor_sizes` splits g into the gradients of several parameter tensors (W, b, ...): the norm
+is still the global one over all of them, as clip_grad_norm_ computes it, not one norm per tensor.
 """
 
 from __future__ import annotations
@@ -35,6 +37,16 @@ PYTHAGOREAN = [
     (2, 6, 9),
     (2, 10, 11),
 ]
+# Two parameter tensors (a weight and a bias) whose norms form a Pythagorean pair, so the global norm
+# is an integer too: ||(1,2,2)|| = 3 and ||(4)|| = 4 give 5.
+TWO_TENSORS = [
+    ((1, 2, 2), (4,)),
+    ((3, 4), (12,)),
+    ((2, 4, 4), (8,)),
+    ((1, 4, 8), (12,)),
+    ((2, 3, 6), (24,)),
+    ((4, 4, 7), (12,)),
+]
 
 
 class GradClipParams(Params):
@@ -53,10 +65,22 @@ class GradClipParams(Params):
     max: float | None = Field(
         default=None, ge=-10_000, le=10_000, allow_inf_nan=False, description="value mode: b"
     )
+    tensor_sizes: (
+        Annotated[list[Annotated[int, Field(ge=1)]], Field(min_length=1, max_length=MAX_DIM)] | None
+    ) = Field(
+        default=None,
+        description="norm mode: g is several parameter tensors flattened one after another, of these "
+        "lengths; clipping uses their global norm",
+    )
 
     @model_validator(mode="after")
     def _bounds_fit_the_mode(self) -> GradClipParams:
         has_range = self.min is not None or self.max is not None
+        if self.tensor_sizes is not None:
+            if self.mode != "norm":
+                raise ValueError("tensor_sizes: only in norm mode (clipping by value is entry by entry)")
+            if sum(self.tensor_sizes) != len(self.g):
+                raise ValueError(f"tensor_sizes: must add up to the length of g ({len(self.g)})")
         if self.mode == "norm":
             if has_range:
                 raise ValueError(f"{'min' if self.min is not None else 'max'}: only in value mode")
@@ -98,6 +122,21 @@ def clip_norm(g: list[float], b: float, always: bool = False) -> list[float]:
     return [x * b / n for x in g]
 
 
+def tensors(p: GradClipParams) -> list[list[float]]:
+    """The parameter tensors g is made of (one, unless tensor_sizes splits it)."""
+    out, start = [], 0
+    for size in p.tensor_sizes or [len(p.g)]:
+        out.append(list(p.g[start : start + size]))
+        start += size
+    return out
+
+
+def clip_each_tensor(p: GradClipParams) -> list[float]:
+    """Each tensor clipped by its own norm: what clip_grad_norm_ does not do."""
+    b = float(p.threshold or 0.0)
+    return [x for part in tensors(p) for x in clip_norm(part, b)]
+
+
 def clipped(p: GradClipParams) -> list[float]:
     if p.mode == "value":
         return clip_value(p.g, *bounds(p))
@@ -119,7 +158,7 @@ def _interval(lo: float, hi: float) -> str:
 @register
 class GradClip(Family[GradClipParams]):
     id = "optim.grad_clip"
-    version = 1
+    version = 2  # 2: some norm-mode instances have two tensors
     title = bi("梯度截断：按值截断与按模截断", "Gradient clipping by value and by norm")
     difficulty = 1
     tags = ("optimization", "gradient_clipping", "exploding_gradient")
@@ -127,17 +166,22 @@ class GradClip(Family[GradClipParams]):
 
     def generate(self, rng: np.random.Generator) -> GradClipParams:
         if rng.random() < 0.5:
-            base = list(_choose(rng, PYTHAGOREAN))
-            rng.shuffle(base)
+            split = rng.random() < 0.4  # a weight and a bias, clipped together
+            parts = (
+                [list(t) for t in _choose(rng, TWO_TENSORS)] if split else [list(_choose(rng, PYTHAGOREAN))]
+            )
+            for part in parts:
+                rng.shuffle(part)
             scale = int(_choose(rng, [1, 1, 2, 10]))
-            g = [float(x * scale * _choose(rng, [-1, 1])) for x in base]
+            g = [float(x * scale * _choose(rng, [-1, 1])) for part in parts for x in part]
             n = norm(g)
             # Mostly a norm above the threshold (the clipping case), sometimes below it (unchanged).
             if rng.random() < 0.8:
                 b = float(_choose(rng, [x for x in (1, 2, 5) if x < n]))
             else:
                 b = float(round(n) + _choose(rng, [1, 5]))
-            return GradClipParams(g=g, mode="norm", threshold=b)
+            sizes = [len(part) for part in parts] if split else None
+            return GradClipParams(g=g, mode="norm", threshold=b, tensor_sizes=sizes)
         while True:
             dim = int(_choose(rng, [3, 4, 4, 5]))
             g = (rng.integers(-150, 151, size=dim) / 10).tolist()
@@ -186,10 +230,27 @@ class GradClip(Family[GradClipParams]):
 
     def statement(self, p: GradClipParams) -> Text:
         rule = self._rule(p)
+        split = self._split(p)
         return bi(
-            f"为防止梯度爆炸，对梯度 $\\mathbf g = {vec(p.g)}$ 做梯度截断，{rule['zh']}\n\n求截断后的梯度。",
-            f"Against exploding gradients, the gradient $\\mathbf g = {vec(p.g)}$ is clipped {rule['en']}\n\n"
-            f"Find the clipped gradient.",
+            f"为防止梯度爆炸，对梯度 $\\mathbf g = {vec(p.g)}$ 做梯度截断，{rule['zh']}{split['zh']}\n\n求截断后的梯度。",
+            f"Against exploding gradients, the gradient $\\mathbf g = {vec(p.g)}$ is clipped {rule['en']}"
+            f"{split['en']}\n\nFind the clipped gradient.",
+        )
+
+    def _split(self, p: GradClipParams) -> Text:
+        """For several tensors: which entries belong to which, and that the norm is the global one."""
+        if not p.tensor_sizes or len(p.tensor_sizes) < 2:
+            return bi("", "")
+        names = "，".join(f"$\\mathbf g^{{({k})}} = {vec(t)}$" for k, t in enumerate(tensors(p), start=1))
+        names_en = ", ".join(f"$\\mathbf g^{{({k})}} = {vec(t)}$" for k, t in enumerate(tensors(p), start=1))
+        total = "\\|\\mathbf g\\| = \\sqrt{\\textstyle\\sum_k \\|\\mathbf g^{(k)}\\|^2}"
+        return bi(
+            f"\n\n$\\mathbf g$ 由 {len(p.tensor_sizes)} 个参数张量（如权重和偏置）的梯度依次拼接而成：{names}。"
+            f"与 PyTorch 的 `clip_grad_norm_` 一样，用所有张量合起来的总范数 ${total}$ 判断和缩放，"
+            "所有张量乘同一个系数。",
+            f"\n\n$\\mathbf g$ is the gradients of {len(p.tensor_sizes)} parameter tensors (a weight and a bias, "
+            f"say) one after another: {names_en}. As PyTorch's `clip_grad_norm_`, use the global norm of all of "
+            f"them together, ${total}$, and scale every tensor by the same factor.",
         )
 
     def solution(self, p: GradClipParams) -> dict[str, list[str]]:
@@ -210,6 +271,12 @@ class GradClip(Family[GradClipParams]):
         n, b = norm(p.g), float(p.threshold or 0.0)
         squares = " + ".join(f"{num(x)}^2" if x >= 0 else f"({num(x)})^2" for x in p.g)
         first = f"\\|\\mathbf g\\| = \\sqrt{{{squares}}} = {num(n, 6)}"
+        if len(p.tensor_sizes or []) > 1:  # the norm runs over every tensor's entries at once
+            first = first.replace(
+                "\\|\\mathbf g\\| =",
+                "\\|\\mathbf g\\| = \\sqrt{\\textstyle\\sum_k \\|\\mathbf g^{(k)}\\|^2} =",
+                1,
+            )
         if n > b:
             scale = f"\\frac{{{num(b)}}}{{{num(n, 6)}}}"
             return {
@@ -279,6 +346,16 @@ class GradClip(Family[GradClipParams]):
                     if p.mode == "value" and p.threshold is not None
                     else {}
                 ),
+            ),
+            Misconception(
+                "per_tensor_norm",
+                bi(
+                    "你对每个参数张量分别按它自己的范数截断；clip_grad_norm_ 用所有张量合起来的总范数 ‖g‖，"
+                    "所有张量乘同一个系数 b/‖g‖。",
+                    "You clipped each parameter tensor by its own norm; clip_grad_norm_ uses the global norm ‖g‖ "
+                    "of all tensors together and scales them all by the same factor b/‖g‖.",
+                ),
+                lambda p: norm_only(p, clip_each_tensor(p)) if len(p.tensor_sizes or []) > 1 else {},
             ),
             Misconception(
                 "only_upper_bound",
