@@ -16,6 +16,7 @@ import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from fractions import Fraction
+from functools import lru_cache
 from typing import Annotated, Any, TypeVar
 
 import numpy as np
@@ -44,6 +45,7 @@ GAMMAS = (0.5, 0.8, 0.9)
 # --- exact numbers -----------------------------------------------------------------------
 
 
+@lru_cache(maxsize=4096)  # the same few numbers recur in every backup of an instance
 def exact(x: float) -> Fraction:
     """The number the user meant: 0.1 is 1/10 (its repr), and 0.3333333333333333 is 1/3."""
     f = Fraction(repr(float(x)))
