@@ -8,7 +8,7 @@ import logging
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import HTMLResponse, JSONResponse, Response
-from sqlalchemy.exc import DBAPIError, OperationalError
+from sqlalchemy.exc import DataError, DBAPIError, OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
@@ -18,6 +18,10 @@ from app.services.instances import ParamsInvalid
 log = logging.getLogger("dlgrader")
 
 DB_DOWN = "The database is not answering; nothing was saved. Try again in a moment."
+DATA_REFUSED = (
+    "A value in the request cannot be stored (a NUL character in text, or text longer than its field "
+    "allows); nothing was saved."
+)
 
 
 def wants_json(request: Request) -> bool:
@@ -86,6 +90,15 @@ def install(app: FastAPI) -> None:
         resp = error_response(request, 503, DB_DOWN)
         resp.headers["Retry-After"] = "2"
         return resp
+
+    @app.exception_handler(DataError)
+    def _data_refused(request: Request, exc: DataError) -> Response:
+        # PostgreSQL refuses text with NUL and text over a column's length where SQLite stores it: that is
+        # the client's value, not our bug. The request's session is closed without commit: nothing half-written.
+        if exc.connection_invalidated:
+            return _db_down(request, exc)
+        log.warning("database refused a value: %s", exc.orig)
+        return error_response(request, 422, DATA_REFUSED)
 
     @app.exception_handler(DBAPIError)
     def _dbapi(request: Request, exc: DBAPIError) -> Response:

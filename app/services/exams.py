@@ -251,6 +251,10 @@ def _store(
 
 
 CSV_COLUMNS = ("student", "code", "question", "part", "answer")
+# The same limits as a JSON submission (app/schemas/exams.py): a student name fits its column everywhere.
+MAX_STUDENT, MAX_ANSWER = 64, 10_000
+# A cell starting with one of these is a formula in Excel/LibreOffice (=HYPERLINK, DDE): exported quoted.
+FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
 
 def submit_csv(
@@ -262,7 +266,10 @@ def submit_csv(
     row is usable, so a re-upload after fixing the file never leaves half a class graded.
     """
     reader = csv.reader(io.StringIO(text.lstrip("\ufeff")))
-    rows = list(reader)
+    try:
+        rows = list(reader)
+    except csv.Error as exc:  # e.g. a field over the csv module's 128 KiB limit: the client's file, not a 500
+        raise Invalid(f"csv: line {reader.line_num}: {exc}", field="csv") from None
     errors: list[str] = []
     if not rows:
         raise Invalid("csv: empty file", field="csv")
@@ -280,6 +287,9 @@ def submit_csv(
         answer = row[4]
         if not student:
             errors.append(f"line {n}: empty student")
+            continue
+        if len(student) > MAX_STUDENT or len(answer) > MAX_ANSWER:
+            errors.append(f"line {n}: student over {MAX_STUDENT} or answer over {MAX_ANSWER} characters")
             continue
         if not question.isdigit():
             errors.append(f"line {n}: question {question!r} is not a number")
@@ -317,6 +327,11 @@ def latest_submissions(session: Session, exam: Exam) -> list[ExamSubmission]:
     return [latest[k] for k in sorted(latest)]
 
 
+def spreadsheet_safe(cell: str) -> str:
+    """Quote text a spreadsheet would run as a formula (CSV injection); the stored name is unchanged."""
+    return "'" + cell if cell.startswith(FORMULA_START) else cell
+
+
 def grades_csv(session: Session, exam: Exam) -> str:
     """One row per student: variant code, each question's score, total, maximum, late, pending."""
     n = len(exam.variants[0].questions) if exam.variants else 0
@@ -330,7 +345,7 @@ def grades_csv(session: Session, exam: Exam) -> str:
         scores = [round(float(s.results.get(str(i), {}).get("score", 0.0)), 4) for i in range(1, n + 1)]
         w.writerow(
             [
-                s.student,
+                spreadsheet_safe(s.student),
                 codes.get(s.variant_id, ""),
                 *scores,
                 round(s.score, 4),

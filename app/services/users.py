@@ -142,7 +142,11 @@ def import_roster(session: Session, csv_text: str) -> list[tuple[str, str, str]]
     import csv
     import io
 
-    rows = list(csv.reader(io.StringIO(csv_text.lstrip("\ufeff"))))
+    reader = csv.reader(io.StringIO(csv_text.lstrip("\ufeff")))
+    try:
+        rows = list(reader)
+    except csv.Error as exc:  # e.g. a field over the csv module's 128 KiB limit: the client's file, not a 500
+        raise Invalid(f"roster: line {reader.line_num}: {exc}", field="roster") from None
     if rows and rows[0] and rows[0][0].strip().lower() in ("student id", "student_id", "id", "学号", "name"):
         rows = rows[1:]
     errors: list[str] = []
