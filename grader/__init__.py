@@ -9,15 +9,16 @@ from typing import Any
 
 import sympy
 
-from grader import limits, numeric, symbolic
+from grader import arrays, limits, numeric, scalars, symbolic
+from grader.feedback import NAMED_FACTORS, factor_message, say
 from grader.parse import AnswerError, err, normalize
 from grader.spec import ANSWER_TYPES, AnswerSpec, Verdict
 from grader.values import read_array, read_scalar, read_shape
 
 __all__ = ["AnswerError", "AnswerSpec", "Reading", "Verdict", "check", "grade", "read"]
 
-DEFAULT_RTOL = Fraction(1, 200)  # agrees to 3 significant figures
-DEFAULT_ATOL = Fraction(1, 10**9)
+DEFAULT_RTOL = scalars.DEFAULT_RTOL  # agrees to 3 significant figures
+DEFAULT_ATOL = scalars.DEFAULT_ATOL
 
 
 def plain(v: Any) -> str:
@@ -96,51 +97,22 @@ def _num(v: sympy.Expr, digits: int = 40) -> Fraction | None:
 
 
 def _tolerances(spec: AnswerSpec) -> tuple[Fraction, Fraction]:
-    """(rtol, atol) of a part as exact rationals, so boundaries are inclusive and exact."""
-    rtol = Fraction(str(spec.rtol)) if spec.rtol is not None else DEFAULT_RTOL
-    atol = Fraction(str(spec.atol)) if spec.atol is not None else DEFAULT_ATOL
-    if spec.sigfigs is not None or spec.tolerance == "sigfig":
-        rtol = Fraction(1, 2) * Fraction(10) ** (1 - (spec.sigfigs or 3))
-    if spec.tolerance == "decimals" and spec.decimals is not None:
-        atol, rtol = Fraction(1, 2) * Fraction(10) ** (-spec.decimals), Fraction(0)
-    return rtol, atol
+    return scalars.tolerances(spec)
 
 
 def _close(a: sympy.Expr, b: sympy.Expr, spec: AnswerSpec) -> bool:
-    rtol, atol = _tolerances(spec)
     fa, fb = _num(a), _num(b)
-    if fa is None or fb is None:
-        return False
-    return abs(fa - fb) <= max(rtol * abs(fb), atol)
+    return fa is not None and fb is not None and scalars.close(fa, fb, *scalars.tolerances(spec))
 
 
 def _msg(lang: str, zh: str, en: str) -> str:
     return zh if lang == "zh" else en
 
 
-def _why_scalar(a: sympy.Expr, b: sympy.Expr, spec: AnswerSpec, lang: str) -> tuple[str, str]:
-    if b != 0 and _close(-a, b, spec):
-        return _msg(lang, "符号反了。", "The sign is wrong."), "sign"
-    na, nb = _num(a), _num(b)
-    if na is not None and nb is not None and nb != 0 and na != 0:
-        ratio = float(na / nb)
-        for k, zh, en in (
-            (2, "2 倍", "twice"),
-            (0.5, "一半", "half"),
-            (10, "10 倍", "10 times"),
-            (0.1, "十分之一", "a tenth"),
-        ):
-            if abs(ratio - k) <= 0.005 * k:
-                return _msg(
-                    lang, f"你的答案是正确答案的{zh}。", f"Your answer is {en} the right one."
-                ), "factor"
-    return _msg(lang, "不正确。", "Not correct."), "wrong"
-
-
 def _equiv_expr(a: sympy.Expr, b: sympy.Expr, spec: AnswerSpec, inexact: bool) -> bool | None:
     """Equal at random points (symbolic.py): to 20 digits when both sides are exact, to the
     part's relative tolerance when either was written with decimals."""
-    return symbolic.equivalent(a, b, _tolerances(spec)[0] if inexact else None)
+    return symbolic.equivalent(a, b, scalars.tolerances(spec)[0] if inexact else None)
 
 
 def grade(answer: str, reference: str, spec: AnswerSpec, lang: str = "en") -> Verdict:
@@ -149,146 +121,114 @@ def grade(answer: str, reference: str, spec: AnswerSpec, lang: str = "en") -> Ve
         with limits.bounded():
             return _grade(answer, reference, spec, lang)
     except limits.OutOfTime:
-        return Verdict(
-            False,
-            0.0,
-            _msg(
-                lang,
-                "判分超时，无法判断这个答案；请化简后再提交。",
-                "This answer could not be checked in time; simplify it and submit again.",
-            ),
-            None,
-            "timeout",
-        )
+        return Verdict(False, 0.0, say("timeout", lang), None, "timeout")
     except AnswerError as e:
-        return Verdict(False, 0.0, e.message.get(lang, e.message["en"]), None, "parse_error")
+        return Verdict(False, 0.0, e.explain(lang), None, "parse_error")
     except Exception:  # a promise of the contract: no text makes check() raise
-        return Verdict(
-            False,
-            0.0,
-            _msg(lang, "无法判断这个答案。", "This answer could not be judged."),
-            None,
-            "parse_error",
-        )
+        return Verdict(False, 0.0, say("internal", lang), None, "parse_error")
 
 
 def _grade(answer: str, reference: str, spec: AnswerSpec, lang: str) -> Verdict:
     t = spec.answer_type
     if t == "text":
-        return Verdict(
-            False, 0.0, _msg(lang, "此题由助教人工评分。", "A TA will grade this answer."), None, "manual"
-        )
+        return Verdict(False, 0.0, say("manual", lang), None, "manual")
     if t == "choice":
         return _choice(answer, reference, spec, lang)
     if not answer or not answer.strip():
-        return Verdict(False, 0.0, _msg(lang, "答案为空。", "The answer is empty."), None, "parse_error")
+        return Verdict(False, 0.0, say("empty", lang), None, "parse_error")
+    if t in ("integer", "real"):
+        quick = scalars.plain_number(answer)
+        if quick is not None:  # the common case: one plain number, judged without sympy
+            want = _ref_number(reference, spec)
+            whole = quick.numerator if quick.denominator == 1 else None
+            return scalars.judge(
+                quick,
+                want,
+                spec,
+                lang,
+                scalars.show(quick),
+                whole=whole,
+                decimal_given=_decimal_text(answer),
+                reference_exact=not _decimal_text(reference),
+            )
     ref = _ref(reference, spec)
     got = read(answer, spec)
-    if not spec.arithmetic and t in ("integer", "real"):
-        if not re.fullmatch(r"[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?", normalize(answer).replace(",", "")):
-            return Verdict(
-                False,
-                0.0,
-                _msg(lang, "请给出数值，而不是算式。", "Give the value, not an expression."),
-                got.interpreted,
-                "arithmetic",
-            )
+    if not spec.arithmetic and t in ("integer", "real") and not scalars.is_plain_number(answer):
+        return Verdict(False, 0.0, say("arithmetic", lang), got.interpreted, "arithmetic")
     if t == "shape":
-        a, b = got.value, ref.value
-        if a == b:
-            return Verdict(True, 1.0, _msg(lang, "正确。", "Correct."), got.interpreted)
-        if len(a) != len(b):
-            return Verdict(
-                False,
-                0.0,
-                _msg(
-                    lang,
-                    f"应有 {len(b)} 个维度，你给了 {len(a)} 个。",
-                    f"The shape has {len(b)} dimensions; you gave {len(a)}.",
-                ),
-                got.interpreted,
-                "wrong_shape",
-            )
-        if sorted(a) == sorted(b):
-            return Verdict(
-                False,
-                0.0,
-                _msg(
-                    lang,
-                    "维度顺序不对：形状按 [C, H, W] 书写。",
-                    "The order is wrong: shapes are written [C, H, W].",
-                ),
-                got.interpreted,
-                "order",
-            )
-        return Verdict(False, 0.0, _msg(lang, "不正确。", "Not correct."), got.interpreted, "wrong")
+        return arrays.judge_shape(got.value, ref.value, lang, got.interpreted)
     if t in ("vector", "matrix"):
         return _array(got, ref, spec, lang)
     a, b = got.value, ref.value
     if t == "expression":
-        if spec.exact and (a.atoms(sympy.Float) or _decimal_text(answer)) and not _decimal_text(reference):
-            same = _equiv_expr(a, b, spec, True)
-            return Verdict(
-                False,
-                0.0,
-                _msg(
-                    lang,
-                    "请给出精确形式（不要用小数近似）。" if same else "不正确。",
-                    "Give the exact form (not a decimal approximation)." if same else "Not correct.",
-                ),
-                got.interpreted,
-                "exact_required" if same else "wrong",
-            )
-        ok = _equiv_expr(a, b, spec, _decimal_text(answer) or _decimal_text(reference))
-        if ok is None:
-            return Verdict(
-                False,
-                0.0,
-                _msg(
-                    lang,
-                    "无法在足够多的点上计算这个表达式（可能超出定义域），按不正确处理。",
-                    "This expression could not be evaluated at enough points (outside its domain?), "
-                    "so it is not accepted.",
-                ),
-                got.interpreted,
-                "undecided",
-            )
-        return Verdict(
-            ok,
-            1.0 if ok else 0.0,
-            _msg(lang, "正确。", "Correct.")
-            if ok
-            else _msg(lang, "与正确答案不等价。", "Not equivalent to the right answer."),
-            got.interpreted,
-            None if ok else "wrong",
-        )
+        return _expression(a, b, answer, reference, spec, lang, got.interpreted)
     if a.free_symbols:
         names = ", ".join(sorted(s.name for s in a.free_symbols))
-        return Verdict(
-            False,
-            0.0,
-            _msg(lang, f"这里要一个数，不能含有 {names}。", f"A number is asked; it cannot contain {names}."),
-            got.interpreted,
-            "parse_error",
+        return Verdict(False, 0.0, say("symbols_not_here", lang, names=names), got.interpreted, "parse_error")
+    fa = _num(a)
+    if fa is None:
+        return Verdict(False, 0.0, say("not_finite", lang), got.interpreted, "not_finite")
+    return scalars.judge(
+        fa,
+        _ref_number(reference, spec),
+        spec,
+        lang,
+        got.interpreted,
+        whole=_whole_number(a) if t == "integer" else None,
+        decimal_given=_decimal_text(answer),
+        reference_exact=not _decimal_text(reference),
+    )
+
+
+@lru_cache(maxsize=20000)
+def _ref_number(reference: str, spec: AnswerSpec) -> Fraction:
+    value = _num(_ref(reference, spec).value)
+    if value is None:
+        raise ValueError(f"the reference {reference!r} is not a finite real number")
+    return value
+
+
+def _expression(
+    a: sympy.Expr, b: sympy.Expr, answer: str, reference: str, spec: AnswerSpec, lang: str, interpreted: str
+) -> Verdict:
+    decimals = _decimal_text(answer) or bool(a.atoms(sympy.Float))
+    if spec.exact and decimals and not _decimal_text(reference):
+        same = _equiv_expr(a, b, spec, True)
+        reason = "exact_required" if same else "wrong"
+        return Verdict(False, 0.0, say(reason if same else "not_equivalent", lang), interpreted, reason)
+    ok = _equiv_expr(a, b, spec, decimals or _decimal_text(reference))
+    if ok is None:
+        return Verdict(False, 0.0, say("undecided", lang), interpreted, "undecided")
+    if ok:
+        return Verdict(True, 1.0, say("correct", lang), interpreted)
+    message, reason = _why_expression(a, b, lang)
+    return Verdict(False, 0.0, message, interpreted, reason)
+
+
+def _why_expression(a: sympy.Expr, b: sympy.Expr, lang: str) -> tuple[str, str]:
+    """A wrong expression: missing or extra symbols, the sign, or a constant factor (the ratio
+    at one point proposes a factor; equivalence at all points confirms it)."""
+    missing = sorted(s.name for s in b.free_symbols - a.free_symbols)
+    if missing:
+        return say("missing_symbol", lang, names=", ".join(missing)), "wrong"
+    extra = sorted(s.name for s in a.free_symbols - b.free_symbols)
+    if extra:
+        return say("extra_symbol", lang, names=", ".join(extra)), "wrong"
+    ratio = symbolic.ratio_at_a_point(a, b)
+    if ratio is not None:
+        candidates = (
+            [Fraction(-1)] + [Fraction(k) for k in NAMED_FACTORS] + [Fraction(1, k) for k in NAMED_FACTORS]
         )
-    if t == "integer":
-        whole = _whole_number(a)
-        if whole is None:
-            return Verdict(
-                False,
-                0.0,
-                _msg(lang, "这里的答案应是整数。", "The answer here is a whole number."),
-                got.interpreted,
-                "not_integer",
-            )
-        if whole == b:
-            return Verdict(True, 1.0, _msg(lang, "正确。", "Correct."), got.interpreted)
-        why, reason = _why_scalar(a, b, spec, lang)
-        return Verdict(False, 0.0, why, got.interpreted, reason)
-    if _close(a, b, spec):
-        return Verdict(True, 1.0, _msg(lang, "正确。", "Correct."), got.interpreted)
-    why, reason = _why_scalar(a, b, spec, lang)
-    return Verdict(False, 0.0, why, got.interpreted, reason)
+        for factor in candidates:
+            if abs(ratio - factor) <= abs(factor) / 10**9:
+                if symbolic.equivalent(a, sympy.Rational(factor.numerator, factor.denominator) * b, None):
+                    return (
+                        (say("sign", lang), "sign")
+                        if factor == -1
+                        else (factor_message(factor, lang), "factor")
+                    )
+                break
+    return say("not_equivalent", lang), "wrong"
 
 
 def _whole_number(a: sympy.Expr) -> int | None:
@@ -308,76 +248,30 @@ def _whole_number(a: sympy.Expr) -> int | None:
 
 
 def _decimal_text(text: str) -> bool:
-    return bool(re.search(r"\d\.\d", normalize(text)))
-
-
-def _flat(v: Any) -> list[Any]:
-    return [y for x in v for y in _flat(x)] if isinstance(v, list) else [v]
-
-
-def _dims(v: Any) -> tuple[int, ...]:
-    if isinstance(v, list):
-        return (len(v), *(_dims(v[0]) if v else ()))
-    return ()
+    return bool(re.search(r"\d\.\d|\d[eE][+-]?\d", normalize(text)))
 
 
 def _array(got: Reading, ref: Reading, spec: AnswerSpec, lang: str) -> Verdict:
     a, b = got.value, ref.value
-    if _dims(a) != _dims(b):
-        db, da = _dims(b), _dims(a)
-        if len(db) == 2 and da == (db[1], db[0]):
-            ta = [list(r) for r in zip(*a, strict=False)]
-            if all(_close(x, y, spec) for x, y in zip(_flat(ta), _flat(b), strict=False)):
-                return Verdict(
-                    False,
-                    0.0,
-                    _msg(lang, "矩阵转置了。", "The matrix is transposed."),
-                    got.interpreted,
-                    "transposed",
-                )
-        return Verdict(
-            False,
-            0.0,
-            _msg(
-                lang,
-                f"形状应为 {list(db)}，你给的是 {list(da)}。",
-                f"Expected {list(db)} entries, you gave {list(da)}.",
-            ),
-            got.interpreted,
-            "wrong_shape",
-        )
-    fa, fb = _flat(a), _flat(b)
-    if any(x.free_symbols for x in fa):
-        return Verdict(
-            False,
-            0.0,
-            _msg(lang, "这里要的是数。", "Numbers are asked here."),
-            got.interpreted,
-            "parse_error",
-        )
-    bad = [i for i, (x, y) in enumerate(zip(fa, fb, strict=False)) if not _close(x, y, spec)]
-    if not bad:
-        return Verdict(True, 1.0, _msg(lang, "正确。", "Correct."), got.interpreted)
-    db = _dims(b)
-    if len(db) == 2 and db[0] == db[1] > 1:  # a square matrix can be transposed without changing shape
-        ta = [list(r) for r in zip(*a, strict=True)]
-        if all(_close(x, y, spec) for x, y in zip(_flat(ta), fb, strict=True)):
-            return Verdict(
-                False,
-                0.0,
-                _msg(lang, "矩阵转置了。", "The matrix is transposed."),
-                got.interpreted,
-                "transposed",
-            )
-    if all(_close(-x, y, spec) for x, y in zip(fa, fb, strict=False)):
-        return Verdict(False, 0.0, _msg(lang, "符号反了。", "The sign is wrong."), got.interpreted, "sign")
-    return Verdict(
-        False,
-        0.0,
-        _msg(lang, f"有 {len(bad)} 个元素不正确。", f"{len(bad)} of {len(fb)} entries are wrong."),
-        got.interpreted,
-        "wrong",
-    )
+    entries = arrays.flat(a)
+    if any(x.free_symbols for x in entries):
+        return Verdict(False, 0.0, say("numbers_here", lang), got.interpreted, "parse_error")
+    values_a = [_num(x) for x in entries]
+    if any(v is None for v in values_a):
+        return Verdict(False, 0.0, say("not_finite", lang), got.interpreted, "not_finite")
+    values_b = _ref_entries(ref)
+    return arrays.judge_array(a, b, values_a, values_b, spec, lang, got.interpreted)  # type: ignore[arg-type]
+
+
+def _ref_entries(ref: Reading) -> list[Fraction]:
+    """The reference's entries as exact numbers, computed once per reference."""
+    cached = getattr(ref, "_entries", None)
+    if cached is None:
+        cached = [_num(x) for x in arrays.flat(ref.value)]
+        if any(v is None for v in cached):
+            raise ValueError("the reference has an entry that is not a finite real number")
+        ref._entries = cached  # type: ignore[attr-defined]
+    return cached
 
 
 _TF = {

@@ -7,6 +7,8 @@ import unicodedata
 from dataclasses import dataclass
 from fractions import Fraction
 
+from grader import feedback
+
 MAX_LEN = 2000
 MAX_TOKENS = 600
 MAX_DEPTH = 40
@@ -15,11 +17,28 @@ MAX_EXPONENT = 400  # 1e999999 is refused at once, before any big number is buil
 
 @dataclass
 class AnswerError(Exception):
+    """Text that cannot be read: a message {"zh", "en"}, and where (0-based, in `text`)."""
+
     message: dict[str, str]
     position: int | None = None
+    text: str | None = None  # the (normalised) text the position points into
 
     def __str__(self) -> str:
         return self.message["en"]
+
+    def caret(self) -> str | None:
+        """The text with a ^ under the spot, on two lines (for a monospace box), if known."""
+        if self.position is None or self.text is None:
+            return None
+        return feedback.caret(self.text, min(self.position, len(self.text)))
+
+    def explain(self, lang: str) -> str:
+        """The message in `lang`, the character it is about, and the caret lines."""
+        text = self.message.get(lang) or self.message["en"]
+        mark = self.caret()
+        if mark is None:
+            return text
+        return text + feedback.say("at", lang, n=self.position + 1) + "\n" + mark  # type: ignore[operator]
 
 
 def err(zh: str, en: str, pos: int | None = None) -> AnswerError:
@@ -201,6 +220,15 @@ class Parser:
 
 
 def parse_expression(text: str):  # type: ignore[no-untyped-def]
+    try:
+        return _parse_expression(text)
+    except AnswerError as e:
+        if e.text is None:
+            e.text = text
+        raise
+
+
+def _parse_expression(text: str):  # type: ignore[no-untyped-def]
     toks = tokenize(text)
     if not toks:
         raise err("答案为空", "the answer is empty", 0)

@@ -84,3 +84,17 @@ def equivalent(a: sympy.Basic, b: sympy.Basic, rtol: Fraction | None) -> bool | 
         if not symbols and same is not None:
             return True  # a constant needs one point
     return None
+
+
+def ratio_at_a_point(a: sympy.Basic, b: sympy.Basic) -> Fraction | None:
+    """a/b at the first point where both are usable and b is not 0 (to propose a factor)."""
+    symbols = sorted(a.free_symbols | b.free_symbols, key=lambda s: s.name)
+    for point in _points(symbols, seed=len(symbols) * 7919 + 12345)[:3]:
+        try:
+            va = to_fraction(evaluate(a, point, 128))
+            vb = to_fraction(evaluate(b, point, 128))
+        except Unusable:
+            continue
+        if vb:
+            return va / vb
+    return None

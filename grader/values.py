@@ -60,7 +60,7 @@ def _build(node: Any, symbols: tuple[str, ...], real: bool) -> sympy.Expr:
             return sympy.pi
         if name in symbols:
             return symbol(name, real)
-        known = list(symbols) + sorted(CONSTS)
+        known = list(symbols) + sorted(CONSTS) + sorted(FUNCS)
         close = difflib.get_close_matches(name, known, n=1, cutoff=0.5) or [
             k for k in known if k.lower() == name.lower()
         ]
@@ -150,7 +150,13 @@ def read_scalar(text: str, symbols: tuple[str, ...] = (), real: bool = False) ->
         text = text.replace(",", "")
     if text.endswith("%") and text.count("%") == 1:
         return read_scalar(text[:-1], symbols, real) / 100
-    return build(parse_expression(text), symbols, real)
+    node = parse_expression(text)
+    try:
+        return build(node, symbols, real)
+    except AnswerError as e:
+        if e.text is None and e.position is not None:
+            e.text = text  # positions of unknown names point into this text
+        raise
 
 
 def split_top(text: str, seps: str) -> list[str]:

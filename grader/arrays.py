@@ -1,0 +1,131 @@
+"""Vectors, matrices and shapes: compare entry by entry, and name the slip when it can be known
+(wrong length or shape, transposed, right numbers in the wrong order, sign, a constant factor)."""
+
+from __future__ import annotations
+
+from fractions import Fraction
+from typing import Any
+
+from grader.feedback import NAMED_FACTORS, factor_message, say
+from grader.scalars import close, tolerances
+from grader.spec import AnswerSpec, Verdict
+
+
+def dims(v: Any) -> tuple[int, ...]:
+    if isinstance(v, list):
+        return (len(v), *(dims(v[0]) if v else ()))
+    return ()
+
+
+def flat(v: Any) -> list[Any]:
+    return [y for x in v for y in flat(x)] if isinstance(v, list) else [v]
+
+
+def _all_close(xs: list[Fraction], ys: list[Fraction], rtol: Fraction, atol: Fraction) -> bool:
+    return len(xs) == len(ys) and all(close(x, y, rtol, atol) for x, y in zip(xs, ys, strict=True))
+
+
+def _same_multiset(xs: list[Fraction], ys: list[Fraction], rtol: Fraction, atol: Fraction) -> bool:
+    """Can the answer's entries be matched one to one with the reference's (in some order)?"""
+    left = list(ys)
+    for x in xs:
+        hit = next((i for i, y in enumerate(left) if close(x, y, rtol, atol)), None)
+        if hit is None:
+            return False
+        left.pop(hit)
+    return not left
+
+
+def judge_array(
+    a: list[Any],
+    b: list[Any],
+    values_a: list[Fraction],
+    values_b: list[Fraction],
+    spec: AnswerSpec,
+    lang: str,
+    interpreted: str,
+) -> Verdict:
+    """`a`, `b` are the nested lists as read; values_* their entries (flattened) as exact numbers."""
+    rtol, atol = tolerances(spec)
+    da, db = dims(a), dims(b)
+
+    def wrong(message: str, reason: str) -> Verdict:
+        return Verdict(False, 0.0, message, interpreted, reason)
+
+    if da != db:
+        if (
+            len(db) == 2
+            and da == (db[1], db[0])
+            and _all_close(_transpose(values_a, da), values_b, rtol, atol)
+        ):
+            return wrong(say("transposed", lang), "transposed")
+        if len(db) == 2:
+            return wrong(
+                say("wrong_matrix_shape", lang, r=db[0], c=db[1], shape=_given_shape(da, lang)), "wrong_shape"
+            )
+        return wrong(say("wrong_length", lang, n=len(values_b), m=len(values_a)), "wrong_shape")
+    if _all_close(values_a, values_b, rtol, atol):
+        return Verdict(True, 1.0, say("correct", lang), interpreted)
+    if len(db) == 2 and db[0] == db[1] > 1 and _all_close(_transpose(values_a, da), values_b, rtol, atol):
+        return wrong(say("transposed", lang), "transposed")
+    if any(values_b) and _all_close([-x for x in values_a], values_b, rtol, atol):
+        return wrong(say("sign", lang), "sign")
+    if any(values_b):
+        for k in NAMED_FACTORS:
+            for factor in (Fraction(k), Fraction(1, k)):
+                if _all_close(values_a, [factor * y for y in values_b], rtol, atol):
+                    return wrong(factor_message(factor, lang), "factor")
+    if len(db) == 1 and _same_multiset(values_a, values_b, rtol, atol):
+        return wrong(say("order", lang), "order")
+    bad = [i for i, (x, y) in enumerate(zip(values_a, values_b, strict=True)) if not close(x, y, rtol, atol)]
+    if len(bad) <= 3:
+        where = ", ".join(_position(i, db) for i in bad)
+        return wrong(say("entries_wrong", lang, k=len(bad), n=len(values_b), where=where), "wrong")
+    return wrong(say("entries_wrong_many", lang, k=len(bad), n=len(values_b)), "wrong")
+
+
+def _transpose(values: list[Fraction], d: tuple[int, ...]) -> list[Fraction]:
+    rows, cols = d
+    return [values[i * cols + j] for j in range(cols) for i in range(rows)]
+
+
+def _position(i: int, d: tuple[int, ...]) -> str:
+    """1-based: entry 3, or (2, 1) for a matrix (row, column)."""
+    if len(d) == 2:
+        return f"({i // d[1] + 1}, {i % d[1] + 1})"
+    return str(i + 1)
+
+
+def _given_shape(d: tuple[int, ...], lang: str) -> str:
+    if len(d) == 2:
+        return f"{d[0]}×{d[1]}"
+    if lang == "zh":
+        return f"{d[0]} 个元素的向量" if d else "一个数"
+    return f"a vector of {d[0]}" if d else "a single number"
+
+
+_LABELS = {3: "CHW", 4: "NCHW"}
+
+
+def judge_shape(a: tuple[int, ...], b: tuple[int, ...], lang: str, interpreted: str) -> Verdict:
+    if a == b:
+        return Verdict(True, 1.0, say("correct", lang), interpreted)
+    if len(a) != len(b):
+        return Verdict(False, 0.0, say("shape_dims", lang, n=len(b), m=len(a)), interpreted, "wrong_shape")
+    if sorted(a) == sorted(b):
+        want, given = _order_labels(a, b)
+        return Verdict(False, 0.0, say("shape_order", lang, want=want, given=given), interpreted, "order")
+    bad = [str(i + 1) for i, (x, y) in enumerate(zip(a, b, strict=True)) if x != y]
+    return Verdict(False, 0.0, say("shape_dim_wrong", lang, where=", ".join(bad)), interpreted, "wrong")
+
+
+def _order_labels(a: tuple[int, ...], b: tuple[int, ...]) -> tuple[str, str]:
+    """The asked order and the given one in the reference's labels: [C, H, W] and [H, W, C]."""
+    names = list(_LABELS[len(b)]) if len(b) in _LABELS else [f"d{i + 1}" for i in range(len(b))]
+    unused = list(range(len(b)))
+    given = []
+    for x in a:
+        i = next(i for i in unused if b[i] == x)
+        unused.remove(i)
+        given.append(names[i])
+    return "[" + ", ".join(names) + "]", "[" + ", ".join(given) + "]"

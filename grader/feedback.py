@@ -1,0 +1,96 @@
+"""Every message the grader can say, in Chinese and English, in one table."""
+
+from __future__ import annotations
+
+from fractions import Fraction
+
+LANGS = ("zh", "en")
+
+MESSAGES: dict[str, tuple[str, str]] = {
+    # verdicts
+    "correct": ("正确。", "Correct."),
+    "wrong": ("不正确。", "Not correct."),
+    "empty": ("答案为空。", "The answer is empty."),
+    "manual": ("此题由助教人工评分。", "A TA will grade this answer."),
+    "timeout": (
+        "判分超时，无法判断这个答案；请化简后再提交。",
+        "This answer could not be checked in time; simplify it and submit again.",
+    ),
+    "internal": ("无法判断这个答案。", "This answer could not be judged."),
+    "not_finite": ("答案必须是有限的实数。", "The answer must be a finite real number."),
+    "sign": ("符号反了。", "The sign is wrong."),
+    "factor": ("你的答案是正确答案的 {k} 倍。", "Your answer is {k} times the right one."),
+    "factor_inverse": ("你的答案是正确答案的 1/{k}。", "Your answer is 1/{k} of the right one."),
+    "off_by_one": ("差了 1。", "Off by one."),
+    "precision": (
+        "很接近，但精度不够：请保留至少 {n} 位有效数字（不要过早四舍五入）。",
+        "Close, but not accurate enough: keep at least {n} significant figures (do not round too early).",
+    ),
+    "not_integer": ("这里的答案应是整数。", "The answer here is a whole number."),
+    "arithmetic": ("请给出数值，而不是算式。", "Give the value, not an expression."),
+    "exact_required": (
+        "数值接近，但这里要求精确形式（如 ln(5)、sqrt(2)/2 或分数），不要用小数近似。",
+        "Close in value, but an exact form is asked (like ln(5), sqrt(2)/2 or a fraction), "
+        "not a decimal approximation.",
+    ),
+    "symbols_not_here": ("这里要一个数，不能含有 {names}。", "A number is asked; it cannot contain {names}."),
+    "numbers_here": ("这里要的是数。", "Numbers are asked here."),
+    "not_equivalent": ("与正确答案不等价。", "Not equivalent to the right answer."),
+    "undecided": (
+        "无法在足够多的点上计算这个表达式（可能超出定义域），按不正确处理。",
+        "This expression could not be evaluated at enough points (outside its domain?), so it is not accepted.",
+    ),
+    "missing_symbol": (
+        "正确答案与 {names} 有关，你的答案却不含它。",
+        "The right answer depends on {names}; yours does not.",
+    ),
+    "extra_symbol": ("正确答案与 {names} 无关。", "The right answer does not depend on {names}."),
+    # arrays and shapes
+    "wrong_length": ("应有 {n} 个元素，你给了 {m} 个。", "{n} entries are expected; you gave {m}."),
+    "wrong_matrix_shape": (
+        "矩阵应为 {r}×{c}，你给的是 {shape}。",
+        "A {r}×{c} matrix is expected; you gave {shape}.",
+    ),
+    "transposed": ("矩阵转置了（行和列对调了）。", "The matrix is transposed (rows and columns swapped)."),
+    "order": ("数值对了，但顺序不对。", "The right numbers, but in the wrong order."),
+    "entries_wrong": (
+        "{k}/{n} 个元素不正确（第 {where} 个）。",
+        "{k} of {n} entries are wrong (entry {where}).",
+    ),
+    "entries_wrong_many": ("{k}/{n} 个元素不正确。", "{k} of {n} entries are wrong."),
+    "shape_dims": ("形状应有 {n} 维，你给了 {m} 维。", "The shape has {n} dimensions; you gave {m}."),
+    "shape_order": (
+        "各维的大小对了，但顺序不对：应按 {want} 的顺序书写，你给的是 {given}。",
+        "The right sizes in the wrong order: the shape is written {want}; yours is {given}.",
+    ),
+    "shape_dim_wrong": ("第 {where} 维不正确。", "Dimension {where} is wrong."),
+    # reading
+    "at": ("（第 {n} 个字符）", " (at character {n})"),
+}
+
+
+def say(key: str, lang: str = "en", **kw: object) -> str:
+    """The message `key` in `lang` (Chinese for "zh", English otherwise), with its fields filled."""
+    zh, en = MESSAGES[key]
+    return (zh if lang == "zh" else en).format(**kw)
+
+
+# Factors a slip typically produces: a forgotten 1/2, the batch size, a decimal slip, a percentage.
+NAMED_FACTORS = (2, 3, 4, 5, 10, 100, 1000)
+
+
+def factor_message(k: Fraction, lang: str) -> str:
+    """`k` times the right answer, said as "k times" or "1/k of"."""
+    if k.denominator == 1:
+        return say("factor", lang, k=k.numerator)
+    return say("factor_inverse", lang, k=k.denominator)
+
+
+def caret(text: str, position: int, width: int = 40) -> str:
+    """Two lines: the text around `position`, and a ^ under that character (for a monospace box)."""
+    line = text.replace("\n", " ").replace("\t", " ")
+    start = max(0, position - width)
+    end = min(len(line), position + width)
+    shown = ("…" if start else "") + line[start:end] + ("…" if end < len(line) else "")
+    offset = position - start + (1 if start else 0)
+    return shown + "\n" + " " * offset + "^"

@@ -1,0 +1,120 @@
+"""Numbers: tolerances by name, exact comparison, and why a wrong number is wrong.
+
+Every value is an exact Fraction here: decimal text is an exact rational (1.6094 is
+8047/5000), an irrational reference is its value to 40 digits. So boundaries are exact and
+inclusive (1.05 is within 5% of 1) and 0.1 + 0.2 equals 0.3 with no float noise.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from fractions import Fraction
+
+from grader.feedback import NAMED_FACTORS, factor_message, say
+from grader.parse import MAX_EXPONENT, normalize
+from grader.spec import AnswerSpec, Verdict
+
+DEFAULT_RTOL = Fraction(1, 200)  # "agrees to 3 significant figures": within 0.5% of the reference
+DEFAULT_ATOL = Fraction(1, 10**9)  # the floor for a reference at (or near) zero
+
+_PLAIN = re.compile(r"[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?(\d{1,4}))?")
+_THOUSANDS = re.compile(r"[+-]?\d{1,3}(?:,\d{3})+(?:\.\d+)?")
+
+
+def tolerances(spec: AnswerSpec) -> tuple[Fraction, Fraction]:
+    """(rtol, atol) of a part, exact. Modes by name: rel_abs (default), sigfig, decimals."""
+    rtol = Fraction(str(spec.rtol)) if spec.rtol is not None else DEFAULT_RTOL
+    atol = Fraction(str(spec.atol)) if spec.atol is not None else DEFAULT_ATOL
+    if spec.sigfigs is not None or spec.tolerance == "sigfig":
+        rtol = Fraction(1, 2) * Fraction(10) ** (1 - (spec.sigfigs or 3))  # 3 s.f.: 0.5%
+    if spec.tolerance == "decimals" and spec.decimals is not None:
+        atol, rtol = Fraction(1, 2) * Fraction(10) ** (-spec.decimals), Fraction(0)
+    return rtol, atol
+
+
+def close(a: Fraction, b: Fraction, rtol: Fraction, atol: Fraction) -> bool:
+    """|a - b| <= max(rtol*|b|, atol): relative to the reference b, boundaries included."""
+    return abs(a - b) <= max(rtol * abs(b), atol)
+
+
+def plain_number(text: str) -> Fraction | None:
+    """The value of text that is one plain number (`-0.5`, `1.6e-3`, `7,411,500`), else None.
+    The fast path: no parser, no sympy."""
+    t = normalize(text)
+    if "=" in t:
+        t = t[t.rindex("=") + 1 :].strip()
+    if _THOUSANDS.fullmatch(t):
+        t = t.replace(",", "")
+    m = _PLAIN.fullmatch(t)
+    if m is None or (m.group(1) is not None and int(m.group(1)) > MAX_EXPONENT):
+        return None
+    return Fraction(t)
+
+
+def is_plain_number(text: str) -> bool:
+    """Is the text a single number, not arithmetic? (for parts that forbid arithmetic)"""
+    return plain_number(text) is not None
+
+
+def show(x: Fraction) -> str:
+    """A rational in plain syntax that reads back to the same value: 3, 0.25, 1/3."""
+    if x.denominator == 1:
+        return str(x.numerator)
+    as_float = float(x)
+    if Fraction(repr(as_float)) == x:
+        return repr(as_float)
+    return f"{x.numerator}/{x.denominator}"
+
+
+def judge(
+    got: Fraction,
+    want: Fraction,
+    spec: AnswerSpec,
+    lang: str,
+    interpreted: str | None,
+    *,
+    whole: int | None = None,
+    decimal_given: bool = False,
+    reference_exact: bool = False,
+) -> Verdict:
+    """Judge a number against the reference. For integer parts `whole` is the answer's exact
+    integer value (None if it is not a whole number)."""
+    if spec.answer_type == "integer":
+        if whole is None:
+            return Verdict(False, 0.0, say("not_integer", lang), interpreted, "not_integer")
+        ok = Fraction(whole) == want
+    else:
+        rtol, atol = tolerances(spec)
+        ok = close(got, want, rtol, atol)
+        if ok and spec.exact and decimal_given and reference_exact and got != want:
+            return Verdict(False, 0.0, say("exact_required", lang), interpreted, "exact_required")
+    if ok:
+        return Verdict(True, 1.0, say("correct", lang), interpreted)
+    message, reason = why(got, want, spec, lang)
+    return Verdict(False, 0.0, message, interpreted, reason)
+
+
+def why(got: Fraction, want: Fraction, spec: AnswerSpec, lang: str) -> tuple[str, str]:
+    """The likeliest slip that turns the reference into this answer: sign, a factor, off by one,
+    rounding too early; else just "not correct"."""
+    rtol, atol = tolerances(spec)
+    if spec.answer_type == "integer":
+        rtol, atol = Fraction(0), Fraction(0)
+    if want != 0 and close(-got, want, rtol, atol):
+        return say("sign", lang), "sign"
+    if want != 0 and got != 0:
+        for k in NAMED_FACTORS:
+            for factor in (Fraction(k), Fraction(1, k)):
+                if close(got, factor * want, rtol, atol):
+                    return factor_message(factor, lang), "factor"
+    if spec.answer_type == "integer" and abs(got - want) == 1:
+        return say("off_by_one", lang), "off_by_one"
+    if spec.answer_type == "real" and rtol and close(got, want, 10 * rtol, atol):
+        figures = max(3, round(-_log10(rtol * 2)) + 1)
+        return say("precision", lang, n=figures), "precision"
+    return say("wrong", lang), "wrong"
+
+
+def _log10(x: Fraction) -> float:
+    return math.log10(x.numerator) - math.log10(x.denominator)

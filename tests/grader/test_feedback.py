@@ -1,0 +1,130 @@
+"""Feedback that teaches: why a wrong answer is wrong, in zh and en, and where text cannot be read."""
+
+from __future__ import annotations
+
+import pytest
+
+from grader import AnswerError, AnswerSpec, check, grade, read
+
+WHY = [
+    # (answer, reference, type, reason, words the English feedback must contain)
+    ("-3660", "3660", "integer", "sign", "sign"),
+    ("7320", "3660", "integer", "factor", "2 times"),
+    ("1830", "3660", "integer", "factor", "1/2"),
+    ("36600", "3660", "integer", "factor", "10 times"),
+    ("3661", "3660", "integer", "off_by_one", "Off by one"),
+    ("0.2", "0.5*0.4", "real", None, ""),  # right: 0.2 is 0.5*0.4 exactly
+    ("1.61", "log(5)", "real", None, ""),  # right to 3 significant figures
+    ("1.63", "log(5)", "real", "precision", "3 significant figures"),
+    ("-1.609", "log(5)", "real", "sign", "sign"),
+    ("160.9", "log(5)", "real", "factor", "100 times"),
+    ("[1, 2]", "[1, 2, 3]", "vector", "wrong_shape", "3 entries are expected; you gave 2"),
+    ("[[1, 2, 3]]", "[[1, 2], [3, 4]]", "matrix", "wrong_shape", "2×2 matrix"),
+    ("[3, 1, 2]", "[1, 2, 3]", "vector", "order", "wrong order"),
+    ("[-1, -2, 3]", "[1, 2, -3]", "vector", "sign", "sign"),
+    ("[2, 4, 6]", "[1, 2, 3]", "vector", "factor", "2 times"),
+    ("[0.5, 1, 1.5]", "[1, 2, 3]", "vector", "factor", "1/2"),
+    ("[1, 2, 4]", "[1, 2, 3]", "vector", "wrong", "1 of 3 entries are wrong (entry 3)"),
+    ("[[1, 2], [3, 5]]", "[[1, 2], [3, 4]]", "matrix", "wrong", "entry (2, 2)"),
+    ("[[1, 3], [2, 4]]", "[[1, 2], [3, 4]]", "matrix", "transposed", "transposed"),
+    ("[222, 222, 32]", "[32, 222, 222]", "shape", "order", "[H, W, C]"),
+    ("[8, 32, 222, 222]", "[32, 222, 222]", "shape", "wrong_shape", "3 dimensions"),
+    ("[32, 220, 222]", "[32, 222, 222]", "shape", "wrong", "Dimension 2"),
+    ("-2*x", "2*x", "expression", "sign", "sign"),
+    ("4*x*y", "2*x*y", "expression", "factor", "2 times"),
+    ("x/10", "x", "expression", "factor", "1/10"),
+    ("x^2", "x^2*y", "expression", "wrong", "depends on y"),
+    ("x^3", "x^2", "expression", "wrong", "Not equivalent"),
+]
+
+
+@pytest.mark.parametrize(("answer", "reference", "answer_type", "reason", "words"), WHY)
+def test_feedback_names_the_slip(
+    answer: str, reference: str, answer_type: str, reason: str | None, words: str
+) -> None:
+    v = check(answer, reference, answer_type)
+    if reason is None:
+        assert v.correct, v.feedback
+        return
+    assert not v.correct and v.reason == reason, (v.reason, v.feedback)
+    assert words in v.feedback
+
+
+@pytest.mark.parametrize(
+    ("answer", "reference", "answer_type", "zh_words"),
+    [
+        ("-3", "3", "integer", "符号"),
+        ("6", "3", "integer", "2 倍"),
+        ("[1, 2]", "[1, 2, 3]", "vector", "应有 3 个元素"),
+        ("[222, 222, 32]", "[32, 222, 222]", "shape", "顺序"),
+        ("[[1, 3], [2, 4]]", "[[1, 2], [3, 4]]", "matrix", "转置"),
+        ("1+*2", "3", "real", "这里不应出现"),
+        ("", "3", "real", "答案为空"),
+    ],
+)
+def test_feedback_in_chinese(answer: str, reference: str, answer_type: str, zh_words: str) -> None:
+    assert zh_words in check(answer, reference, answer_type, lang="zh").feedback
+
+
+@pytest.mark.parametrize(
+    ("text", "position", "caret"),
+    [
+        ("1+*2", 2, "1+*2\n  ^"),
+        ("(1+2", 4, "(1+2\n    ^"),
+        ("2*X", 2, "2*X\n  ^"),
+        ("3 $ 4", 2, "3 $ 4\n  ^"),
+    ],
+)
+def test_parse_errors_carry_position_and_caret(text: str, position: int, caret: str) -> None:
+    with pytest.raises(AnswerError) as info:
+        read(text, AnswerSpec("expression", symbols=("x",)))
+    assert info.value.position == position
+    assert info.value.caret() == caret
+    v = grade(text, "2*x", AnswerSpec("expression", symbols=("x",)))
+    assert v.reason == "parse_error" and caret in v.feedback and f"character {position + 1}" in v.feedback
+
+
+@pytest.mark.parametrize(
+    ("answer", "suggestion"),
+    [("2*X", "x"), ("sigmod(x)", "sigmoid"), ("2*pii", "pi"), ("y_hatt - y", "y_hat")],
+)
+def test_unknown_names_get_a_did_you_mean(answer: str, suggestion: str) -> None:
+    v = grade(answer, "x", AnswerSpec("expression", symbols=("x", "y", "y_hat")))
+    assert v.reason == "parse_error" and f"did you mean {suggestion}?" in v.feedback, v.feedback
+
+
+def test_exact_form_required_says_so() -> None:
+    spec = AnswerSpec("expression", symbols=("v1", "v2"), exact=True)
+    v = grade("0.7311*v1 + 0.2689*v2", "(e*v1 + v2)/(e + 1)", spec)
+    assert not v.correct and v.reason == "exact_required" and "exact form" in v.feedback
+    assert grade("(e*v1 + v2)/(1 + e)", "(e*v1 + v2)/(e + 1)", spec).correct
+    real = AnswerSpec("real", exact=True)
+    assert grade("1.6094", "ln(5)", real).reason == "exact_required"
+    assert grade("ln(5)", "ln(5)", real).correct
+    assert grade("0.25", "1/4", real).correct  # a terminating decimal is the exact value
+
+
+def test_decimals_in_an_expression_are_accepted_to_the_tolerance() -> None:
+    assert check("0.7311*v1 + 0.2689*v2", "(e*v1 + v2)/(e + 1)", "expression").correct
+    assert not check("0.75*v1 + 0.25*v2", "(e*v1 + v2)/(e + 1)", "expression").correct
+
+
+@pytest.mark.parametrize(
+    ("text", "answer_type", "interpreted"),
+    [
+        ("2x", "expression", "2*x"),
+        ("ln(5)", "real", "log(5)"),
+        ("7,411,500", "integer", "7411500"),
+        ("loss = 1.609", "real", "1.609"),
+        ("１．５", "real", "1.5"),
+        ("32×222×222", "shape", "[32, 222, 222]"),
+        ("1 2; 3 4", "matrix", "[[1, 2], [3, 4]]"),
+        ("√4", "integer", "2"),
+        ("1/3", "real", "1/3"),
+    ],
+)
+def test_interpreted_echoes_the_reading_in_plain_syntax(
+    text: str, answer_type: str, interpreted: str
+) -> None:
+    v = grade(text, "1", AnswerSpec(answer_type, symbols=("x",)))
+    assert v.interpreted == interpreted
