@@ -63,6 +63,9 @@ def torch_trajectories(torch: Any, opt: str, cases: list[dict[str, Any]]) -> lis
                 # the buffer v_t = rho*v_{t-1} + grad(phi_{t-1}), with Delta theta_t = -lr*v_t. So the
                 # textbook theta_t = phi_t - rho*Delta theta_t = phi_t + rho*lr*v_t (derivation: phi_t
                 # is where the textbook form takes its next gradient; substituting gives PyTorch's rule).
+                # It holds for a constant lr, dampening 0 and momentum > 0 (PyTorch's first buffer is
+                # grad(phi_0) = grad(theta_0), the textbook's Delta theta_0 = 0); plain momentum is the same
+                # relation without the look-ahead, so there theta_t is torch's parameter itself.
                 buf = optimizer.state[g["params"][0]]["momentum_buffer"]
                 theta = theta + p["momentum"] * p["lr"] * buf
             out[k].append(theta.tolist())
@@ -99,7 +102,7 @@ def random_params(rng: np.random.Generator, opt: str) -> dict[str, Any]:
     }
     eps = float(10 ** rng.uniform(-10, -0.5))
     if opt in ("momentum", "nesterov"):
-        p["momentum"] = r(0, 0.99)
+        p["momentum"] = r(0.01, 0.99)  # > 0: with 0 torch keeps no momentum buffer to read back
     elif opt == "rmsprop":
         p.update(alpha=r(0.5, 0.999), eps=eps)
     elif opt == "adagrad":
