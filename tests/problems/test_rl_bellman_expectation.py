@@ -196,3 +196,68 @@ def test_check_bank() -> None:
     report = check_family(get_family(ID), range(50))
     assert report.failures == []
     assert report.misconception_checks > 150
+
+
+RL_FAMILIES = [
+    "rl.discounted_return",
+    "rl.bellman_expectation",
+    "rl.policy_evaluation",
+    "rl.value_iteration",
+    "rl.q_learning_update",
+    "rl.sarsa_update",
+    "rl.epsilon_greedy",
+]
+JUNK: list[Any] = [
+    None, -1, 0, 1, 2, 5, 6, 7, 10**12, 0.5, 0.123456789123, 1e-300, -1e-300, float("nan"), float("inf"),
+    True, "", "s0", "a|b", "$x$", [], [0], [1, 0.5, 2.0], [[1, 1.0, 0.0]], [[]], {}, 1 / 3,
+]  # fmt: skip
+
+
+def _places(obj: Any, path: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:
+    out = [path] if path else []
+    items = obj.items() if isinstance(obj, dict) else enumerate(obj) if isinstance(obj, list) else ()
+    for key, value in items:
+        out += _places(value, (*path, key))
+    return out
+
+
+@pytest.mark.parametrize("problem", RL_FAMILIES)
+def test_junk_params_are_refused_or_graded(problem: str) -> None:
+    """Junk anywhere in the params: InvalidParams naming a field, or an instance whose references score 1."""
+    import copy
+    import random
+
+    rnd = random.Random(problem)
+    for seed in range(3):
+        base = instantiate(problem, seed=seed).params
+        places = _places(base)
+        for _ in range(120):
+            params = copy.deepcopy(base)
+            path = rnd.choice(places)
+            target = params
+            for key in path[:-1]:
+                target = target[key]
+            target[path[-1]] = rnd.choice(JUNK)
+            try:
+                inst = instantiate(problem, params=params)
+            except InvalidParams as exc:
+                assert exc.errors and all("loc" in e for e in exc.errors)
+                continue
+            assert grade_answers(inst, inst.answers).score == 1.0, (problem, params, inst.answers)
+            assert all(len(text) < 2000 for text in inst.answers.values())
+
+
+def test_statements_and_solutions_render() -> None:
+    """Every formula converts to MathML (no LaTeX left as code) and the MDP tables become HTML tables."""
+    from app.rendering import render
+
+    for problem in RL_FAMILIES:
+        for seed in range(15):
+            inst = instantiate(problem, seed=seed)
+            steps = inst.solution()
+            for lang in ("zh", "en"):
+                for text in [inst.statement[lang], *steps[lang]]:
+                    html = str(render(text))
+                    assert 'class="tex"' not in html, (problem, seed, text)
+            if problem in ("rl.bellman_expectation", "rl.policy_evaluation", "rl.value_iteration"):
+                assert "<table>" in str(render(inst.statement["en"]))
