@@ -271,12 +271,12 @@ class GradClip(Family[GradClipParams]):
         n, b = norm(p.g), float(p.threshold or 0.0)
         squares = " + ".join(f"{num(x)}^2" if x >= 0 else f"({num(x)})^2" for x in p.g)
         first = f"\\|\\mathbf g\\| = \\sqrt{{{squares}}} = {num(n, 6)}"
-        if len(p.tensor_sizes or []) > 1:  # the norm runs over every tensor's entries at once
-            first = first.replace(
-                "\\|\\mathbf g\\| =",
-                "\\|\\mathbf g\\| = \\sqrt{\\textstyle\\sum_k \\|\\mathbf g^{(k)}\\|^2} =",
-                1,
+        if len(p.tensor_sizes or []) > 1:  # one norm over every tensor: add their squared norms
+            each = [sum(x * x for x in t) for t in tensors(p)]
+            per = ",\\ ".join(
+                f"\\|\\mathbf g^{{({k})}}\\|^2 = {num(sq, 6)}" for k, sq in enumerate(each, start=1)
             )
+            first = f"{per};\\quad \\|\\mathbf g\\| = \\sqrt{{{' + '.join(num(sq, 6) for sq in each)}}} = {num(n, 6)}"
         if n > b:
             scale = f"\\frac{{{num(b)}}}{{{num(n, 6)}}}"
             return {
