@@ -27,9 +27,12 @@ from pathlib import Path
 
 import httpx
 
-from bench.http_bench import _free_port, start_server
-
 ROOT = Path(__file__).resolve().parent.parent
+if str(ROOT) not in sys.path:  # `python bench/load.py` as well as `python -m bench.load`
+    sys.path.insert(0, str(ROOT))
+
+from bench.http_bench import _free_port  # noqa: E402
+
 SLOW = "+".join(f"sin(x^{k})*cos(x^{k + 1})" for k in range(1, 40))  # long, but within the grader's limits
 
 
@@ -48,15 +51,66 @@ def _make_users(db_url: str, n: int) -> list[str]:
     return tokens
 
 
+def start_server(db_url: str, port: int, log_path: Path, workers: int = 2) -> subprocess.Popen[bytes]:
+    """`dlgrader serve` on loopback; its stderr goes to a file (an unread pipe fills up and stalls the
+    server once a fault makes it log a warning per request)."""
+    env = {**os.environ, "DLGRADER_DATABASE_URL": db_url, "DLGRADER_SECRET_KEY": "bench"}
+    exe = str(Path(sys.executable).parent / "dlgrader")
+    with open(log_path, "wb") as log:
+        proc = subprocess.Popen(
+            [exe, "serve", "--host", "127.0.0.1", "--port", str(port), "--workers", str(workers), "--quiet"],
+            env=env,
+            cwd=ROOT,
+            stdout=subprocess.DEVNULL,
+            stderr=log,
+        )
+    # Generous: on a shared 2-core machine the two workers' imports and warm-up took 48 s once.
+    deadline = time.monotonic() + 180
+    while time.monotonic() < deadline:
+        try:
+            if httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=1).status_code == 200:
+                return proc
+        except httpx.HTTPError:
+            pass
+        if proc.poll() is not None:
+            raise RuntimeError(f"server exited: {log_path.read_text(errors='replace')[-2000:]}")
+        time.sleep(0.3)
+    proc.kill()
+    raise RuntimeError("server did not become healthy in 180 s")
+
+
+def server_workers(pid: int) -> list[int]:
+    """The uvicorn worker processes of a server (children started by multiprocessing's spawn_main;
+    not its resource tracker)."""
+    kids = subprocess.run(["pgrep", "-P", str(pid)], capture_output=True, text=True).stdout.split()
+    workers = []
+    for k in kids:
+        try:
+            cmdline = Path(f"/proc/{k}/cmdline").read_bytes()
+        except OSError:
+            continue
+        if b"spawn_main" in cmdline:
+            workers.append(int(k))
+    return workers
+
+
 class Stats:
     def __init__(self) -> None:
         self.lat: dict[str, list[float]] = defaultdict(list)
         self.status: dict[str, dict[int, int]] = defaultdict(lambda: defaultdict(int))
         self.acked: dict[str, int] = {}  # idempotency key -> attempt id acknowledged by the server
+        self.t0 = time.monotonic()
+        # 5-second windows: requests answered 2xx/3xx, 503, other statuses, connection errors.
+        self.timeline: dict[int, dict[str, int]] = defaultdict(lambda: defaultdict(int))
+        self.samples: dict[int, str] = {}  # one body per error status, to show what the client was told
 
-    def add(self, name: str, dt: float, code: int) -> None:
+    def add(self, name: str, dt: float, code: int, body: str = "") -> None:
         self.lat[name].append(dt)
         self.status[name][code] += 1
+        kind = "ok" if code < 400 else "503" if code == 503 else "conn" if code == 599 else "other"
+        self.timeline[int((time.monotonic() - self.t0) // 5)][kind] += 1
+        if code >= 400 and code not in self.samples and body:
+            self.samples[code] = body[:200]
 
 
 async def student(
@@ -68,20 +122,22 @@ async def student(
         try:
             t0 = time.perf_counter()
             r = await client.get(f"/practice/{fam}", headers=h, follow_redirects=True)
-            st.add("GET /practice page", time.perf_counter() - t0, r.status_code)
+            st.add("GET /practice page", time.perf_counter() - t0, r.status_code, r.text)
             t0 = time.perf_counter()
             r = await client.post(
                 "/api/v1/instances", json={"problem": fam, "seed": rng.randrange(10**9)}, headers=h
             )
-            st.add("POST /instances", time.perf_counter() - t0, r.status_code)
+            st.add("POST /instances", time.perf_counter() - t0, r.status_code, r.text)
             if r.status_code != 201:
                 await asyncio.sleep(0.5)
                 continue
             inst = r.json()
             answers = {}
+            slow = False
             for p in inst["parts"]:
                 kind = rng.random()
                 if p["answer_type"] == "expression":
+                    slow = slow or kind < 0.05
                     answers[p["name"]] = SLOW if kind < 0.05 else "2*x + 1"
                 elif p["answer_type"] in ("vector", "matrix", "shape"):
                     answers[p["name"]] = "[1, 2, 3]"
@@ -92,6 +148,7 @@ async def student(
                         ["0.5", "ln(5)", "32*(3*3*3+1)", "1/4", "sqrt(e)/(3*sqrt(e)+1)"]
                     )
             key = uuid.uuid4().hex
+            name = "POST /check (slow expr)" if slow else "POST /check"
             for attempt in range(3):  # retry like a flaky phone would; the key makes it count once
                 t0 = time.perf_counter()
                 try:
@@ -101,10 +158,10 @@ async def student(
                         headers={**h, "Idempotency-Key": key},
                     )
                 except httpx.HTTPError:
-                    st.add("POST /check", time.perf_counter() - t0, 599)
+                    st.add(name, time.perf_counter() - t0, 599)
                     await asyncio.sleep(0.5)
                     continue
-                st.add("POST /check", time.perf_counter() - t0, r.status_code)
+                st.add(name, time.perf_counter() - t0, r.status_code, r.text)
                 if r.status_code == 200:
                     st.acked[key] = r.json()["attempt_id"]
                     break
@@ -198,20 +255,22 @@ def main() -> None:
         )
         tokens = _make_users(db_url, args.students)
         port = _free_port()
-        proc = start_server(db_url, port, workers=2)
+        log_path = Path(tmp) / "server.log"
+        proc = start_server(db_url, port, log_path, workers=2)
         st = Stats()
         faults = []
         if args.kill_worker:
 
             async def kill() -> None:
                 await asyncio.sleep(args.seconds / 3)
-                kids = subprocess.run(
-                    ["pgrep", "-P", str(proc.pid)], capture_output=True, text=True
-                ).stdout.split()
-                workers = [int(k) for k in kids]
-                if workers:
-                    os.kill(workers[-1], signal.SIGKILL)
-                    print(f"killed server worker {workers[-1]} at t={args.seconds / 3:.0f}s")
+                workers = server_workers(proc.pid)
+                if not workers:
+                    print("kill-worker: no server worker found")
+                    return
+                os.kill(workers[-1], signal.SIGKILL)
+                print(f"killed server worker {workers[-1]} (of {workers}) at t={args.seconds / 3:.0f}s")
+                await asyncio.sleep(min(10.0, args.seconds / 3))
+                print(f"server workers 10 s later: {server_workers(proc.pid)}")
 
             faults.append(kill)
         if args.stop_postgres and args.db == "postgres":
@@ -219,16 +278,14 @@ def main() -> None:
             async def pg_outage() -> None:
                 await asyncio.sleep(args.seconds / 2)
                 ver = os.listdir("/etc/postgresql")[0]
-                subprocess.run(
-                    ["pg_ctlcluster", "--skip-systemctl-redirect", ver, "main", "stop", "-m", "fast"],
-                    check=False,
-                )
+                ctl = ["pg_ctlcluster", "--skip-systemctl-redirect", ver, "main"]
+                subprocess.run([*ctl, "stop", "-m", "fast"], check=False)
                 print(f"PostgreSQL stopped at t={args.seconds / 2:.0f}s")
-                await asyncio.sleep(args.stop_postgres)
-                subprocess.run(
-                    ["pg_ctlcluster", "--skip-systemctl-redirect", ver, "main", "start"], check=False
-                )
-                print(f"PostgreSQL started again after {args.stop_postgres:.0f}s")
+                try:
+                    await asyncio.sleep(args.stop_postgres)
+                finally:  # whatever happens, the server other people's tests use comes back
+                    subprocess.run([*ctl, "start"], check=False)
+                    print(f"PostgreSQL started again after {args.stop_postgres:.0f}s")
 
             faults.append(pg_outage)
         t0 = time.monotonic()
@@ -241,13 +298,34 @@ def main() -> None:
                 proc.wait(timeout=15)
             except subprocess.TimeoutExpired:
                 proc.kill()
+            if args.stop_postgres and args.db == "postgres":  # idempotent: make sure it is up again
+                ver = os.listdir("/etc/postgresql")[0]
+                subprocess.run(
+                    ["pg_ctlcluster", "--skip-systemctl-redirect", ver, "main", "start"],
+                    check=False,
+                    capture_output=True,
+                )
         print(f"\n{args.students} students, {elapsed:.0f} s, database {args.db}, server workers 2")
-        print(f"{'endpoint':22s} {'req/s':>8s} {'p50 ms':>8s} {'p99 ms':>8s}  statuses")
-        for name, lat in st.lat.items():
+        # The figures depend on what else runs on the machine: say how busy it was.
+        print(f"machine: {os.cpu_count()} cores, load average at the end {os.getloadavg()[0]:.1f} (1 min)")
+        print(f"{'endpoint':24s} {'req/s':>8s} {'p50 ms':>8s} {'p99 ms':>8s}  statuses")
+        for name, lat in sorted(st.lat.items()):
             codes = ", ".join(f"{k}: {v}" for k, v in sorted(st.status[name].items()))
             print(
-                f"{name:22s} {len(lat) / elapsed:8.1f} {_pct(lat, 0.5):8.1f} {_pct(lat, 0.99):8.1f}  {codes}"
+                f"{name:24s} {len(lat) / elapsed:8.1f} {_pct(lat, 0.5):8.1f} {_pct(lat, 0.99):8.1f}  {codes}"
             )
+        print("timeline (5 s windows; ok / 503 / other errors / connection errors):")
+        print(
+            "  "
+            + " | ".join(
+                f"{w * 5}s {c['ok']}/{c['503']}/{c['other']}/{c['conn']}"
+                for w, c in sorted(st.timeline.items())
+            )
+        )
+        for code, body in sorted(st.samples.items()):
+            print(f"  a {code} said: {body!r}")
+        log_lines = log_path.read_text(errors="replace").splitlines()
+        print(f"server log: {len(log_lines)} lines; last: {log_lines[-1][:160] if log_lines else '-'}")
         acked, found, dupes = verify(db_url, st)
         print(
             f"acknowledged attempts: {acked}; found in the database: {found}; duplicates or mismatches: {dupes}"

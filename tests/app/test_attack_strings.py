@@ -170,6 +170,8 @@ def test_exam_titles_are_stored_exactly_and_escaped_on_every_page(client, accoun
     assert_escaped(listing.text, [t for _, t in made])
     for exam, title in made:
         assert client.get(f"/api/v1/exams/{exam['id']}", headers=ta.headers).json()["title"] == title
+        if "<" not in title and "{" not in title:
+            continue  # every title is on the listing above; the three pages of each are for markup
         code = exam["variants"][0]["code"]
         for url in (
             f"/exams/{exam['id']}",
