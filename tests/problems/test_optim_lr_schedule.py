@@ -238,3 +238,13 @@ def test_check_bank() -> None:
     report = check_family(get_family(ID), range(50))
     assert report.failures == []
     assert report.misconception_checks > 40
+
+
+@pytest.mark.torch
+def test_left_out_knobs_are_pytorchs_defaults() -> None:
+    torch = pytest.importorskip("torch")
+    optimizer = torch.optim.SGD([torch.zeros(1, requires_grad=True)], lr=0.1)
+    step = instantiate(ID, params={"schedule": "step", "lr": 0.1, "t": 1, "step_size": 5}).params
+    cosine = instantiate(ID, params={"schedule": "cosine", "lr": 0.1, "t": 1, "T_max": 5}).params
+    assert step["gamma"] == torch.optim.lr_scheduler.StepLR(optimizer, step_size=5).gamma
+    assert cosine["eta_min"] == torch.optim.lr_scheduler.CosineAnnealingLR(optimizer, T_max=5).eta_min

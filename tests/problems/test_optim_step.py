@@ -264,3 +264,16 @@ def test_check_bank() -> None:
     report = check_family(get_family(ID), range(50))
     assert report.failures == []
     assert report.misconception_checks > 200
+
+
+@pytest.mark.torch
+@pytest.mark.parametrize("opt", ["adagrad", "rmsprop", "adadelta", "adam"])
+def test_left_out_hyper_parameters_are_pytorchs_defaults(opt: str) -> None:
+    torch = pytest.importorskip("torch")
+    params = instantiate(ID, params=one_d(opt, 1)).params
+    defaults = torch_optimizer(torch, opt, [{"params": [torch.zeros(1, requires_grad=True)]}]).defaults
+    for name in ("lr", "alpha", "rho", "eps", "betas"):
+        if params.get(name) is not None:
+            assert (
+                tuple(params[name]) == defaults[name] if name == "betas" else params[name] == defaults[name]
+            )
