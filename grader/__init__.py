@@ -27,7 +27,7 @@ def plain(v: Any) -> str:
     if isinstance(v, list):
         return "[" + ", ".join(plain(x) for x in v) + "]"
     if isinstance(v, sympy.Rational) and v.q != 1 and _is_decimal_denominator(int(v.q)):
-        return str(Fraction(int(v.p), int(v.q)).__float__()) if len(str(v.q)) < 16 else sympy.sstr(v)
+        return scalars.show(Fraction(int(v.p), int(v.q)))  # 0.25, never a float that reads back differently
     s = sympy.sstr(v).replace("**", "^")
     return re.sub(r"\bE\b", "e", s).replace("Abs(", "abs(").replace("Max(", "max(").replace("Min(", "min(")
 
