@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import json
 from collections import defaultdict
 from typing import Any
@@ -242,6 +243,7 @@ def test_statement_states_the_conventions() -> None:
         (one_d("adam", 1, alpha=0.9), "alpha"),
         (one_d("rmsprop", 1, rho=0.9), "rho"),
         (one_d("adagrad", 1, eps=0.0), "eps"),
+        (one_d("adam", 1, eps=5e-324), "eps"),
         (one_d("adagrad", 1, eps=float("nan")), "eps"),
         (one_d("adadelta", 1, rho=-0.1), "rho"),
         ({**one_d("sgd", 1, lr=0.1), "c": [0.0, 1.0]}, "c"),
@@ -276,3 +278,39 @@ def test_left_out_hyper_parameters_are_pytorchs_defaults(opt: str) -> None:
         if params.get(name) is not None:
             ours = tuple(params[name]) if name == "betas" else params[name]  # JSON made the tuple a list
             assert ours == defaults[name], name
+
+
+EXTREMES = [0.0, 0.999999999999]
+
+
+@pytest.mark.parametrize("opt", OPTIMIZERS)
+def test_extreme_params_never_crash_a_solver(opt: str) -> None:
+    # Every right and wrong way must give finite numbers at the corners of the params box: a crash in
+    # a misconception's solver would turn a wrong answer into a 500. Before eps had a floor,
+    # eps = 5e-324 with theta0 = 1e-163 drove Adam to inf * 0 = NaN.
+    fam = get_family(ID)
+    for a, theta0, d1, d2, eps in itertools.product(
+        [-10.0, 10.0], [1e-163, -100.0], EXTREMES, EXTREMES, [1e-12, 1.0]
+    ):
+        p: dict[str, Any] = {
+            "optimizer": opt,
+            "a": [a],
+            "c": [100.0],
+            "theta0": [theta0],
+            "steps": 5,
+            "lr": 10.0,
+        }
+        p.update(
+            {
+                "momentum": {"momentum": d1},
+                "nesterov": {"momentum": d1},
+                "adagrad": {"eps": eps},
+                "rmsprop": {"alpha": d1, "eps": eps},
+                "adadelta": {"rho": d1, "eps": eps},
+                "adam": {"betas": [d1, d2], "eps": eps},
+            }.get(opt, {})
+        )
+        inst = instantiate(ID, params=p)
+        for m in fam.misconceptions():
+            for text in m.solve(inst.p).values():
+                assert "nan" not in text and "inf" not in text, (m.id, p)
