@@ -119,3 +119,12 @@ def tex_exact(v: Fraction, parenthesise_negative: bool = False) -> str:
     if "/" in text:
         text = tex_fraction(v)
     return f"({text})" if parenthesise_negative and v < 0 else text
+
+
+def drop_round_off(xs: Sequence[float], atol: float = 1e-12) -> list[float]:
+    """Zero the entries within `atol` of 0.
+
+    A sum of decimals that cancels exactly (0.3 - 0.1 - 0.2) leaves binary round-off such as 2.8e-17;
+    a worked solution shows it as the 0 a student gets by hand. Only for display: answers keep the value.
+    """
+    return [0.0 if abs(x) < atol else float(x) for x in xs]

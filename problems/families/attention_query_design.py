@@ -12,7 +12,7 @@ from pydantic import Field, model_validator
 
 from grader import AnswerError, AnswerSpec, Verdict, read
 from problems.base import Family, Params, Part, Text, bi
-from problems.fmt import num, tex_tuple, vec
+from problems.fmt import drop_round_off, num, tex_tuple, vec
 from problems.registry import register
 
 MAX_TOKENS = 6
@@ -165,7 +165,7 @@ def violations(p: QueryDesignParams, q: Sequence[float]) -> list[tuple[str, Text
         rivals = [j for j in range(len(keys)) if j != t and scores[j] >= scores[t] - SCORE_MARGIN]
         if rivals:
             j = max(rivals, key=lambda r: scores[r])
-            listed = ", ".join(num(float(s), 4) for s in scores)
+            listed = _score_list(scores)
             tie_zh = "并列最大" if abs(scores[j] - scores[t]) <= SCORE_MARGIN else "最大"
             tie_en = (
                 "ties with the target" if abs(scores[j] - scores[t]) <= SCORE_MARGIN else "is the largest"
@@ -182,6 +182,11 @@ def violations(p: QueryDesignParams, q: Sequence[float]) -> list[tuple[str, Text
                 )
             )
     return found
+
+
+def _score_list(scores: np.ndarray) -> str:
+    """Scores as a student writes them: a dot product that cancels is 0, not round-off like 1.11e-16."""
+    return ", ".join(num(x, 4) for x in drop_round_off(scores.tolist(), atol=1e-9))
 
 
 def _tex_vec(xs: Sequence[float]) -> str:
@@ -315,7 +320,7 @@ class QueryDesign(Family[QueryDesignParams]):
             "separately, then scale the whole vector to the norm bound (scaling keeps the order)."
         ]
         for h, ((start, end), t, kind) in enumerate(zip(p.heads, p.targets, how, strict=True), 1):
-            scores = ", ".join(num(float(s), 4) for s in keys[:, start:end] @ q[start:end])
+            scores = _score_list(keys[:, start:end] @ q[start:end])
             part = _tex_vec(q[start:end].tolist())
             if kind == "target_key":
                 zh_why = f"取目标键本身的方向 $k_{{{t + 1}}}^{{({h})}}$"

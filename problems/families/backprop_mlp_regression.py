@@ -184,12 +184,13 @@ class MlpRegression(Family[MlpRegressionParams]):
             f"\\quad \\mathbf{{U}} = {tex_row(p.U[0])}, \\quad d = {num(p.d)}, \\quad y = {num(p.y)}$$"
         )
         return bi(
-            f"用一个两层的多层感知机做 {n} 维特征到一维输出的回归（隐藏层 {m} 个神经元），前向计算为\n\n{model}\n\n"
+            f"用一个两层的多层感知机做 $n = {n}$ 维特征到一维输出的回归（隐藏层 $m = {m}$ 个神经元），前向计算为\n\n{model}\n\n"
             f"其中 ReLU 逐元素作用，损失为平方误差。对训练样本 $(\\mathbf{{x}}, y)$ 和参数\n\n{given}\n\n"
             f"求预测值 $\\hat{{y}}$、损失 $\\mathcal{{L}}$，以及梯度 $\\frac{{\\partial \\mathcal{{L}}}}{{\\partial d}}$、"
             f"$\\frac{{\\partial \\mathcal{{L}}}}{{\\partial \\mathbf{{U}}}}$、$\\frac{{\\partial \\mathcal{{L}}}}{{\\partial \\mathbf{{W}}}}$"
             f"（与 $\\mathbf{{W}}$ 同形状，{m}×{n}）、$\\frac{{\\partial \\mathcal{{L}}}}{{\\partial \\mathbf{{b}}}}$。",
-            f"A two-layer perceptron regresses {n} input features to one output ({m} hidden units). The forward pass is\n\n{model}\n\n"
+            f"A two-layer perceptron regresses $n = {n}$ input features to one output ($m = {m}$ hidden units). "
+            f"The forward pass is\n\n{model}\n\n"
             f"with ReLU acting elementwise and the squared error as loss. For the training sample $(\\mathbf{{x}}, y)$ and "
             f"the parameters\n\n{given}\n\n"
             f"find the prediction $\\hat{{y}}$, the loss $\\mathcal{{L}}$ and the gradients "
@@ -219,13 +220,15 @@ class MlpRegression(Family[MlpRegressionParams]):
             f"$\\frac{{\\partial \\mathcal{{L}}}}{{\\partial \\mathbf{{W}}}} = \\frac{{\\partial \\mathcal{{L}}}}{{\\partial \\mathbf{{b}}}}\\,\\mathbf{{x}}^\\top "
             f"= {tex_matrix(grad_w.tolist(), 6)}$",
         ]
+        # The same formulas in Chinese text: a full-width comma between them.
+        zh_common = [c.replace("$, $", "$，$") for c in common]
         zh = [
-            f"前向：{common[0]}。",
-            f"{common[1]}。",
-            f"反向从输出开始：{common[2]}。",
-            f"{common[3]}。",
-            f"ReLU 只让 $h_i > 0$ 的单元传回梯度：{common[4]}。",
-            f"{common[5]}（外积，{len(p.W)}×{len(p.x)}，与 $\\mathbf{{W}}$ 同形状）。",
+            f"前向：{zh_common[0]}。",
+            f"{zh_common[1]}。",
+            f"反向从输出开始：{zh_common[2]}。",
+            f"{zh_common[3]}。",
+            f"ReLU 只让 $h_i > 0$ 的单元传回梯度：{zh_common[4]}。",
+            f"{zh_common[5]}（外积，{len(p.W)}×{len(p.x)}，与 $\\mathbf{{W}}$ 同形状）。",
         ]
         en = [
             f"Forward: {common[0]}.",

@@ -11,7 +11,7 @@ from pydantic import Field, model_validator
 from grader import AnswerSpec
 from problems.base import Family, Misconception, Params, Part, bi
 from problems.families.backprop_common import decimals
-from problems.fmt import num, tex_tuple, vec
+from problems.fmt import drop_round_off, num, tex_tuple, vec
 from problems.registry import register
 
 MAX_VALUES = 8
@@ -110,7 +110,7 @@ class StdGraph(Family[StdGraphParams]):
         squares = " + ".join(f"({num(float(d), 6)})^2" for d in dev)
         return {
             "zh": [
-                f"前向：$\\bar{{x}} = {num(mean, 6)}$，偏差 $x_i - \\bar{{x}} = {tex_tuple(dev.tolist(), 6)}$，"
+                f"前向：$\\bar{{x}} = {num(drop_round_off([mean])[0], 6)}$，偏差 $x_i - \\bar{{x}} = {tex_tuple(dev.tolist(), 6)}$，"
                 f"方差 $\\frac{{1}}{{{n}}}({squares}) = {num(var, 6)}$，$\\sigma = \\sqrt{{{num(var, 6)}}} = {num(std, 6)}$。",
                 f"对均值的梯度：$\\frac{{\\partial \\sigma}}{{\\partial \\bar{{x}}}} = \\frac{{1}}{{2\\sigma}} \\cdot "
                 f"\\frac{{1}}{{{n}}}\\sum_i -2(x_i - \\bar{{x}}) = 0$，因为偏差之和为 0；所以经过 $\\bar{{x}}$ 的那条路径贡献为 0。",
@@ -118,7 +118,7 @@ class StdGraph(Family[StdGraphParams]):
                 f"= \\frac{{x_i - \\bar{{x}}}}{{{n}\\sigma}}$，代入得 ${tex_tuple(grad.tolist(), 6)}$。",
             ],
             "en": [
-                f"Forward: $\\bar{{x}} = {num(mean, 6)}$, deviations $x_i - \\bar{{x}} = {tex_tuple(dev.tolist(), 6)}$, "
+                f"Forward: $\\bar{{x}} = {num(drop_round_off([mean])[0], 6)}$, deviations $x_i - \\bar{{x}} = {tex_tuple(dev.tolist(), 6)}$, "
                 f"variance $\\frac{{1}}{{{n}}}({squares}) = {num(var, 6)}$, $\\sigma = \\sqrt{{{num(var, 6)}}} = {num(std, 6)}$.",
                 f"Through the mean: $\\frac{{\\partial \\sigma}}{{\\partial \\bar{{x}}}} = \\frac{{1}}{{2\\sigma}} \\cdot "
                 f"\\frac{{1}}{{{n}}}\\sum_i -2(x_i - \\bar{{x}}) = 0$, because the deviations add up to 0; that path "

@@ -53,8 +53,13 @@ def py_arg(v: int | Sequence[int] | None) -> str:
     return "(" + ", ".join(str(x) for x in v) + ")"
 
 
-# The size rule as the solutions write it (K is the kernel's span, d(k-1)+1 when dilated).
-SIZE_RULE = "\\lfloor \\frac{H + 2P - K}{S} \\rfloor + 1"
+def size_rule(n: str = "H") -> str:
+    """The size rule as the solutions write it, along the axis of length `n` (K is the kernel's span,
+    d(k-1)+1 when dilated)."""
+    return f"\\lfloor \\frac{{{n} + 2P - K}}{{S}} \\rfloor + 1"
+
+
+SIZE_RULE = size_rule("H")
 
 
 def size_formula(n: int, k: int, s: int, q: int, d: int = 1, ceil_mode: bool = False) -> str:

@@ -11,7 +11,6 @@ from pydantic import Field, model_validator
 from grader import AnswerSpec
 from problems.base import Family, Misconception, Params, Part, Text, bi
 from problems.families.cnn_common import (
-    SIZE_RULE,
     Pair,
     conv_out,
     divides,
@@ -19,6 +18,7 @@ from problems.families.cnn_common import (
     pair,
     py_arg,
     size_formula,
+    size_rule,
 )
 from problems.fmt import shape
 from problems.registry import register
@@ -430,15 +430,15 @@ def _describe(p: Conv2dParams) -> Text:
 def _size_steps(g: Geometry) -> dict[str, list[str]]:
     zh: list[str] = []
     en: list[str] = []
-    axes = [("高", "height", "H'", 0), ("宽", "width", "W'", 1)]
+    axes = [("高", "height", "H'", "H", 0), ("宽", "width", "W'", "W", 1)]
     if len({(g.n[i], g.k[i], g.s[i], g.pad[i], g.d[i]) for i in (0, 1)}) == 1:
-        axes = [("高和宽", "height and width", "H' = W'", 0)]
-    for axis_zh, axis_en, sym, i in axes:
+        axes = [("高和宽", "height and width", "H' = W'", "H", 0)]
+    for axis_zh, axis_en, sym, n, i in axes:
         if g.d[i] > 1:
             span = f"{g.d[i]} \\times ({g.k[i]} - 1) + 1 = {effective_kernel(g.k[i], g.d[i])}"
             zh.append(f"{axis_zh}方向卷积核的实际跨度为 $d(k-1)+1 = {span}$。")
             en.append(f"Along the {axis_en} the dilated kernel spans $d(k-1)+1 = {span}$ pixels.")
         formula = size_formula(g.n[i], g.k[i], g.s[i], g.pad[i], g.d[i])
-        zh.append(f"{axis_zh}：${sym} = {SIZE_RULE} = {formula}$。")
-        en.append(f"The {axis_en}: ${sym} = {SIZE_RULE} = {formula}$.")
+        zh.append(f"{axis_zh}：${sym} = {size_rule(n)} = {formula}$。")
+        en.append(f"The {axis_en}: ${sym} = {size_rule(n)} = {formula}$.")
     return {"zh": zh, "en": en}

@@ -31,7 +31,10 @@ class SoftmaxCrossEntropyParams(Params):
     labels: Annotated[list[Label], Field(min_length=1, max_length=MAX_BATCH)] = Field(
         description="the true class of every sample, 0-based"
     )
-    reduction: Literal["sum", "mean"] = Field(default="mean", description="how the batch losses are combined")
+    # The catalogue fixes `reduction=sum|mean`: sum unless asked (as `kind=max|avg` defaults to max), which is
+    # also how seeds/004 adds up its batch. PyTorch's default would be mean; a question states it either way.
+    # No version bump: stored params carry `reduction` explicitly and the generator always draws it.
+    reduction: Literal["sum", "mean"] = Field(default="sum", description="how the batch losses are combined")
 
     @model_validator(mode="after")
     def _check(self) -> SoftmaxCrossEntropyParams:
@@ -182,7 +185,7 @@ class SoftmaxCrossEntropy(Family[SoftmaxCrossEntropyParams]):
         return bi(
             f"一个 {k} 分类网络在一个含 $B = {b}$ 个样本的 batch 上的输出（softmax 之前的 logits）如下，"
             f"第 $i$ 行是第 $i$ 个样本的输出：\n\n{given}\n\n"
-            f"各样本的真实类别依次为第 {classes} 类（类别从 1 开始编号），采用单热向量编码。"
+            f"各样本的真实类别依次为第 {classes.replace(', ', '、')} 类（类别从 1 开始编号），采用单热向量编码。"
             f"每行经 softmax 得到概率 $P_{{ij}} = \\frac{{e^{{Z_{{ij}}}}}}{{\\sum_{{k}} e^{{Z_{{ik}}}}}}$，"
             f"交叉熵损失{how_zh}：\n\n$${formula}$$\n\n"
             f"求：(1) 损失 $\\mathcal{{L}}$；(2) 概率矩阵 $P$；(3) 损失对 logits 的梯度 "

@@ -15,7 +15,7 @@ from pydantic import Field, model_validator
 
 from grader import AnswerSpec
 from problems.base import Family, Misconception, Params, Part, bi
-from problems.fmt import exact, exact_vec, mat, num, tex_exact, tex_matrix, tex_tuple
+from problems.fmt import drop_round_off, exact, exact_vec, mat, num, tex_exact, tex_matrix, tex_tuple
 from problems.registry import register
 
 MAX_ROWS = 8
@@ -260,16 +260,16 @@ def norm_solution(p: NormParams, axis: int) -> dict[str, list[str]]:
     y = normalise(p, axis)
     zh.append(
         f"标准化 $\\hat{{x}} = \\frac{{x - \\mu}}{{\\sqrt{{\\sigma^2 + \\epsilon}}}}$（$\\epsilon = {eps_tex(p.eps)}$）："
-        f"$\\hat{{X}} = {tex_matrix(x_hat.tolist(), 4)}$。"
+        f"$\\hat{{X}} = {tex_matrix([drop_round_off(r) for r in x_hat.tolist()], 4)}$。"
     )
     en.append(
         f"Standardise $\\hat{{x}} = \\frac{{x - \\mu}}{{\\sqrt{{\\sigma^2 + \\epsilon}}}}$ ($\\epsilon = {eps_tex(p.eps)}$): "
-        f"$\\hat{{X}} = {tex_matrix(x_hat.tolist(), 4)}$."
+        f"$\\hat{{X}} = {tex_matrix([drop_round_off(r) for r in x_hat.tolist()], 4)}$."
     )
     affine = (
         f"$\\gamma = {tex_tuple(p.gamma)}$",
         f"$\\beta = {tex_tuple(p.beta)}$",
-        f"$\\mathbf{{y}} = \\gamma \\hat{{x}} + \\beta = {tex_matrix(y.tolist(), 4)}$",
+        f"$\\mathbf{{y}} = \\gamma \\hat{{x}} + \\beta = {tex_matrix([drop_round_off(r) for r in y.tolist()], 4)}$",
     )
     zh.append(f"逐特征缩放平移：{'，'.join(affine)}。")
     en.append(f"Scale and shift per feature: {', '.join(affine)}.")

@@ -15,6 +15,7 @@ from pydantic import Field
 from grader import AnswerSpec
 from problems.base import Part, bi
 from problems.families.backprop_common import decimals
+from problems.fmt import drop_round_off, tex_column
 
 MAX_HIDDEN = 6
 MAX_INPUT = 6
@@ -32,6 +33,11 @@ HiddenWeights = Annotated[list[HiddenVector], Field(min_length=1, max_length=MAX
 def sigmoid(z: np.ndarray) -> np.ndarray:
     """The logistic function of the gates, elementwise."""
     return 1.0 / (1.0 + np.exp(-z))
+
+
+def tex_state(values: np.ndarray) -> str:
+    """A computed column (net input, gate, state) in a worked step: 4 significant figures, a cancellation as 0."""
+    return tex_column(drop_round_off(values.tolist()), 4)
 
 
 def gate_weights(

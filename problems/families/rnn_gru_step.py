@@ -18,6 +18,7 @@ from problems.families.rnn_common import (
     sigmoid,
     small_input,
     state_parts,
+    tex_state,
 )
 from problems.fmt import tex_column, tex_matrix, vec
 from problems.registry import register
@@ -220,22 +221,22 @@ class GruStep(Family[GruStepParams]):
         zh: list[str] = []
         en: list[str] = []
         for g in ("r", "z"):
-            net = tex_column((_input_part(p, g) + _hidden_part(p, g)).tolist(), 4)
+            net = tex_state(_input_part(p, g) + _hidden_part(p, g))
             net_line = f"$W_{g}\\mathbf{{x}}_t + \\mathbf{{b}}_{g} + U_{g}\\mathbf{{h}}_{{t-1}} + \\mathbf{{b}}_{{h{g}}} = {net}$"
-            value_line = f"${PART_TEX[g]} = \\sigma({net}) = {tex_column(v[g].tolist(), 4)}$"
+            value_line = f"${PART_TEX[g]} = \\sigma({net}) = {tex_state(v[g])}$"
             zh.append(f"{PART_NAME[g][0]}：{net_line}，{value_line}。")
             en.append(f"The {PART_NAME[g][1]}: {net_line}, {value_line}.")
-        inner = tex_column(_hidden_part(p, "n").tolist(), 4)
-        net = tex_column(_candidate_net(p, v["r"], "pytorch").tolist(), 4)
+        inner = tex_state(_hidden_part(p, "n"))
+        net = tex_state(_candidate_net(p, v["r"], "pytorch"))
         n_steps = (
             f"$U_n\\mathbf{{h}}_{{t-1}} + \\mathbf{{b}}_{{hn}} = {inner}$",
             f"$W_n\\mathbf{{x}}_t + \\mathbf{{b}}_n + \\mathbf{{r}}_t \\odot {inner} = {net}$",
-            f"$\\mathbf{{n}}_t = \\tanh({net}) = {tex_column(v['n'].tolist(), 4)}$",
+            f"$\\mathbf{{n}}_t = \\tanh({net}) = {tex_state(v['n'])}$",
         )
         h_line = (
             f"$\\mathbf{{h}}_t = (1 - \\mathbf{{z}}_t) \\odot \\mathbf{{n}}_t + \\mathbf{{z}}_t \\odot \\mathbf{{h}}_{{t-1}} "
-            f"= {tex_column((1 - v['z']).tolist(), 4)} \\odot {tex_column(v['n'].tolist(), 4)} + "
-            f"{tex_column(v['z'].tolist(), 4)} \\odot {tex_column(p.h_prev)} = {tex_column(v['h'].tolist(), 4)}$"
+            f"= {tex_state(1 - v['z'])} \\odot {tex_state(v['n'])} + "
+            f"{tex_state(v['z'])} \\odot {tex_column(p.h_prev)} = {tex_state(v['h'])}$"
         )
         zh += [f"候选状态：{'，'.join(n_steps)}。", f"新的隐状态：{h_line}。"]
         en += [f"The candidate state: {', '.join(n_steps)}.", f"The new hidden state: {h_line}."]

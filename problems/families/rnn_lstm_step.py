@@ -18,6 +18,7 @@ from problems.families.rnn_common import (
     sigmoid,
     small_input,
     state_parts,
+    tex_state,
 )
 from problems.fmt import tex_column, tex_matrix, vec
 from problems.registry import register
@@ -182,19 +183,19 @@ class LstmStep(Family[LstmStepParams]):
         en: list[str] = []
         for g, name in (("i", "i"), ("f", "f"), ("o", "o"), ("c", "c_tilde")):
             f = "\\tanh" if g == "c" else "\\sigma"
-            net = tex_column(_net(p, g).tolist(), 4)
+            net = tex_state(_net(p, g))
             net_line = f"$W_{g}\\mathbf{{x}}_t + U_{g}\\mathbf{{h}}_{{t-1}} + \\mathbf{{b}}_{g} = {net}$"
-            value_line = f"${PART_TEX[name]} = {f}({net}) = {tex_column(v[name].tolist(), 4)}$"
+            value_line = f"${PART_TEX[name]} = {f}({net}) = {tex_state(v[name])}$"
             zh.append(f"{PART_NAME[name][0]}：{net_line}，{value_line}。")
             en.append(f"The {PART_NAME[name][1]}: {net_line}, {value_line}.")
         c_line = (
             f"$\\mathbf{{c}}_t = \\mathbf{{f}}_t \\odot \\mathbf{{c}}_{{t-1}} + \\mathbf{{i}}_t \\odot "
-            f"\\tilde{{\\mathbf{{c}}}}_t = {tex_column(v['f'].tolist(), 4)} \\odot {tex_column(p.c_prev)} + "
-            f"{tex_column(v['i'].tolist(), 4)} \\odot {tex_column(v['c_tilde'].tolist(), 4)} = {tex_column(v['c'].tolist(), 4)}$"
+            f"\\tilde{{\\mathbf{{c}}}}_t = {tex_state(v['f'])} \\odot {tex_column(p.c_prev)} + "
+            f"{tex_state(v['i'])} \\odot {tex_state(v['c_tilde'])} = {tex_state(v['c'])}$"
         )
         h_line = (
-            f"$\\mathbf{{h}}_t = \\mathbf{{o}}_t \\odot \\tanh(\\mathbf{{c}}_t) = {tex_column(v['o'].tolist(), 4)} "
-            f"\\odot {tex_column(np.tanh(v['c']).tolist(), 4)} = {tex_column(v['h'].tolist(), 4)}$"
+            f"$\\mathbf{{h}}_t = \\mathbf{{o}}_t \\odot \\tanh(\\mathbf{{c}}_t) = {tex_state(v['o'])} "
+            f"\\odot {tex_state(np.tanh(v['c']))} = {tex_state(v['h'])}$"
         )
         zh += [f"内部状态：{c_line}。", f"外部状态：{h_line}。"]
         en += [f"The cell state: {c_line}.", f"The hidden state: {h_line}."]

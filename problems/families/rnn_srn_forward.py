@@ -11,7 +11,7 @@ from pydantic import Field, model_validator
 from grader import AnswerSpec
 from problems.base import Family, Misconception, Params, Part, bi
 from problems.families.backprop_common import decimals
-from problems.families.rnn_common import MAX_HIDDEN, STATE_ATOL, HiddenVector, InputVector, sigmoid
+from problems.families.rnn_common import MAX_HIDDEN, STATE_ATOL, HiddenVector, InputVector, sigmoid, tex_state
 from problems.fmt import tex_column, tex_matrix, vec
 from problems.registry import register
 
@@ -141,7 +141,7 @@ class SrnForward(Family[SrnForwardParams]):
         return bi(
             f"简单循环网络（SRN）的隐状态按 $\\mathbf{{h}}_t = \\tanh(U\\mathbf{{h}}_{{t-1}} + W\\mathbf{{x}}_t + \\mathbf{{b}})$ "
             f"更新，隐状态为 {h} 维，输入为 {n_in} 维，参数与输入序列如下：\n\n{given}\n\n"
-            f"依次求隐状态 {asked}（$\\tanh$ 逐元素作用）。",
+            f"依次求隐状态 {asked.replace(', ', '、')}（$\\tanh$ 逐元素作用）。",
             f"A simple recurrent network (SRN) updates its hidden state by "
             f"$\\mathbf{{h}}_t = \\tanh(U\\mathbf{{h}}_{{t-1}} + W\\mathbf{{x}}_t + \\mathbf{{b}})$; the state is "
             f"{h}-dimensional and the input {n_in}-dimensional. The parameters and the input sequence are:\n\n{given}\n\n"
@@ -157,14 +157,16 @@ class SrnForward(Family[SrnForwardParams]):
             x_arr = np.array(x, dtype=float)
             uh, wx = u @ prev, w @ x_arr
             net = uh + wx + b
+            # For display only: a net input that cancels shows as 0, not as round-off.
+            uh_text, wx_text, net_text = (tex_state(v) for v in (uh, wx, net))
             state = np.tanh(net)
             line = (
-                f"$U\\mathbf{{h}}_{{{t - 1}}} = {tex_column(uh.tolist(), 4)}$, "
-                f"$W\\mathbf{{x}}_{{{t}}} = {tex_column(wx.tolist(), 4)}$, "
-                f"$U\\mathbf{{h}}_{{{t - 1}}} + W\\mathbf{{x}}_{{{t}}} + \\mathbf{{b}} = {tex_column(net.tolist(), 4)}$"
+                f"$U\\mathbf{{h}}_{{{t - 1}}} = {uh_text}$, "
+                f"$W\\mathbf{{x}}_{{{t}}} = {wx_text}$, "
+                f"$U\\mathbf{{h}}_{{{t - 1}}} + W\\mathbf{{x}}_{{{t}}} + \\mathbf{{b}} = {net_text}$"
             )
-            result = f"$\\mathbf{{h}}_{{{t}}} = \\tanh({tex_column(net.tolist(), 4)}) = {tex_column(state.tolist(), 4)}$"
-            zh.append(f"第 {t} 步：{line}；{result}。")
+            result = f"$\\mathbf{{h}}_{{{t}}} = \\tanh({net_text}) = {tex_state(state)}$"
+            zh.append(f"第 {t} 步：{line.replace('$, $', '$，$')}；{result}。")
             en.append(f"Step {t}: {line}; {result}.")
             prev = state
         return {"zh": zh, "en": en}

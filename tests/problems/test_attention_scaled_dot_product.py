@@ -168,6 +168,24 @@ def test_seed_000_q2_misconceptions_get_feedback(answer: str, misconception: str
     assert r.score == 0 and r.misconception == misconception
 
 
+def test_seed_003_divide_by_d_k_is_a_misconception() -> None:
+    """seeds/003 (self-attention, step 3) says to divide the dot products by the constant D_k (64 there).
+
+    The seed is wrong: the scale is sqrt(D_k) (Vaswani et al.; 8 for D_k = 64). Here d = 16, so the right
+    scores are q.k/4 and dividing by 16 must be caught as `divided_by_d`.
+    """
+    q = [[1.0] * 16]
+    k = [[1.0] * 16, [0.0] * 16, [-1.0] * 8 + [0.0] * 8]
+    inst = instantiate(ID, params={"Q": q, "K": k, "symbolic_values": True})
+    assert read(inst.answers["scores"], "matrix").floats() == [[4, 0, -2]]  # 16/4, 0/4, -8/4
+    right = grade_answers(inst, {"output_1": "(e^4*v1 + v2 + e^(-2)*v3)/(e^4 + 1 + e^(-2))"}).parts[
+        "output_1"
+    ]
+    assert right.correct
+    seed = grade_answers(inst, {"output_1": "(e*v1 + v2 + e^(-1/2)*v3)/(e + 1 + e^(-1/2))"}).parts["output_1"]
+    assert (seed.correct, seed.misconception) == (False, "divided_by_d")
+
+
 def test_seed_000_q1_causal_mask_row_i_attends_to_j_up_to_i() -> None:
     # The masked self-attention of q1: y_i = sum_{j<=i} exp(q_i.k_j/sqrt(d)) v_j / sum_{n<=i} exp(q_i.k_n/sqrt(d)).
     q = [[1, 0, 1, 0], [0, 1, 0, 1], [1, 1, 0, 0]]

@@ -10,6 +10,7 @@ import pytest
 from grader import read
 from problems.fmt import (
     decimal_or_fraction,
+    drop_round_off,
     exact,
     exact_vec,
     mat,
@@ -130,3 +131,10 @@ def test_tex_fraction_and_tex_exact(value: Fraction, fraction: str, exact_text: 
     assert tex_fraction(value) == fraction
     assert tex_exact(value) == exact_text
     assert tex_exact(value, parenthesise_negative=True) == bracketed
+
+
+def test_drop_round_off_zeroes_only_cancellations() -> None:
+    cancelled = 0.3 - 0.1 - 0.2  # -2.8e-17 in binary floating point
+    assert cancelled != 0
+    assert drop_round_off([cancelled, 1e-6, -0.5, 2.776e-17]) == [0.0, 1e-6, -0.5, 0.0]
+    assert tex_column(drop_round_off([cancelled]), 4) == "\\begin{bmatrix} 0 \\end{bmatrix}"

@@ -139,8 +139,15 @@ def test_hand_worked_answers(
         assert r.score == 0 and r.feedback
 
 
-def test_reduction_defaults_to_mean_as_pytorch() -> None:
-    assert instantiate(ID, params=HAND).params["reduction"] == "mean"
+def test_reduction_defaults_to_sum_as_the_catalogue_says() -> None:
+    """problem-catalogue.md: `reduction=sum|mean`, the first the default (like `kind=max|avg`), as seeds/004 sums."""
+    inst = instantiate(ID, params=HAND)
+    assert inst.params["reduction"] == "sum"
+    assert inst.answers == instantiate(ID, params={**HAND, "reduction": "sum"}).answers
+    seed = {k: v for k, v in SEED_004.items() if k != "reduction"}
+    assert read(instantiate(ID, params=seed).answers["loss"], "real").floats() == pytest.approx(
+        2.54692, abs=5e-6
+    )
 
 
 @pytest.mark.parametrize(
