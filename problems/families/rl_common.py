@@ -456,10 +456,9 @@ def random_td_step(rng: np.random.Generator) -> dict[str, Any]:
 
 
 def step_text(p: TdParams) -> Text:
-    where = f"$s_t = $ s{p.s}，$a_t = $ a{p.a}，$r_{{t+1}} = {tex(exact(p.r))}$，$s_{{t+1}} = $ s{p.s_next}"
-    where_en = (
-        f"$s_t = $ s{p.s}, $a_t = $ a{p.a}, $r_{{t+1}} = {tex(exact(p.r))}$, $s_{{t+1}} = $ s{p.s_next}"
-    )
+    r = tex(exact(p.r))
+    where = f"$s_t = \\text{{s{p.s}}}$，$a_t = \\text{{a{p.a}}}$，$r_{{t+1}} = {r}$，$s_{{t+1}} = \\text{{s{p.s_next}}}$"
+    where_en = f"$s_t = \\text{{s{p.s}}}$, $a_t = \\text{{a{p.a}}}$, $r_{{t+1}} = {r}$, $s_{{t+1}} = \\text{{s{p.s_next}}}$"
     if p.terminal:
         return bi(f"{where}（终止状态）", f"{where_en} (a terminal state)")
     return bi(where, where_en)

@@ -102,13 +102,13 @@ class SarsaUpdate(Family[SarsaParams]):
         hyper = f"$\\alpha = {tex(exact(p.alpha))}$，$\\gamma = {tex(exact(p.gamma))}$"
         hyper_en = f"$\\alpha = {tex(exact(p.alpha))}$, $\\gamma = {tex(exact(p.gamma))}$"
         nxt = bi(
-            f"随后智能体按其 $\\epsilon$-贪心策略在 s{p.s_next} 选择了动作 $a_{{t+1}} = $ a{p.a_next}",
-            f"then, by its $\\epsilon$-greedy policy, the agent chose action $a_{{t+1}} = $ a{p.a_next} in s{p.s_next}",
+            f"随后智能体按其 $\\epsilon$-贪心策略在 s{p.s_next} 选择了动作 $a_{{t+1}} = \\text{{a{p.a_next}}}$",
+            f"then, by its $\\epsilon$-greedy policy, the agent chose action $a_{{t+1}} = \\text{{a{p.a_next}}}$ in s{p.s_next}",
         )
         if p.terminal:
             nxt = bi(
-                f"（表中仍列出 $a_{{t+1}} = $ a{p.a_next}，但回合已结束）",
-                f"(the log still lists $a_{{t+1}} = $ a{p.a_next}, but the episode has ended)",
+                f"（表中仍列出 $a_{{t+1}} = \\text{{a{p.a_next}}}$，但回合已结束）",
+                f"(the log still lists $a_{{t+1}} = \\text{{a{p.a_next}}}$, but the episode has ended)",
             )
         return bi(
             f"用 SARSA（同策略时序差分）学习 Q 函数，状态与动作从 0 开始编号。当前的 Q 表为\n\n{table}\n\n"

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from fractions import Fraction
+from functools import lru_cache
 from typing import Annotated
 
 import numpy as np
@@ -71,13 +72,20 @@ def sweep_values(
 ) -> list[list[Fraction]]:
     """[V_0, V_1, ..., V_sweeps]."""
     mdp = mdp or mdp_of(p)
-    history = [[exact(v) for v in p.values0]]
-    for _ in range(p.sweeps):
+    return [list(v) for v in _history(mdp, tuple(exact(v) for v in p.values0), p.sweeps, in_place)]
+
+
+@lru_cache(maxsize=256)  # validation, solve, statement and solution all need the same sweeps
+def _history(
+    mdp: Mdp, values0: tuple[Fraction, ...], sweeps: int, in_place: bool
+) -> tuple[tuple[Fraction, ...], ...]:
+    history = [list(values0)]
+    for _ in range(sweeps):
         if in_place:
             history.append(in_place_sweep(mdp, history[-1], lambda s, vs: best_value(mdp, s, vs)))
         else:
             history.append(optimality_backup(mdp, history[-1]))
-    return history
+    return tuple(tuple(v) for v in history)
 
 
 def greedy(mdp: Mdp, values: Sequence[Fraction]) -> list[int]:

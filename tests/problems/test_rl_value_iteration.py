@@ -33,10 +33,10 @@ def numpy_value_iteration(params: dict[str, Any]) -> tuple[np.ndarray, np.ndarra
 
 
 def random_case(rng: np.random.Generator) -> dict[str, Any]:
-    mdp = random_mdp(rng)
+    mdp = random_mdp(rng, max_states=5)
     terminal = [not any(row) for row in mdp["transitions"]]
     values0 = [0.0 if t else float(np.round(rng.uniform(-3, 3), 1)) for t in terminal]
-    return {**mdp, "values0": values0, "sweeps": int(rng.integers(1, 6))}
+    return {**mdp, "values0": values0, "sweeps": int(rng.integers(1, 5))}
 
 
 def test_matches_numpy_value_iteration() -> None:
