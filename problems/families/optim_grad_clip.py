@@ -52,9 +52,10 @@ TWO_TENSORS = [
 class GradClipParams(Params):
     g: Annotated[list[Entry], Field(min_length=1, max_length=MAX_DIM)] = Field(description="the gradient")
     mode: Literal["value", "norm"] = Field(description="clip each entry (value) or rescale the vector (norm)")
+    # A floor keeps every wrong way finite: with ||g|| > b >= 1e-6, ||g||^2 cannot underflow to 0.
     threshold: float | None = Field(
         default=None,
-        gt=0,
+        ge=1e-6,
         le=10_000,
         allow_inf_nan=False,
         description="norm mode: the largest allowed 2-norm b; value mode: clip into [-b, b]",
@@ -107,7 +108,8 @@ def bounds(p: GradClipParams) -> tuple[float, float]:
 
 
 def norm(g: list[float]) -> float:
-    return math.sqrt(sum(x * x for x in g))
+    """The L2 norm; hypot scales, so entries like 1e-200 do not square to 0 (the sum would)."""
+    return math.hypot(*g)
 
 
 def clip_value(g: list[float], lo: float, hi: float) -> list[float]:
@@ -329,7 +331,7 @@ class GradClip(Family[GradClipParams]):
                     "The factor is b/‖g‖ (the L2 norm itself), not b/‖g‖².",
                 ),
                 lambda p: (
-                    norm_only(p, [x * float(p.threshold or 0.0) / norm(p.g) ** 2 for x in p.g])
+                    norm_only(p, [x * float(p.threshold or 0.0) / norm(p.g) / norm(p.g) for x in p.g])
                     if norm(p.g) > float(p.threshold or 0.0)
                     else {}
                 ),

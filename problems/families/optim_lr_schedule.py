@@ -43,9 +43,10 @@ class LrScheduleParams(Params):
     gamma: float | None = Field(default=None, gt=0, le=1, allow_inf_nan=False, description="decay factor")
     T_max: int | None = Field(default=None, ge=1, le=MAX_T, description="CosineAnnealingLR: half period")
     eta_min: float | None = Field(default=None, ge=0, le=10, allow_inf_nan=False, description="cosine floor")
+    # A floor keeps the "forgot the 1" answer alpha_0/(beta t) finite (beta = 1e-320 made it inf, a 500).
     decay_rate: float | None = Field(
         default=None,
-        gt=0,
+        ge=1e-6,
         le=100,
         allow_inf_nan=False,
         description="inverse time: beta in alpha_0/(1+beta t)",

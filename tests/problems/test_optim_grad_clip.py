@@ -149,6 +149,7 @@ def test_statement_and_solution_for_two_tensors() -> None:
         ({"g": [3.0, 4.0], "mode": "l2", "threshold": 1.0}, "mode"),
         ({"g": [3.0, 4.0], "mode": "norm"}, "threshold"),
         ({"g": [3.0, 4.0], "mode": "norm", "threshold": 0.0}, "threshold"),
+        ({"g": [3.0, 4.0], "mode": "norm", "threshold": 1e-300}, "threshold"),
         ({"g": [3.0, 4.0], "mode": "norm", "threshold": 1.0, "min": -1.0}, "min"),
         ({"g": [3.0, 4.0], "mode": "value"}, "min"),
         ({"g": [3.0, 4.0], "mode": "value", "min": -1.0}, "max"),
@@ -173,3 +174,28 @@ def test_check_bank() -> None:
     report = check_family(get_family(ID), range(50))
     assert report.failures == []
     assert report.misconception_checks > 50
+
+
+def test_extreme_params_never_crash_a_solver() -> None:
+    # Every right and wrong way must give finite numbers at the corners of the params box: a crash in a
+    # misconception's solver would turn a wrong answer into a 500. ||g||^2 of g = [1e-200] underflows to 0,
+    # which the threshold's floor keeps out of the b/||g||^2 answer.
+    fam = get_family(ID)
+    gs = [[1e-200], [1e4] * 16, [-1e4, 1e-200, 0.0, 1e4], [0.0, 0.0]]
+    cases: list[dict[str, Any]] = []
+    for g in gs:
+        for b in (1e-6, 1e4):
+            cases.append({"g": g, "mode": "norm", "threshold": b})
+            cases.append({"g": g, "mode": "value", "threshold": b})
+            if len(g) > 1:
+                cases.append({"g": g, "mode": "norm", "threshold": b, "tensor_sizes": [1, len(g) - 1]})
+        cases.append({"g": g, "mode": "value", "min": -1e4, "max": 1e4})
+        cases.append({"g": g, "mode": "value", "min": 9999.0, "max": 1e4})
+    for params in cases:
+        inst = instantiate(ID, params=params)
+        texts = [inst.answers["clipped"]] + [
+            v for m in fam.misconceptions() for v in m.solve(inst.p).values()
+        ]
+        assert all("nan" not in x and "inf" not in x for x in texts), params
+    # hypot keeps a tiny gradient's norm: [1e-200] clipped to b = 1e-6 is itself (its norm is below b).
+    assert json.loads(instantiate(ID, params=cases[0]).answers["clipped"]) == [1e-200]

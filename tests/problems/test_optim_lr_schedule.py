@@ -224,6 +224,7 @@ def test_statement_and_solution_carry_the_numbers() -> None:
         ({"schedule": "cosine", "lr": 0.1, "t": 3, "T_max": 10, "eta_min": 0.2}, "eta_min"),
         ({"schedule": "cosine", "lr": 0.1, "t": 3}, "T_max"),
         ({"schedule": "inverse_time", "lr": 0.1, "t": 3, "decay_rate": -1}, "decay_rate"),
+        ({"schedule": "inverse_time", "lr": 0.1, "t": 3, "decay_rate": 1e-320}, "decay_rate"),
         ({"schedule": "inverse_time", "lr": 0.1, "t": 3, "decay_rate": 1, "T_max": 5}, "T_max"),
         ({**warmup(3), "momentum": 0.9}, "momentum"),
     ],
@@ -248,3 +249,25 @@ def test_left_out_knobs_are_pytorchs_defaults() -> None:
     cosine = instantiate(ID, params={"schedule": "cosine", "lr": 0.1, "t": 1, "T_max": 5}).params
     assert step["gamma"] == torch.optim.lr_scheduler.StepLR(optimizer, step_size=5).gamma
     assert cosine["eta_min"] == torch.optim.lr_scheduler.CosineAnnealingLR(optimizer, T_max=5).eta_min
+
+
+def test_extreme_params_never_crash_a_solver() -> None:
+    # Every right and wrong way must give a finite rate at the corners of the params box: a crash in a
+    # misconception's solver would turn a wrong answer into a 500. Before decay_rate had a floor,
+    # 1e-320 made the "forgot the 1" answer alpha_0/(beta t) infinite.
+    fam = get_family(ID)
+    knobs: list[dict[str, Any]] = [
+        *({"schedule": "warmup_linear", "warmup_steps": n} for n in (1, 100_000)),
+        *({"schedule": "step", "step_size": n, "gamma": g} for n in (1, 100_000) for g in (5e-324, 1.0)),
+        *({"schedule": "exponential", "gamma": g} for g in (5e-324, 1.0)),
+        *({"schedule": "cosine", "T_max": n, "eta_min": 0.0} for n in (1, 100_000)),
+        *({"schedule": "inverse_time", "decay_rate": b} for b in (1e-6, 100.0)),
+    ]
+    for knob in knobs:
+        for lr in (5e-324, 10.0):
+            for t in (0, 1, 99_999, 100_000):
+                inst = instantiate(ID, params={**knob, "lr": lr, "t": t})
+                texts = [inst.answers["lr"]] + [
+                    v for m in fam.misconceptions() for v in m.solve(inst.p).values()
+                ]
+                assert all("nan" not in x and "inf" not in x for x in texts), (knob, lr, t)
