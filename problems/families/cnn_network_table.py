@@ -89,7 +89,8 @@ class Conv2d(Params):
     out_channels: Channels
     kernel_size: KernelInt | tuple[KernelInt, KernelInt]
     stride: StrideInt | tuple[StrideInt, StrideInt] = 1
-    padding: PaddingInt | tuple[PaddingInt, PaddingInt] = 0
+    # PyTorch also takes padding="valid" (none) and "same" (output as large as the input, stride 1 only).
+    padding: PaddingInt | tuple[PaddingInt, PaddingInt] | Literal["same", "valid"] = 0
     dilation: DilationInt | tuple[DilationInt, DilationInt] = 1
     groups: Channels = 1
     bias: bool = Field(default=True, strict=True)
@@ -103,13 +104,25 @@ class Conv2d(Params):
         for name, n in (("in_channels", self.in_channels), ("out_channels", self.out_channels)):
             if n % self.groups:
                 raise LayerError("groups", f"{name} = {n} is not divisible by groups = {self.groups}")
+        if self.padding == "same" and pair(self.stride) != (1, 1):
+            raise LayerError(
+                "padding", "padding='same' is not supported for strided convolutions (PyTorch rule)"
+            )
         out = self.spatial(h, w, conv_out)
         if min(out) < 1:
             raise LayerError("kernel_size", f"the kernel is larger than the padded input {list(shape)}")
         return (self.out_channels, *out)
 
+    def pads(self) -> tuple[int, int]:
+        """Padding per side as numbers; "same" has none to give (PyTorch may pad one side more)."""
+        if self.padding == "same":
+            raise ValueError("padding='same' has no per-side number")
+        return (0, 0) if self.padding == "valid" else pair(self.padding)
+
     def spatial(self, h: int, w: int, rule: Callable[[int, int, int, int, int], int]) -> tuple[int, int]:
-        k, s, p, d = pair(self.kernel_size), pair(self.stride), pair(self.padding), pair(self.dilation)
+        if self.padding == "same":
+            return h, w  # whatever the size rule a student uses: "same" means the input's size
+        k, s, p, d = pair(self.kernel_size), pair(self.stride), self.pads(), pair(self.dilation)
         return rule(h, k[0], s[0], p[0], d[0]), rule(w, k[1], s[1], p[1], d[1])
 
     def weights(self) -> int:
@@ -596,7 +609,11 @@ def _pool_stride_one(layer: Any, shape_in: Shape) -> tuple[Shape, int] | None:
 
 
 def _padding_once(layer: Any, shape_in: Shape) -> tuple[Shape, int] | None:
-    if isinstance(layer, (Conv2d, MaxPool2d, AvgPool2d)) and pair(layer.padding) != (0, 0):
+    if not isinstance(layer, (Conv2d, MaxPool2d, AvgPool2d)) or (
+        isinstance(layer, Conv2d) and layer.padding == "same"
+    ):
+        return None
+    if (layer.pads() if isinstance(layer, Conv2d) else pair(layer.padding)) != (0, 0):
         return _sizes(lambda n, k, s, q, d, *_: (n + q - effective_kernel(k, d)) // s + 1)(layer, shape_in)
     return None
 
@@ -668,9 +685,12 @@ MISTAKES: list[tuple[str, Text, Alt]] = [
 
 def _dims_steps(layer: Conv2d | MaxPool2d | AvgPool2d, shape_in: Shape) -> str:
     """The size formula with the layer's numbers: one line if height and width agree."""
+    if isinstance(layer, Conv2d) and layer.padding == "same":
+        h, w = shape_in[1], shape_in[2]
+        return f"H' = H = {h},\\ W' = W = {w}\\ (\\text{{padding='same'}})"
     k = pair(layer.kernel_size)
     s = pair(layer.stride) if isinstance(layer, Conv2d) else layer.steps()
-    q = pair(layer.padding)
+    q = layer.pads() if isinstance(layer, Conv2d) else pair(layer.padding)
     d = pair(layer.dilation) if isinstance(layer, (Conv2d, MaxPool2d)) else (1, 1)
     ceil = isinstance(layer, (MaxPool2d, AvgPool2d)) and layer.ceil_mode
     fh, fw = (size_formula(shape_in[1 + i], k[i], s[i], q[i], d[i], ceil) for i in (0, 1))

@@ -90,6 +90,8 @@ def random_layer(rng: np.random.Generator, shape: list[int]) -> dict[str, Any]:
         ):
             if rng.random() < chance:
                 spec[name] = arg(low, high)
+        if rng.random() < 0.1:  # PyTorch's string paddings; "same" with a stride is refused
+            spec["padding"] = str(rng.choice(["same", "valid"]))
         if groups > 1:
             spec["groups"] = groups
         if rng.random() < 0.3:
@@ -403,3 +405,34 @@ def test_check_bank() -> None:
     report = check_family(get_family(ID), range(50))
     assert report.failures == []
     assert report.misconception_checks > 200
+
+
+@pytest.mark.parametrize(
+    ("padding", "stride", "shape", "hand"),
+    [
+        ("same", 1, "[2, 10, 10]", "10 + 2*2 - 5 + 1 = 10: dilated span 5 needs 2 on each side"),
+        ("valid", 1, "[2, 6, 6]", "10 - 5 + 1 = 6"),
+        ("valid", 2, "[2, 3, 3]", "floor((10 - 5)/2) + 1 = 3"),
+    ],
+)
+def test_conv_string_padding_as_pytorch(padding: str, stride: int, shape: str, hand: str) -> None:
+    conv = {"type": "Conv2d", "in_channels": 1, "out_channels": 2, "kernel_size": 3, "dilation": 2}
+    params = {"input_shape": [1, 10, 10], "layers": [{**conv, "padding": padding, "stride": stride}]}
+    inst = instantiate(ID, params=params)
+    assert (inst.answers["output_shape_1"], inst.answers["num_params_1"]) == (shape, "20"), hand
+    assert f"padding='{padding}'" in inst.statement["en"]
+    assert grade_answers(inst, {"output_shape_1": shape}).parts["output_shape_1"].correct
+
+
+def test_conv_same_padding_with_a_stride_is_refused_as_pytorch_does() -> None:
+    layer = {
+        "type": "Conv2d",
+        "in_channels": 1,
+        "out_channels": 2,
+        "kernel_size": 3,
+        "padding": "same",
+        "stride": 2,
+    }
+    with pytest.raises(InvalidParams) as exc:
+        instantiate(ID, params={"input_shape": [1, 10, 10], "layers": [layer]})
+    assert exc.value.errors[0]["loc"] == ["layers", 0, "padding"]
