@@ -21,6 +21,7 @@ from problems.families.rl_common import (
     evaluate_policy,
     exact_policy,
     expectation_backup,
+    has_terminal,
     mdp_description,
     mdp_of,
     policy_table,
@@ -80,6 +81,23 @@ def _linear_form(p: PolicyEvaluationParams, s: int) -> tuple[Fraction, list[Frac
 
 def _v(p: PolicyEvaluationParams, s: int) -> str:
     return f"V({state_tex(p, s)})"
+
+
+def _rearranged(p: PolicyEvaluationParams, s: int) -> str:
+    """The equation of state s as sum_t (1[s=t] - gamma P_pi(s,t)) V(t) = R_pi(s), over non-terminal t."""
+    mdp = mdp_of(p)
+    reward, row = _linear_form(p, s)
+    terms = []
+    for t, w in enumerate(row):
+        c = Fraction(int(s == t)) - mdp.gamma * w
+        if c == 0 or mdp.terminal(t):
+            continue
+        sign = "-" if c < 0 else "+"
+        coef = "" if abs(c) == 1 else f"{tex(abs(c))}\\,"
+        terms.append(f"{sign} {coef}{_v(p, t)}")
+    lhs = " ".join(terms).removeprefix("+ ") if terms else "0"
+    lhs = "-" + lhs[2:] if lhs.startswith("- ") else lhs
+    return f"{lhs} = {tex(reward)}"
 
 
 @register
@@ -143,6 +161,14 @@ class PolicyEvaluation(Family[PolicyEvaluationParams]):
             line = f"${_v(p, s)} = {tex(reward)} + {gamma}\\,({mix})$"
             zh.append(line)
             en.append(line)
+        system = [f"${_rearranged(p, s)}$" for s in range(mdp.n_states) if not mdp.terminal(s)]
+        note = (
+            bi("（终止状态的 $V = 0$ 代入）", " (terminal states have $V = 0$)")
+            if has_terminal(p)
+            else bi("", "")
+        )
+        zh.append(f"移项{note['zh']}得线性方程组：" + "，".join(system) + "。")
+        en.append(f"Moving the unknowns to the left{note['en']}: " + ", ".join(system) + ".")
         result = ", ".join(f"{_v(p, s)} = {tex_approx(x)}" for s, x in enumerate(v))
         zh.append(f"解这个线性方程组（代入消元）：${result}$。")
         en.append(f"Solving this linear system (by substitution): ${result}$.")
