@@ -28,18 +28,43 @@ def paper_html(session: Session, exam: Exam, variants: list[ExamVariant], lang: 
     )
 
 
-def answer_key_html(session: Session, exam: Exam, lang: str | None = None) -> str:
+def answer_key_html(
+    session: Session, exam: Exam, lang: str | None = None, variants: list[ExamVariant] | None = None
+) -> str:
     return _env.get_template("exams/answer_key.html").render(
-        exam=exam, variants=_bundle(session, list(exam.variants)), lang=lang or exam.lang
+        exam=exam,
+        variants=_bundle(session, list(exam.variants) if variants is None else variants),
+        lang=lang or exam.lang,
     )
 
 
-def paper_pdf(session: Session, exam: Exam, variants: list[ExamVariant], lang: str | None = None) -> bytes:
-    return pdf.html_to_pdf(paper_html(session, exam, variants, lang))
+def _documents(variants: list[ExamVariant]) -> list[list[ExamVariant]]:
+    """Split a bundle into documents printed by parallel Chromium processes and then joined
+    (app/services/pdf.py); every variant starts a page anyway, so the result is the same as
+    one big print. Two documents per printer: the first prints while the next is rendered,
+    and each extra document costs a Chromium start-up (~2-3 s of CPU on this machine).
+    """
+    per_document = max(10, -(-len(variants) // (2 * pdf.print_workers())))
+    return [variants[i : i + per_document] for i in range(0, len(variants), per_document)]
 
 
-def answer_key_pdf(session: Session, exam: Exam, lang: str | None = None) -> bytes:
-    return pdf.html_to_pdf(answer_key_html(session, exam, lang))
+def paper_pdf(
+    session: Session,
+    exam: Exam,
+    variants: list[ExamVariant],
+    lang: str | None = None,
+    *,
+    timeout: float = 180.0,
+) -> bytes:
+    # A generator: the next document's HTML is rendered while the previous ones print.
+    documents = (paper_html(session, exam, chunk, lang) for chunk in _documents(variants))
+    # One student's paper may be read on screen (tagged, accessible); a class bundle is for printing.
+    return pdf.htmls_to_pdf(documents, timeout=timeout, tagged=len(variants) == 1)
+
+
+def answer_key_pdf(session: Session, exam: Exam, lang: str | None = None, *, timeout: float = 180.0) -> bytes:
+    documents = (answer_key_html(session, exam, lang, chunk) for chunk in _documents(list(exam.variants)))
+    return pdf.htmls_to_pdf(documents, timeout=timeout, tagged=len(exam.variants) == 1)
 
 
 def paper_tex(session: Session, exam: Exam, variants: list[ExamVariant], lang: str | None = None) -> str:
