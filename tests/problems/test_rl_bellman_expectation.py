@@ -261,3 +261,15 @@ def test_statements_and_solutions_render() -> None:
                     assert 'class="tex"' not in html, (problem, seed, text)
             if problem in ("rl.bellman_expectation", "rl.policy_evaluation", "rl.value_iteration"):
                 assert "<table>" in str(render(inst.statement["en"]))
+
+
+@pytest.mark.parametrize("problem", RL_FAMILIES)
+def test_references_typed_as_a_student_would_score_one(problem: str) -> None:
+    """Decimals to 4 significant figures, with full-width brackets and commas from a Chinese IME."""
+    for seed in range(30):
+        inst = instantiate(problem, seed=seed)
+        typed = {}
+        for name, ref in inst.answers.items():
+            values = [f"{x:.4g}" for x in answer_floats(ref)]
+            typed[name] = values[0] if not ref.startswith("[") else "［" + "，".join(values) + "］"
+        assert grade_answers(inst, typed, "zh").score == 1.0, (problem, seed, inst.answers, typed)
