@@ -269,6 +269,7 @@ def exact_policy(policy: Sequence[Sequence[float]]) -> list[list[Fraction]]:
 # --- generation --------------------------------------------------------------------------
 
 # Clean splits of probability 1 over two next states: tenths or quarters (probability of the first).
+# Params hold them as floats; exact() reads each back as the same Fraction (they are short decimals).
 SPLITS = tuple(Fraction(x) for x in ("1/2", "1/4", "3/4", "1/5", "2/5", "3/5", "4/5", "3/10", "7/10"))
 # Probability of action 0 in a two-action policy row, deterministic rows included.
 POLICY_FIRST = tuple(Fraction(x) for x in ("1", "0", "1/2", "1/4", "3/4", "1/5", "4/5", "2/5", "3/5"))
@@ -279,10 +280,6 @@ T = TypeVar("T")
 
 def pick(rng: np.random.Generator, options: Sequence[T]) -> T:
     return options[int(rng.integers(len(options)))]
-
-
-def as_float(x: Fraction) -> float:
-    return float(x)  # exact() turns it back into the same Fraction (tenths and quarters are short decimals)
 
 
 def random_transitions(
@@ -303,7 +300,7 @@ def random_transitions(
                 first = pick(rng, SPLITS)
                 probs = [first, 1 - first]
             row.append(
-                [(t, as_float(pr), float(rng.integers(-2, 6))) for t, pr in zip(targets, probs, strict=True)]
+                [(t, float(pr), float(rng.integers(-2, 6))) for t, pr in zip(targets, probs, strict=True)]
             )
         rows.append(row)
     return rows
@@ -313,8 +310,8 @@ def random_policy(rng: np.random.Generator, n_states: int) -> list[list[float]]:
     """Two-action policy rows with clean probabilities."""
     rows = []
     for _ in range(n_states):
-        first = POLICY_FIRST[int(rng.integers(len(POLICY_FIRST)))]
-        rows.append([as_float(first), as_float(1 - first)])
+        first = pick(rng, POLICY_FIRST)
+        rows.append([float(first), float(1 - first)])
     return rows
 
 
