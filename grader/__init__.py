@@ -26,7 +26,9 @@ def plain(v: Any) -> str:
         return "[" + ", ".join(str(x) for x in v) + "]"
     if isinstance(v, list):
         return "[" + ", ".join(plain(x) for x in v) + "]"
-    if isinstance(v, sympy.Rational) and v.q != 1 and _is_decimal_denominator(int(v.q)):
+    if isinstance(v, sympy.Integer):
+        return str(int(v))
+    if isinstance(v, sympy.Rational) and _is_decimal_denominator(int(v.q)):
         return scalars.show(Fraction(int(v.p), int(v.q)))  # 0.25, never a float that reads back differently
     s = sympy.sstr(v).replace("**", "^")
     return re.sub(r"\bE\b", "e", s).replace("Abs(", "abs(").replace("Max(", "max(").replace("Min(", "min(")
@@ -182,6 +184,9 @@ def _grade(answer: str, reference: str, spec: AnswerSpec, lang: str) -> Verdict:
 
 @lru_cache(maxsize=20000)
 def _ref_number(reference: str, spec: AnswerSpec) -> Fraction:
+    quick = scalars.plain_number(reference)
+    if quick is not None:
+        return quick
     value = _num(_ref(reference, spec).value)
     if value is None:
         raise ValueError(f"the reference {reference!r} is not a finite real number")
@@ -254,7 +259,7 @@ def _decimal_text(text: str) -> bool:
 def _array(got: Reading, ref: Reading, spec: AnswerSpec, lang: str) -> Verdict:
     a, b = got.value, ref.value
     entries = arrays.flat(a)
-    if any(x.free_symbols for x in entries):
+    if any(not x.is_Rational and x.free_symbols for x in entries):
         return Verdict(False, 0.0, say("numbers_here", lang), got.interpreted, "parse_error")
     values_a = [_num(x) for x in entries]
     if any(v is None for v in values_a):

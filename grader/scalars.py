@@ -34,7 +34,18 @@ def tolerances(spec: AnswerSpec) -> tuple[Fraction, Fraction]:
 
 
 def close(a: Fraction, b: Fraction, rtol: Fraction, atol: Fraction) -> bool:
-    """|a - b| <= max(rtol*|b|, atol): relative to the reference b, boundaries included."""
+    """|a - b| <= max(rtol*|b|, atol): relative to the reference b, boundaries included.
+    Floats decide when they are clearly on one side; a near-boundary case is decided exactly."""
+    try:
+        fa, fb = float(a), float(b)
+        gap, bound = abs(fa - fb), max(float(rtol) * abs(fb), float(atol))
+        noise = 5e-16 * (abs(fa) + abs(fb)) + 1e-300  # rounding of the conversions and the subtraction
+        if gap + noise < bound * (1 - 1e-9):
+            return True
+        if gap - noise > bound * (1 + 1e-9):
+            return False
+    except OverflowError:
+        pass
     return abs(a - b) <= max(rtol * abs(b), atol)
 
 

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import random
 from fractions import Fraction
+from functools import lru_cache
 
 import sympy
 from mpmath import libmp
@@ -45,8 +46,18 @@ def _stable_pair(
     expr: sympy.Basic, point: dict[sympy.Symbol, Mpf], low: int, high: int
 ) -> tuple[Fraction, Fraction]:
     """(value at `high` bits, how much it moved from `low` bits): the second bounds the noise."""
-    lo = to_fraction(evaluate(expr, point, low))
-    hi = to_fraction(evaluate(expr, point, high))
+    return _stable_pair_cached(expr, tuple(sorted(point.items(), key=lambda kv: kv[0].name)), low, high)
+
+
+@lru_cache(maxsize=8192)
+def _stable_pair_cached(
+    expr: sympy.Basic, point: tuple[tuple[sympy.Symbol, Mpf], ...], low: int, high: int
+) -> tuple[Fraction, Fraction]:
+    # Cached because the points are fixed: a reference is evaluated once for a whole class.
+    # Unusable is an exception, so it is not cached (and is cheap to find again).
+    where = dict(point)
+    lo = to_fraction(evaluate(expr, where, low))
+    hi = to_fraction(evaluate(expr, where, high))
     return hi, abs(hi - lo)
 
 

@@ -12,6 +12,7 @@ import sympy
 
 from grader.limits import tick
 from grader.parse import CONSTS, FUNCS, AnswerError, err, normalize, parse_expression
+from grader.scalars import plain_number
 
 MAX_POW_DIGITS = 400  # a power whose value would have more digits than this is refused
 MAX_ELEMENTS = 400
@@ -148,6 +149,9 @@ def read_scalar(text: str, symbols: tuple[str, ...] = (), real: bool = False) ->
         raise err("答案为空", "the answer is empty", 0)
     if _THOUSANDS.match(text):
         text = text.replace(",", "")
+    quick = plain_number(text)
+    if quick is not None:  # a plain number needs no parser (most entries of a vector or matrix)
+        return sympy.Rational(quick.numerator, quick.denominator)
     if text.endswith("%") and text.count("%") == 1:
         return read_scalar(text[:-1], symbols, real) / 100
     node = parse_expression(text)

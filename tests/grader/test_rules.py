@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from grader import AnswerSpec, check, read
+from grader import AnswerSpec, check, grade, read
 
 # --- bug (a): a bare row is split at spaces only when every piece reads alone -------------------------
 
@@ -140,3 +140,31 @@ def test_checks_run_in_threads_each_with_its_own_deadline() -> None:
     with ThreadPoolExecutor(4) as pool:
         verdicts = list(pool.map(lambda j: check(j[0], j[1], "expression"), jobs))
     assert [v.correct for v in verdicts] == [j[2] for j in jobs]
+
+
+# --- tolerances: exact, inclusive, by name ---------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("answer", "reference", "fields", "correct"),
+    [
+        ("1.05", "1", {"rtol": 0.05}, True),  # the boundary is inclusive
+        ("0.95", "1", {"rtol": 0.05}, True),
+        ("1.0500000001", "1", {"rtol": 0.05}, False),
+        ("1000000000001", "1000000000000", {"rtol": 0, "atol": 1}, True),
+        ("1000000000001.5", "1000000000000", {"rtol": 0, "atol": 1}, False),  # floats could not tell
+        ("100000000000000000001", "100000000000000000000", {"rtol": 0, "atol": 0}, False),
+        ("0.1+0.2", "0.3", {"rtol": 0, "atol": 0}, True),
+        ("1.61", "log(5)", {}, True),  # default: 3 significant figures (0.5%)
+        ("1.601", "log(5)", {}, False),  # |1.601 - 1.60944| / 1.60944 = 0.52%: outside 0.5%
+        ("1.6", "log(5)", {"sigfigs": 2}, True),
+        ("1.5", "log(5)", {"sigfigs": 2}, False),
+        ("0.0000000005", "0", {}, True),  # the absolute floor at zero (1e-9)
+        ("0.000001", "0", {}, False),
+        ("3.14", "pi", {"tolerance": "decimals", "decimals": 2}, True),
+        ("3.15", "pi", {"tolerance": "decimals", "decimals": 2}, False),
+    ],
+)
+def test_tolerances(answer: str, reference: str, fields: dict, correct: bool) -> None:
+    v = grade(answer, reference, AnswerSpec("real", **fields))
+    assert v.correct is correct, v.feedback
