@@ -854,15 +854,16 @@ class NetworkTable(Family[NetworkTableParams]):
             f"用 PyTorch（`torch.nn`）搭建的网络如下表，按顺序处理一个形状为 $[C, H, W] = {first}$ 的输入样本"
             f"（表中形状都不含 batch 维）。请填写每一层的输出维度（按 [通道数, 高, 宽] 格式，展平后为一维，如 [4]）"
             f"和可训练参数个数，以及全网络的可训练参数总数。\n\n"
-            f"未写出的参数取 PyTorch 的默认值：卷积层 stride=1、padding=0、bias=True；全连接层 bias=True；"
-            f"MaxPool2d / AvgPool2d 的 stride 默认等于 kernel_size，输出尺寸向下取整；Flatten 从 batch 之后的第一维展平到最后。\n\n"
+            f"未写出的参数取 PyTorch 的默认值：卷积层 stride=1、padding=0、dilation=1、bias=True；全连接层 bias=True；"
+            f"MaxPool2d / AvgPool2d 的 stride 默认等于 kernel_size；卷积和汇聚的输出尺寸向下取整（ceil_mode=False）；Flatten 从 batch 之后的第一维展平到最后。\n\n"
             f"{zh_head}\n{rows}",
             f"The PyTorch (`torch.nn`) network in the table processes, in order, one input sample of shape "
             f"$[C, H, W] = {first}$ (no shape in the table includes the batch dimension). Fill in each layer's "
             f"output shape (as [channels, height, width]; one-dimensional after Flatten, e.g. [4]) and number "
             f"of trainable parameters, and the network's total number of trainable parameters.\n\n"
-            f"Arguments not written take PyTorch's defaults: Conv2d stride=1, padding=0, bias=True; Linear "
-            f"bias=True; MaxPool2d / AvgPool2d stride equals kernel_size and sizes round down; Flatten flattens "
+            f"Arguments not written take PyTorch's defaults: Conv2d stride=1, padding=0, dilation=1, bias=True; Linear "
+            f"bias=True; MaxPool2d / AvgPool2d stride equals kernel_size; conv and pooling sizes round down "
+            f"(ceil_mode=False); Flatten flattens "
             f"from the first dimension after the batch to the last.\n\n"
             f"{en_head}\n{rows}",
         )

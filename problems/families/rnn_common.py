@@ -35,6 +35,23 @@ def sigmoid(z: np.ndarray) -> np.ndarray:
     return 1.0 / (1.0 + np.exp(-z))
 
 
+def check_gate_shapes(params: object, gates: Sequence[str], hidden: int, inputs: int) -> None:
+    """Every gate's W is hidden x input, U hidden x hidden, b (and a second bias b_h, if any) hidden.
+
+    Raise ValueError naming the field, so that a bad param gets a 422 that says which one.
+    """
+    for g in gates:
+        w, u = getattr(params, f"W_{g}"), getattr(params, f"U_{g}")
+        if len(w) != hidden or any(len(row) != inputs for row in w):
+            raise ValueError(f"W_{g}: must be {hidden} x {inputs} (hidden x input: len(h_prev) x len(x))")
+        if len(u) != hidden or any(len(row) != hidden for row in u):
+            raise ValueError(f"U_{g}: must be {hidden} x {hidden} (hidden x hidden, hidden = len(h_prev))")
+        for name in (f"b_{g}", f"b_h{g}"):
+            bias = getattr(params, name, None)
+            if bias is not None and len(bias) != hidden:
+                raise ValueError(f"{name}: needs {hidden} entries (hidden = len(h_prev))")
+
+
 def tex_state(values: np.ndarray) -> str:
     """A computed column (net input, gate, state) in a worked step: 4 significant figures, a cancellation as 0."""
     return tex_column(drop_round_off(values.tolist()), 4)

@@ -14,6 +14,7 @@ from problems.families.rnn_common import (
     HiddenWeights,
     InputVector,
     InputWeights,
+    check_gate_shapes,
     gate_weights,
     sigmoid,
     small_input,
@@ -47,18 +48,7 @@ class GruStepParams(Params):
 
     @model_validator(mode="after")
     def _check(self) -> GruStepParams:
-        h, n_in = len(self.h_prev), len(self.x)
-        for g in GROUPS:
-            w, u, b = getattr(self, f"W_{g}"), getattr(self, f"U_{g}"), getattr(self, f"b_{g}")
-            if len(w) != h or any(len(row) != n_in for row in w):
-                raise ValueError(f"W_{g}: must be {h} x {n_in} (hidden x input: len(h_prev) x len(x))")
-            if len(u) != h or any(len(row) != h for row in u):
-                raise ValueError(f"U_{g}: must be {h} x {h} (hidden x hidden, hidden = len(h_prev))")
-            if len(b) != h:
-                raise ValueError(f"b_{g}: needs {h} entries (hidden = len(h_prev))")
-            hidden_bias = getattr(self, f"b_h{g}")
-            if hidden_bias is not None and len(hidden_bias) != h:
-                raise ValueError(f"b_h{g}: needs {h} entries (hidden = len(h_prev))")
+        check_gate_shapes(self, GROUPS, len(self.h_prev), len(self.x))
         return self
 
 

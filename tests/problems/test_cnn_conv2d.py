@@ -135,6 +135,9 @@ def test_small_layers_on_real_tensors() -> None:
 # seeds/003 (exam): 97x97x3 input, 15 filters 9x9, no padding, stride 2.
 EXAM = {"in_channels": 3, "height": 97, "width": 97, "out_channels": 15, "kernel_size": 9, "stride": 2}
 # seeds/003 (LeNet-5 as taught): C1 6 filters 5x5 on 32x32; C3 with every map connected; C5.
+# The textbook's C3 (1516 parameters, 151600 connections) joins each output map to only some input
+# maps by a hand-made table: that is not an nn.Conv2d (nor groups), so it is not a param set here;
+# the fully connected C3 below is what a Conv2d(6, 16, 5) has.
 LENET_C1 = {"in_channels": 1, "height": 32, "width": 32, "out_channels": 6, "kernel_size": 5}
 LENET_C3 = {"in_channels": 6, "height": 14, "width": 14, "out_channels": 16, "kernel_size": 5}
 LENET_C5 = {"in_channels": 16, "height": 5, "width": 5, "out_channels": 120, "kernel_size": 5}
