@@ -152,6 +152,7 @@ def _grade(answer: str, reference: str, spec: AnswerSpec, lang: str) -> Verdict:
                 whole=whole,
                 decimal_given=_decimal_text(answer),
                 reference_exact=not _decimal_text(reference),
+                reference_has_log=_mentions_log(reference),
             )
     ref = _ref(reference, spec)
     got = read(answer, spec)
@@ -179,6 +180,7 @@ def _grade(answer: str, reference: str, spec: AnswerSpec, lang: str) -> Verdict:
         whole=_whole_number(a) if t == "integer" else None,
         decimal_given=_decimal_text(answer),
         reference_exact=not _decimal_text(reference),
+        reference_has_log=_mentions_log(reference),
     )
 
 
@@ -250,6 +252,10 @@ def _whole_number(a: sympy.Expr) -> int | None:
         return None
     nearest = round(precise)
     return nearest if abs(precise - nearest) <= Fraction(1, 10**9) else None
+
+
+def _mentions_log(reference: str) -> bool:
+    return bool(re.search(r"\b(log|ln)\(", reference))
 
 
 def _decimal_text(text: str) -> bool:

@@ -22,6 +22,10 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "factor": ("你的答案是正确答案的 {k} 倍。", "Your answer is {k} times the right one."),
     "factor_inverse": ("你的答案是正确答案的 1/{k}。", "Your answer is 1/{k} of the right one."),
     "off_by_one": ("差了 1。", "Off by one."),
+    "log_base": (
+        "看起来你用了以 {b} 为底的对数；这里 log 指自然对数 ln（与 PyTorch、NumPy 一致）。",
+        "It looks like a base-{b} logarithm; log here is the natural log ln (as in PyTorch and NumPy).",
+    ),
     "precision": (
         "很接近，但精度不够：请保留至少 {n} 位有效数字（不要过早四舍五入）。",
         "Close, but not accurate enough: keep at least {n} significant figures (do not round too early).",

@@ -18,6 +18,8 @@ from grader.spec import AnswerSpec, Verdict
 DEFAULT_RTOL = Fraction(1, 200)  # "agrees to 3 significant figures": within 0.5% of the reference
 DEFAULT_ATOL = Fraction(1, 10**9)  # the floor for a reference at (or near) zero
 
+_LN10 = Fraction("2.302585092994045684017991454684364207601")  # ln(10) to 40 digits
+_LN2 = Fraction("0.6931471805599453094172321214581765680755")  # ln(2) to 40 digits
 _PLAIN = re.compile(r"[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?(\d{1,4}))?")
 _THOUSANDS = re.compile(r"[+-]?\d{1,3}(?:,\d{3})+(?:\.\d+)?")
 
@@ -88,6 +90,7 @@ def judge(
     whole: int | None = None,
     decimal_given: bool = False,
     reference_exact: bool = False,
+    reference_has_log: bool = False,
 ) -> Verdict:
     """Judge a number against the reference. For integer parts `whole` is the answer's exact
     integer value (None if it is not a whole number)."""
@@ -102,11 +105,13 @@ def judge(
             return Verdict(False, 0.0, say("exact_required", lang), interpreted, "exact_required")
     if ok:
         return Verdict(True, 1.0, say("correct", lang), interpreted)
-    message, reason = why(got, want, spec, lang)
+    message, reason = why(got, want, spec, lang, reference_has_log)
     return Verdict(False, 0.0, message, interpreted, reason)
 
 
-def why(got: Fraction, want: Fraction, spec: AnswerSpec, lang: str) -> tuple[str, str]:
+def why(
+    got: Fraction, want: Fraction, spec: AnswerSpec, lang: str, reference_has_log: bool = False
+) -> tuple[str, str]:
     """The likeliest slip that turns the reference into this answer: sign, a factor, off by one,
     rounding too early; else just "not correct"."""
     rtol, atol = tolerances(spec)
@@ -119,6 +124,10 @@ def why(got: Fraction, want: Fraction, spec: AnswerSpec, lang: str) -> tuple[str
             for factor in (Fraction(k), Fraction(1, k)):
                 if close(got, factor * want, rtol, atol):
                     return factor_message(factor, lang), "factor"
+    if spec.answer_type == "real" and want != 0 and reference_has_log:
+        for base, ln_base in ((10, _LN10), (2, _LN2)):  # log10(5) where log(5) = ln(5) is asked
+            if close(got * ln_base, want, rtol, atol):
+                return say("log_base", lang, b=base), "log_base"
     if spec.answer_type == "integer" and abs(got - want) == 1:
         return say("off_by_one", lang), "off_by_one"
     if spec.answer_type == "real" and rtol and close(got, want, 10 * rtol, atol):

@@ -168,3 +168,39 @@ def test_checks_run_in_threads_each_with_its_own_deadline() -> None:
 def test_tolerances(answer: str, reference: str, fields: dict, correct: bool) -> None:
     v = grade(answer, reference, AnswerSpec("real", **fields))
     assert v.correct is correct, v.feedback
+
+
+# --- hand-worked values from the seeds (real homework and its answer key) --------------------------------
+
+SEEDS = [
+    # 002: the first-batch loss of an untrained 5-class classifier is log 5 = 1.609 (natural log)
+    ("1.609", "log(5)", "real", True, None),
+    ("ln 5", "log(5)", "real", True, None),
+    ("log10(5)", "log(5)", "real", False, "log_base"),  # "any base was accepted" in the key: not here
+    ("0.699", "log(5)", "real", False, "log_base"),
+    ("2.322", "log(5)", "real", False, "log_base"),
+    # 002: the network table, parameters written as the key writes them
+    ("32*(3*3*3+1)=896", "896", "integer", True, None),
+    ("1*(1*1*32+1)=33", "33", "integer", True, None),
+    ("1*(2*2+1)=5", "5", "integer", True, None),
+    ("32*2=64", "64", "integer", True, None),
+    ("[4,]", "[4]", "shape", True, None),
+    ("[32,222,222]", "[32, 222, 222]", "shape", True, None),
+    ("[222,222,32]", "[32, 222, 222]", "shape", False, "order"),
+    ("[32,111,111]", "[32, 111, 111]", "shape", True, None),
+    ("(97-9)/2+1", "45", "integer", True, None),
+    ("0.5", "1/(1+exp(0))", "real", True, None),  # sigmoid(0)
+    ("0.25", "sigmoid(0)*(1-sigmoid(0))", "real", True, None),
+]
+
+
+@pytest.mark.parametrize(("answer", "reference", "answer_type", "correct", "reason"), SEEDS)
+def test_seed_values(
+    answer: str, reference: str, answer_type: str, correct: bool, reason: str | None
+) -> None:
+    v = check(answer, reference, answer_type)
+    assert v.correct is correct and v.reason == reason, (v.reason, v.feedback)
+
+
+def test_no_log_base_hint_without_a_log_in_the_reference() -> None:
+    assert check("0.4343", "1", "real").reason != "log_base"
