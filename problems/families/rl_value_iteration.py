@@ -209,10 +209,10 @@ class ValueIteration(Family[ValueIterationParams]):
             for s in range(mdp.n_states):
                 if mdp.terminal(s):
                     continue
-                qs = ", ".join(f"${q_line(p, mdp, s, a, old)}$" for a in range(mdp.n_actions))
+                qs = [f"${q_line(p, mdp, s, a, old)}$" for a in range(mdp.n_actions)]
                 v = f"V_{{{k}}}({state_tex(p, s)}) = {tex_approx(history[k][s])}"
-                zh.append(f"{qs}，取最大：${v}$。")
-                en.append(f"{qs}; the max: ${v}$.")
+                zh.append(f"{'，'.join(qs)}，取最大：${v}$。")
+                en.append(f"{', '.join(qs)}; the max: ${v}$.")
             zh.append(f"${values_tex(p, history[k], f'V_{k}')}$。")
             en.append(f"${values_tex(p, history[k], f'V_{k}')}$.")
         final = history[-1]
@@ -224,9 +224,13 @@ class ValueIteration(Family[ValueIterationParams]):
         for s in range(mdp.n_states):
             if mdp.terminal(s):
                 continue
-            qs = ", ".join(f"${q_line(p, mdp, s, a, final)}$" for a in range(mdp.n_actions))
-            zh.append(f"{qs} → ${state_tex(p, s)}$ 选 {p.actions[policy[s]]}（编号 {policy[s]}）。")
-            en.append(f"{qs} → ${state_tex(p, s)}$ takes {p.actions[policy[s]]} (index {policy[s]}).")
+            qs = [f"${q_line(p, mdp, s, a, final)}$" for a in range(mdp.n_actions)]
+            zh.append(
+                f"{'，'.join(qs)} → ${state_tex(p, s)}$ 选 {p.actions[policy[s]]}（编号 {policy[s]}）。"
+            )
+            en.append(
+                f"{', '.join(qs)} → ${state_tex(p, s)}$ takes {p.actions[policy[s]]} (index {policy[s]})."
+            )
         zh.append(
             f"所以 $V_{{{p.sweeps}}} = {vector_text(final)}$，贪心策略 $= {answer(policy=policy)['greedy_policy']}$。"
         )
