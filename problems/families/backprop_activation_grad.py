@@ -135,7 +135,8 @@ def _definition(p: ActivationGradParams) -> str:
         return "\\mathrm{ReLU}(x) = \\max(0, x)"
     if p.activation == "leaky_relu":
         return f"\\mathrm{{LeakyReLU}}(x) = \\max(0, x) + {num(p.slope)} \\min(0, x)"
-    return f"\\mathrm{{ELU}}(x) = x \\ (x > 0), \\quad {num(p.elu_alpha)}(e^{{x}} - 1) \\ (x \\le 0)"
+    alpha = "" if p.elu_alpha == 1 else num(p.elu_alpha)  # PyTorch's default alpha = 1 is not written
+    return f"\\mathrm{{ELU}}(x) = x \\ (x > 0), \\quad {alpha}(e^{{x}} - 1) \\ (x \\le 0)"
 
 
 @register
