@@ -8,6 +8,8 @@ from functools import lru_cache
 from typing import Any
 
 import sympy
+from sympy.printing.precedence import precedence
+from sympy.printing.str import StrPrinter
 
 from grader import arrays, limits, numeric, scalars, symbolic
 from grader.feedback import NAMED_FACTORS, factor_message, say
@@ -30,8 +32,24 @@ def plain(v: Any) -> str:
         return str(int(v))
     if isinstance(v, sympy.Rational) and _is_decimal_denominator(int(v.q)):
         return scalars.show(Fraction(int(v.p), int(v.q)))  # 0.25, never a float that reads back differently
-    s = sympy.sstr(v).replace("**", "^")
+    s = _PlainPrinter().doprint(v).replace("**", "^")
     return re.sub(r"\bE\b", "e", s).replace("Abs(", "abs(").replace("Max(", "max(").replace("Min(", "min(")
+
+
+class _PlainPrinter(StrPrinter):
+    """sympy's str form, but a decimal coefficient stays a decimal: `0.5065*v1`, not `1013*v1/2000`."""
+
+    def _print_Rational(self, expr: sympy.Rational) -> str:
+        if _is_decimal_denominator(int(expr.q)):
+            return scalars.show(Fraction(int(expr.p), int(expr.q)))
+        return str(super()._print_Rational(expr))
+
+    def _print_Mul(self, expr: sympy.Mul) -> str:
+        c, rest = expr.as_coeff_Mul()
+        if c.is_Rational and c.q != 1 and _is_decimal_denominator(int(c.q)) and rest is not sympy.S.One:
+            sign = "-" if c < 0 else ""
+            return sign + self._print_Rational(abs(c)) + "*" + self.parenthesize(rest, precedence(expr))
+        return str(super()._print_Mul(expr))
 
 
 def _is_decimal_denominator(q: int) -> bool:

@@ -128,3 +128,16 @@ def test_interpreted_echoes_the_reading_in_plain_syntax(
 ) -> None:
     v = grade(text, "1", AnswerSpec(answer_type, symbols=("x",)))
     assert v.interpreted == interpreted
+
+
+@pytest.mark.parametrize(
+    ("text", "interpreted"),
+    [
+        ("0.5065*v1 + 0.3072*v2", "0.5065*v1 + 0.3072*v2"),  # decimals stay decimals
+        ("-0.5*v1*v2", "-0.5*v1*v2"),
+        ("v1/3", "v1/3"),
+        ("exp(-0.5*v1)", "exp(-0.5*v1)"),
+    ],
+)
+def test_interpreted_keeps_decimal_coefficients(text: str, interpreted: str) -> None:
+    assert read(text, AnswerSpec("expression", symbols=("v1", "v2"))).interpreted == interpreted
