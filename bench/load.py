@@ -94,6 +94,22 @@ def server_workers(pid: int) -> list[int]:
     return workers
 
 
+def tree_cpu_seconds(pid: int) -> float:
+    """User+system CPU of a process and its live descendants (server, uvicorn workers, grading pools)."""
+    tick = os.sysconf("SC_CLK_TCK")
+    total, todo = 0.0, [pid]
+    while todo:
+        p = todo.pop()
+        try:
+            fields = Path(f"/proc/{p}/stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        total += (int(fields[11]) + int(fields[12]) + int(fields[13]) + int(fields[14])) / tick
+        kids = subprocess.run(["pgrep", "-P", str(p)], capture_output=True, text=True).stdout.split()
+        todo.extend(int(k) for k in kids)
+    return total
+
+
 class Stats:
     def __init__(self) -> None:
         self.lat: dict[str, list[float]] = defaultdict(list)
@@ -114,9 +130,17 @@ class Stats:
 
 
 async def student(
-    client: httpx.AsyncClient, token: str, families: list[str], stop: float, st: Stats, rng: random.Random
+    client: httpx.AsyncClient,
+    token: str,
+    families: list[str],
+    stop: float,
+    st: Stats,
+    rng: random.Random,
+    think: tuple[float, float],
+    ramp: float,
 ) -> None:
     h = {"Authorization": f"Bearer {token}"}
+    await asyncio.sleep(rng.uniform(0, ramp))  # a class logs in over some seconds, not in one instant
     while time.monotonic() < stop:
         fam = rng.choice(families)
         try:
@@ -157,8 +181,8 @@ async def student(
                         json={"answers": answers},
                         headers={**h, "Idempotency-Key": key},
                     )
-                except httpx.HTTPError:
-                    st.add(name, time.perf_counter() - t0, 599)
+                except httpx.HTTPError as exc:
+                    st.add(name, time.perf_counter() - t0, 599, type(exc).__name__)
                     await asyncio.sleep(0.5)
                     continue
                 st.add(name, time.perf_counter() - t0, r.status_code, r.text)
@@ -166,9 +190,9 @@ async def student(
                     st.acked[key] = r.json()["attempt_id"]
                     break
                 await asyncio.sleep(0.5 * (attempt + 1))
-        except httpx.HTTPError:
-            st.add("connection error", 0.0, 599)
-        await asyncio.sleep(rng.uniform(0.5, 2.0))  # think time
+        except httpx.HTTPError as exc:  # a page or a pose failed (the check loop catches its own)
+            st.add(f"failed: {type(exc).__name__}", 0.0, 599, type(exc).__name__)
+        await asyncio.sleep(rng.uniform(*think))  # reading the question, typing the answer
 
 
 def _pct(xs: list[float], q: float) -> float:
@@ -203,21 +227,30 @@ def verify(db_url: str, st: Stats) -> tuple[int, int, int]:
     return len(keys), found, dupes
 
 
-async def run(base: str, tokens: list[str], seconds: float, st: Stats, faults) -> None:  # type: ignore[no-untyped-def]
+async def run(base: str, tokens: list[str], seconds: float, st: Stats, faults, think) -> None:  # type: ignore[no-untyped-def]
     families = [
         p["id"]
         for p in httpx.get(f"{base}/api/v1/problems", timeout=30).json()
         if not p["id"].startswith(("custom.", "concept.short"))
     ]
     stop = time.monotonic() + seconds
-    limits = httpx.Limits(max_connections=200, max_keepalive_connections=200)
+    # One connection per student, like one browser each: a smaller client pool would queue requests in
+    # the load generator and count that wait as server latency.
+    limits = httpx.Limits(max_connections=len(tokens) + 10, max_keepalive_connections=len(tokens) + 10)
+    ramp = min(10.0, seconds / 6)
     async with httpx.AsyncClient(base_url=base, timeout=15, limits=limits) as client:
         tasks = [
-            asyncio.create_task(student(client, t, families, stop, st, random.Random(i)))
+            asyncio.create_task(student(client, t, families, stop, st, random.Random(i), think, ramp))
             for i, t in enumerate(tokens)
         ]
         fault_tasks = [asyncio.create_task(f()) for f in faults]
-        await asyncio.gather(*tasks, *fault_tasks)
+        # Stop by itself: a student still inside a request or a retry at the deadline gets a short grace,
+        # then is cancelled (an answer without a response is not acknowledged, so nothing is miscounted).
+        await asyncio.wait(tasks, timeout=seconds + 20)
+        for t in tasks:
+            t.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
+        await asyncio.gather(*fault_tasks)  # a fault always ends (PostgreSQL is started again)
 
 
 def main() -> None:
@@ -231,7 +264,14 @@ def main() -> None:
     ap.add_argument(
         "--stop-postgres", type=float, default=0, help="stop PostgreSQL for this many seconds mid-run"
     )
+    ap.add_argument(
+        "--think",
+        default="3,10",
+        help="seconds a student spends between questions, MIN,MAX (reading and typing); default 3,10",
+    )
     args = ap.parse_args()
+    think = tuple(float(x) for x in args.think.split(","))
+    assert len(think) == 2 and 0 <= think[0] <= think[1], "--think MIN,MAX"
     args.seconds = min(args.seconds, 300)  # bounded, whatever is asked
 
     with tempfile.TemporaryDirectory() as tmp:
@@ -288,11 +328,13 @@ def main() -> None:
                     print(f"PostgreSQL started again after {args.stop_postgres:.0f}s")
 
             faults.append(pg_outage)
+        cpu0 = tree_cpu_seconds(proc.pid)
         t0 = time.monotonic()
         try:
-            asyncio.run(run(f"http://127.0.0.1:{port}", tokens, args.seconds, st, faults))
+            asyncio.run(run(f"http://127.0.0.1:{port}", tokens, args.seconds, st, faults, think))
         finally:
             elapsed = time.monotonic() - t0
+            server_cpu = tree_cpu_seconds(proc.pid) - cpu0
             proc.terminate()
             try:
                 proc.wait(timeout=15)
@@ -324,6 +366,13 @@ def main() -> None:
         )
         for code, body in sorted(st.samples.items()):
             print(f"  a {code} said: {body!r}")
+        # CPU per request is what the figures mean on an idle machine: the latencies above also hold the
+        # wait for a core on a shared one.
+        answered = sum(n for codes in st.status.values() for c, n in codes.items() if c != 599)
+        print(
+            f"server CPU: {server_cpu:.0f} s for {answered} answered requests = "
+            f"{1000 * server_cpu / max(answered, 1):.0f} ms per request ({server_cpu / elapsed:.2f} cores busy)"
+        )
         log_lines = log_path.read_text(errors="replace").splitlines()
         print(f"server log: {len(log_lines)} lines; last: {log_lines[-1][:160] if log_lines else '-'}")
         acked, found, dupes = verify(db_url, st)
