@@ -70,10 +70,34 @@ _TRANSLATE = {
 }
 
 
+_SUPERSCRIPTS = dict(zip("⁰¹²³⁴⁵⁶⁷⁸⁹⁻⁺", "0123456789-+", strict=True))
+_SUPERSCRIPT_RUN = re.compile("[" + "".join(_SUPERSCRIPTS) + "]+")
+
+
 def normalize(text: str) -> str:
     """Full-width IME characters are their ASCII forms; Unicode operators are ours."""
+    # Superscripts first: NFKC would turn x² into x2 and 10⁻³ into 10-3 (a different value).
+    text = _SUPERSCRIPT_RUN.sub(lambda m: "^(" + "".join(_SUPERSCRIPTS[c] for c in m.group()) + ")", text)
     text = unicodedata.normalize("NFKC", text)
     return "".join(_TRANSLATE.get(c, c) for c in text).strip()
+
+
+def _bad_character(text: str, i: int) -> AnswerError:
+    """Say what a character that starts no token probably is."""
+    c = text[i]
+    if c in "'\"`" or (c == "." and text[:i].rstrip()[-1:].isalpha()):
+        return err("答案里不能有程序代码（字符串或属性）", f"code is not accepted as an answer ({c!r})", i)
+    if c == "\\":
+        return err(
+            "请用纯文本书写，不要用 LaTeX（例如 sqrt(2)/2）",
+            "write plain text, not LaTeX (e.g. sqrt(2)/2)",
+            i,
+        )
+    if c == "|":
+        return err("请用 abs(x) 表示绝对值", "write absolute values as abs(x)", i)
+    if c == "⁄":
+        return err("请用 / 写分数，例如 1/2", "write fractions with /, e.g. 1/2", i)
+    return err(f"无法识别的字符 {c!r}", f"unexpected character {c!r}", i)
 
 
 _TOKEN = re.compile(
@@ -98,7 +122,7 @@ def tokenize(text: str) -> list[Tok]:
             continue
         m = _TOKEN.match(text, i)
         if m is None or m.end() == i:
-            raise err(f"无法识别的字符 {text[i]!r}", f"unexpected character {text[i]!r}", i)
+            raise _bad_character(text, i)
         kind = m.lastgroup or "op"
         tok = m.group(kind)
         exp = re.search(r"[eE]([+-]?\d+)$", tok) if kind == "num" else None
@@ -234,7 +258,13 @@ def _parse_expression(text: str):  # type: ignore[no-untyped-def]
         raise err("答案为空", "the answer is empty", 0)
     p = Parser(toks, text)
     node = p.expr()
-    if p.peek() is not None:
-        t = p.peek()
-        raise err(f"这里不应出现 {t.text!r}", f"unexpected {t.text!r}", t.pos)  # type: ignore[union-attr]
+    t = p.peek()
+    if t is not None:
+        if t.text == ",":
+            raise err(
+                "这里只要一个数；逗号用于分隔列表元素（小数请用 “.”）",
+                "a single value is asked; ',' separates list entries (write decimals with '.')",
+                t.pos,
+            )
+        raise err(f"这里不应出现 {t.text!r}", f"unexpected {t.text!r}", t.pos)
     return node

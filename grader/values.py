@@ -16,6 +16,7 @@ from grader.scalars import plain_number
 
 MAX_POW_DIGITS = 400  # a power whose value would have more digits than this is refused
 MAX_ELEMENTS = 400
+CODE_WORDS = {"lambda", "import", "eval", "exec", "open", "os", "sys", "print", "def", "class", "return"}
 MAX_EXACT_BITS = 4000  # an exact number above ~1,200 digits (10^399*10^399*10^399*10^399) is refused
 
 _SYMBOLS: dict[tuple[str, bool], sympy.Symbol] = {}
@@ -61,10 +62,18 @@ def _build(node: Any, symbols: tuple[str, ...], real: bool) -> sympy.Expr:
             return sympy.pi
         if name in symbols:
             return symbol(name, real)
-        known = list(symbols) + sorted(CONSTS) + sorted(FUNCS)
-        close = difflib.get_close_matches(name, known, n=1, cutoff=0.5) or [
-            k for k in known if k.lower() == name.lower()
-        ]
+        if name.lower() in ("inf", "infinity", "nan", "oo"):
+            raise err(
+                f"答案必须是有限的数，不能是 {name}", f"the answer must be a finite number, not {name}", pos
+            )
+        if name.startswith("_") or name in CODE_WORDS:
+            raise err(f"答案里不能有程序代码（{name}）", f"code is not accepted as an answer ({name})", pos)
+        # Same letters in another case first (X for x); then a close spelling, of a function
+        # only for names long enough to be one (x is not "max").
+        known = list(symbols) + sorted(CONSTS) + (sorted(FUNCS) if len(name) >= 3 else [])
+        close = [k for k in known if k.lower() == name.lower()] or difflib.get_close_matches(
+            name, known, n=1, cutoff=0.6
+        )
         hint_zh = f"（你是想写 {close[0]} 吗？）" if close else ""
         hint_en = f" (did you mean {close[0]}?)" if close else ""
         if name in FUNCS:

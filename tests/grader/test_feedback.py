@@ -141,3 +141,32 @@ def test_interpreted_echoes_the_reading_in_plain_syntax(
 )
 def test_interpreted_keeps_decimal_coefficients(text: str, interpreted: str) -> None:
     assert read(text, AnswerSpec("expression", symbols=("v1", "v2"))).interpreted == interpreted
+
+
+@pytest.mark.parametrize(
+    ("text", "words"),
+    [
+        ("__import__('os')", "code is not accepted"),
+        ("x.y", "code is not accepted"),
+        ("'abc'", "code is not accepted"),
+        ("\\frac{1}{2}", "not LaTeX"),
+        ("|x|", "abs(x)"),
+        ("½", "fractions with /"),
+        ("inf", "finite number"),
+        ("nan", "finite number"),
+        ("1,5", "write decimals with '.'"),
+        ("2*y", "unknown name y"),  # no far-fetched suggestion for a one-letter name
+    ],
+)
+def test_refusals_say_what_to_write_instead(text: str, words: str) -> None:
+    v = check(text, "1", "real")
+    assert not v.correct and v.reason == "parse_error" and words in v.feedback, v.feedback
+    assert "did you mean" not in v.feedback or len(text) > 3
+
+
+@pytest.mark.parametrize(
+    ("text", "reference", "answer_type"),
+    [("10⁻³", "0.001", "real"), ("x²+2x", "x^2+2*x", "expression"), ("2³", "8", "integer")],
+)
+def test_superscripts_are_powers(text: str, reference: str, answer_type: str) -> None:
+    assert check(text, reference, answer_type).correct  # not 10-3 = 7, not a name x2
