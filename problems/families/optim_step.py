@@ -128,8 +128,14 @@ def _tex(x: float) -> str:
     return num(x, 6)
 
 
+# A coordinate left at a residue of eps (|x| ~ 1e-11 when the step lands on the optimum) is 0 to a
+# student with a calculator; showing 1.7e-11 in the working would only confuse. The grader's absolute
+# floor accepts 0 for it either way.
+_RESIDUE = 1e-8
+
+
 def _vtex(v: np.ndarray) -> str:
-    return "[" + ", ".join(num(float(x), 6) for x in v) + "]"
+    return "[" + ", ".join("0" if abs(float(x)) < _RESIDUE else num(float(x), 6) for x in v) + "]"
 
 
 def run(p: StepParams, slip: Slip = RIGHT) -> tuple[list[np.ndarray], list[list[Line]]]:

@@ -75,10 +75,7 @@ def test_the_checks_themselves(text: str, expected: list[str]) -> None:
 
 # Defects found in families this test does not own; each is reported to the family's owner. Remove the
 # entry when the family is fixed (the test then runs as usual).
-KNOWN_DEFECTS = {
-    "optim.step": "seed 23 (adagrad, lr=1, eps=1e-10) shows theta_1 = [1, -1.66667e-11] in the worked "
-    "solution: an eps residue a student writes as 0 (the grader accepts 0; the text should show it)",
-}
+KNOWN_DEFECTS: dict[str, str] = {}
 
 
 def family_ids() -> list[object]:
