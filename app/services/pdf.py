@@ -41,6 +41,18 @@ def print_workers() -> int:
     return max(2, min(3, os.cpu_count() or 1))
 
 
+# Chromium lays a page out for its (invisible) screen when it loads, then again for print.
+# Hiding the screen rendering makes the first pass trivial: ~15% less CPU for an exam bundle
+# (measured), and the printed pages are the same (print media shows everything again).
+_SKIP_SCREEN_LAYOUT = "<style>@media screen { html { display: none; } }</style>"
+
+
+def _for_print(html: str) -> str:
+    """The document with _SKIP_SCREEN_LAYOUT at the end of its head (unchanged without one)."""
+    at = html.lower().find("</head>")
+    return html if at < 0 else html[:at] + _SKIP_SCREEN_LAYOUT + html[at:]
+
+
 def _print_file(exe: str, src: Path, out: Path, deadline: float, tagged: bool) -> None:
     """Print one HTML file to `out`; page size and breaks come from its @page CSS."""
     cmd = [
@@ -104,7 +116,7 @@ def htmls_to_pdf(
                 job = Path(tmp) / f"{i:04d}"
                 job.mkdir()
                 src, out = job / "doc.html", job / "doc.pdf"
-                src.write_text(html, encoding="utf-8")
+                src.write_text(_for_print(html), encoding="utf-8")
                 outputs.append(out)
                 jobs.append(pool.submit(_print_file, exe, src, out, deadline, tagged))
             for f in jobs:
