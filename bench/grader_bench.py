@@ -123,12 +123,17 @@ def _shape_corpus(rng: random.Random) -> list[Case]:
 def _timings(cases: list[Case], run: Callable[[str, str], object]) -> list[float]:
     """CPU seconds of this thread per case: on a shared machine wall time mostly measures the
     neighbours (the wall-clock bound is the grader's own deadline, tested in tests/grader)."""
+    global _WALL_MAX
     out = []
     for answer, reference in cases:
-        start = time.thread_time()
+        start, wall = time.thread_time(), time.perf_counter()
         run(answer, reference)
         out.append(time.thread_time() - start)
+        _WALL_MAX = max(_WALL_MAX, time.perf_counter() - wall)
     return out
+
+
+_WALL_MAX = 0.0  # the slowest single check of ours in wall-clock time, neighbours included
 
 
 def _summary(name: str, seconds: list[float], label: str = "") -> tuple[float, float, float]:
@@ -181,12 +186,14 @@ def main() -> None:
             else:
                 seconds = _timings(cases, lambda a, r, t=answer_type: check(a, r, t))
             results[name, label] = _summary(name, seconds, label)
+    ours_wall = _WALL_MAX
+    print(f"slowest check of ours in wall-clock time (neighbours included): {ours_wall * 1e3:.1f} ms")
     expressions = corpora["expression"][0]
     naive = _timings(expressions, _naive)
     n_median, n_p99, n_worst = _summary("naive simplify(a-b)==0", naive)
     e_median, e_p99, _ = results["expression", "warm"]
     print(f"naive / ours: median x{n_median / e_median:.0f}, p99 x{n_p99 / e_p99:.0f}")
-    worst = max(w for _, _, w in results.values())
+    worst = max(max(w for _, _, w in results.values()), ours_wall)
     verdicts = [
         ("numeric median <= 50 us", results["integer/real", "warm"][0] <= 50e-6),
         ("expression median <= 5 ms", e_median <= 5e-3),
