@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Path, Query
 
 from app.deps import CurrentUser, SessionDep, StaffUser
 from app.schemas.attempts import AttemptList, AttemptPublic, ManualGrade
@@ -53,7 +53,11 @@ def all_attempts(
 
 @router.post("/attempts/{attempt_id}/grade", response_model=AttemptPublic)
 def grade_attempt(
-    attempt_id: int, body: ManualGrade, session: SessionDep, staff: StaffUser
+    # Bounded like the column: a larger int is an OverflowError in the SQLite driver (a 500), not a 404.
+    attempt_id: Annotated[int, Path(ge=1, le=2**31 - 1)],
+    body: ManualGrade,
+    session: SessionDep,
+    staff: StaffUser,
 ) -> dict[str, Any]:
     """Score a hand-graded attempt (0..1) with a comment the student will see."""
     a = attempts.grade_manually(

@@ -384,3 +384,29 @@ def test_roster_import_and_registration_echo_names_escaped(db_url) -> None:  # t
         r = c.post("/login", data={"name": SCRIPT, "password": "x", "csrf_token": token})
         assert r.status_code == 401
         assert_escaped(r.text, [SCRIPT])
+
+
+def test_practice_short_answer_comment_is_stored_exactly_and_shown_escaped(client, accounts) -> None:  # type: ignore[no-untyped-def]
+    from problems.concepts import short_answer_items
+
+    ta, alice = accounts["ta"], accounts["student"]
+    body = {"problem": "concept.short_answer", "params": {"item": next(iter(short_answer_items()))}}
+    inst = post_json(client, "/api/v1/instances", body, ta.headers).json()
+    r = post_json(
+        client, f"/api/v1/instances/{inst['id']}/check", {"answers": {"answer": IMG}}, alice.headers
+    )
+    assert r.status_code == 200, r.text[:300]
+    attempt_id = r.json()["attempt_id"]
+    comment = ""
+    for text in ATTACKS + TOO_BIG:
+        body = {"score": 0.5, "comment": text}
+        r = post_json(client, f"/api/v1/attempts/{attempt_id}/grade", body, ta.headers)
+        if accepted(r, text if len(text) <= 5000 else "x" * 10_001):
+            assert r.json()["manual_comment"] == text
+            comment = text
+    assert comment == ATTACKS[-1]
+    page = client.get("/me", headers=alice.headers)
+    assert_escaped(page.text, [IMG, comment])
+    for bad_id in ("0", "-1", str(2**63), str(10**30)):  # ids beyond any integer column: 404 or 422
+        r = post_json(client, f"/api/v1/attempts/{bad_id}/grade", {"score": 0.5}, ta.headers)
+        assert r.status_code in (404, 422), (bad_id, r.status_code, r.text[:200])
