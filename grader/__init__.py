@@ -1,4 +1,9 @@
-"""Fallback grader: read student text with our own parser and judge it (no eval, bounded work)."""
+"""The grader: read student text with our own parser and judge it like a careful grader.
+
+No eval, bounded work (limits.py), exact numbers (scalars.py), arrays and shapes (arrays.py),
+expressions at random points (symbolic.py, numeric.py), bilingual feedback (feedback.py).
+The rules, for TAs: docs/grading.md.
+"""
 
 from __future__ import annotations
 
@@ -114,15 +119,6 @@ def _ref(reference: str, spec: AnswerSpec) -> Reading:
 def _num(v: sympy.Expr, digits: int = 40) -> Fraction | None:
     """The value of a number as an exact rational (to `digits` digits unless it is rational)."""
     return numeric.value(v, digits)
-
-
-def _tolerances(spec: AnswerSpec) -> tuple[Fraction, Fraction]:
-    return scalars.tolerances(spec)
-
-
-def _close(a: sympy.Expr, b: sympy.Expr, spec: AnswerSpec) -> bool:
-    fa, fb = _num(a), _num(b)
-    return fa is not None and fb is not None and scalars.close(fa, fb, *scalars.tolerances(spec))
 
 
 def _msg(lang: str, zh: str, en: str) -> str:
