@@ -33,11 +33,8 @@ def chromium_path() -> str | None:
 
 
 def print_workers() -> int:
-    """How many Chromium processes print at once: one per core, at least 2, at most 3.
-
-    Measured on 2 cores: 2 processes beat 1 clearly; a third only helps while one of them
-    is starting up or waiting for the join, and each costs ~250 MB of memory.
-    """
+    """How many Chromium processes print at once: one per core, at most 3 (each holds
+    300-450 MB), and at least 2 so that even on one core rendering and printing overlap."""
     return max(2, min(3, os.cpu_count() or 1))
 
 

@@ -77,10 +77,11 @@ def test_bundle_documents_keep_every_variant_in_order(monkeypatch: pytest.Monkey
     monkeypatch.setattr(pdf, "print_workers", lambda: 2)
     variants = list(range(200))
     docs = exam_render._documents(variants)  # type: ignore[arg-type]
-    assert [len(d) for d in docs] == [50, 50, 50, 50]
+    assert [len(d) for d in docs] == [100, 100]
     assert [v for d in docs for v in d] == variants
     assert exam_render._documents(list(range(3))) == [[0, 1, 2]]  # type: ignore[arg-type]
-    assert [len(d) for d in exam_render._documents(list(range(23)))] == [10, 10, 3]  # type: ignore[arg-type]
+    assert [len(d) for d in exam_render._documents(list(range(23)))] == [12, 11]
+    assert [len(d) for d in exam_render._documents(list(range(15)))] == [10, 5]  # not below 10 a document  # type: ignore[arg-type]
 
 
 @pytest.mark.skipif(
