@@ -185,3 +185,15 @@ def test_html_in_answers_is_escaped(web) -> None:  # type: ignore[no-untyped-def
         data={"csrf_token": _csrf(html), "instance_id": iid, "answer.loss": "<script>alert(1)</script>"},
     )
     assert r.status_code == 200 and "<script>alert(1)" not in r.text and "&lt;script&gt;" in r.text
+
+
+def test_a_parse_error_shows_a_caret_under_the_spot(web) -> None:  # type: ignore[no-untyped-def]
+    iid, html = _practice(web)
+    r = web.post(
+        f"/practice/{FAMILY}",
+        data={"csrf_token": _csrf(html), "instance_id": iid, "answer.loss": "ln(5 +* 2)"},
+    )
+    assert 'data-correct="false"' in r.text
+    caret = r.text.split('<pre class="caret">')[1].split("</pre>")[0]
+    typed, mark = caret.split("\n")[:2]
+    assert typed == "ln(5 +* 2)" and mark.index("^") == typed.index("*")
