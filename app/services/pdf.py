@@ -2,9 +2,9 @@
 
 A large document (a whole class's exam bundle: hundreds of variants, over a thousand pages) is
 printed as several smaller documents by parallel Chromium processes and joined with poppler's
-`pdfunite`. One Chromium prints one document on roughly one core (layout and paint are
-single-threaded per page), so one huge document leaves the other cores idle; and the caller
-can render the next chunk's HTML while the previous chunks print.
+`pdfunite`. Chromium lays out one document on one renderer main thread, so one huge document
+leaves a second core mostly idle; and the caller can render the next document's HTML while
+the previous ones print.
 """
 
 from __future__ import annotations
