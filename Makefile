@@ -35,7 +35,7 @@ lint: install-test
 	$(VENV)/bin/mypy
 
 test: install-test system-deps lint
-	$(VENV)/bin/dlgrader check-bank --seeds 200
+	$(VENV)/bin/dlgrader check-bank --seeds 200 --jobs 2
 	$(VENV)/bin/pytest -n 2 -p no:cacheprovider
 
 bench: install-test system-deps

@@ -70,7 +70,7 @@ def cmd_check_bank(args: argparse.Namespace) -> int:
     from problems.checkbank import check_bank
 
     try:
-        reports = check_bank(args.problem or None, seeds=args.seeds)
+        reports = check_bank(args.problem or None, seeds=args.seeds, jobs=args.jobs)
     except UnknownProblem as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
@@ -135,6 +135,7 @@ def main(argv: list[str] | None = None) -> int:
     c = sub.add_parser("check-bank", help="self-test every problem family; non-zero exit on failure")
     c.add_argument("--seeds", type=int, default=200)
     c.add_argument("--problem", action="append", help="only this family (repeatable)")
+    c.add_argument("--jobs", "-j", type=int, default=1, help="processes to share the families out to")
     c.set_defaults(func=cmd_check_bank)
 
     e = sub.add_parser("export", help="write users, instances and attempts as JSONL (a backup)")

@@ -118,9 +118,29 @@ def test_check_bank_reports_a_broken_family() -> None:
     assert any("reference of 'n' scores 0" in f for f in report.failures)
 
 
-@pytest.mark.parametrize("args", [["check-bank", "--seeds", "3", "--problem", "loss.uniform_prediction"]])
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["check-bank", "--seeds", "3", "--problem", "loss.uniform_prediction"],
+        # shared out to two processes, the reports still come back in the order asked
+        [
+            "check-bank",
+            "--seeds",
+            "3",
+            "--jobs",
+            "2",
+            "--problem",
+            "rl.epsilon_greedy",
+            "--problem",
+            "cnn.pool2d",
+        ],
+    ],
+)
 def test_check_bank_command_passes_on_a_good_family(args, tmp_path) -> None:  # type: ignore[no-untyped-def]
     r = run(args, f"sqlite:///{tmp_path}/x.db")
     assert r.returncode == 0 and "0 failing" in r.stdout
+    named = [args[i + 1] for i, a in enumerate(args) if a == "--problem"]
+    listed = [line.split()[0] for line in r.stdout.splitlines() if "seeds=" in line]
+    assert listed == named
     bad = run(["check-bank", "--problem", "nope.nope"], f"sqlite:///{tmp_path}/x.db")
     assert bad.returncode != 0
