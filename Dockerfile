@@ -3,7 +3,7 @@ FROM python:3.11-slim-bookworm
 
 # CJK fonts and Chromium: exam PDFs are printed by Chromium and contain Chinese text.
 RUN apt-get update \
- && apt-get install -y --no-install-recommends chromium fonts-noto-cjk fontconfig curl \
+ && apt-get install -y --no-install-recommends chromium fonts-noto-cjk fonts-dejavu-extra fontconfig curl \
  && rm -rf /var/lib/apt/lists/* \
  && fc-cache -f
 
