@@ -158,7 +158,15 @@ def value(expr: sympy.Basic, digits: int = 40) -> Fraction | None:
         return Fraction(int(expr.p), int(expr.q))  # type: ignore[attr-defined]
     if expr.free_symbols:
         return None
+    bits = int(digits * 3.33) + 10
     try:
-        return to_fraction(evaluate(expr, {}, int(digits * 3.33) + 10))
+        # Two precisions, as in symbolic.py: where they disagree, digits were lost to
+        # cancellation ((1+e^50)^2 - e^100 - 2e^50 is 1, but 0 at 143 bits), so go higher.
+        for scale in (1, 8, 64):
+            low = to_fraction(evaluate(expr, {}, bits * scale))
+            high = to_fraction(evaluate(expr, {}, bits * scale * 2))
+            if abs(high - low) * 10**digits <= abs(high):
+                break
+        return high  # still moving at 18,000 bits: a value that is 0 up to noise, and high is tiny
     except Unusable:
         return None

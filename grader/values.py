@@ -10,6 +10,7 @@ from typing import Any
 
 import sympy
 
+from grader import numeric
 from grader.limits import tick
 from grader.parse import CONSTS, FUNCS, AnswerError, err, normalize, parse_expression
 from grader.scalars import plain_number
@@ -31,15 +32,37 @@ def symbol(name: str, real: bool) -> sympy.Symbol:
 
 
 def _magnitude_digits(base: sympy.Expr, exp: sympy.Expr) -> float:
-    """log10 of |base^exp| estimated cheaply (base and exp numeric)."""
-    try:
-        b = abs(complex(sympy.N(base, 15)))
-        e = float(sympy.N(exp, 15))
-    except (TypeError, ValueError, OverflowError):
+    """log10 of |base^exp| estimated cheaply (base and exp numeric), inf when unknown."""
+    b, e = _rough(base), _rough(exp)
+    if b is None or e is None:
         return math.inf
-    if b == 0 or b == 1:
+    if b == 0 or abs(b) == 1:
         return 0.0
-    return abs(e * math.log10(b))
+    return abs(e * math.log10(abs(b)))
+
+
+def _too_big(rough: float | None, limit: float) -> bool:
+    return rough is None or abs(rough) > limit
+
+
+def _rough(x: sympy.Expr) -> float | None:
+    """A number's value to 15 digits by bounded mpmath work (sympy.N adapts its precision
+    without bound on hidden zeros); None when it is not a finite real number."""
+    v = numeric.value(x, 15)
+    try:
+        return None if v is None else float(v)
+    except OverflowError:
+        return None
+
+
+def _exact_power_bits(base: sympy.Expr, exp: sympy.Expr) -> float:
+    """Bits of the exact rational sympy would compute for base^exp. A value near 1 can be small
+    while its exact form is huge: 1.0000001^(10^8) is about e^10, but its numerator has 2.3e9
+    bits, and one sympy power call computing it holds the GIL for minutes."""
+    if not (base.is_Rational and exp.is_Rational) or base in (0, 1, -1):
+        return 0.0
+    bits = max(int(base.p).bit_length(), int(base.q).bit_length())  # type: ignore[attr-defined]
+    return abs(float(exp)) * bits
 
 
 def build(node: Any, symbols: tuple[str, ...], real: bool) -> sympy.Expr:
@@ -81,9 +104,14 @@ def _build(node: Any, symbols: tuple[str, ...], real: bool) -> sympy.Expr:
             return _raise(err(f"函数 {name} 后面要有括号", f"the function {name} needs brackets", pos))
         return _raise(err(f"未知的名字 {name}{hint_zh}", f"unknown name {name}{hint_en}", pos))
     if kind == "neg":
-        return -build(node[1], symbols, real)
+        x = build(node[1], symbols, real)
+        return sympy.Mul(-1, x, evaluate=False) if _as_written(x) else -x
     if kind == "bin":
         op, a, b = node[1], build(node[2], symbols, real), build(node[3], symbols, real)
+        if op == "/" and b == 0:
+            raise err("除以零", "division by zero")
+        if op in "+-*/" and _as_written(a, b):
+            return _unevaluated(op, a, b)
         if op == "+":
             return a + b
         if op == "-":
@@ -91,15 +119,20 @@ def _build(node: Any, symbols: tuple[str, ...], real: bool) -> sympy.Expr:
         if op == "*":
             return a * b
         if op == "/":
-            if b == 0:
-                raise err("除以零", "division by zero")
             return a / b
         if op == "^":
             if not a.free_symbols and not b.free_symbols:
                 if _magnitude_digits(a, b) > MAX_POW_DIGITS:
                     raise err("这个数太大了", "this number is too large to work with")
-            elif b.is_number and abs(float(sympy.N(b, 15))) > 10000:
+                if _exact_power_bits(a, b) > MAX_EXACT_BITS:
+                    raise err(
+                        "这个幂的精确值太长了，请写出它的小数值",
+                        "the exact value of this power is too long to work with; give its decimal value",
+                    )
+            elif b.is_number and _too_big(_rough(b), 10000):
                 raise err("指数太大", "the exponent is too large")
+            if _as_written(a, b):
+                return sympy.Pow(a, b, evaluate=False)
             return _power(a, b)
     if kind == "call":
         name, args, pos = node[1], [build(x, symbols, real) for x in node[2]], node[3]
@@ -111,11 +144,9 @@ def _build(node: Any, symbols: tuple[str, ...], real: bool) -> sympy.Expr:
             raise err(f"{name} 只接受一个参数", f"{name} takes one argument", pos)
         x = args[0]
         if x.is_number and name in ("exp", "sigmoid", "sin", "cos", "tan", "tanh"):
-            try:
-                if abs(float(sympy.N(x, 15))) > 1e4:
-                    raise err("参数太大", "the argument is too large", pos)
-            except TypeError:
-                pass
+            rough = _rough(x)
+            if rough is not None and abs(rough) > 1e4:
+                raise err("参数太大", "the argument is too large", pos)
         table = {
             "sqrt": lambda v: _power(v, sympy.S.Half),
             "exp": sympy.exp,
@@ -130,8 +161,49 @@ def _build(node: Any, symbols: tuple[str, ...], real: bool) -> sympy.Expr:
             "sigmoid": lambda v: 1 / (1 + sympy.exp(-v)),
             "abs": lambda v: sympy.Abs(v, evaluate=False) if v.is_number else sympy.Abs(v),
         }
+        if x.is_number and not x.is_Rational and name in _UNEVALUATED:
+            # Built as written: on a number such as a sum of radicals sympy's automatic
+            # evaluation looks for exact values (minimal polynomials, multiples of pi) with no
+            # bound on work (seconds for sin of a hidden zero). mpmath evaluates them (numeric.py).
+            return _UNEVALUATED[name](x)
         return table[name](x)
     raise err("无法识别", "cannot read this")
+
+
+def _as_written(*values: sympy.Expr) -> bool:
+    """Numbers that are not all rational are combined as written, never simplified: sympy's
+    automatic evaluation asks questions of them (is it zero? rational?) that it answers with
+    unbounded work on hidden zeros such as sqrt(2)+sqrt(3)-sqrt(5+2*sqrt(6)) (seconds, measured).
+    Their value is computed by mpmath in numeric.py; rationals are still combined exactly."""
+    return all(v.is_number for v in values) and not all(v.is_Rational for v in values)
+
+
+def _unevaluated(op: str, a: sympy.Expr, b: sympy.Expr) -> sympy.Expr:
+    if op == "+":
+        return sympy.Add(a, b, evaluate=False)
+    if op == "-":
+        return sympy.Add(a, sympy.Mul(-1, b, evaluate=False), evaluate=False)
+    if op == "*":
+        return sympy.Mul(a, b, evaluate=False)
+    return sympy.Mul(a, sympy.Pow(b, -1, evaluate=False), evaluate=False)
+
+
+_UNEVALUATED = {
+    "exp": lambda v: sympy.exp(v, evaluate=False),
+    "ln": lambda v: sympy.log(v, evaluate=False),
+    "log": lambda v: sympy.log(v, evaluate=False),
+    "log2": lambda v: sympy.Mul(sympy.log(v, evaluate=False), 1 / sympy.log(2), evaluate=False),
+    "log10": lambda v: sympy.Mul(sympy.log(v, evaluate=False), 1 / sympy.log(10), evaluate=False),
+    "sin": lambda v: sympy.sin(v, evaluate=False),
+    "cos": lambda v: sympy.cos(v, evaluate=False),
+    "tan": lambda v: sympy.tan(v, evaluate=False),
+    "tanh": lambda v: sympy.tanh(v, evaluate=False),
+    "sigmoid": lambda v: sympy.Pow(
+        sympy.Add(1, sympy.exp(sympy.Mul(-1, v, evaluate=False), evaluate=False), evaluate=False),
+        -1,
+        evaluate=False,
+    ),
+}
 
 
 def _power(base: sympy.Expr, exponent: sympy.Expr) -> sympy.Expr:
@@ -215,7 +287,9 @@ def read_array(text: str, symbols: tuple[str, ...] = (), real: bool = False) -> 
     if not text:
         raise err("答案为空", "the answer is empty", 0)
     if ";" in text and not text.startswith("[["):
-        body = text.strip("[]() ")
+        body = text.strip()
+        if body[:1] in "[(" and body[-1:] in "])" and _matching(body):
+            body = body[1:-1]  # one pair around the rows: [1 2; 3 4]; not the ) of sqrt(4)
         rows = [r for r in split_top(body, ";") if r.strip()]
         return [_row_entries(r, symbols, real) for r in rows]
     if text[0] in "[(" and text[-1] in "])" and _matching(text):

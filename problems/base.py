@@ -5,12 +5,14 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import Any, ClassVar, Generic, TypeVar
 
 import numpy as np
 from pydantic import BaseModel, ConfigDict
 
-from grader import AnswerSpec, Verdict, grade
+from grader import AnswerSpec, Verdict, grade, limits
+from grader.feedback import say
 
 Text = dict[str, str]  # {"zh": ..., "en": ...}
 LANGS = ("zh", "en")
@@ -151,6 +153,12 @@ class Instance:
     def solution(self) -> dict[str, list[str]]:
         return self.family.solution(self.p)
 
+    @cached_property
+    def wrong_ways(self) -> list[tuple[Misconception[Any], Mapping[str, str]]]:
+        """Each misconception with the answers it gives here: solved once per instance, which the
+        service keeps cached, instead of once per wrong answer checked."""
+        return [(m, m.solve(self.p)) for m in self.family.misconceptions()]
+
 
 @dataclass(frozen=True)
 class PartResult:
@@ -206,7 +214,6 @@ def grade_answers(instance: Instance, answers: Mapping[str, str], lang: str = "e
     """Grade every part; a part left out scores 0; a matched misconception adds its feedback."""
     results: dict[str, PartResult] = {}
     fam, p = instance.family, instance.p
-    wrong_ways: list[tuple[Misconception[Any], Mapping[str, str]]] | None = None
     for part in instance.parts:
         text = answers.get(part.name)
         if text is None or not str(text).strip():
@@ -218,13 +225,14 @@ def grade_answers(instance: Instance, answers: Mapping[str, str], lang: str = "e
         if ref is None:  # a manually graded part (text)
             v = grade(str(text), "", part.spec, lang=lang)
         else:
-            v = fam.grade_part(p, part, str(text), ref, lang)
+            try:
+                v = fam.grade_part(p, part, str(text), ref, lang)
+            except limits.OutOfTime:  # a family's own grading ran past the check's shared deadline
+                v = Verdict(False, 0.0, say("timeout", lang), None, "timeout")
         matched = None
         feedback = v.feedback
-        if not v.correct and ref is not None and v.reason != "parse_error":
-            if wrong_ways is None:
-                wrong_ways = [(m, m.solve(p)) for m in fam.misconceptions()]
-            for m, alt in wrong_ways:
+        if not v.correct and ref is not None and v.reason not in ("parse_error", "timeout"):
+            for m, alt in instance.wrong_ways:
                 alt_ref = alt.get(part.name)
                 if alt_ref is None or alt_ref == ref:
                     continue

@@ -18,7 +18,7 @@ from app.schemas.instances import (
     PreviewResponse,
     SolutionPublic,
 )
-from app.services import checks, instances, preview
+from app.services import checks, instances
 from problems import Instance
 
 router = APIRouter(tags=["instances"])
@@ -86,4 +86,5 @@ def preview_answer(
     record: InstanceDep, body: PreviewRequest, user: OptionalUser, request: Request
 ) -> dict[str, Any]:
     """How one answer is read (typeset), or where it fails to parse. Not graded, not stored."""
-    return preview.preview(instances.build(record), body.part, body.text, pick_lang(request, body.lang, user))
+    lang = pick_lang(request, body.lang, user)
+    return request.app.state.grader.preview(instances.build(record), body.part, body.text, lang)

@@ -1,10 +1,14 @@
 """Grading off the request thread's critical path, with a hard time bound per check.
 
-Plain numeric answers (digits, signs, brackets) are graded in the calling thread: the
-grader bounds them by construction and they take microseconds. Anything with names,
-powers or an expression part goes to a pool of worker processes (pebble), where a
-check that overruns its bound is stopped by killing its worker. Signal alarms cannot
-do this inside a web server's threads.
+Plain numeric answers (digits, signs, brackets, no names and no powers) are graded in the
+request's thread, under one cooperative deadline for the whole check (every part and every
+misconception compared): the grader bounds them by construction and they take microseconds.
+Anything else goes to a pool of worker processes (pebble), where a check that overruns its
+bound is stopped by killing its worker. The cooperative deadline alone is not enough there:
+one sympy call can run long between two deadline checks while holding the GIL (measured:
+powers whose exact value is huge, hidden-zero radicals inside functions), and a thread
+cannot be stopped. Signal alarms cannot do this inside a web server's threads either.
+The live preview reads answers the same way, so it is routed the same way.
 """
 
 from __future__ import annotations
@@ -17,9 +21,14 @@ from typing import Any
 from pebble import ProcessExpired, ProcessPool
 
 import problems
+from app.services import preview as preview_service
+from grader import limits
 from problems import GradeResult, PartResult
 
-_PLAIN = re.compile(r"^[\s0-9.,;:+\-−/()\[\]（）［］，．－＋／０-９eE×xX]*$")
+# What a plain answer may contain: no letters (names, functions, exponents in e-notation are
+# letters too, except e/E, x/X and ×, which are only shape or scientific-notation marks here).
+_PLAIN = re.compile(r"^[\s0-9.,;:+\-−/()\[\]（）［］，．－＋／０-９eE×xX%％]*$")
+_PLAIN_MAX = 400
 
 _TIMEOUT = {
     "zh": "这个答案检查超时（超过 {s} 秒），已记录但判为不正确；请写得更简单些。",
@@ -28,12 +37,17 @@ _TIMEOUT = {
 
 
 def _is_plain(text: str) -> bool:
-    return len(text) <= 400 and bool(_PLAIN.match(text))
+    return len(text) <= _PLAIN_MAX and bool(_PLAIN.match(text))
 
 
 def _grade_in_worker(problem: str, params: dict[str, Any], answers: dict[str, str], lang: str) -> GradeResult:
     inst = problems.instantiate(problem, params=params)  # the params as posed, never a re-run of the seed
     return problems.grade_answers(inst, answers, lang)
+
+
+def _preview_in_worker(problem: str, params: dict[str, Any], part: str, text: str, lang: str) -> dict[str, Any]:
+    inst = problems.instantiate(problem, params=params)
+    return preview_service.preview(inst, part, text, lang)
 
 
 class Grader:
@@ -62,12 +76,26 @@ class Grader:
             except Exception:  # warm-up is best effort
                 pass
 
+    def preview(self, inst: problems.Instance, part: str, text: str, lang: str) -> dict[str, Any]:
+        """How an answer is read (app/services/preview.py), under the same bound as a check."""
+        if self.pool is None or _is_plain(text):
+            with limits.bounded(self.timeout):
+                return preview_service.preview(inst, part, text, lang)
+        future = self.pool.schedule(
+            _preview_in_worker, (inst.problem, inst.params, part, text, lang), timeout=self.timeout
+        )
+        try:
+            result: dict[str, Any] = future.result()
+            return result
+        except (FutureTimeout, ProcessExpired):
+            return preview_service.timed_out(lang, self.timeout)
+
     def grade(self, inst: problems.Instance, answers: Mapping[str, str], lang: str) -> GradeResult:
         """Grade every part of an instance within the time bound; never raises for any text."""
-        isolated_types = {"expression"}
-        plain = {k: v for k, v in answers.items() if _plain_part(inst, k, v, isolated_types)}
-        rest = {k: v for k, v in answers.items() if k not in plain}
-        result = problems.grade_answers(inst, plain, lang)
+        rest = {k: v for k, v in answers.items() if _isolated(inst, k, str(v))}
+        inline = {k: v for k, v in answers.items() if k not in rest}
+        with limits.bounded(self.timeout):  # one budget for the whole check, misconceptions included
+            result = problems.grade_answers(inst, inline, lang)
         if not rest:
             return result
         merged = dict(result.parts)
@@ -91,8 +119,8 @@ class Grader:
         return GradeResult(score=score, parts=merged)
 
 
-def _plain_part(inst: problems.Instance, name: str, text: str, isolated_types: set[str]) -> bool:
+def _isolated(inst: problems.Instance, name: str, text: str) -> bool:
+    """Whether a part's check goes to the pool: every expression part, and any answer that is
+    not plain numeric text. An unknown part is ignored by grade_answers; nothing to compute."""
     part = inst.part(name)
-    if part is None:
-        return True  # an unknown part is ignored by grade_answers; nothing to compute
-    return part.answer_type not in isolated_types and _is_plain(str(text))
+    return part is not None and (part.answer_type == "expression" or not _is_plain(text))

@@ -73,7 +73,7 @@ def authenticate(session: Session, *, name: str, password: str) -> User | None:
     user = session.scalar(select(User).where(User.name == name.strip()))
     stored = user.password_hash if user is not None and user.active and user.password_hash else _DUMMY_HASH
     try:
-        ok = _hasher.verify(stored, password)
+        ok: bool = _hasher.verify(stored, password)
     except (VerificationError, InvalidHashError):
         ok = False
     if not ok or user is None or stored is _DUMMY_HASH:

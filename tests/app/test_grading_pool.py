@@ -93,3 +93,56 @@ def test_slow_check_is_cut_off_and_fast_checks_go_on(pooled) -> None:  # type: i
     again = pooled.post(f"/api/v1/instances/{slow['id']}/check", json={"answers": {"expr": "x"}})
     assert again.status_code == 200 and again.json()["parts"]["expr"]["correct"] is False
     assert problems.get_family("test.slow").id == "test.slow"
+
+
+def test_in_thread_parts_share_one_budget_for_the_whole_check() -> None:
+    """Numeric parts are graded in the request thread; every grade() of the check (each part,
+    each misconception compared) runs under one deadline, so many slow-ish steps cannot add up."""
+    from grader import limits
+    from problems.base import Misconception
+
+    calls: list[float] = []
+
+    class Busy(SlowFamily):
+        id = "test.busy"
+
+        def parts(self, p: SlowParams) -> list[Part]:
+            return [Part(f"n{i}", AnswerSpec("real"), bi("数", "number")) for i in range(5)]
+
+        def solve(self, p: SlowParams) -> dict[str, str]:
+            return {f"n{i}": "1" for i in range(5)}
+
+        def misconceptions(self) -> list[Misconception[SlowParams]]:
+            return [Misconception("m", bi("错", "wrong"), lambda p: {f"n{i}": "2" for i in range(5)})]
+
+        def grade_part(self, p, part, answer, reference, lang):  # type: ignore[no-untyped-def]
+            # 0.4 s of deadline-aware work per call: five parts would take 2 s without a shared budget
+            start = time.monotonic()
+            calls.append(start)
+            while time.monotonic() - start < 0.4:
+                limits.tick()
+            return super(SlowFamily, self).grade_part(p, part, answer, reference, lang)
+
+    from app.services.grading import Grader
+
+    inst = problems.base.build_instance(Busy(), seed=None, p=SlowParams())
+    t0 = time.monotonic()
+    result = Grader(workers=0, timeout=1.0).grade(inst, {f"n{i}": "3" for i in range(5)}, "en")
+    elapsed = time.monotonic() - t0
+    assert elapsed < 1.5, elapsed  # a hang detector for the shared 1 s budget (2 s+ without it)
+    assert result.score == 0.0
+    assert any(r.reason == "timeout" for r in result.parts.values())
+
+
+def test_preview_reads_in_the_pool_and_refuses_huge_exact_powers(pooled) -> None:  # type: ignore[no-untyped-def]
+    """The live preview needs no login and runs on every keystroke: it reads non-plain text in a
+    worker under the same bound as a check, and the grader refuses work it cannot bound."""
+    inst = pooled.post("/api/v1/instances", json={"problem": "loss.uniform_prediction", "seed": 3}).json()
+    part = inst["parts"][0]["name"]
+    url = f"/api/v1/instances/{inst['id']}/preview"
+    ok = pooled.post(url, json={"part": part, "text": "-ln(0.25)", "lang": "en"})
+    assert ok.status_code == 200 and ok.json()["ok"] is True and "ln" in ok.json()["interpreted"].replace("log", "ln")
+    start = time.monotonic()
+    hostile = pooled.post(url, json={"part": part, "text": "1.0000001^(10^8)", "lang": "zh"})
+    assert time.monotonic() - start < 5.0  # a hang detector: this froze the process before
+    assert hostile.status_code == 200 and hostile.json()["ok"] is False and "小数" in hostile.json()["message"]
