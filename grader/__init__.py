@@ -128,7 +128,7 @@ def _msg(lang: str, zh: str, en: str) -> str:
 def _equiv_expr(a: sympy.Expr, b: sympy.Expr, spec: AnswerSpec, inexact: bool) -> bool | None:
     """Equal at random points (symbolic.py): to 20 digits when both sides are exact, to the
     part's relative tolerance when either was written with decimals."""
-    return symbolic.equivalent(a, b, scalars.tolerances(spec)[0] if inexact else None)
+    return symbolic.equivalent(a, b, scalars.tolerances(spec).rtol if inexact else None)
 
 
 def grade(answer: str, reference: str, spec: AnswerSpec, lang: str = "en") -> Verdict:
@@ -220,6 +220,9 @@ def _expression(
     ok = _equiv_expr(a, b, spec, decimals or _decimal_text(reference))
     if ok is None:
         return Verdict(False, 0.0, say("undecided", lang), interpreted, "undecided")
+    if ok and spec.simplified and sympy.count_ops(a) > sympy.count_ops(b):
+        # count_ops walks the tree once: linear in the answer's size, which the token limit bounds
+        return Verdict(False, 0.0, say("not_simplified", lang), interpreted, "not_simplified")
     if ok:
         return Verdict(True, 1.0, say("correct", lang), interpreted)
     message, reason = _why_expression(a, b, lang)

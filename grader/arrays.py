@@ -7,7 +7,7 @@ from fractions import Fraction
 from typing import Any
 
 from grader.feedback import NAMED_FACTORS, factor_message, say
-from grader.scalars import close, tolerances
+from grader.scalars import Tolerance, close, tolerances
 from grader.spec import AnswerSpec, Verdict
 
 
@@ -21,15 +21,15 @@ def flat(v: Any) -> list[Any]:
     return [y for x in v for y in flat(x)] if isinstance(v, list) else [v]
 
 
-def _all_close(xs: list[Fraction], ys: list[Fraction], rtol: Fraction, atol: Fraction) -> bool:
-    return len(xs) == len(ys) and all(close(x, y, rtol, atol) for x, y in zip(xs, ys, strict=True))
+def _all_close(xs: list[Fraction], ys: list[Fraction], tol: Tolerance) -> bool:
+    return len(xs) == len(ys) and all(close(x, y, *tol) for x, y in zip(xs, ys, strict=True))
 
 
-def _same_multiset(xs: list[Fraction], ys: list[Fraction], rtol: Fraction, atol: Fraction) -> bool:
+def _same_multiset(xs: list[Fraction], ys: list[Fraction], tol: Tolerance) -> bool:
     """Can the answer's entries be matched one to one with the reference's (in some order)?"""
     left = list(ys)
     for x in xs:
-        hit = next((i for i, y in enumerate(left) if close(x, y, rtol, atol)), None)
+        hit = next((i for i, y in enumerate(left) if close(x, y, *tol)), None)
         if hit is None:
             return False
         left.pop(hit)
@@ -46,38 +46,34 @@ def judge_array(
     interpreted: str,
 ) -> Verdict:
     """`a`, `b` are the nested lists as read; values_* their entries (flattened) as exact numbers."""
-    rtol, atol = tolerances(spec)
+    tol = tolerances(spec)
     da, db = dims(a), dims(b)
 
     def wrong(message: str, reason: str) -> Verdict:
         return Verdict(False, 0.0, message, interpreted, reason)
 
     if da != db:
-        if (
-            len(db) == 2
-            and da == (db[1], db[0])
-            and _all_close(_transpose(values_a, da), values_b, rtol, atol)
-        ):
+        if len(db) == 2 and da == (db[1], db[0]) and _all_close(_transpose(values_a, da), values_b, tol):
             return wrong(say("transposed", lang), "transposed")
         if len(db) == 2:
             return wrong(
                 say("wrong_matrix_shape", lang, r=db[0], c=db[1], shape=_given_shape(da, lang)), "wrong_shape"
             )
         return wrong(say("wrong_length", lang, n=len(values_b), m=len(values_a)), "wrong_shape")
-    if _all_close(values_a, values_b, rtol, atol):
+    if _all_close(values_a, values_b, tol):
         return Verdict(True, 1.0, say("correct", lang), interpreted)
-    if len(db) == 2 and db[0] == db[1] > 1 and _all_close(_transpose(values_a, da), values_b, rtol, atol):
+    if len(db) == 2 and db[0] == db[1] > 1 and _all_close(_transpose(values_a, da), values_b, tol):
         return wrong(say("transposed", lang), "transposed")
-    if any(values_b) and _all_close([-x for x in values_a], values_b, rtol, atol):
+    if any(values_b) and _all_close([-x for x in values_a], values_b, tol):
         return wrong(say("sign", lang), "sign")
     if any(values_b):
         for k in NAMED_FACTORS:
             for factor in (Fraction(k), Fraction(1, k)):
-                if _all_close(values_a, [factor * y for y in values_b], rtol, atol):
+                if _all_close(values_a, [factor * y for y in values_b], tol):
                     return wrong(factor_message(factor, lang), "factor")
-    if len(db) == 1 and _same_multiset(values_a, values_b, rtol, atol):
+    if len(db) == 1 and _same_multiset(values_a, values_b, tol):
         return wrong(say("order", lang), "order")
-    bad = [i for i, (x, y) in enumerate(zip(values_a, values_b, strict=True)) if not close(x, y, rtol, atol)]
+    bad = [i for i, (x, y) in enumerate(zip(values_a, values_b, strict=True)) if not close(x, y, *tol)]
     if len(bad) <= 3:
         where = ", ".join(_position(i, db) for i in bad)
         return wrong(say("entries_wrong", lang, k=len(bad), n=len(values_b), where=where), "wrong")

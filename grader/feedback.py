@@ -39,6 +39,10 @@ MESSAGES: dict[str, tuple[str, str]] = {
     ),
     "symbols_not_here": ("这里要一个数，不能含有 {names}。", "A number is asked; it cannot contain {names}."),
     "numbers_here": ("这里要的是数。", "Numbers are asked here."),
+    "not_simplified": (
+        "与正确答案等价，但这里要求化简后的形式（约去公因式、合并同类项）。",
+        "Equivalent to the right answer, but a simplified form is asked (cancel common factors, collect terms).",
+    ),
     "not_equivalent": ("与正确答案不等价。", "Not equivalent to the right answer."),
     "undecided": (
         "无法在足够多的点上计算这个表达式（可能超出定义域），按不正确处理。",

@@ -10,6 +10,7 @@ from __future__ import annotations
 import math
 import re
 from fractions import Fraction
+from typing import NamedTuple
 
 from grader.feedback import NAMED_FACTORS, factor_message, say
 from grader.parse import MAX_EXPONENT, normalize
@@ -24,20 +25,36 @@ _PLAIN = re.compile(r"[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?(\d{1,4}))?")
 _THOUSANDS = re.compile(r"[+-]?\d{1,3}(?:,\d{3})+(?:\.\d+)?")
 
 
-def tolerances(spec: AnswerSpec) -> tuple[Fraction, Fraction]:
-    """(rtol, atol) of a part, exact. Modes by name: rel_abs (default), sigfig, decimals."""
+class Tolerance(NamedTuple):
+    """How close is close enough. `figures` set (sigfig mode): within half a unit of the
+    reference's n-th significant figure (3.14 and 3.145 are pi to 3 figures, 3.15 is not); rtol
+    then holds the equivalent relative bound, which expressions use at their random points."""
+
+    rtol: Fraction
+    atol: Fraction
+    figures: int | None = None
+
+
+def tolerances(spec: AnswerSpec) -> Tolerance:
+    """The tolerance of a part, exact. Modes by name: rel_abs (default), sigfig, decimals."""
     rtol = Fraction(str(spec.rtol)) if spec.rtol is not None else DEFAULT_RTOL
     atol = Fraction(str(spec.atol)) if spec.atol is not None else DEFAULT_ATOL
+    if spec.tolerance == "decimals":
+        if spec.decimals is None:
+            raise ValueError("tolerance='decimals' needs decimals=d")
+        return Tolerance(Fraction(0), Fraction(1, 2) * Fraction(10) ** (-spec.decimals))
     if spec.sigfigs is not None or spec.tolerance == "sigfig":
-        rtol = Fraction(1, 2) * Fraction(10) ** (1 - (spec.sigfigs or 3))  # 3 s.f.: 0.5%
-    if spec.tolerance == "decimals" and spec.decimals is not None:
-        atol, rtol = Fraction(1, 2) * Fraction(10) ** (-spec.decimals), Fraction(0)
-    return rtol, atol
+        n = spec.sigfigs or 3
+        return Tolerance(Fraction(1, 2) * Fraction(10) ** (1 - n), atol, n)
+    return Tolerance(rtol, atol)
 
 
-def close(a: Fraction, b: Fraction, rtol: Fraction, atol: Fraction) -> bool:
-    """|a - b| <= max(rtol*|b|, atol): relative to the reference b, boundaries included.
+def close(a: Fraction, b: Fraction, rtol: Fraction, atol: Fraction, figures: int | None = None) -> bool:
+    """|a - b| <= max(rtol*|b|, atol): relative to the reference b, boundaries included; with
+    `figures`, |a - b| <= half a unit of b's figures-th significant figure.
     Floats decide when they are clearly on one side; a near-boundary case is decided exactly."""
+    if figures is not None:
+        rtol, atol = Fraction(0), (_half_unit(b, figures) if b else atol)
     try:
         fa, fb = float(a), float(b)
         gap, bound = abs(fa - fb), max(float(rtol) * abs(fb), float(atol))
@@ -49,6 +66,21 @@ def close(a: Fraction, b: Fraction, rtol: Fraction, atol: Fraction) -> bool:
     except OverflowError:
         pass
     return abs(a - b) <= max(rtol * abs(b), atol)
+
+
+def _half_unit(b: Fraction, figures: int) -> Fraction:
+    """Half a unit in the figures-th significant place of b (3.14159, 3 figures: 0.005)."""
+    x = abs(b)
+    e = len(str(x.numerator // x.denominator)) - 1 if x >= 1 else -_leading_zeros(x) - 1
+    return Fraction(1, 2) * Fraction(10) ** (e - figures + 1)
+
+
+def _leading_zeros(x: Fraction) -> int:
+    """For 0 < x < 1: how many zeros follow the decimal point before the first figure."""
+    k = 0
+    while x * 10 ** (k + 1) < 1:
+        k += 1
+    return k
 
 
 def plain_number(text: str) -> Fraction | None:
@@ -99,8 +131,7 @@ def judge(
             return Verdict(False, 0.0, say("not_integer", lang), interpreted, "not_integer")
         ok = Fraction(whole) == want
     else:
-        rtol, atol = tolerances(spec)
-        ok = close(got, want, rtol, atol)
+        ok = close(got, want, *tolerances(spec))
         if ok and spec.exact and decimal_given and reference_exact and got != want:
             return Verdict(False, 0.0, say("exact_required", lang), interpreted, "exact_required")
     if ok:
@@ -114,25 +145,31 @@ def why(
 ) -> tuple[str, str]:
     """The likeliest slip that turns the reference into this answer: sign, a factor, off by one,
     rounding too early; else just "not correct"."""
-    rtol, atol = tolerances(spec)
-    if spec.answer_type == "integer":
-        rtol, atol = Fraction(0), Fraction(0)
-    if want != 0 and close(-got, want, rtol, atol):
+    tol = tolerances(spec) if spec.answer_type != "integer" else Tolerance(Fraction(0), Fraction(0))
+    rtol, atol, figures = tol
+    if want != 0 and close(-got, want, *tol):
         return say("sign", lang), "sign"
     if want != 0 and got != 0:
         for k in NAMED_FACTORS:
             for factor in (Fraction(k), Fraction(1, k)):
-                if close(got, factor * want, rtol, atol):
+                if close(got, factor * want, *tol):
                     return factor_message(factor, lang), "factor"
     if spec.answer_type == "real" and want != 0 and reference_has_log:
         for base, ln_base in ((10, _LN10), (2, _LN2)):  # log10(5) where log(5) = ln(5) is asked
-            if close(got * ln_base, want, rtol, atol):
+            if close(got * ln_base, want, *tol):
                 return say("log_base", lang, b=base), "log_base"
     if spec.answer_type == "integer" and abs(got - want) == 1:
         return say("off_by_one", lang), "off_by_one"
-    if spec.answer_type == "real" and rtol and close(got, want, 10 * rtol, atol):
-        figures = max(3, round(-_log10(rtol * 2)) + 1)
+    if (
+        spec.answer_type == "real"
+        and figures is not None
+        and figures > 1
+        and close(got, want, rtol, atol, figures - 1)
+    ):
         return say("precision", lang, n=figures), "precision"
+    if spec.answer_type == "real" and figures is None and rtol and close(got, want, 10 * rtol, atol):
+        n = max(3, round(-_log10(rtol * 2)) + 1)
+        return say("precision", lang, n=n), "precision"
     return say("wrong", lang), "wrong"
 
 

@@ -35,11 +35,19 @@ class AnswerSpec:
     sigfigs: int | None = None
     decimals: int | None = None
     exact: bool = False  # an exact form is required (decimals that merely agree are refused)
+    simplified: bool = False  # an expression must be no longer than the reference (count of operations)
     arithmetic: bool = True  # may the student write 15*(9*9*3+1) where a number is asked
     symbols: tuple[str, ...] = ()  # names allowed in an expression answer
     choices: tuple[str, ...] = ()  # option keys for a choice part, e.g. ("A", "B", "C", "D")
     symbols_real: bool = False  # symbols range over all reals instead of positive reals
     extra: tuple[tuple[str, str], ...] = field(default=())  # family-specific hints, e.g. (("order", "CHW"),)
+
+    def __post_init__(self) -> None:
+        # A family author's mistake, said at once rather than judged with another tolerance.
+        if self.tolerance == "decimals" and self.decimals is None:
+            raise ValueError("tolerance='decimals' needs decimals=d (places after the point)")
+        if self.sigfigs is not None and self.sigfigs < 1:
+            raise ValueError("sigfigs must be at least 1")
 
     def with_(self, **changes: object) -> AnswerSpec:
         """Return a copy with some fields changed."""

@@ -306,3 +306,20 @@ def test_short_answers_wait_for_a_ta_who_scores_them_with_a_comment(client, acco
     assert mine["manual_comment"] == "要点齐全" and mine["score"] == 0.8
     bad = client.post(f"/api/v1/attempts/{aid}/grade", json={"score": 1.5}, headers=ta)
     assert bad.status_code == 422 and "score" in bad.text
+
+
+def test_problem_list_serves_every_family_of_the_catalogue(client) -> None:  # type: ignore[no-untyped-def]
+    """Scripts and TAs use the ids of shared/problem-catalogue.md: each one is served; an extra family
+    (an extension, never a rename) is allowed only if the registry names it too."""
+    import re
+    from pathlib import Path
+
+    catalogue = Path(__file__).resolve().parents[2].parent / "shared" / "problem-catalogue.md"
+    if not catalogue.exists():
+        pytest.skip(f"{catalogue} is not beside this checkout")
+    ids = set(re.findall(r"^- `([a-z_]+\.[a-z_0-9]+)`", catalogue.read_text(encoding="utf-8"), re.M))
+    served = {p["id"] for p in client.get("/api/v1/problems").json()}
+    assert len(ids) >= 36 and ids <= served, sorted(ids - served)
+    from problems.registry import all_families
+
+    assert served == {f.id for f in all_families()}

@@ -46,7 +46,9 @@ def test_a_power_with_a_huge_exact_value_is_refused_with_a_reason(text: str) -> 
     assert "小数" in grade(text, "1", AnswerSpec("real"), lang="zh").feedback
 
 
-@pytest.mark.parametrize(("text", "value"), [("0.99^100", "0.36603234127322950493"), ("2^1000", str(2**1000))])
+@pytest.mark.parametrize(
+    ("text", "value"), [("0.99^100", "0.36603234127322950493"), ("2^1000", str(2**1000))]
+)
 def test_ordinary_powers_of_exact_numbers_are_still_exact(text: str, value: str) -> None:
     assert _timed(text, value).correct
 

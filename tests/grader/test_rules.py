@@ -223,3 +223,92 @@ def test_work_sympy_cannot_bound_is_left_to_the_evaluator(
     answer: str, reference: str, answer_type: str, correct: bool
 ) -> None:
     assert check(answer, reference, answer_type).correct is correct
+
+
+# --- significant figures: within half a unit of the reference's n-th figure -------------------------
+
+
+@pytest.mark.parametrize(
+    ("answer", "reference", "figures", "correct"),
+    [
+        ("3.14", "pi", 3, True),
+        ("3.145", "pi", 3, True),  # 3.14159 +- 0.005
+        ("3.1366", "pi", 3, True),  # 0.00499 below
+        ("3.15", "pi", 3, False),  # within 0.5% of pi, but not pi to 3 figures
+        ("3.136", "pi", 3, False),
+        ("0.0012346", "0.00123456", 5, True),
+        ("0.0012347", "0.00123456", 5, False),
+        ("123500", "123456", 4, True),  # 123456 +- 50
+        ("123400", "123456", 4, False),
+        ("2.7", "e", 2, True),
+        ("2.8", "e", 2, False),
+        ("0", "0", 3, True),
+        ("1e-12", "0", 3, True),  # the absolute floor at zero
+    ],
+)
+def test_sigfig_mode_is_half_a_unit_of_the_last_figure(
+    answer: str, reference: str, figures: int, correct: bool
+) -> None:
+    v = grade(answer, reference, AnswerSpec("real", tolerance="sigfig", sigfigs=figures))
+    assert v.correct is correct, v
+    assert check(answer, reference, "real", sigfigs=figures).correct is correct
+
+
+def test_sigfig_mode_names_too_few_figures() -> None:
+    v = grade("3.1", "pi", AnswerSpec("real", sigfigs=3))
+    assert not v.correct and v.reason == "precision" and "3" in v.feedback
+
+
+def test_sigfig_mode_applies_to_each_entry_of_a_vector() -> None:
+    spec = AnswerSpec("vector", sigfigs=3)
+    assert grade("[3.14, 0.00272]", "[pi, e/1000]", spec).correct
+    assert not grade("[3.15, 0.00272]", "[pi, e/1000]", spec).correct
+
+
+def test_a_mode_without_its_number_is_refused_when_the_part_is_made() -> None:
+    with pytest.raises(ValueError, match="decimals"):
+        AnswerSpec("real", tolerance="decimals")
+    with pytest.raises(ValueError, match="sigfigs"):
+        AnswerSpec("real", sigfigs=0)
+
+
+# --- options that were untested ---------------------------------------------------------------------
+
+
+def test_simplified_form_required() -> None:
+    spec = AnswerSpec("expression", symbols=("x",), simplified=True)
+    v = grade("(x^2-1)/(x-1)", "x+1", spec)
+    assert not v.correct and v.reason == "not_simplified"
+    assert "化简" in grade("(x^2-1)/(x-1)", "x+1", spec, lang="zh").feedback
+    assert grade("1 + x", "x+1", spec).correct
+    assert grade("(x^2-1)/(x-1)", "x+1", AnswerSpec("expression", symbols=("x",))).correct  # not asked
+
+
+def test_arithmetic_not_allowed_asks_for_the_value() -> None:
+    spec = AnswerSpec("integer", arithmetic=False)
+    assert grade("3660", "3660", spec).correct
+    v = grade("15*(9*9*3+1)", "3660", spec)
+    assert not v.correct and v.reason == "arithmetic"
+    assert grade("15*(9*9*3+1)", "3660", AnswerSpec("integer")).correct
+
+
+def test_symbols_real_take_either_sign() -> None:
+    # sqrt(x^2) is x for positive x (the default) but |x| for real x
+    assert grade("x", "sqrt(x^2)", AnswerSpec("expression", symbols=("x",))).correct
+    real = AnswerSpec("expression", symbols=("x",), symbols_real=True)
+    assert not grade("x", "sqrt(x^2)", real).correct
+    assert grade("abs(x)", "sqrt(x^2)", real).correct
+
+
+@pytest.mark.parametrize(
+    ("answer", "reference", "answer_type"),
+    [
+        ("１／２", "0.5", "real"),  # full-width slash and digits
+        ("ｙ ＝ ３", "3", "integer"),  # full-width equals sign
+        ("［１，２］", "[1, 2]", "vector"),  # full-width brackets and comma
+        ("１，２，３", "[1, 2, 3]", "vector"),
+        ("（３，　４）", "[3, 4]", "shape"),  # ideographic space
+    ],
+)
+def test_full_width_ime_text(answer: str, reference: str, answer_type: str) -> None:
+    assert check(answer, reference, answer_type).correct, answer

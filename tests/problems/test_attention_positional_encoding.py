@@ -28,9 +28,9 @@ def encoding_table(max_pos: int, d_model: int) -> np.ndarray:
 
 def test_matches_an_independent_table() -> None:
     rng = np.random.default_rng(3)
-    # 300 + 300 cases: each answer is read back by the grader (sympy), the costly part of this test.
-    cases = [instantiate(ID, seed=seed).params for seed in range(300)]
-    for _ in range(300):
+    # 500 + 500 cases: each answer is read back by the grader (sympy), the costly part of this test.
+    cases = [instantiate(ID, seed=seed).params for seed in range(500)]
+    for _ in range(500):
         d = 2 * int(rng.integers(1, 1025))
         cases.append({"pos": int(rng.integers(0, 201)), "i": int(rng.integers(0, d)), "d_model": d})
     tables: dict[int, np.ndarray] = {}
@@ -42,6 +42,7 @@ def test_matches_an_independent_table() -> None:
             tables[d] = encoding_table(200, d)
         ours = read(inst.answers["value"], spec).floats()
         assert ours == pytest.approx(tables[d][params["pos"], params["i"]], rel=1e-9, abs=1e-9), params
+    assert len(cases) >= 1000
 
 
 @pytest.mark.parametrize(

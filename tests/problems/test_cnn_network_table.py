@@ -8,6 +8,7 @@ from typing import Any
 import numpy as np
 import pytest
 
+from grader import AnswerSpec, read
 from problems.base import InvalidParams, grade_answers
 from problems.checkbank import check_family
 from problems.registry import get_family, instantiate
@@ -436,3 +437,53 @@ def test_conv_same_padding_with_a_stride_is_refused_as_pytorch_does() -> None:
     with pytest.raises(InvalidParams) as exc:
         instantiate(ID, params={"input_shape": [1, 10, 10], "layers": [layer]})
     assert exc.value.errors[0]["loc"] == ["layers", 0, "padding"]
+
+
+# seeds/000 2.1: 55x55x1 -> Conv(3 filters 5x5, stride 2) -> MaxPool 2 -> ReLU -> FC 1024, no biases.
+NET_000 = {
+    "input_shape": [1, 55, 55],
+    "layers": [
+        {"type": "Conv2d", "in_channels": 1, "out_channels": 3, "kernel_size": 5, "stride": 2, "bias": False},
+        {"type": "MaxPool2d", "kernel_size": 2},
+        {"type": "ReLU"},
+        {"type": "Flatten"},
+        {"type": "Linear", "in_features": 507, "out_features": 1024, "bias": False},
+    ],
+}
+
+
+def test_seed_000_network_and_its_relu_count() -> None:
+    """The seed's answers 75 and 13*13*3 hold. Its ReLU count, 26*26 + 13*13 + 1024 = 1869, does not:
+    the one ReLU comes after the pool and acts on each of the 3*13*13 = 507 values once (it drops the
+    channels, and counts a ReLU after the conv and after the FC layer that the network does not have)."""
+    inst = instantiate(ID, params=NET_000)
+    got = grade_answers(
+        inst,
+        {"num_params_1": "3 * 5 * 5 = 75", "output_shape_2": "13 * 13 * 3", "output_shape_3": "[3, 13, 13]"},
+    ).parts
+    assert got["num_params_1"].correct and got["output_shape_3"].correct
+    # the seed writes H*W*C as a product; the feedback asks for the [C, H, W] list instead
+    assert not got["output_shape_2"].correct and "[C, H, W]" in got["output_shape_2"].feedback
+    relu_shape = read(inst.answers["output_shape_3"], AnswerSpec("shape")).value
+    assert int(np.prod(relu_shape)) == 507 != 1869
+    assert grade_answers(inst, {"total_params": "75 + 507*1024"}).score > 0
+
+
+def test_lenet5_f6_layer() -> None:
+    """LeNet-5 (the textbook figure): C5 gives 120 values, F6 is Linear(120, 84): 84*(120+1) = 10164
+    parameters (and as many connections, one per weight and bias). S2/S4 of the original have a
+    trainable coefficient and bias per map (12 and 32 parameters); PyTorch's AvgPool2d has none, and
+    the catalogue's layer types are PyTorch's, so that variant is not posed here."""
+    net = {
+        "input_shape": [16, 5, 5],
+        "layers": [
+            {"type": "Conv2d", "in_channels": 16, "out_channels": 120, "kernel_size": 5},
+            {"type": "Flatten"},
+            {"type": "Linear", "in_features": 120, "out_features": 84},
+        ],
+    }
+    got = grade_answers(
+        instantiate(ID, params=net),
+        {"num_params_1": "48120", "num_params_3": "10164", "output_shape_3": "[84]"},
+    ).parts
+    assert got["num_params_1"].correct and got["num_params_3"].correct and got["output_shape_3"].correct
