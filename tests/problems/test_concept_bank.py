@@ -275,3 +275,40 @@ def test_a_bad_short_answer_item_is_named_with_its_field(
         load_short_answer_items(_write(tmp_path, [bad]))
     msg = str(err.value)
     assert "'rnn.example'" in msg and f"field '{field}'" in msg and words in msg
+
+
+# Each topic the issue names for the concept bank, with words (zh or en) an item about it uses.
+TOPICS: dict[str, tuple[str, ...]] = {
+    "no free lunch": ("没有免费午餐", "No Free Lunch", "no free lunch"),
+    "ugly duckling": ("丑小鸭",),
+    "Occam's razor": ("奥卡姆", "Occam"),
+    "SGD vs batch GD": ("随机梯度下降", "stochastic gradient"),
+    "L1/L2": ("L1", "ℓ1", "\\ell_1"),
+    "dropout": ("dropout", "Dropout", "丢弃"),
+    "activations": ("ReLU", "Sigmoid", "sigmoid"),
+    "CNN properties": ("局部连接", "权重共享", "weight sharing"),
+    "pooling": ("汇聚", "池化", "pooling"),
+    "1x1 convolutions": ("1×1", "1x1", "1\\times1", "1 \\times 1"),
+    "residual connections": ("残差", "residual"),
+    "RNN gradient problems": ("梯度消失", "梯度爆炸", "vanishing"),
+    "LSTM gates": ("遗忘门", "forget gate"),
+    "GRU": ("GRU",),
+    "Adagrad/RMSProp/Adam": ("Adagrad", "RMSProp", "RMSprop", "Adam"),
+    "momentum vs Nesterov": ("Nesterov",),
+    "BN vs LN": ("层归一化", "layer normalization", "Layer Norm", "LayerNorm"),
+    "attention": ("注意力", "attention"),
+    "multi-head": ("多头", "multi-head"),
+    "transformer parts": ("Transformer",),
+    "RL five elements": ("五要素", "五个要素", "five elements"),
+    "value functions": ("值函数", "value function"),
+    "SARSA vs Q-learning": ("SARSA",),
+}
+
+
+@pytest.mark.parametrize("topic", sorted(TOPICS))
+def test_every_syllabus_topic_has_a_choice_item(topic: str) -> None:
+    def text(item: Any) -> str:
+        return " ".join([item.stem.zh, item.stem.en, item.explanation.zh, item.explanation.en])
+
+    hits = [i.id for i in choice_items().values() if any(w in text(i) for w in TOPICS[topic])]
+    assert hits, f"no concept.choice item covers {topic}"

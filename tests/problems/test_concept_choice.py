@@ -264,3 +264,12 @@ def test_check_bank_has_no_failures() -> None:
     report = check_family(get_family(FAMILY), range(200))
     assert report.failures == []
     assert report.seeds == 200 and report.misconception_checks > 0
+
+
+def test_every_items_explanation_is_in_its_worked_solution() -> None:
+    """The explanation is what a student reads after answering (the solution view)."""
+    from problems.concepts import choice_items
+
+    for item_id, item in choice_items().items():
+        steps = instantiate("concept.choice", params={"item": item_id}).solution()
+        assert item.explanation.zh in steps["zh"] and item.explanation.en in steps["en"], item_id
