@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import html
 import logging
+from urllib.parse import quote
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import HTMLResponse, JSONResponse, Response
+from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 from sqlalchemy.exc import DataError, DBAPIError, OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 from starlette.exceptions import HTTPException as StarletteHTTPException
@@ -33,11 +34,28 @@ def wants_json(request: Request) -> bool:
     )
 
 
+# The course is taught in Chinese: an error page says what happened in zh first, the detail after.
+_ZH = {
+    400: "请求有误。",
+    403: "您没有权限查看此页（需要助教或教师身份）。",
+    404: "找不到此页面。",
+    405: "不支持此请求方法。",
+    413: "提交的内容过大。",
+    422: "输入有误，请检查后重试。",
+    429: "尝试次数过多，请稍后再试。",
+    500: "服务器内部错误，已记录。",
+    503: "数据库暂时无法连接，未保存任何内容，请稍后重试。",
+}
+
+
 def _page(status: int, message: str) -> HTMLResponse:
+    zh = _ZH.get(status, "")
     body = (
-        "<!doctype html><meta charset=utf-8><title>DL Grader</title>"
+        "<!doctype html><html lang=zh><meta charset=utf-8><title>DL Grader</title>"
         f"<main style='font-family:sans-serif;max-width:40rem;margin:3rem auto'><h1>{status}</h1>"
-        f"<p>{html.escape(message)}</p><p><a href='/'>DL Grader</a></p></main>"
+        + (f"<p>{zh}</p>" if zh else "")
+        + f"<p lang=en>{html.escape(message)}</p><p><a href='/'>DL Grader</a>"
+        " · <a href='/login'>登录 / Log in</a></p></main>"
     )
     return HTMLResponse(body, status_code=status)
 
@@ -78,7 +96,14 @@ def install(app: FastAPI) -> None:
 
     @app.exception_handler(StarletteHTTPException)
     def _http(request: Request, exc: StarletteHTTPException) -> Response:
-        resp = error_response(request, exc.status_code, str(exc.detail), exc.detail)
+        if exc.status_code == 401 and request.method == "GET" and not wants_json(request):
+            # A browser that is not logged in is sent to log in, and brought back afterwards.
+            return RedirectResponse(f"/login?next={quote(request.url.path)}", status_code=303)
+        detail = exc.detail
+        if exc.status_code == 400 and detail == "There was an error parsing the body":
+            # FastAPI's words for any body json.loads refused, including one nested past its recursion limit.
+            detail = "the body could not be read: not valid JSON or form data, or nested too deeply"
+        resp = error_response(request, exc.status_code, str(detail), detail)
         for k, v in (exc.headers or {}).items():
             resp.headers[k] = v
         return resp

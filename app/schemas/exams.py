@@ -3,12 +3,11 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated, Any, Literal
+from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-PartName = Annotated[str, StringConstraints(min_length=1, max_length=64)]
-AnswerText = Annotated[str, StringConstraints(max_length=10_000)]
+from app.schemas.common import AnswerText, Params, PartName
 
 
 class ExamItem(BaseModel):
@@ -17,7 +16,7 @@ class ExamItem(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     problem: str | None = Field(default=None, max_length=64)
-    params: dict[str, Any] | None = None
+    params: Params | None = None
     tag: str | None = Field(default=None, max_length=64)
     count: int = Field(default=1, ge=1, le=60)
     difficulty: tuple[int, int] | None = None

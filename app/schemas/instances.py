@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any, Literal
+from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+from app.schemas.common import AnswerText, Params, PartName
 
 Lang = Literal["zh", "en"]
-# An answer is kept as typed; the grader refuses over-long text itself, this only stops abuse.
-AnswerText = Annotated[str, StringConstraints(max_length=10_000)]
-PartName = Annotated[str, StringConstraints(min_length=1, max_length=64)]
 
 
 class Bilingual(BaseModel):
@@ -38,7 +37,7 @@ class InstanceCreate(BaseModel):
 
     problem: str = Field(min_length=1, max_length=64)
     seed: int | None = Field(default=None, ge=0, le=2**63 - 1)
-    params: dict[str, Any] | None = None
+    params: Params | None = None
 
     @model_validator(mode="after")
     def _one_source(self) -> InstanceCreate:

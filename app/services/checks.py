@@ -23,6 +23,8 @@ def check_answers(
     idempotency_key: str | None = None,
 ) -> dict[str, Any]:
     """Grade every part; store the attempt (committed) before returning the verdicts."""
+    # A blank header is no key: otherwise every client sending `Idempotency-Key:` would share one.
+    idempotency_key = (idempotency_key or "").strip() or None
     if user is not None and idempotency_key is not None:
         earlier = attempts.find_by_key(session, user=user, key=idempotency_key)
         if earlier is not None:

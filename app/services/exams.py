@@ -17,6 +17,7 @@ import problems
 from app.db import utcnow
 from app.models import Exam, ExamAssignment, ExamQuestion, ExamSubmission, ExamVariant, InstanceRecord, User
 from app.services import instances
+from app.services.csvtext import rows_with_lines
 from app.services.errors import Invalid, NotFound
 from app.services.grading import Grader
 
@@ -150,9 +151,18 @@ def variant_instances(session: Session, variant: ExamVariant) -> list[tuple[Exam
 
 
 def _check_shape(
-    session: Session, exam: Exam, code: str, answers: dict[str, dict[str, str]], where: str
+    session: Session,
+    exam: Exam,
+    code: str,
+    answers: dict[str, dict[str, str]],
+    where: str,
+    where_part: dict[tuple[str, str], str] | None = None,
 ) -> tuple[ExamVariant, list[tuple[ExamQuestion, problems.Instance]], list[str]]:
-    """Validate a submission against its variant; return the problems found, one line each."""
+    """Validate a submission against its variant; return the problems found, one line each.
+
+    `where` names the submission; `where_part` (CSV) names the line of each (question, part), so an
+    error points at the row to fix rather than at the student's first row.
+    """
     errors: list[str] = []
     try:
         variant = get_variant(exam, code)
@@ -162,13 +172,13 @@ def _check_shape(
     by_number = {str(q.number): inst for q, inst in qs}
     for number, parts in answers.items():
         inst = by_number.get(str(number))
-        if inst is None:
-            errors.append(f"{where}: question {number} does not exist (1-{len(qs)})")
-            continue
-        for part in parts:
-            if inst.part(part) is None:
+        for part in parts if inst is not None else [next(iter(parts), "")]:
+            at = (where_part or {}).get((number, part), where)
+            if inst is None:
+                errors.append(f"{at}: question {number} does not exist (1-{len(qs)})")
+            elif inst.part(part) is None:
                 names = ", ".join(p.name for p in inst.parts)
-                errors.append(f"{where}: question {number} has no part {part!r} (parts: {names})")
+                errors.append(f"{at}: question {number} has no part {part!r} (parts: {names})")
     return variant, qs, errors
 
 
@@ -265,19 +275,15 @@ def submit_csv(
     Every unreadable row is reported with its line number; nothing is stored unless every
     row is usable, so a re-upload after fixing the file never leaves half a class graded.
     """
-    reader = csv.reader(io.StringIO(text.lstrip("\ufeff")))
-    try:
-        rows = list(reader)
-    except csv.Error as exc:  # e.g. a field over the csv module's 128 KiB limit: the client's file, not a 500
-        raise Invalid(f"csv: line {reader.line_num}: {exc}", field="csv") from None
+    rows = rows_with_lines(text, field="csv")
     errors: list[str] = []
     if not rows:
         raise Invalid("csv: empty file", field="csv")
-    header = [h.strip().lower() for h in rows[0]]
+    header = [h.strip().lower() for h in rows[0][1]]
     if tuple(header) != CSV_COLUMNS:
         raise Invalid(f"csv: line 1: the header must be {','.join(CSV_COLUMNS)}", field="csv")
     grouped: dict[str, dict[str, Any]] = {}
-    for n, row in enumerate(rows[1:], 2):
+    for n, row in rows[1:]:
         if not row or not any(c.strip() for c in row):
             continue
         if len(row) != 5:
@@ -294,7 +300,7 @@ def submit_csv(
         if not question.isdigit():
             errors.append(f"line {n}: question {question!r} is not a number")
             continue
-        g = grouped.setdefault(student, {"code": code, "answers": defaultdict(dict), "line": n})
+        g = grouped.setdefault(student, {"code": code, "answers": defaultdict(dict), "line": n, "lines": {}})
         if g["code"].upper() != code.upper():
             errors.append(f"line {n}: student {student!r} has two variant codes ({g['code']} and {code})")
             continue
@@ -302,10 +308,12 @@ def submit_csv(
             errors.append(f"line {n}: question {question} part {part!r} of {student!r} appears twice")
             continue
         g["answers"][question][part] = answer
+        g["lines"][(question, part)] = f"line {n} ({student})"
     checked = []
     for student, g in grouped.items():
         answers = {q: dict(p) for q, p in g["answers"].items()}
-        variant, qs, errs = _check_shape(session, exam, g["code"], answers, f"line {g['line']} ({student})")
+        where = f"line {g['line']} ({student})"
+        variant, qs, errs = _check_shape(session, exam, g["code"], answers, where, g["lines"])
         errors.extend(errs)
         checked.append((student, variant, qs, answers))
     if errors:

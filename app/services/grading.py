@@ -45,7 +45,9 @@ def _grade_in_worker(problem: str, params: dict[str, Any], answers: dict[str, st
     return problems.grade_answers(inst, answers, lang)
 
 
-def _preview_in_worker(problem: str, params: dict[str, Any], part: str, text: str, lang: str) -> dict[str, Any]:
+def _preview_in_worker(
+    problem: str, params: dict[str, Any], part: str, text: str, lang: str
+) -> dict[str, Any]:
     inst = problems.instantiate(problem, params=params)
     return preview_service.preview(inst, part, text, lang)
 

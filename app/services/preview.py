@@ -34,4 +34,8 @@ _TIMED_OUT = {
 
 
 def timed_out(lang: str, seconds: float) -> dict[str, Any]:
-    return {"ok": False, "message": _TIMED_OUT.get(lang, _TIMED_OUT["en"]).format(s=seconds), "position": None}
+    return {
+        "ok": False,
+        "message": _TIMED_OUT.get(lang, _TIMED_OUT["en"]).format(s=seconds),
+        "position": None,
+    }

@@ -139,20 +139,19 @@ def import_roster(session: Session, csv_text: str) -> list[tuple[str, str, str]]
     once to the instructor. A header row is recognised and skipped; a student id that
     exists already is an error naming its line, so nothing is half-applied.
     """
-    import csv
-    import io
+    from app.services.csvtext import rows_with_lines
 
-    reader = csv.reader(io.StringIO(csv_text.lstrip("\ufeff")))
-    try:
-        rows = list(reader)
-    except csv.Error as exc:  # e.g. a field over the csv module's 128 KiB limit: the client's file, not a 500
-        raise Invalid(f"roster: line {reader.line_num}: {exc}", field="roster") from None
-    if rows and rows[0] and rows[0][0].strip().lower() in ("student id", "student_id", "id", "学号", "name"):
+    rows = rows_with_lines(csv_text, field="roster")
+    if (
+        rows
+        and rows[0][1]
+        and rows[0][1][0].strip().lower() in ("student id", "student_id", "id", "学号", "name")
+    ):
         rows = rows[1:]
     errors: list[str] = []
     seen: set[str] = set()
     plan: list[tuple[str, str]] = []
-    for n, row in enumerate(rows, 1):
+    for n, row in rows:
         if not row or not any(c.strip() for c in row):
             continue
         sid = row[0].strip()

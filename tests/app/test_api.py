@@ -146,6 +146,16 @@ def test_idempotency_key_records_once(client, accounts) -> None:  # type: ignore
     assert reused.status_code == 422 and "Idempotency-Key" in reused.text
 
 
+def test_a_blank_idempotency_key_is_no_key(client, accounts) -> None:  # type: ignore[no-untyped-def]
+    inst = _pose(client, accounts["ta"].headers, params={"num_classes": 5}).json()
+    url = f"/api/v1/instances/{inst['id']}/check"
+    for blank, answer in [("", "ln(5)"), ("   ", "2"), ("", "3")]:
+        h = {**accounts["student"].headers, "Idempotency-Key": blank}
+        r = client.post(url, json={"answers": {"loss": answer}}, headers=h)
+        assert r.status_code == 200, r.text
+    assert client.get("/api/v1/me/attempts", headers=accounts["student"].headers).json()["count"] == 3
+
+
 @pytest.mark.parametrize(
     ("role", "status"), [(None, 401), ("student", 403), ("ta", 200), ("instructor", 200)]
 )

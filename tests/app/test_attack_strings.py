@@ -15,6 +15,7 @@ import re
 from typing import Any
 from urllib.parse import quote
 
+import pytest
 from fastapi.testclient import TestClient
 from markupsafe import escape
 
@@ -410,3 +411,23 @@ def test_practice_short_answer_comment_is_stored_exactly_and_shown_escaped(clien
     for bad_id in ("0", "-1", str(2**63), str(10**30)):  # ids beyond any integer column: 404 or 422
         r = post_json(client, f"/api/v1/attempts/{bad_id}/grade", {"score": 0.5}, ta.headers)
         assert r.status_code in (404, 422), (bad_id, r.status_code, r.text[:200])
+
+
+@pytest.mark.parametrize("depth", [17, 300, 5000])
+def test_deeply_nested_params_are_refused_with_a_422(client, accounts, depth) -> None:  # type: ignore[no-untyped-def]
+    from app.schemas.common import MAX_PARAMS_DEPTH
+
+    # Built as text: json.dumps of a 5000-deep dict would itself hit the recursion limit.
+    nested = '{"a":' * depth + "1" + "}" * depth
+    ta = accounts["ta"].headers
+    bodies = {
+        "/api/v1/exams": '{"title":"t","items":[{"problem":"loss.uniform_prediction","params":'
+        + nested
+        + "}]}",
+        "/api/v1/instances": '{"problem":"loss.uniform_prediction","params":' + nested + "}",
+    }
+    for url, body in bodies.items():
+        r = client.post(url, content=body, headers={**ta, "Content-Type": "application/json"})
+        assert r.status_code in (400, 422), f"{url}: {r.status_code} {r.text[:200]}"
+        detail = json.dumps(r.json())
+        assert f"deeper than {MAX_PARAMS_DEPTH}" in detail or "nested too deeply" in detail, detail[:300]

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import pytest
-from fastapi.routing import APIRoute
+from fastapi.routing import iter_route_contexts
 
 FAMILY = "loss.uniform_prediction"
 ROLES = ("anonymous", "student", "other", "ta", "instructor")
 
 # (method, path template, expected status per role). {i} an instance, {a} an attempt of
-# "student", {e} an exam, {c} a variant code. 2xx means allowed.
+# "student", {e} an exam, {c} a variant code, {s} a submission with a short answer to grade. 2xx
+# means allowed.
 A, S, O, T, I = ROLES
 MATRIX: list[tuple[str, str, dict[str, int]]] = [
     ("GET", "/healthz", dict.fromkeys(ROLES, 200)),
@@ -36,11 +37,42 @@ MATRIX: list[tuple[str, str, dict[str, int]]] = [
     ("GET", "/api/v1/exams/{e}/grades.csv", {A: 401, S: 403, O: 403, T: 200, I: 200}),
     ("GET", "/api/v1/exams/{e}/stats", {A: 401, S: 403, O: 403, T: 200, I: 200}),
     ("GET", "/api/v1/exams/{e}/manual", {A: 401, S: 403, O: 403, T: 200, I: 200}),
-    ("POST", "/api/v1/exams/{e}/submissions/{a}/grade", {A: 401, S: 403, O: 403, T: 404, I: 404}),
+    ("POST", "/api/v1/exams/{e}/submissions/{s}/grade", {A: 401, S: 403, O: 403, T: 200, I: 200}),
     # The matrix's exam is printed on paper: nobody takes it online.
     ("GET", "/api/v1/exams/{e}/mine", {A: 401, S: 404, O: 404, T: 404, I: 404}),
     ("POST", "/api/v1/exams/{e}/mine/answers", {A: 401, S: 404, O: 404, T: 404, I: 404}),
 ]
+
+# The browser pages, with the session cookie of a logged-in browser. 303 from a page is a redirect:
+# to /login for an anonymous visitor of a page that needs an account, to a fresh instance otherwise.
+WEB_MATRIX: list[tuple[str, str, dict[str, int]]] = [
+    ("GET", "/", dict.fromkeys(ROLES, 200)),
+    ("GET", f"/practice/{FAMILY}", dict.fromkeys(ROLES, 303)),
+    ("GET", f"/practice/{FAMILY}?i={{i}}", dict.fromkeys(ROLES, 200)),
+    ("POST", f"/practice/{FAMILY}", dict.fromkeys(ROLES, 200)),
+    # Only "student" has tried {i}: nobody else who is not staff sees its solution.
+    ("GET", f"/practice/{FAMILY}/solution?i={{i}}", {A: 403, S: 200, O: 403, T: 200, I: 200}),
+    ("GET", "/login", dict.fromkeys(ROLES, 200)),
+    ("POST", "/login", dict.fromkeys(ROLES, 401)),  # wrong password for everyone
+    ("POST", "/logout", dict.fromkeys(ROLES, 303)),
+    ("GET", "/me", {A: 303, S: 200, O: 200, T: 200, I: 200}),
+    ("GET", "/practice-next", dict.fromkeys(ROLES, 303)),
+    ("GET", "/roster", {A: 303, S: 403, O: 403, T: 403, I: 200}),
+    ("POST", "/roster", {A: 401, S: 403, O: 403, T: 403, I: 200}),
+    # Registration is closed unless a course code is configured (it is not here).
+    ("GET", "/register", dict.fromkeys(ROLES, 404)),
+    ("POST", "/register", dict.fromkeys(ROLES, 404)),
+    ("GET", "/exams", {A: 303, S: 403, O: 403, T: 200, I: 200}),
+    ("GET", "/exams/{e}", {A: 303, S: 403, O: 403, T: 200, I: 200}),
+]
+
+FORMS = {
+    f"/practice/{FAMILY}": {"instance_id": "{i}", "answer.loss": "1"},
+    "/login": {"name": "alice", "password": "wrong password"},
+    "/logout": {},
+    "/roster": {"roster_text": "学号,姓名\ns7,张三\n"},
+    "/register": {"name": "newbie", "password": "long enough", "code": "x"},
+}
 
 BODIES = {
     "/api/v1/instances#seed": {"problem": FAMILY, "seed": 5},
@@ -53,33 +85,46 @@ BODIES = {
     "/api/v1/exams": {"title": "t", "items": [{"problem": FAMILY}]},
     "/api/v1/exams/{e}/submissions": {"student": "s1", "code": "{c}", "answers": {}},
     "/api/v1/exams/{e}/mine/answers": {"question": 1, "answers": {"loss": "1"}},
-    "/api/v1/exams/{e}/submissions/{a}/grade": {"question": 1, "part": "loss", "score": 1},
+    "/api/v1/exams/{e}/submissions/{s}/grade": {"question": 2, "part": "answer", "score": 1},
 }
 
 
-def test_every_api_route_is_in_the_matrix(app) -> None:  # type: ignore[no-untyped-def]
-    routes = {
-        (m, r.path)
-        for r in app.routes
-        if isinstance(r, APIRoute) and r.path.startswith(("/api", "/healthz"))
-        for m in r.methods
-        if m != "HEAD"
+def _app_routes(app) -> set[tuple[str, str]]:  # type: ignore[no-untyped-def]
+    # app.routes lists only the routes declared on the app itself; included routers' routes are
+    # reached through iter_route_contexts (FastAPI >= 0.165).
+    return {
+        (m, ctx.path)
+        for ctx in iter_route_contexts(app.router.routes)
+        for m in (getattr(ctx, "methods", None) or ())
+        if m != "HEAD" and not ctx.path.startswith(("/docs", "/redoc", "/openapi"))
     }
-    generic = {
-        "/api/v1/instances/{i}": "/api/v1/instances/{instance_id}",
-        "/api/v1/attempts/{a}/grade": "/api/v1/attempts/{attempt_id}/grade",
-        "/api/v1/exams/{e}": "/api/v1/exams/{exam_id}",
-        "/api/v1/exams/{e}/variants/{c}.html": "/api/v1/exams/{exam_id}/variants/{filename}",
-        "/api/v1/exams/{e}/bundle.html": "/api/v1/exams/{exam_id}/bundle.{ext}",
-        "/api/v1/exams/{e}/answer-key.html": "/api/v1/exams/{exam_id}/answer-key.{ext}",
-    }
-    covered = set()
-    for method, path, _ in MATRIX:
-        p = path.split("#")[0]
-        for short, full in generic.items():
-            p = p.replace(short, full) if p == short else p
-        p = p.replace("{i}", "{instance_id}").replace("{e}", "{exam_id}").replace("{a}", "{attempt_id}")
-        covered.add((method, p))
+
+
+_TEMPLATE_NAMES = {
+    "{i}": "{instance_id}",
+    "{e}": "{exam_id}",
+    "{a}": "{attempt_id}",
+    "{s}": "{submission_id}",
+    f"/{FAMILY}": "/{problem_id}",
+}
+_SUFFIXES = {
+    "/{c}.html": "/{filename}",
+    "/bundle.html": "/bundle.{ext}",
+    "/answer-key.html": "/answer-key.{ext}",
+}
+
+
+def _route_of(path: str) -> str:
+    p = path.split("#")[0].split("?")[0]
+    for short, full in {**_TEMPLATE_NAMES, **_SUFFIXES}.items():
+        p = p.replace(short, full)
+    return p
+
+
+def test_every_route_is_in_a_matrix(app) -> None:  # type: ignore[no-untyped-def]
+    routes = _app_routes(app)
+    assert len(routes) > 40, "the route listing found the included routers"
+    covered = {(m, _route_of(p)) for m, p, _ in MATRIX + WEB_MATRIX}
     assert routes - covered == set(), "add these routes to the authorization matrix"
 
 
@@ -92,10 +137,20 @@ def world(client, accounts):  # type: ignore[no-untyped-def]
         json={"answers": {"loss": "1"}},
         headers=accounts["student"].headers,
     ).json()
-    exam = client.post(
-        "/api/v1/exams", json={"title": "m", "items": [{"problem": FAMILY}]}, headers=ta
-    ).json()
-    return {"i": inst["id"], "a": str(check["attempt_id"]), "e": exam["id"], "c": exam["variants"][0]["code"]}
+    items = [{"problem": FAMILY}, {"problem": "concept.short_answer"}]
+    exam = client.post("/api/v1/exams", json={"title": "m", "items": items}, headers=ta).json()
+    code = exam["variants"][0]["code"]
+    sub = {"student": "s9", "code": code, "answers": {"2": {"answer": "梯度消失 / vanishing gradients"}}}
+    assert client.post(f"/api/v1/exams/{exam['id']}/submissions", json=sub, headers=ta).status_code == 200
+    queue = client.get(f"/api/v1/exams/{exam['id']}/manual", headers=ta).json()
+    assert [q["part"] for q in queue] == ["answer"]
+    return {
+        "i": inst["id"],
+        "a": str(check["attempt_id"]),
+        "e": exam["id"],
+        "c": code,
+        "s": str(queue[0]["submission"]),
+    }
 
 
 @pytest.mark.parametrize(("method", "path", "expected"), MATRIX, ids=[f"{m} {p}" for m, p, _ in MATRIX])
@@ -126,3 +181,45 @@ def test_a_revoked_token_stops_working(client, accounts) -> None:  # type: ignor
     h = accounts["student"].headers
     assert client.delete("/api/v1/auth/token", headers=h).status_code == 204
     assert client.get("/api/v1/me", headers=h).status_code == 401
+
+
+def _browser(app, account):  # type: ignore[no-untyped-def]
+    """A browser with its own cookie jar, logged in through the login form unless anonymous."""
+    import re
+
+    from fastapi.testclient import TestClient
+
+    c = TestClient(app)
+    if account is not None:
+        token = re.search(r'name="csrf_token" value="([^"]+)"', c.get("/login").text)
+        assert token is not None
+        data = {"name": account.name, "password": account.password, "csrf_token": token.group(1)}
+        assert c.post("/login", data=data, follow_redirects=False).status_code == 303
+    return c
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "expected"), WEB_MATRIX, ids=[f"{m} {p}" for m, p, _ in WEB_MATRIX]
+)
+def test_page_matrix(app, client, accounts, world, method, path, expected) -> None:  # type: ignore[no-untyped-def]
+    import re
+
+    for role in ROLES:
+        browser = _browser(app, None if role == "anonymous" else accounts[role])
+        url = path
+        for k, v in world.items():
+            url = url.replace("{" + k + "}", v)
+        data = None
+        if method == "POST":
+            token = re.search(r'name="csrf_token" value="([^"]+)"', browser.get("/login").text)
+            assert token is not None
+            data = {k: v.replace("{i}", world["i"]) for k, v in FORMS[path].items()}
+            data["csrf_token"] = token.group(1)
+        r = browser.request(method, url, data=data, follow_redirects=False)
+        assert r.status_code == expected[role], f"{role}: {method} {url} -> {r.status_code} {r.text[:200]}"
+        if (
+            r.status_code == 303
+            and role == "anonymous"
+            and path in ("/me", "/roster", "/exams", "/exams/{e}")
+        ):
+            assert r.headers["location"].startswith("/login?next=/")

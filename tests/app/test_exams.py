@@ -177,6 +177,26 @@ def test_json_submission_and_grades_csv(client, accounts) -> None:  # type: igno
     )
 
 
+def test_csv_errors_name_the_row_at_fault_counting_lines_in_quoted_answers(client, accounts) -> None:  # type: ignore[no-untyped-def]
+    ta = accounts["ta"].headers
+    exam = _exam(client, ta)
+    a = exam["variants"][0]["code"]
+    text = (
+        "student,code,question,part,answer\n"
+        f'\ns1,{a},1,loss,"a long answer\nover\nthree lines"\n'  # lines 3-5, after a blank line 2
+        f"s1,{a},9,loss,1\n"  # line 6: no question 9
+        f"s1,{a},2,nope,1\n"  # line 7: no such part
+    )
+    r = client.post(
+        f"/api/v1/exams/{exam['id']}/submissions",
+        content=text.encode(),
+        headers={**ta, "Content-Type": "text/csv"},
+    )
+    assert r.status_code == 422
+    assert "line 6 (s1): question 9 does not exist" in r.text, r.text
+    assert "line 7 (s1): question 2 has no part 'nope'" in r.text, r.text
+
+
 def test_csv_class_grading_reports_bad_lines_and_applies_nothing(client, accounts) -> None:  # type: ignore[no-untyped-def]
     ta = accounts["ta"].headers
     exam = _exam(client, ta)
@@ -193,7 +213,7 @@ def test_csv_class_grading_reports_bad_lines_and_applies_nothing(client, account
     )
     r = client.post(url, content=bad.encode(), headers={**ta, "Content-Type": "text/csv"})
     assert r.status_code == 422
-    for expected in ("line 3", "line 4", "losss", "ZZZZ", "line 7"):
+    for expected in ("line 3", "line 4", "line 5 (s3): question 2 has no part 'losss'", "ZZZZ", "line 7"):
         assert expected in r.text, expected
     assert (
         client.get(f"/api/v1/exams/{exam['id']}/grades.csv", headers=ta).text.count("\n") == 1
