@@ -33,20 +33,39 @@ class Settings(BaseSettings):
     registration_code: str = ""
 
     def resolved_secret_key(self) -> str:
-        """Return the configured key, or the one kept on disk (created on first use)."""
+        """Return the configured key, or the one kept on disk (created on first use).
+
+        Workers start together, so the file is written under a private name and linked into place:
+        a link never replaces an existing file, and nobody ever reads a half-written key.
+        """
         if self.secret_key:
             return self.secret_key
         path = Path(self.secret_key_file)
         try:
-            return path.read_text().strip()
+            return _read_key(path)
         except FileNotFoundError:
-            key = secrets.token_urlsafe(48)
-            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+            pass
+        key = secrets.token_urlsafe(48)
+        tmp = path.with_name(f".{path.name}.{os.getpid()}.{secrets.token_hex(6)}")
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        try:
             with os.fdopen(fd, "w") as f:
                 f.write(key)
-            return key
-        except FileExistsError:  # pragma: no cover - another worker won the race
-            return path.read_text().strip()
+                f.flush()
+                os.fsync(f.fileno())
+            os.link(tmp, path)
+        except FileExistsError:
+            return _read_key(path)  # another worker won the race: everyone uses its key
+        finally:
+            tmp.unlink(missing_ok=True)
+        return key
+
+
+def _read_key(path: Path) -> str:
+    key = path.read_text().strip()
+    if not key:
+        raise RuntimeError(f"the secret key file {path} is empty: delete it or set DLGRADER_SECRET_KEY")
+    return key
 
 
 @lru_cache

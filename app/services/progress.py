@@ -13,6 +13,10 @@ from app.models import Attempt, User
 
 RECENT = 10  # accuracy is the mean score of the last RECENT attempts of a family
 
+# A short answer waiting for a TA has score 0 until it is graded: it is not yet a result, and
+# counting it would show a weak spot that is not there.
+_JUDGED = ~(Attempt.needs_manual.is_(True) & Attempt.graded_at.is_(None))
+
 
 @dataclass(frozen=True)
 class FamilyStat:
@@ -25,7 +29,7 @@ class FamilyStat:
 def family_stats(session: Session, *, user: User) -> dict[str, FamilyStat]:
     rows = session.execute(
         select(Attempt.problem, Attempt.score, Attempt.created_at)
-        .where(Attempt.user_id == user.id)
+        .where(Attempt.user_id == user.id, _JUDGED)
         .order_by(Attempt.created_at.desc(), Attempt.id.desc())
         .limit(5000)
     ).all()
@@ -78,7 +82,7 @@ def attempts_over_time(
 ) -> list[tuple[datetime, str, float]]:
     rows = session.execute(
         select(Attempt.created_at, Attempt.problem, Attempt.score)
-        .where(Attempt.user_id == user.id)
+        .where(Attempt.user_id == user.id, _JUDGED)
         .order_by(Attempt.created_at.desc(), Attempt.id.desc())
         .limit(limit)
     ).all()
