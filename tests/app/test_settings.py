@@ -31,7 +31,7 @@ def test_workers_starting_together_agree_on_one_key(tmp_path: Path) -> None:
         path = tmp_path / f"key{round_}"
         s = Settings(secret_key="", secret_key_file=str(path))
         with ThreadPoolExecutor(16) as pool:
-            keys = set(pool.map(lambda _: s.resolved_secret_key(), range(16)))
+            keys = set(pool.map(lambda _, s=s: s.resolved_secret_key(), range(16)))
         assert keys == {path.read_text()}, f"round {round_}: {len(keys)} different keys"
 
 
