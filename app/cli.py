@@ -138,7 +138,9 @@ def main(argv: list[str] | None = None) -> int:
     c.add_argument("--jobs", "-j", type=int, default=1, help="processes to share the families out to")
     c.set_defaults(func=cmd_check_bank)
 
-    e = sub.add_parser("export", help="write users, instances and attempts as JSONL (a backup)")
+    e = sub.add_parser(
+        "export", help="write users, instances, attempts, exams and exam submissions as JSONL (a backup)"
+    )
     e.add_argument("--output", "-o", default="-")
     e.set_defaults(func=cmd_export)
 

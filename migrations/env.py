@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from alembic import context
-from sqlalchemy import Connection
+from sqlalchemy import Connection, text
 
 import app.models  # noqa: F401  (registers every table on Base.metadata)
 from app.db import Base, make_engine
@@ -21,6 +21,12 @@ def _run(connection: Connection) -> None:
         compare_type=True,
     )
     with context.begin_transaction():
+        if connection.dialect.name == "postgresql":
+            # Servers starting together all run `upgrade head`: one migrates, the others wait here and
+            # then find nothing to do. The lock is per schema and ends with the transaction.
+            connection.execute(
+                text("SELECT pg_advisory_xact_lock(hashtext('dlgrader-migrate:' || current_schema()))")
+            )
         context.run_migrations()
 
 

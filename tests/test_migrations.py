@@ -60,3 +60,34 @@ def test_migrations_are_static(name: str) -> None:
     """A migration must not import the app: it has to keep working as the models change."""
     text = (Path(__file__).parent.parent / "migrations/versions" / name).read_text()
     assert "import app" not in text and "from app" not in text
+
+
+@pytest.mark.postgres
+def test_servers_starting_together_migrate_once(tmp_path: Path) -> None:
+    """Each `dlgrader serve` runs upgrade head at start: on PostgreSQL an advisory lock serialises them."""
+    import os
+    import subprocess
+    import sys
+
+    from tests.dbs import postgres_available
+
+    reason = postgres_available()
+    if reason:
+        pytest.skip(reason)
+    exe = str(Path(sys.executable).parent / "dlgrader")
+    with database_url("postgres", tmp_path) as url:
+        env = {**os.environ, "DLGRADER_DATABASE_URL": url}
+        # Processes, not threads: Alembic's context is one per process.
+        procs = [
+            subprocess.Popen(
+                [exe, "migrate"], env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+            )
+            for _ in range(4)
+        ]
+        outcomes = [(p.wait(timeout=120), p.stderr.read() if p.stderr else "") for p in procs]
+        assert [rc for rc, _ in outcomes] == [0] * 4, outcomes
+        head = ScriptDirectory.from_config(alembic_config(url)).get_current_head()
+        engine = create_engine(url)
+        with engine.connect() as conn:
+            assert MigrationContext.configure(conn).get_current_heads() == (head,)
+        engine.dispose()

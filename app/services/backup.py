@@ -1,4 +1,4 @@
-"""A JSONL backup of users, instances and attempts that round-trips (import is idempotent)."""
+"""A JSONL backup of users, instances, attempts, exams and exam work that round-trips (import is idempotent)."""
 
 from __future__ import annotations
 
@@ -11,7 +11,16 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from app.db import make_engine, make_session_factory
-from app.models import Attempt, InstanceRecord, User
+from app.models import (
+    Attempt,
+    Exam,
+    ExamAssignment,
+    ExamQuestion,
+    ExamSubmission,
+    ExamVariant,
+    InstanceRecord,
+    User,
+)
 
 # Password hashes are exported so a restore keeps logins working: treat the file as a secret.
 USER_FIELDS = ("name", "display_name", "role", "password_hash", "active", "lang", "created_at")
@@ -30,6 +39,29 @@ ATTEMPT_FIELDS = (
     "manual_comment",
     "graded_at",
 )
+EXAM_FIELDS = (
+    "id",
+    "title",
+    "seed",
+    "lang",
+    "spec",
+    "kind",
+    "opens_at",
+    "due_at",
+    "time_limit_minutes",
+    "created_at",
+)
+SUBMISSION_FIELDS = (
+    "student",
+    "answers",
+    "results",
+    "score",
+    "max_score",
+    "late",
+    "needs_manual",
+    "created_at",
+)
+KINDS = ("users", "instances", "attempts", "exams", "exam_assignments", "exam_submissions")
 
 
 def _plain(v: Any) -> Any:
@@ -37,9 +69,9 @@ def _plain(v: Any) -> Any:
 
 
 def export_jsonl(database_url: str, out: TextIO) -> dict[str, int]:
-    """Write one JSON object per line: users, then instances, then attempts."""
+    """Write one JSON object per line: users, instances, attempts, exams, assignments, submissions."""
     engine = make_engine(database_url)
-    counts = {"users": 0, "instances": 0, "attempts": 0}
+    counts = dict.fromkeys(KINDS, 0)
     with make_session_factory(engine)() as s:
         names = {uid: name for uid, name in s.execute(select(User.id, User.name))}
         for u in s.scalars(select(User).order_by(User.id)):
@@ -61,6 +93,37 @@ def export_jsonl(database_url: str, out: TextIO) -> dict[str, int]:
             row["graded_by"] = names.get(a.graded_by) if a.graded_by else None
             out.write(json.dumps({"kind": "attempt", **row}, ensure_ascii=False) + "\n")
             counts["attempts"] += 1
+        codes: dict[int, str] = {}
+        for e in s.scalars(select(Exam).order_by(Exam.created_at, Exam.id)):
+            row = {f: _plain(getattr(e, f)) for f in EXAM_FIELDS}
+            row["exam_kind"] = row.pop("kind")  # "kind" names the record
+            row["created_by"] = names.get(e.created_by) if e.created_by else None
+            row["variants"] = [
+                {
+                    "index": v.index,
+                    "code": v.code,
+                    "assigned_to": names.get(v.assigned_to) if v.assigned_to else None,
+                    "questions": [
+                        {"number": q.number, "instance_id": q.instance_id, "points": q.points}
+                        for q in v.questions
+                    ],
+                }
+                for v in e.variants
+            ]
+            codes.update((v.id, v.code) for v in e.variants)
+            out.write(json.dumps({"kind": "exam", **row}, ensure_ascii=False) + "\n")
+            counts["exams"] += 1
+        for a in s.scalars(select(ExamAssignment).order_by(ExamAssignment.id)):
+            row = {"exam_id": a.exam_id, "user": names[a.user_id], "code": codes[a.variant_id]}
+            row["started_at"] = _plain(a.started_at)
+            out.write(json.dumps({"kind": "exam_assignment", **row}, ensure_ascii=False) + "\n")
+            counts["exam_assignments"] += 1
+        for sub in s.scalars(select(ExamSubmission).order_by(ExamSubmission.id)):
+            row = {f: _plain(getattr(sub, f)) for f in SUBMISSION_FIELDS}
+            row.update(exam_id=sub.exam_id, code=codes[sub.variant_id])
+            row["user"] = names.get(sub.user_id) if sub.user_id else None
+            out.write(json.dumps({"kind": "exam_submission", **row}, ensure_ascii=False) + "\n")
+            counts["exam_submissions"] += 1
     engine.dispose()
     return counts
 
@@ -72,7 +135,15 @@ def _dt(v: str | None) -> datetime | None:
 def import_jsonl(database_url: str, lines: Iterable[str]) -> dict[str, int]:
     """Restore a backup; rows already present (same user name, instance id, attempt key) are skipped."""
     engine = make_engine(database_url)
-    added = {"users": 0, "instances": 0, "attempts": 0, "skipped": 0}
+    added = {**dict.fromkeys(KINDS, 0), "skipped": 0}
+    importers = {
+        "user": ("users", _import_user),
+        "instance": ("instances", _import_instance),
+        "attempt": ("attempts", _import_attempt),
+        "exam": ("exams", _import_exam),
+        "exam_assignment": ("exam_assignments", _import_assignment),
+        "exam_submission": ("exam_submissions", _import_submission),
+    }
     with make_session_factory(engine)() as s:
         for n, line in enumerate(lines, 1):
             if not line.strip():
@@ -82,14 +153,13 @@ def import_jsonl(database_url: str, lines: Iterable[str]) -> dict[str, int]:
                 kind = row.pop("kind")
             except (ValueError, KeyError) as exc:
                 raise ValueError(f"line {n}: not a backup record ({exc})") from None
-            if kind == "user":
-                added["users" if _import_user(s, row) else "skipped"] += 1
-            elif kind == "instance":
-                added["instances" if _import_instance(s, row) else "skipped"] += 1
-            elif kind == "attempt":
-                added["attempts" if _import_attempt(s, row) else "skipped"] += 1
-            else:
+            if kind not in importers:
                 raise ValueError(f"line {n}: unknown record kind {kind!r}")
+            counter, importer = importers[kind]
+            try:
+                added[counter if importer(s, row) else "skipped"] += 1
+            except (KeyError, TypeError) as exc:
+                raise ValueError(f"line {n}: a {kind} record without {exc}") from None
             s.flush()
         s.commit()
     engine.dispose()
@@ -136,6 +206,81 @@ def _import_attempt(s: Session, row: dict[str, Any]) -> bool:
         Attempt(
             **{**row, "user_id": uid, "created_at": created, "graded_at": _dt(row.get("graded_at"))},
             graded_by=_user_id(s, grader),
+        )
+    )
+    return True
+
+
+def _variant_id(s: Session, exam_id: str, code: str) -> int:
+    vid = s.scalar(select(ExamVariant.id).where(ExamVariant.exam_id == exam_id, ExamVariant.code == code))
+    if vid is None:
+        raise ValueError(
+            f"variant {code!r} of exam {exam_id!r} is unknown: exams must come first in the file"
+        )
+    return vid
+
+
+def _import_exam(s: Session, row: dict[str, Any]) -> bool:
+    if s.get(Exam, row["id"]) is not None:
+        return False
+    variants = row.pop("variants")
+    row["kind"] = row.pop("exam_kind")
+    creator = row.pop("created_by", None)
+    dates = {k: _dt(row.get(k)) for k in ("opens_at", "due_at", "created_at")}
+    exam = Exam(**{**row, **dates}, created_by=_user_id(s, creator))
+    for v in variants:
+        exam.variants.append(
+            ExamVariant(
+                index=v["index"],
+                code=v["code"],
+                assigned_to=_user_id(s, v.get("assigned_to")),
+                questions=[ExamQuestion(**q) for q in v["questions"]],
+            )
+        )
+    s.add(exam)
+    return True
+
+
+def _import_assignment(s: Session, row: dict[str, Any]) -> bool:
+    uid = _user_id(s, row["user"])
+    if uid is None:
+        raise ValueError("assignment of an unknown user: users must come first in the file")
+    exists = s.scalar(
+        select(ExamAssignment.id).where(
+            ExamAssignment.exam_id == row["exam_id"], ExamAssignment.user_id == uid
+        )
+    )
+    if exists is not None:
+        return False
+    s.add(
+        ExamAssignment(
+            exam_id=row["exam_id"],
+            user_id=uid,
+            variant_id=_variant_id(s, row["exam_id"], row["code"]),
+            started_at=_dt(row["started_at"]),
+        )
+    )
+    return True
+
+
+def _import_submission(s: Session, row: dict[str, Any]) -> bool:
+    created = _dt(row["created_at"])
+    exists = s.scalar(
+        select(ExamSubmission.id).where(
+            ExamSubmission.exam_id == row["exam_id"],
+            ExamSubmission.student == row["student"],
+            ExamSubmission.created_at == created,
+        )
+    )
+    if exists is not None:
+        return False
+    fields = {f: row[f] for f in SUBMISSION_FIELDS}
+    s.add(
+        ExamSubmission(
+            **{**fields, "created_at": created},
+            exam_id=row["exam_id"],
+            variant_id=_variant_id(s, row["exam_id"], row["code"]),
+            user_id=_user_id(s, row.get("user")),
         )
     )
     return True

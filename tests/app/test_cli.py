@@ -49,9 +49,10 @@ def test_migrate_create_user_and_use_the_token(tmp_path) -> None:  # type: ignor
 def test_export_import_round_trips(db_url, tmp_path, app) -> None:  # type: ignore[no-untyped-def]
     from fastapi.testclient import TestClient
 
-    from tests.conftest import add_account
+    from tests.conftest import add_account, make_app
 
     alice = add_account(app, "alice", "student")
+    ta = add_account(app, "tina", "ta")
     with TestClient(app) as c:
         inst = c.post("/api/v1/instances", json={"problem": "loss.uniform_prediction", "seed": 9}).json()
         for answer in ("1", "ln(2)", "中文答案"):
@@ -60,19 +61,49 @@ def test_export_import_round_trips(db_url, tmp_path, app) -> None:  # type: igno
                 json={"answers": {"loss": answer}},
                 headers=alice.headers,
             )
+        # A printed exam graded from a class's answers, and homework a student has started online.
+        items = [{"problem": "loss.uniform_prediction"}, {"problem": "concept.short_answer"}]
+        paper = c.post(
+            "/api/v1/exams", json={"title": "期中 mock", "items": items, "variants": 2}, headers=ta.headers
+        ).json()
+        sub = {
+            "student": "s1",
+            "code": paper["variants"][1]["code"],
+            "answers": {"1": {"loss": "1"}, "2": {"answer": "梯度"}},
+        }
+        assert (
+            c.post(f"/api/v1/exams/{paper['id']}/submissions", json=sub, headers=ta.headers).status_code
+            == 200
+        )
+        homework = c.post(
+            "/api/v1/exams", json={"title": "hw", "items": items[:1], "kind": "homework"}, headers=ta.headers
+        ).json()
+        assert c.get(f"/api/v1/exams/{homework['id']}/mine", headers=alice.headers).status_code == 200
+        mine = {"question": 1, "answers": {"loss": "2"}}
+        r = c.post(f"/api/v1/exams/{homework['id']}/mine/answers", json=mine, headers=alice.headers)
+        assert r.status_code == 200, r.text
     backup = tmp_path / "backup.jsonl"
     r = run(["export", "-o", str(backup)], db_url)
     assert r.returncode == 0, r.stderr
     lines = [json.loads(x) for x in backup.read_text(encoding="utf-8").splitlines()]
-    assert [x["kind"] for x in lines].count("attempt") == 3
+    kinds = [x["kind"] for x in lines]
+    assert kinds.count("attempt") == 3, r.stderr
+    assert kinds.count("exam") == 2 and kinds.count("exam_assignment") == 1, (r.stderr, kinds)
+    assert kinds.count("exam_submission") == 2
     fresh = f"sqlite:///{tmp_path}/restored.db"
     assert run(["migrate"], fresh).returncode == 0
     assert run(["import", str(backup)], fresh).returncode == 0
     again = run(["import", str(backup)], fresh)  # idempotent
-    assert "0 attempts" in again.stdout
+    assert "0 attempts" in again.stdout and "0 exams" in again.stdout and "0 exam_submissions" in again.stdout
     second = tmp_path / "second.jsonl"
     assert run(["export", "-o", str(second)], fresh).returncode == 0
     assert second.read_text(encoding="utf-8") == backup.read_text(encoding="utf-8")
+    with TestClient(make_app(fresh)) as c:  # the restored exam grades and prints as before
+        restored_ta = c.post("/api/v1/auth/token", json={"name": "tina", "password": ta.password}).json()
+        h = {"Authorization": f"Bearer {restored_ta['token']}"}
+        grades = c.get(f"/api/v1/exams/{paper['id']}/grades.csv", headers=h)
+        assert grades.status_code == 200 and "s1" in grades.text
+        assert c.get(f"/api/v1/exams/{paper['id']}/answer-key.html", headers=h).status_code == 200
 
 
 class _BrokenParams(Params):
