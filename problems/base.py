@@ -238,7 +238,7 @@ def grade_answers(instance: Instance, answers: Mapping[str, str], lang: str = "e
                     continue
                 if grade(str(text), alt_ref, part.spec, lang=lang).correct:
                     matched = m.id
-                    feedback = f"{feedback} {m.feedback.get(lang, m.feedback['en'])}".strip()
+                    feedback = _with_misconception(v, m.feedback.get(lang, m.feedback["en"]), lang)
                     break
         results[part.name] = PartResult(v.correct, v.score, feedback, v.interpreted, matched, v.reason)
     total = sum(r.score for r in results.values()) / len(results) if results else 0.0
@@ -246,3 +246,14 @@ def grade_answers(instance: Instance, answers: Mapping[str, str], lang: str = "e
 
 
 _LEFT_BLANK = {"zh": "未作答。", "en": "No answer given."}
+
+# The grader's generic words that a matched misconception says better: the page already shows
+# "✗ wrong", and "the sign is wrong" before "you reversed the sign because ..." says it twice.
+_SAID_BY_MISCONCEPTION = ("sign", "factor", "precision", "log_base")
+
+
+def _with_misconception(v: Verdict, explanation: str, lang: str) -> str:
+    """The misconception's explanation; where the grader located the error (entries, dimensions), that first."""
+    if v.reason in _SAID_BY_MISCONCEPTION or v.feedback.strip() in ("", say("wrong", lang), say("not_equivalent", lang)):
+        return explanation
+    return f"{v.feedback} {explanation}".strip()
