@@ -254,6 +254,10 @@ _SAID_BY_MISCONCEPTION = ("sign", "factor", "precision", "log_base")
 
 def _with_misconception(v: Verdict, explanation: str, lang: str) -> str:
     """The misconception's explanation; where the grader located the error (entries, dimensions), that first."""
-    if v.reason in _SAID_BY_MISCONCEPTION or v.feedback.strip() in ("", say("wrong", lang), say("not_equivalent", lang)):
+    if v.reason in _SAID_BY_MISCONCEPTION or v.feedback.strip() in (
+        "",
+        say("wrong", lang),
+        say("not_equivalent", lang),
+    ):
         return explanation
     return f"{v.feedback} {explanation}".strip()

@@ -64,6 +64,7 @@ def _practice_page(
         request,
         "web/practice.html",
         user,
+        canonical=f"/practice/{record.problem}?i={record.id}",
         family=inst.family,
         record=record,
         inst=inst,

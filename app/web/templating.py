@@ -7,6 +7,7 @@ from typing import Any
 
 from fastapi import Request
 from fastapi.templating import Jinja2Templates
+from starlette.datastructures import URL
 from starlette.responses import Response
 
 from app.models import User
@@ -21,11 +22,22 @@ templates.env.filters["md"] = render
 templates.env.filters["md_inline"] = render_inline
 
 
-def page(request: Request, template: str, user: User | None, status: int = 200, **ctx: Any) -> Response:
-    """Render a page in the visitor's language (see app.web.i18n.page_lang)."""
+def page(
+    request: Request,
+    template: str,
+    user: User | None,
+    status: int = 200,
+    canonical: str | None = None,
+    **ctx: Any,
+) -> Response:
+    """Render a page in the visitor's language (see app.web.i18n.page_lang).
+
+    `canonical` is the page's own address where the request's is not (the answer to a form
+    post): the language link must reopen the same instance, not pose a new one.
+    """
     lang = page_lang(request, user)
     other = "en" if lang == "zh" else "zh"
-    switch = request.url.include_query_params(lang=other)
+    switch = (URL(canonical) if canonical else request.url).include_query_params(lang=other)
     resp = templates.TemplateResponse(
         request,
         template,

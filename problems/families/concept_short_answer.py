@@ -71,10 +71,11 @@ class ConceptShortAnswer(Family[ConceptShortAnswerParams]):
     def statement(self, p: ConceptShortAnswerParams) -> Text:
         item = get_short_answer_item(p.item)
         chapter = CHAPTERS[item.chapter]
-        points = item.total_points
+        # No points here: on a paper the question's points are printed beside its number, and a
+        # second figure from the rubric would contradict them. The rubric's weights are in the solution.
         return bi(
-            f"**简答题**（{points} 分）· {chapter['zh']}\n\n{item.question.zh}",
-            f"**Short answer** ({points} points) · {chapter['en']}\n\n{item.question.en}",
+            f"**简答题** · {chapter['zh']}\n\n{item.question.zh}",
+            f"**Short answer** · {chapter['en']}\n\n{item.question.en}",
         )
 
     def solution(self, p: ConceptShortAnswerParams) -> dict[str, list[str]]:
@@ -87,8 +88,8 @@ class ConceptShortAnswer(Family[ConceptShortAnswerParams]):
         for n, point in enumerate(item.outline, start=1):
             steps["zh"].append(f"{n}. {point.zh}")
             steps["en"].append(f"{n}. {point.en}")
-        steps["zh"].append(f"**评分标准**（共 {total} 分）")
-        steps["en"].append(f"**Rubric** ({total} points in all)")
+        steps["zh"].append(f"**评分标准**（共 {total} 分；试卷中按本题分值折算）")
+        steps["en"].append(f"**Rubric** ({total} points in all; on a paper, scaled to the question's points)")
         for line in item.rubric:
             steps["zh"].append(f"- {line.points} 分：{line.criterion.zh}")
             unit = "point" if line.points == 1 else "points"

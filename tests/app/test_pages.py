@@ -80,6 +80,20 @@ def test_practice_submit_marks_parts_and_keeps_answers(web) -> None:  # type: ig
     assert 'data-correct="false"' in wrong.text and ("natural" in wrong.text or "自然对数" in wrong.text)
 
 
+def test_switching_language_after_a_submit_keeps_the_instance(web) -> None:  # type: ignore[no-untyped-def]
+    iid, html = _practice(web)
+    r = web.post(
+        f"/practice/{FAMILY}", data={"csrf_token": _csrf(html), "instance_id": iid, "answer.loss": "1"}
+    )
+    link = re.search(r'<a class="lang" href="([^"]+)"', r.text)
+    assert link is not None
+    href = link.group(1).replace("&amp;", "&")
+    assert f"i={iid}" in href, href
+    again = web.get(href, follow_redirects=False)
+    assert again.status_code == 200, "the same instance, not a redirect to a new one"
+    assert f'name="instance_id" value="{iid}"' in again.text
+
+
 def test_practice_post_without_csrf_is_refused(web) -> None:  # type: ignore[no-untyped-def]
     iid, _ = _practice(web)
     r = web.post(f"/practice/{FAMILY}", data={"instance_id": iid, "answer.loss": "1"})

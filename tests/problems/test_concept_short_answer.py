@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 from pathlib import Path
 from typing import Any
 
@@ -33,8 +35,11 @@ def test_every_item_renders_question_outline_and_rubric(item: str) -> None:
     steps = inst.solution()
     for lang, unit in (("zh", "分"), ("en", "points")):
         assert entry["question"][lang] in inst.statement[lang]
-        assert f"{total} {unit}" in inst.statement[lang]
+        assert not re.search(rf"\d\s*{unit}", inst.statement[lang]), (
+            "points are the paper's: none in the statement"
+        )
         text = "\n".join(steps[lang])
+        assert f"{total} {unit}" in text
         for point in entry["outline"]:
             assert point[lang] in text
         for line in entry["rubric"]:
@@ -86,7 +91,7 @@ def test_the_seeds_open_questions_are_in_the_bank(item: str, source: str) -> Non
 def test_exam_weights_follow_the_seed() -> None:
     # seeds/003: the LSTM question is worth 15 points, the dialogue-system essay 15.
     for item in ("rnn.lstm_gradients", "rl.dialogue_system", "attn.self_attention_process"):
-        assert "15 points" in instantiate(FAMILY, params={"item": item}).statement["en"]
+        assert "15 points in all" in "\n".join(instantiate(FAMILY, params={"item": item}).solution()["en"])
 
 
 @pytest.mark.parametrize(

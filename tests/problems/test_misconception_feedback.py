@@ -9,7 +9,6 @@ from problems.base import grade_answers
 from problems.registry import all_families, instantiate
 
 
-
 @pytest.mark.parametrize("lang", ["zh", "en"])
 def test_misconception_feedback_is_said_once(lang: str) -> None:
     generic = {say(k, lang) for k in ("wrong", "not_equivalent")}
