@@ -68,6 +68,14 @@ def answer_key_pdf(session: Session, exam: Exam, lang: str | None = None, *, tim
     return pdf.htmls_to_pdf(documents, timeout=timeout, tagged=len(exam.variants) == 1)
 
 
+# The paper's own words in its language; "both" prints the Chinese with the English after it.
+_TEX_LABELS = {
+    "zh": {"name": "姓名", "id": "学号", "points": "分"},
+    "en": {"name": "Name", "id": "Student ID", "points": "pt"},
+    "both": {"name": "姓名 Name", "id": "学号 Student ID", "points": "分"},
+}
+
+
 def paper_tex(session: Session, exam: Exam, variants: list[ExamVariant], lang: str | None = None) -> str:
     """A ctexart document: one section per variant, questions as an enumerate with answer space."""
     lang = lang or exam.lang
@@ -77,23 +85,27 @@ def paper_tex(session: Session, exam: Exam, variants: list[ExamVariant], lang: s
         r"\geometry{margin=18mm}",
         r"\begin{document}",
     ]
+    labels = _TEX_LABELS["en" if lang == "en" else ("both" if lang == "both" else "zh")]
     for v in _bundle(session, variants):
         out += [
             r"\begin{center}{\Large " + latex.escape(exam.title) + r"}\\[2mm]",
             r"\fbox{\texttt{"
             + v["code"]
-            + r"}}\quad 姓名\underline{\hspace{40mm}}\quad 学号\underline{\hspace{40mm}}",
+            + rf"}}}}\quad {labels['name']}\underline{{\hspace{{40mm}}}}\quad {labels['id']}\underline{{\hspace{{40mm}}}}",
             r"\end{center}",
             r"\begin{enumerate}",
         ]
         for q, inst in v["questions"]:
             out.append(
-                rf"\item ({q.points:g} 分) " + latex.to_latex(inst.statement["zh" if lang != "en" else "en"])
+                rf"\item ({q.points:g} {labels['points']}) "
+                + latex.to_latex(inst.statement["zh" if lang != "en" else "en"])
             )
             if lang == "both":
                 out.append(r"\par\small " + latex.to_latex(inst.statement["en"]) + r"\normalsize")
             for part in inst.parts:
-                label = part.label["zh" if lang != "en" else "en"]
+                label = part.label["en"] if lang == "en" else part.label["zh"]
+                if lang == "both" and part.label["en"] != label:
+                    label = f"{label} / {part.label['en']}"
                 space = "40mm" if part.answer_type == "text" else "10mm"
                 out.append(
                     r"\par\noindent "

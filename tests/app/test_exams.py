@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 import shutil
 import subprocess
 
@@ -71,6 +72,25 @@ def test_variants_have_distinct_codes_and_numbers(client, accounts) -> None:  # 
 def test_bad_exam_items_are_422(client, accounts, items, field) -> None:  # type: ignore[no-untyped-def]
     r = client.post("/api/v1/exams", json={"title": "t", "items": items}, headers=accounts["ta"].headers)
     assert r.status_code == 422 and field in r.text, r.text
+
+
+CJK = re.compile(r"[\u4e00-\u9fff]")
+
+
+@pytest.mark.parametrize("fmt", ["tex", "html"])
+def test_a_paper_in_one_language_holds_only_that_language(client, accounts, fmt) -> None:  # type: ignore[no-untyped-def]
+    ta = accounts["ta"].headers
+    exam = _exam(client, ta, title="Midterm mock")
+    code = exam["variants"][0]["code"]
+    url = f"/api/v1/exams/{exam['id']}/variants/{code}.{fmt}"
+    en = client.get(url + "?lang=en", headers=ta).text
+    assert CJK.search(en) is None, CJK.findall(en)[:20]
+    assert "uniform" in en.lower() or "classes" in en.lower()
+    zh = client.get(url + "?lang=zh", headers=ta).text
+    assert "类" in zh and "姓名" in zh
+    assert "Student ID" not in zh and "classes" not in zh.lower()
+    both = client.get(url + "?lang=both", headers=ta).text
+    assert "姓名" in both and "classes" in both.lower()
 
 
 def test_tex_is_ctex_ready(client, accounts) -> None:  # type: ignore[no-untyped-def]
