@@ -192,10 +192,26 @@ def validate_params(family: Family[Any], params: Mapping[str, Any] | Params) -> 
         return family.Params.model_validate(params)
     except ValidationError as exc:
         errors = [
-            {"loc": list(e["loc"]), "msg": e["msg"], "type": e["type"]}
+            _located(family, {"loc": list(e["loc"]), "msg": e["msg"], "type": e["type"]})
             for e in exc.errors(include_url=False, include_context=False, include_input=False)
         ]
         raise InvalidParams(errors) from None
+
+
+def _located(family: Family[Any], error: dict[str, Any]) -> dict[str, Any]:
+    """A check across fields has no loc in pydantic; its message starts with the field it blames.
+
+    Families write those messages as "field: what is wrong" (a convention the params tests hold),
+    so the field becomes the loc, and a form or an API client can point at it.
+    """
+    if error["loc"]:
+        return error
+    msg = error["msg"].removeprefix("Value error, ")
+    name, sep, _ = msg.partition(":")
+    head = name.split("[")[0].split(".")[0].strip()
+    if sep and head in family.Params.model_fields:
+        return {**error, "loc": [head], "msg": msg}
+    return {**error, "msg": msg}
 
 
 def build_instance(family: Family[Any], *, seed: int | None, p: Params) -> Instance:

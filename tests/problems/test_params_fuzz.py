@@ -270,3 +270,34 @@ def test_each_field_broken_each_way(family: Family[Any]) -> None:
             with hang_detector(HANG_SECONDS, broken):
                 outcomes.append(pose_or_refuse(family, broken))
     assert "refused" in outcomes
+
+
+@pytest.mark.parametrize(
+    ("family", "params", "field"),
+    [
+        (
+            "cnn.conv2d",
+            {
+                "in_channels": 3,
+                "height": 5,
+                "width": 5,
+                "out_channels": 2,
+                "kernel_size": 9,
+                "stride": 1,
+                "padding": 0,
+            },
+            "kernel_size",
+        ),
+        ("attention.positional_encoding", {"d_model": 7, "pos": 1, "i": 0}, "d_model"),
+        ("attention.positional_encoding", {"d_model": 8, "pos": 1, "i": 9}, "i"),
+    ],
+)
+def test_a_check_across_fields_names_the_field_it_blames(family: str, params: dict, field: str) -> None:  # type: ignore[type-arg]
+    from problems.base import InvalidParams, validate_params
+    from problems.registry import get_family
+
+    with pytest.raises(InvalidParams) as exc:
+        validate_params(get_family(family), params)
+    (error,) = exc.value.errors
+    assert error["loc"] == [field], error
+    assert error["msg"].startswith(f"{field}:") and "Value error" not in error["msg"]
