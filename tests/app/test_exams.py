@@ -105,14 +105,28 @@ def test_tex_is_ctex_ready(client, accounts) -> None:  # type: ignore[no-untyped
     assert client.get(f"/api/v1/exams/{exam['id']}/variants/{code}.docx", headers=ta).status_code == 422
 
 
-def _pdf_page_ink(pdf: bytes, tmp_path) -> float:  # type: ignore[no-untyped-def]
-    """Fraction of dark pixels on page 1, from pdftoppm's greyscale rendering."""
+def _pdf_page_ink(pdf: bytes, tmp_path, page: int = 1) -> float:  # type: ignore[no-untyped-def]
+    """Fraction of dark pixels on one page, from pdftoppm's greyscale rendering."""
     src = tmp_path / "x.pdf"
     src.write_bytes(pdf)
+    prefix = tmp_path / f"p{page}"
     subprocess.run(
-        ["pdftoppm", "-r", "40", "-gray", "-f", "1", "-l", "1", str(src), str(tmp_path / "p")], check=True
+        [
+            "pdftoppm",
+            "-r",
+            "40",
+            "-gray",
+            "-f",
+            str(page),
+            "-l",
+            str(page),
+            "-singlefile",
+            str(src),
+            str(prefix),
+        ],
+        check=True,
     )
-    pgm = next(tmp_path.glob("p*.pgm")).read_bytes()
+    pgm = prefix.with_suffix(".pgm").read_bytes()
     # P5 header: magic, width, height, maxval, then raw bytes.
     fields = pgm.split(maxsplit=4)
     w, h = int(fields[1]), int(fields[2])
@@ -149,6 +163,13 @@ def test_pdf_is_printed_with_text_and_chinese(client, accounts, tmp_path) -> Non
     ).stdout
     pages = int(next(line.split()[-1] for line in info.splitlines() if line.startswith("Pages:")))
     assert pages >= 3  # one variant per page at least
+    for page in range(1, pages + 1):  # every page is printed, not only the first
+        assert 0.001 < _pdf_page_ink(bundle.content, tmp_path, page) < 0.5, f"page {page} of {pages} is blank"
+    bundle_text = subprocess.run(
+        ["pdftotext", str(tmp_path / "b.pdf"), "-"], capture_output=True, text=True, check=True
+    ).stdout
+    for v in exam["variants"]:
+        assert v["code"] in bundle_text
 
 
 def test_answer_key_matches_the_solutions(client, accounts) -> None:  # type: ignore[no-untyped-def]
@@ -159,6 +180,75 @@ def test_answer_key_matches_the_solutions(client, accounts) -> None:  # type: ig
     assert key.count("log(10)") == 3
     for v in exam["variants"]:
         assert f'data-code="{v["code"]}"' in key
+
+
+def _key_answers(html: str) -> dict[tuple[str, int], tuple[str, dict[str, str]]]:
+    """(variant code, question number) -> (instance id, {part: answer text}) read from the key's HTML."""
+    import html as htmllib
+
+    out = {}
+    for section in re.finditer(r'<section class="variant" data-code="(\w+)">(.*?)</section>', html, re.S):
+        for q in re.finditer(
+            r'data-number="(\d+)" data-instance="([^"]+)">(.*?)</ol>', section.group(2), re.S
+        ):
+            parts = {
+                m.group(1): htmllib.unescape(m.group(2))
+                for m in re.finditer(r'<dd class="ans" data-part="([^"]+)">(.*?)</dd>', q.group(3), re.S)
+            }
+            out[(section.group(1), int(q.group(1)))] = (q.group(2), parts)
+    return out
+
+
+def test_each_variants_key_is_its_own_instances_answer(client, accounts) -> None:  # type: ignore[no-untyped-def]
+    import math
+
+    from grader import AnswerSpec, grade
+
+    ta = accounts["ta"].headers
+    exam = _exam(client, ta, variants=5)
+    key = _key_answers(_key(client, ta, exam["id"]))
+    assert len(key) == 5 * 2
+    seeds, classes = set(), set()
+    for (code, number), (iid, parts) in key.items():
+        inst = client.get(f"/api/v1/instances/{iid}").json()
+        k = inst["params"]["num_classes"]
+        # Independent of the family's solver: the loss of a uniform guess over k classes is ln k.
+        verdict = grade(parts["loss"], repr(math.log(k)), AnswerSpec("real"))
+        assert verdict.correct, (code, number, k, parts["loss"])
+        if number == 1:
+            seeds.add(inst["seed"])
+            classes.add(k)
+        else:
+            assert k == 10 and inst["seed"] is None  # fixed params
+    assert len(seeds) == 5, "every variant draws question 1 from its own seed"
+    assert len(classes) >= 2, "and the numbers differ between variants"
+
+
+def test_tag_and_count_with_difficulty_pick_distinct_families_in_range(client, accounts) -> None:  # type: ignore[no-untyped-def]
+    from problems.registry import get_family
+
+    ta = accounts["ta"].headers
+    body = {
+        "title": "t",
+        "items": [{"tag": "cnn", "count": 3, "difficulty": [1, 2]}],
+        "variants": 3,
+        "seed": 7,
+    }
+    exam = client.post("/api/v1/exams", json=body, headers=ta).json()
+    key = _key_answers(_key(client, ta, exam["id"]))
+    by_variant: dict[str, list[str]] = {}
+    for (code, _), (iid, _) in sorted(key.items()):
+        by_variant.setdefault(code, []).append(client.get(f"/api/v1/instances/{iid}").json()["problem"])
+    families = set(map(tuple, by_variant.values()))
+    assert len(families) == 1, "every variant asks the same families"
+    (chosen,) = families
+    assert len(set(chosen)) == 3
+    for fid in chosen:
+        fam = get_family(fid)
+        assert "cnn" in fam.tags and 1 <= fam.difficulty <= 2, fid
+    too_many = {**body, "items": [{"tag": "cnn", "count": 3, "difficulty": [3, 3]}]}
+    r = client.post("/api/v1/exams", json=too_many, headers=ta)
+    assert r.status_code == 422 and "difficulty 3-3" in r.text
 
 
 def test_json_submission_and_grades_csv(client, accounts) -> None:  # type: ignore[no-untyped-def]
