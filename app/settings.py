@@ -31,6 +31,8 @@ class Settings(BaseSettings):
     max_body_bytes: int = Field(default=2_000_000, ge=10_000)
     # Open self-registration with this course code (empty: closed).
     registration_code: str = ""
+    # The course's clock: the exam builder page reads open and due times in it (China: UTC+8, no DST).
+    course_utc_offset_hours: float = Field(default=8.0, ge=-12, le=14)
 
     def resolved_secret_key(self) -> str:
         """Return the configured key, or the one kept on disk (created on first use).

@@ -1,18 +1,34 @@
-"""Instructor and TA pages for exams: the list, and an exam's statistics with server-drawn charts."""
+"""Instructor and TA pages for exams: the list, the builder, an exam's downloads, class CSV grading and
+statistics with server-drawn charts. The pages call the same services as the API."""
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Request
-from fastapi.responses import Response
-from sqlalchemy import select
+import json
+import secrets
+from datetime import UTC, datetime, timedelta, timezone
+from typing import Any
 
-from app.deps import SessionDep, StaffUser
+from fastapi import APIRouter, Request
+from fastapi.responses import RedirectResponse, Response
+from pydantic import ValidationError
+from sqlalchemy import select
+from starlette.datastructures import FormData, UploadFile
+
+from app.deps import SessionDep, SettingsDep, StaffUser
 from app.models import Exam
+from app.schemas.exams import ExamCreate
 from app.services import exams
+from app.services.catalogue import list_problems
+from app.services.errors import Invalid
 from app.web import charts
+from app.web.csrf import verify_csrf
+from app.web.i18n import page_lang
 from app.web.templating import page
 
 router = APIRouter(include_in_schema=False)
+
+ITEM_ROWS = 10  # item rows of the builder form; an empty row is ignored
+MAX_CSV_BYTES = 1_000_000
 
 
 @router.get("/exams")
@@ -21,15 +37,195 @@ def exam_list(request: Request, session: SessionDep, user: StaffUser) -> Respons
     return page(request, "web/exams.html", user, exams=rows)
 
 
-@router.get("/exams/{exam_id}")
-def exam_stats(request: Request, exam_id: str, session: SessionDep, user: StaffUser) -> Response:
-    exam = exams.get_exam(session, exam_id)
+def _builder(
+    request: Request, user: Any, settings: Any, form: dict[str, str], errors: list[str], status: int = 200
+) -> Response:
+    lang = page_lang(request, user)
+    fams = [f for f in list_problems() if f["id"] != "custom.answer"]
+    tags = sorted({t for f in fams for t in f["tags"]})
+    return page(
+        request,
+        "web/exam_new.html",
+        user,
+        status=status,
+        families=[(f["id"], f["title"][lang]) for f in fams],
+        tags=tags,
+        rows=range(ITEM_ROWS),
+        form=form,
+        errors=errors,
+        utc_offset=settings.course_utc_offset_hours,
+    )
+
+
+@router.get("/exams/new")
+def exam_new(request: Request, user: StaffUser, settings: SettingsDep) -> Response:
+    form = {
+        "title": "",
+        "kind": "paper",
+        "lang": "both",
+        "variants": "3",
+        "seed": str(secrets.randbelow(10**6)),
+    }
+    form |= {"item0.source": "", "item0.points": "1"}
+    return _builder(request, user, settings, form, [])
+
+
+def _local_time(text: str, offset_hours: float) -> str | None:
+    """A datetime-local value ("2026-12-05T14:00") is the course's wall clock: make it UTC."""
+    if not text.strip():
+        return None
+    try:
+        naive = datetime.fromisoformat(text.strip())
+    except ValueError:
+        raise Invalid(f"{text!r} is not a date and time (YYYY-MM-DDTHH:MM)", field="time") from None
+    if naive.tzinfo is None:
+        naive = naive.replace(tzinfo=timezone(timedelta(hours=offset_hours)))
+    return naive.astimezone(UTC).isoformat()
+
+
+def _exam_body(form: dict[str, str], offset_hours: float) -> tuple[dict[str, Any], list[str]]:
+    """The API's ExamCreate body from the builder's fields; errors name the row and field."""
+    errors: list[str] = []
+    items: list[dict[str, Any]] = []
+    for n in range(ITEM_ROWS):
+        source = form.get(f"item{n}.source", "").strip()
+        if not source:
+            continue
+        item: dict[str, Any] = {}
+        if source.startswith("tag:"):
+            item["tag"] = source[4:]
+            if form.get(f"item{n}.count", "").strip():
+                item["count"] = form[f"item{n}.count"].strip()
+            lo, hi = form.get(f"item{n}.low", "").strip(), form.get(f"item{n}.high", "").strip()
+            if lo or hi:
+                item["difficulty"] = [lo or "1", hi or "3"]
+        else:
+            item["problem"] = source
+            raw = form.get(f"item{n}.params", "").strip()
+            if raw:
+                try:
+                    item["params"] = json.loads(raw)
+                except ValueError as exc:
+                    errors.append(f"item {n + 1} params: not JSON ({exc})")
+        if form.get(f"item{n}.points", "").strip():
+            item["points"] = form[f"item{n}.points"].strip()
+        items.append(item)
+    body: dict[str, Any] = {"title": form.get("title", ""), "items": items}
+    for key in ("kind", "lang", "variants", "seed", "time_limit_minutes"):
+        if form.get(key, "").strip():
+            body[key] = form[key].strip()
+    for key in ("opens_at", "due_at"):
+        try:
+            if (when := _local_time(form.get(key, ""), offset_hours)) is not None:
+                body[key] = when
+        except Invalid as exc:
+            errors.append(f"{key}: {exc.message}")
+    return body, errors
+
+
+def _form_dict(form: FormData) -> dict[str, str]:
+    return {k: v[:20_000] for k, v in form.items() if isinstance(v, str)}
+
+
+@router.post("/exams/new")
+async def exam_create(
+    request: Request, session: SessionDep, user: StaffUser, settings: SettingsDep
+) -> Response:
+    """Build an exam from the form; on any error the page comes back with every field as typed."""
+    form = _form_dict(await request.form())
+    verify_csrf(request, form.get("csrf_token"))
+    body, errors = _exam_body(form, settings.course_utc_offset_hours)
+    if errors:
+        return _builder(request, user, settings, form, errors, status=422)
+    try:
+        spec = ExamCreate.model_validate(body)
+    except ValidationError as exc:
+        errs = [f"{'.'.join(str(x) for x in e['loc'])}: {e['msg']}" for e in exc.errors(include_url=False)]
+        return _builder(request, user, settings, form, errs, status=422)
+    try:
+        exam = exams.create_exam(
+            session,
+            title=spec.title,
+            items=[i.model_dump(exclude_none=True) for i in spec.items],
+            variants=spec.variants,
+            seed=spec.seed,
+            lang=spec.lang,
+            user=user,
+            kind=spec.kind,
+            opens_at=spec.opens_at,
+            due_at=spec.due_at,
+            time_limit_minutes=spec.time_limit_minutes,
+            spec=spec.model_dump(mode="json"),
+        )
+    except Invalid as exc:
+        session.rollback()
+        return _builder(request, user, settings, form, [exc.message], status=422)
+    return RedirectResponse(f"/exams/{exam.id}", status_code=303)
+
+
+def _exam_page(
+    request: Request,
+    session: SessionDep,
+    user: Any,
+    exam: Exam,
+    *,
+    status: int = 200,
+    csv_text: str = "",
+    csv_errors: list[str] | None = None,
+    graded: int | None = None,
+) -> Response:
+    lang = page_lang(request, user)
     st = exams.statistics(session, exam)
     chart = charts.bar_chart(
         [
             (f"Q{q['question']}", q["mean_score"] / q["points"] if q["mean_score"] is not None else 0.0)
             for q in st["questions"]
         ],
-        title="mean score per question",
+        title="各题平均得分率" if lang == "zh" else "mean score per question",
     )
-    return page(request, "web/exam_stats.html", user, exam=exam, st=st, chart=chart)
+    return page(
+        request,
+        "web/exam_stats.html",
+        user,
+        status=status,
+        exam=exam,
+        st=st,
+        chart=chart,
+        csv_text=csv_text,
+        csv_errors=csv_errors or [],
+        graded=graded,
+    )
+
+
+@router.get("/exams/{exam_id}")
+def exam_stats(request: Request, exam_id: str, session: SessionDep, user: StaffUser) -> Response:
+    return _exam_page(request, session, user, exams.get_exam(session, exam_id))
+
+
+@router.post("/exams/{exam_id}/submissions")
+async def exam_grade_csv(request: Request, exam_id: str, session: SessionDep, user: StaffUser) -> Response:
+    """Grade a whole class from a CSV file or pasted text: every row or none, errors line by line."""
+    exam = exams.get_exam(session, exam_id)
+    form = await request.form()
+    verify_csrf(request, str(form.get("csrf_token", "")))
+    text = str(form.get("csv_text", ""))[:MAX_CSV_BYTES]
+    upload = form.get("csv_file")
+    if isinstance(upload, UploadFile) and upload.filename:
+        raw = await upload.read(MAX_CSV_BYTES + 1)
+        try:
+            text = raw.decode("utf-8-sig")
+        except UnicodeDecodeError:
+            try:
+                text = raw.decode("gb18030")  # exported by Excel on Chinese Windows
+            except UnicodeDecodeError:
+                msg = "文件既不是 UTF-8 也不是 GB18030 文本。The file is neither UTF-8 nor GB18030 text."
+                return _exam_page(request, session, user, exam, status=422, csv_errors=[msg])
+    try:
+        subs = exams.submit_csv(
+            session, exam=exam, grader=request.app.state.grader, text=text, lang=page_lang(request, user)
+        )
+    except Invalid as exc:
+        session.rollback()
+        errors = exc.message.split("; ")
+        return _exam_page(request, session, user, exam, status=422, csv_text=text, csv_errors=errors)
+    return _exam_page(request, session, user, exam, graded=len(subs))

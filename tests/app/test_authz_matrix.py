@@ -64,6 +64,9 @@ WEB_MATRIX: list[tuple[str, str, dict[str, int]]] = [
     ("POST", "/register", dict.fromkeys(ROLES, 404)),
     ("GET", "/exams", {A: 303, S: 403, O: 403, T: 200, I: 200}),
     ("GET", "/exams/{e}", {A: 303, S: 403, O: 403, T: 200, I: 200}),
+    ("GET", "/exams/new", {A: 303, S: 403, O: 403, T: 200, I: 200}),
+    ("POST", "/exams/new", {A: 401, S: 403, O: 403, T: 303, I: 303}),
+    ("POST", "/exams/{e}/submissions", {A: 401, S: 403, O: 403, T: 200, I: 200}),
 ]
 
 FORMS = {
@@ -72,6 +75,8 @@ FORMS = {
     "/logout": {},
     "/roster": {"roster_text": "学号,姓名\ns7,张三\n"},
     "/register": {"name": "newbie", "password": "long enough", "code": "x"},
+    "/exams/new": {"title": "t", "item0.source": FAMILY},
+    "/exams/{e}/submissions": {"csv_text": "student,code,question,part,answer\ns5,{c},1,loss,1\n"},
 }
 
 BODIES = {
@@ -213,7 +218,9 @@ def test_page_matrix(app, client, accounts, world, method, path, expected) -> No
         if method == "POST":
             token = re.search(r'name="csrf_token" value="([^"]+)"', browser.get("/login").text)
             assert token is not None
-            data = {k: v.replace("{i}", world["i"]) for k, v in FORMS[path].items()}
+            data = {
+                k: v.replace("{i}", world["i"]).replace("{c}", world["c"]) for k, v in FORMS[path].items()
+            }
             data["csrf_token"] = token.group(1)
         r = browser.request(method, url, data=data, follow_redirects=False)
         assert r.status_code == expected[role], f"{role}: {method} {url} -> {r.status_code} {r.text[:200]}"

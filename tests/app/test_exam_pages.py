@@ -1,0 +1,120 @@
+"""The instructor pages for exams: build one from a form, print it, grade a class's CSV, read statistics."""
+
+from __future__ import annotations
+
+import re
+from datetime import UTC, datetime
+
+import pytest
+from fastapi.testclient import TestClient
+
+from tests.app.test_pages import _csrf, _login
+from tests.conftest import add_account, make_app
+
+FAMILY = "loss.uniform_prediction"
+
+
+@pytest.fixture
+def ta(sqlite_db_url):  # type: ignore[no-untyped-def]
+    app = make_app(sqlite_db_url)
+    with TestClient(app) as c:
+        add_account(app, "tina", "ta")
+        _login(c, "tina")
+        c.app_ref = app  # type: ignore[attr-defined]
+        yield c
+
+
+def _build(c: TestClient, **fields: str):  # type: ignore[no-untyped-def]
+    token = _csrf(c.get("/exams/new").text)
+    return c.post("/exams/new", data={"csrf_token": token, **fields}, follow_redirects=False)
+
+
+def test_the_builder_lists_families_and_tags(ta) -> None:  # type: ignore[no-untyped-def]
+    r = ta.get("/exams/new")
+    assert r.status_code == 200
+    assert f'<option value="{FAMILY}"' in r.text and '<option value="tag:cnn"' in r.text
+    assert 'name="item9.source"' in r.text
+    assert "/exams/new" in ta.get("/exams").text
+
+
+def test_building_an_exam_from_the_form(ta) -> None:  # type: ignore[no-untyped-def]
+    r = _build(
+        ta,
+        title="期中模拟 <b>",
+        kind="homework",
+        lang="both",
+        variants="4",
+        seed="11",
+        opens_at="2026-12-05T14:00",  # the course's clock, UTC+8
+        **{
+            "item0.source": FAMILY,
+            "item0.points": "3",
+            "item0.params": '{"num_classes": 10}',
+            "item1.source": "tag:cnn",
+            "item1.count": "2",
+            "item1.low": "1",
+            "item1.high": "2",
+            "item1.points": "5",
+        },
+    )
+    assert r.status_code == 303, r.text
+    exam_id = r.headers["location"].rsplit("/", 1)[1]
+    api = ta.get(f"/api/v1/exams/{exam_id}").json()
+    assert api["title"] == "期中模拟 <b>" and api["kind"] == "homework"
+    assert len(api["variants"]) == 4 and api["questions"] == 3
+    from app.models import Exam
+
+    with ta.app_ref.state.session_factory() as s:  # type: ignore[attr-defined]
+        exam = s.get(Exam, exam_id)
+        assert exam is not None
+        assert exam.opens_at == datetime(2026, 12, 5, 6, 0, tzinfo=UTC)
+        assert [q.points for q in exam.variants[0].questions] == [3.0, 5.0, 5.0]
+    page = ta.get(f"/exams/{exam_id}")
+    assert page.status_code == 200
+    assert "期中模拟 &lt;b&gt;" in page.text and f"/api/v1/exams/{exam_id}/bundle.pdf" in page.text
+    assert ta.get(f"/api/v1/exams/{exam_id}/bundle.html").status_code == 200, "the links work with the cookie"
+
+
+@pytest.mark.parametrize(
+    ("fields", "message"),
+    [
+        ({"item0.source": FAMILY, "item0.params": "{num_classes: 10"}, "item 1 params: not JSON"),
+        ({"item0.source": FAMILY, "item0.params": '{"num_classes": 1}'}, "num_classes"),
+        ({"item0.source": "tag:cnn", "item0.count": "40"}, "items.0.count"),
+        ({"item0.source": "nope.family"}, "unknown problem id"),
+        ({}, "items"),
+        ({"item0.source": FAMILY, "opens_at": "tomorrow"}, "opens_at"),
+        ({"item0.source": FAMILY, "variants": "0"}, "variants"),
+    ],
+)
+def test_a_bad_form_comes_back_with_every_field_as_typed(ta, fields, message) -> None:  # type: ignore[no-untyped-def]
+    r = _build(ta, title="我的试卷", **fields)
+    assert r.status_code == 422, r.text[:300]
+    errors = re.search(r'<div class="error" role="alert" id="errors">(.*?)</div>', r.text, re.S)
+    assert errors is not None and message in errors.group(1), errors.group(1) if errors else r.text[:500]
+    assert 'value="我的试卷"' in r.text
+    for key, value in fields.items():
+        if key.endswith(".source") and value:
+            assert f'value="{value}" selected' in r.text or value.startswith("nope")
+        elif value:
+            assert f'value="{value.replace(chr(34), "&#34;")}"' in r.text, key
+    assert "/exams/" not in r.headers.get("location", "")
+
+
+def test_grading_a_class_csv_from_the_page(ta) -> None:  # type: ignore[no-untyped-def]
+    r = _build(ta, title="t", variants="2", **{"item0.source": FAMILY, "item0.params": '{"num_classes": 4}'})
+    exam_id = r.headers["location"].rsplit("/", 1)[1]
+    codes = [v["code"] for v in ta.get(f"/api/v1/exams/{exam_id}").json()["variants"]]
+    page = ta.get(f"/exams/{exam_id}")
+    bad = f"student,code,question,part,answer\ns1,{codes[0]},1,loss,ln(4)\ns2,{codes[1]},1,nope,1\n"
+    r = ta.post(f"/exams/{exam_id}/submissions", data={"csrf_token": _csrf(page.text), "csv_text": bad})
+    assert r.status_code == 422
+    assert "line 3 (s2): question 1 has no part &#39;nope&#39;" in r.text
+    assert "s2," in r.text, "the pasted text stays in its box"
+    assert ta.get(f"/api/v1/exams/{exam_id}/grades.csv").text.count("\n") == 1, "nothing was stored"
+    good = f"student,code,question,part,answer\ns1,{codes[0]},1,loss,ln(4)\ns2,{codes[1]},1,loss,１\n"
+    files = {"csv_file": ("class.csv", good.encode("gb18030"), "text/csv")}
+    r = ta.post(f"/exams/{exam_id}/submissions", data={"csrf_token": _csrf(page.text)}, files=files)
+    assert r.status_code == 200 and 'data-graded="2"' in r.text
+    grades = ta.get(f"/api/v1/exams/{exam_id}/grades.csv").text
+    assert "s1" in grades and "s2" in grades
