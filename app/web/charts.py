@@ -2,14 +2,38 @@
 
 from __future__ import annotations
 
+import unicodedata
 from html import escape
 
 from markupsafe import Markup
 
+FONT_PX = 13
+MAX_LABEL_W = 240  # beyond this a label is cut with an ellipsis; the full text is its tooltip
+
+
+def text_width(text: str, font_px: float = FONT_PX) -> float:
+    """An upper estimate of the drawn width: CJK and full-width characters are one em, others 0.62 em."""
+    wide = sum(1 for ch in text if unicodedata.east_asian_width(ch) in ("W", "F"))
+    return (wide + 0.62 * (len(text) - wide)) * font_px
+
+
+def fit_label(text: str, room: float) -> str:
+    """The label, or its longest prefix that fits `room` pixels with an ellipsis after it."""
+    if text_width(text) <= room:
+        return text
+    while text and text_width(text + "…") > room:
+        text = text[:-1]
+    return text.rstrip() + "…"
+
 
 def bar_chart(items: list[tuple[str, float]], *, width: int = 560, title: str = "") -> Markup:
-    """Horizontal bars of values in 0..1, labelled, with the percentage at the end."""
-    row, label_w = 26, 210
+    """Horizontal bars of values in 0..1, labelled, with the percentage at the end.
+
+    The label column is as wide as the longest label (up to MAX_LABEL_W), so a label never runs
+    under its bar; a longer one is cut with an ellipsis and keeps its full text as a tooltip.
+    """
+    row, gap = 26, 8
+    label_w = int(min(MAX_LABEL_W, max([text_width(label) for label, _ in items] + [40.0]))) + gap
     h = row * max(1, len(items)) + 8
     parts = [
         f'<svg class="chart" role="img" aria-label="{escape(title)}" viewBox="0 0 {width} {h}" '
@@ -21,7 +45,10 @@ def bar_chart(items: list[tuple[str, float]], *, width: int = 560, title: str = 
         v = max(0.0, min(1.0, value))
         y = 4 + i * row
         colour = "#1a7f37" if v >= 0.8 else "#b58900" if v >= 0.5 else "#b3261e"
-        parts.append(f'<text x="0" y="{y + 16}" font-size="13">{escape(label)}</text>')
+        shown = fit_label(label, label_w - gap)
+        parts.append(
+            f'<text x="0" y="{y + 16}" font-size="{FONT_PX}"><title>{escape(label)}</title>{escape(shown)}</text>'
+        )
         parts.append(f'<rect x="{label_w}" y="{y + 3}" width="{bar_w}" height="16" fill="#eef1f4"/>')
         parts.append(f'<rect x="{label_w}" y="{y + 3}" width="{bar_w * v:.1f}" height="16" fill="{colour}"/>')
         parts.append(f'<text x="{label_w + bar_w + 6}" y="{y + 16}" font-size="13">{round(v * 100)}%</text>')

@@ -146,3 +146,53 @@ def test_keyboard_only_reaches_the_answer_and_submits(live, page) -> None:  # ty
     page.keyboard.type("1")
     page.keyboard.press("Enter")
     page.locator('[data-part="loss"][data-correct]').wait_for()
+
+
+@pytest.mark.parametrize("lang", ["zh", "en"])
+def test_chart_labels_never_run_under_their_bars(page, lang) -> None:  # type: ignore[no-untyped-def]
+    from app.web.charts import bar_chart
+    from problems.syllabus import CHAPTERS
+
+    labels = [c[lang] for c in CHAPTERS.values()]
+    labels.append("Chapter 99: a made-up chapter title far too long for any label column to hold in full")
+    svg = bar_chart([(label, (i % 5) / 4) for i, label in enumerate(labels)], title="t")
+    page.set_viewport_size({"width": 420, "height": 900})  # a phone: the chart scales down
+    page.set_content(
+        f"<!doctype html><meta charset=utf-8><body style='margin:0;font-family:sans-serif'>{svg}"
+    )
+    boxes = page.evaluate(
+        """() => {
+          const svg = document.querySelector('svg.chart');
+          const bar = svg.querySelector('rect').getAttribute('x');
+          const labels = [...svg.querySelectorAll('text')].filter(t => t.getAttribute('x') === '0');
+          return {bar: Number(bar), right: labels.map(t => t.getBBox().x + t.getBBox().width)};
+        }"""
+    )
+    assert len(boxes["right"]) == len(labels)
+    assert max(boxes["right"]) <= boxes["bar"], boxes
+
+
+def test_the_submit_button_stays_put_while_typing(live, page) -> None:  # type: ignore[no-untyped-def]
+    page.goto(f"{live}/practice/{FAMILY}")
+    button = page.get_by_role("button", name="提交")
+    before = button.bounding_box()
+    box = page.locator('input[name="answer.loss"]')
+    for text in ("ln(5", "ln(5 +* 2)", "ln(5)"):  # an error with a caret line, then a good reading
+        box.fill("")
+        box.type(text)
+        preview = page.locator('[data-part="loss"] .preview')
+        if text == "ln(5)":
+            preview.filter(has_text="识别为").wait_for(timeout=5000)
+        else:  # the answer itself, its spot marked, under the message
+            page.wait_for_function(
+                "t => ((document.querySelector('[data-part=loss] .preview .spot') || {}).textContent || '')"
+                ".startsWith(t)",
+                arg=text,
+                timeout=5000,
+            )
+        after = button.bounding_box()
+        assert before is not None and after is not None
+        assert abs(after["y"] - before["y"]) < 1, (text, before, after)
+        if text == "ln(5 +* 2)":
+            ARTIFACTS.mkdir(exist_ok=True)
+            page.locator('[data-part="loss"]').screenshot(path=str(ARTIFACTS / "preview-error.png"))

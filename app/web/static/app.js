@@ -26,10 +26,18 @@
       } else {
         out.textContent = p.message || "";
         if (p.position !== null && p.position !== undefined) {
-          var pre = document.createElement("pre");
-          pre.className = "caret";
-          pre.textContent = text + "\n" + " ".repeat(Math.max(0, p.position)) + "^";
-          out.appendChild(pre);
+          // The answer on one line with the spot marked: two lines in all, so the preview's fixed
+          // height holds it and nothing below moves.
+          var at = Math.max(0, Math.min(p.position, text.length));
+          var spot = document.createElement("code");
+          spot.className = "spot";
+          spot.appendChild(document.createTextNode(text.slice(0, at)));
+          var mark = document.createElement("mark");
+          mark.textContent = at < text.length ? text.charAt(at) : "\u2002";  // the end: an en space to mark
+          spot.appendChild(mark);
+          spot.appendChild(document.createTextNode(text.slice(at + 1)));
+          out.appendChild(document.createElement("br"));
+          out.appendChild(spot);
         }
       }
     }).catch(function () { /* preview is a nicety; the submit still works */ });
