@@ -431,3 +431,45 @@ def test_deeply_nested_params_are_refused_with_a_422(client, accounts, depth) ->
         assert r.status_code in (400, 422), f"{url}: {r.status_code} {r.text[:200]}"
         detail = json.dumps(r.json())
         assert f"deeper than {MAX_PARAMS_DEPTH}" in detail or "nested too deeply" in detail, detail[:300]
+
+
+# --- addresses, query strings and headers: the text a link or a script can carry -----------------------
+def test_attack_strings_in_paths_queries_and_headers_are_clear_4xx_or_escaped(client, accounts) -> None:  # type: ignore[no-untyped-def]
+    ta, alice = accounts["ta"], accounts["student"]
+    inst = _pose(client, ta)
+    for text in [*ATTACKS, "../../etc/passwd", "%00", "a" * 5000]:
+        if not must_accept(text):
+            continue
+        q = quote(text, safe="")
+        urls = [
+            (f"/api/v1/instances/{q}", ta.headers),
+            (f"/api/v1/instances/{q}/solution", ta.headers),
+            (f"/api/v1/exams/{q}", ta.headers),
+            (f"/api/v1/exams/{q}/variants/{q}.pdf", ta.headers),
+            (f"/api/v1/attempts?user={q}&problem={q}", ta.headers),
+            (f"/api/v1/me/attempts?problem={q}", alice.headers),
+            (f"/api/v1/problems?tag={q}", {}),
+            (f"/practice/{q}", {}),
+            (f"/practice/{FAMILY}?i={q}", {}),
+            (f"/practice/{FAMILY}/solution?i={q}", {}),
+            (f"/?lang={q}", {}),
+            (f"/login?next={q}", {}),
+        ]
+        for url, headers in urls:
+            r = client.get(url, headers=headers, follow_redirects=False)
+            assert r.status_code < 500, (url[:80], r.status_code, r.text[:200])
+            assert r.status_code in (200, 303, 400, 403, 404, 405, 422), (url[:80], r.status_code)
+            if r.headers.get("content-type", "").startswith("text/html"):
+                assert_escaped(r.text)
+            if r.status_code == 303:
+                assert r.headers["location"].startswith("/") and not r.headers["location"].startswith("//")
+        # A header: the Idempotency-Key is the client's text, stored and compared, never interpreted.
+        key = text[:128].encode("ascii", "ignore").decode().strip()
+        if key and all(32 <= ord(c) < 127 for c in key):
+            r = post_json(
+                client,
+                f"/api/v1/instances/{inst['id']}/check",
+                {"answers": {"loss": "1"}},
+                {**alice.headers, "Idempotency-Key": key},
+            )
+            assert r.status_code == 200, (key[:40], r.status_code, r.text[:200])
