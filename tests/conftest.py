@@ -53,7 +53,7 @@ def _fast_password_hashing():  # type: ignore[no-untyped-def]
     saved = users._hasher
     users._hasher = PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1)
     users._DUMMY_HASH = users._hasher.hash("not-a-password")
-    yield
+    yield saved  # the production hasher, for the test of its cost
     users._hasher = saved
 
 
