@@ -19,7 +19,8 @@ class Settings(BaseSettings):
     # `secret_key_file` so that every worker process and every restart agree on it.
     secret_key: str = ""
     secret_key_file: str = ".dlgrader-secret"
-    # Hard wall-clock bound for one check, enforced by killing the worker process.
+    # Hard wall-clock bound for one check: a cooperative deadline for plain numbers graded in the
+    # request thread, and killing the worker process for everything else (app/services/grading.py).
     check_timeout: float = 1.0
     # Grading worker processes per server process; 0 grades in the request thread (tests).
     grading_workers: int = 2
