@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from sqlalchemy import inspect
 from sqlalchemy.orm import Session
 
 from app.models import InstanceRecord, User
@@ -52,7 +53,8 @@ def check_answers(
             lang=lang,
             idempotency_key=idempotency_key,
         )
-        body["attempt_id"] = attempt.id
+        # The identity survives the commit's expiry: reading attempt.id would reload the row.
+        body["attempt_id"] = inspect(attempt).identity[0]  # type: ignore[index]
     return body
 
 
