@@ -47,20 +47,7 @@ def _public(exam: Exam) -> dict[str, Any]:
 @router.post("/exams", status_code=201, response_model=ExamPublic)
 def create_exam(body: ExamCreate, session: SessionDep, staff: StaffUser) -> dict[str, Any]:
     """Build an exam: N variants, each with its own instances, seeds derived from one exam seed."""
-    exam = exams.create_exam(
-        session,
-        title=body.title,
-        items=[i.model_dump(exclude_none=True) for i in body.items],
-        variants=body.variants,
-        seed=body.seed,
-        lang=body.lang,
-        user=staff,
-        kind=body.kind,
-        opens_at=body.opens_at,
-        due_at=body.due_at,
-        time_limit_minutes=body.time_limit_minutes,
-        spec=body.model_dump(mode="json"),
-    )
+    exam = exams.create_from_spec(session, body, staff)
     return _public(exam)
 
 

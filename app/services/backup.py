@@ -8,7 +8,7 @@ from datetime import datetime
 from typing import Any, TextIO
 
 from sqlalchemy import select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, selectinload
 
 from app.db import make_engine, make_session_factory
 from app.models import (
@@ -72,37 +72,38 @@ def export_jsonl(database_url: str, out: TextIO) -> dict[str, int]:
     """Write one JSON object per line: users, instances, attempts, exams, assignments, submissions."""
     engine = make_engine(database_url)
     counts = dict.fromkeys(KINDS, 0)
+
+    def emit(kind: str, counter: str, row: dict[str, Any]) -> None:
+        out.write(json.dumps({"kind": kind, **row}, ensure_ascii=False) + "\n")
+        counts[counter] += 1
+
+    def fields(obj: object, names: tuple[str, ...]) -> dict[str, Any]:
+        return {f: _plain(getattr(obj, f)) for f in names}
+
     with make_session_factory(engine)() as s:
-        names = {uid: name for uid, name in s.execute(select(User.id, User.name))}
+        users = {uid: name for uid, name in s.execute(select(User.id, User.name))}
+
+        def name(uid: int | None) -> str | None:
+            return users.get(uid) if uid else None
+
         for u in s.scalars(select(User).order_by(User.id)):
-            out.write(
-                json.dumps(
-                    {"kind": "user", **{f: _plain(getattr(u, f)) for f in USER_FIELDS}}, ensure_ascii=False
-                )
-                + "\n"
-            )
-            counts["users"] += 1
+            emit("user", "users", fields(u, USER_FIELDS))
         for i in s.scalars(select(InstanceRecord).order_by(InstanceRecord.created_at, InstanceRecord.id)):
-            row = {f: _plain(getattr(i, f)) for f in INSTANCE_FIELDS}
-            row["created_by"] = names.get(i.created_by) if i.created_by else None
-            out.write(json.dumps({"kind": "instance", **row}, ensure_ascii=False) + "\n")
-            counts["instances"] += 1
+            emit("instance", "instances", {**fields(i, INSTANCE_FIELDS), "created_by": name(i.created_by)})
         for a in s.scalars(select(Attempt).order_by(Attempt.id)):
-            row = {f: _plain(getattr(a, f)) for f in ATTEMPT_FIELDS}
-            row["user"] = names[a.user_id]
-            row["graded_by"] = names.get(a.graded_by) if a.graded_by else None
-            out.write(json.dumps({"kind": "attempt", **row}, ensure_ascii=False) + "\n")
-            counts["attempts"] += 1
+            row = {**fields(a, ATTEMPT_FIELDS), "user": users[a.user_id], "graded_by": name(a.graded_by)}
+            emit("attempt", "attempts", row)
         codes: dict[int, str] = {}
-        for e in s.scalars(select(Exam).order_by(Exam.created_at, Exam.id)):
-            row = {f: _plain(getattr(e, f)) for f in EXAM_FIELDS}
+        exams = select(Exam).options(selectinload(Exam.variants).selectinload(ExamVariant.questions))
+        for e in s.scalars(exams.order_by(Exam.created_at, Exam.id)):
+            row = fields(e, EXAM_FIELDS)
             row["exam_kind"] = row.pop("kind")  # "kind" names the record
-            row["created_by"] = names.get(e.created_by) if e.created_by else None
+            row["created_by"] = name(e.created_by)
             row["variants"] = [
                 {
                     "index": v.index,
                     "code": v.code,
-                    "assigned_to": names.get(v.assigned_to) if v.assigned_to else None,
+                    "assigned_to": name(v.assigned_to),
                     "questions": [
                         {"number": q.number, "instance_id": q.instance_id, "points": q.points}
                         for q in v.questions
@@ -111,19 +112,13 @@ def export_jsonl(database_url: str, out: TextIO) -> dict[str, int]:
                 for v in e.variants
             ]
             codes.update((v.id, v.code) for v in e.variants)
-            out.write(json.dumps({"kind": "exam", **row}, ensure_ascii=False) + "\n")
-            counts["exams"] += 1
+            emit("exam", "exams", row)
         for a in s.scalars(select(ExamAssignment).order_by(ExamAssignment.id)):
-            row = {"exam_id": a.exam_id, "user": names[a.user_id], "code": codes[a.variant_id]}
-            row["started_at"] = _plain(a.started_at)
-            out.write(json.dumps({"kind": "exam_assignment", **row}, ensure_ascii=False) + "\n")
-            counts["exam_assignments"] += 1
+            row = {"exam_id": a.exam_id, "user": users[a.user_id], "code": codes[a.variant_id]}
+            emit("exam_assignment", "exam_assignments", {**row, "started_at": _plain(a.started_at)})
         for sub in s.scalars(select(ExamSubmission).order_by(ExamSubmission.id)):
-            row = {f: _plain(getattr(sub, f)) for f in SUBMISSION_FIELDS}
-            row.update(exam_id=sub.exam_id, code=codes[sub.variant_id])
-            row["user"] = names.get(sub.user_id) if sub.user_id else None
-            out.write(json.dumps({"kind": "exam_submission", **row}, ensure_ascii=False) + "\n")
-            counts["exam_submissions"] += 1
+            row = {**fields(sub, SUBMISSION_FIELDS), "exam_id": sub.exam_id, "code": codes[sub.variant_id]}
+            emit("exam_submission", "exam_submissions", {**row, "user": name(sub.user_id)})
     engine.dispose()
     return counts
 

@@ -24,3 +24,17 @@ def rows_with_lines(text: str, *, field: str) -> list[tuple[int, list[str]]]:
     except csv.Error as exc:
         raise Invalid(f"{field}: line {start}: {exc}", field=field) from None
     return rows
+
+
+def decode_upload(raw: bytes, *, field: str) -> str:
+    """An uploaded file's text: UTF-8 (a BOM allowed), else GB18030, which Excel on Chinese Windows writes."""
+    try:
+        return raw.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        pass
+    try:
+        return raw.decode("gb18030")
+    except UnicodeDecodeError:
+        raise Invalid(
+            "文件既不是 UTF-8 也不是 GB18030 文本。The file is neither UTF-8 nor GB18030 text.", field=field
+        ) from None

@@ -85,7 +85,7 @@ def paper_tex(session: Session, exam: Exam, variants: list[ExamVariant], lang: s
         r"\geometry{margin=18mm}",
         r"\begin{document}",
     ]
-    labels = _TEX_LABELS["en" if lang == "en" else ("both" if lang == "both" else "zh")]
+    labels = _TEX_LABELS.get(lang, _TEX_LABELS["zh"])
     for v in _bundle(session, variants):
         out += [
             r"\begin{center}{\Large " + latex.escape(exam.title) + r"}\\[2mm]",

@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session
 import problems
 from app.db import utcnow
 from app.models import Exam, ExamAssignment, ExamQuestion, ExamSubmission, ExamVariant, InstanceRecord, User
+from app.schemas.exams import ExamCreate
 from app.services import instances
 from app.services.csvtext import rows_with_lines
 from app.services.errors import Invalid, NotFound
@@ -127,6 +128,24 @@ def create_exam(
     return exam
 
 
+def create_from_spec(session: Session, spec: ExamCreate, user: User) -> Exam:
+    """Build an exam from the API's body (the REST endpoint and the builder page both send one)."""
+    return create_exam(
+        session,
+        title=spec.title,
+        items=[i.model_dump(exclude_none=True) for i in spec.items],
+        variants=spec.variants,
+        seed=spec.seed,
+        lang=spec.lang,
+        user=user,
+        kind=spec.kind,
+        opens_at=spec.opens_at,
+        due_at=spec.due_at,
+        time_limit_minutes=spec.time_limit_minutes,
+        spec=spec.model_dump(mode="json"),
+    )
+
+
 def get_exam(session: Session, exam_id: str) -> Exam:
     exam = session.get(Exam, exam_id) if len(exam_id) <= 24 else None
     if exam is None:
@@ -170,15 +189,19 @@ def _check_shape(
         return None, [], [f"{where}: unknown variant code {code!r}"]  # type: ignore[return-value]
     qs = variant_instances(session, variant)
     by_number = {str(q.number): inst for q, inst in qs}
+    lines = where_part or {}
     for number, parts in answers.items():
         inst = by_number.get(str(number))
-        for part in parts if inst is not None else [next(iter(parts), "")]:
-            at = (where_part or {}).get((number, part), where)
-            if inst is None:
-                errors.append(f"{at}: question {number} does not exist (1-{len(qs)})")
-            elif inst.part(part) is None:
+        if inst is None:
+            at = lines.get((number, next(iter(parts), "")), where)
+            errors.append(f"{at}: question {number} does not exist (1-{len(qs)})")
+            continue
+        for part in parts:
+            if inst.part(part) is None:
                 names = ", ".join(p.name for p in inst.parts)
-                errors.append(f"{at}: question {number} has no part {part!r} (parts: {names})")
+                errors.append(
+                    f"{lines.get((number, part), where)}: question {number} has no part {part!r} (parts: {names})"
+                )
     return variant, qs, errors
 
 

@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session
 from app.db import utcnow
 from app.models import ApiToken, User
 from app.models.user import ROLES
+from app.services.csvtext import rows_with_lines
 from app.services.errors import Conflict, Invalid, NotFound
 
 _hasher = PasswordHasher()
@@ -139,8 +140,6 @@ def import_roster(session: Session, csv_text: str) -> list[tuple[str, str, str]]
     once to the instructor. A header row is recognised and skipped; a student id that
     exists already is an error naming its line, so nothing is half-applied.
     """
-    from app.services.csvtext import rows_with_lines
-
     rows = rows_with_lines(csv_text, field="roster")
     if (
         rows

@@ -10,6 +10,7 @@ from fastapi.responses import RedirectResponse, Response
 
 from app.deps import InstructorUser, OptionalUser, SessionDep, SettingsDep, start_session
 from app.services import users
+from app.services.csvtext import decode_upload
 from app.services.errors import Conflict, Invalid
 from app.web.csrf import verify_csrf
 from app.web.templating import page
@@ -34,24 +35,9 @@ async def roster_import(
     """Create student accounts from a CSV (student id, name); show their first passwords once."""
     verify_csrf(request, csrf_token)
     text = roster_text
-    if roster is not None and roster.filename:
-        raw = await roster.read(1_000_001)
-        try:
-            text = raw.decode("utf-8-sig")
-        except UnicodeDecodeError:
-            try:
-                text = raw.decode("gb18030")  # rosters exported by Excel on Chinese Windows
-            except UnicodeDecodeError:
-                return page(
-                    request,
-                    "web/roster.html",
-                    user,
-                    status=422,
-                    created=None,
-                    error="the file is neither UTF-8 nor GB18030 text",
-                    roster_text="",
-                )
     try:
+        if roster is not None and roster.filename:
+            text = decode_upload(await roster.read(1_000_001), field="roster")
         created = users.import_roster(session, text)
         session.commit()
     except Invalid as exc:

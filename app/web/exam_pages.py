@@ -19,6 +19,7 @@ from app.models import Exam
 from app.schemas.exams import ExamCreate
 from app.services import exams
 from app.services.catalogue import list_problems
+from app.services.csvtext import decode_upload
 from app.services.errors import Invalid
 from app.web import charts
 from app.web.csrf import verify_csrf
@@ -143,20 +144,7 @@ async def exam_create(
         errs = [f"{'.'.join(str(x) for x in e['loc'])}: {e['msg']}" for e in exc.errors(include_url=False)]
         return _builder(request, user, settings, form, errs, status=422)
     try:
-        exam = exams.create_exam(
-            session,
-            title=spec.title,
-            items=[i.model_dump(exclude_none=True) for i in spec.items],
-            variants=spec.variants,
-            seed=spec.seed,
-            lang=spec.lang,
-            user=user,
-            kind=spec.kind,
-            opens_at=spec.opens_at,
-            due_at=spec.due_at,
-            time_limit_minutes=spec.time_limit_minutes,
-            spec=spec.model_dump(mode="json"),
-        )
+        exam = exams.create_from_spec(session, spec, user)
     except Invalid as exc:
         session.rollback()
         return _builder(request, user, settings, form, [exc.message], status=422)
@@ -210,17 +198,9 @@ async def exam_grade_csv(request: Request, exam_id: str, session: SessionDep, us
     verify_csrf(request, str(form.get("csrf_token", "")))
     text = str(form.get("csv_text", ""))[:MAX_CSV_BYTES]
     upload = form.get("csv_file")
-    if isinstance(upload, UploadFile) and upload.filename:
-        raw = await upload.read(MAX_CSV_BYTES + 1)
-        try:
-            text = raw.decode("utf-8-sig")
-        except UnicodeDecodeError:
-            try:
-                text = raw.decode("gb18030")  # exported by Excel on Chinese Windows
-            except UnicodeDecodeError:
-                msg = "文件既不是 UTF-8 也不是 GB18030 文本。The file is neither UTF-8 nor GB18030 text."
-                return _exam_page(request, session, user, exam, status=422, csv_errors=[msg])
     try:
+        if isinstance(upload, UploadFile) and upload.filename:
+            text = decode_upload(await upload.read(MAX_CSV_BYTES + 1), field="csv")
         subs = exams.submit_csv(
             session, exam=exam, grader=request.app.state.grader, text=text, lang=page_lang(request, user)
         )

@@ -5,6 +5,8 @@ from __future__ import annotations
 import pytest
 from fastapi.routing import iter_route_contexts
 
+from tests.app.test_pages import _csrf, _login
+
 FAMILY = "loss.uniform_prediction"
 ROLES = ("anonymous", "student", "other", "ta", "instructor")
 
@@ -190,16 +192,11 @@ def test_a_revoked_token_stops_working(client, accounts) -> None:  # type: ignor
 
 def _browser(app, account):  # type: ignore[no-untyped-def]
     """A browser with its own cookie jar, logged in through the login form unless anonymous."""
-    import re
-
     from fastapi.testclient import TestClient
 
     c = TestClient(app)
     if account is not None:
-        token = re.search(r'name="csrf_token" value="([^"]+)"', c.get("/login").text)
-        assert token is not None
-        data = {"name": account.name, "password": account.password, "csrf_token": token.group(1)}
-        assert c.post("/login", data=data, follow_redirects=False).status_code == 303
+        _login(c, account.name, account.password)
     return c
 
 
@@ -207,8 +204,6 @@ def _browser(app, account):  # type: ignore[no-untyped-def]
     ("method", "path", "expected"), WEB_MATRIX, ids=[f"{m} {p}" for m, p, _ in WEB_MATRIX]
 )
 def test_page_matrix(app, client, accounts, world, method, path, expected) -> None:  # type: ignore[no-untyped-def]
-    import re
-
     for role in ROLES:
         browser = _browser(app, None if role == "anonymous" else accounts[role])
         url = path
@@ -216,12 +211,10 @@ def test_page_matrix(app, client, accounts, world, method, path, expected) -> No
             url = url.replace("{" + k + "}", v)
         data = None
         if method == "POST":
-            token = re.search(r'name="csrf_token" value="([^"]+)"', browser.get("/login").text)
-            assert token is not None
             data = {
                 k: v.replace("{i}", world["i"]).replace("{c}", world["c"]) for k, v in FORMS[path].items()
             }
-            data["csrf_token"] = token.group(1)
+            data["csrf_token"] = _csrf(browser.get("/login").text)
         r = browser.request(method, url, data=data, follow_redirects=False)
         assert r.status_code == expected[role], f"{role}: {method} {url} -> {r.status_code} {r.text[:200]}"
         if (
