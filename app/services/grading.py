@@ -21,6 +21,7 @@ from typing import Any
 from pebble import ProcessExpired, ProcessPool
 
 import problems
+from app.services import instances
 from app.services import preview as preview_service
 from grader import limits
 from problems import GradeResult, PartResult
@@ -40,15 +41,21 @@ def _is_plain(text: str) -> bool:
     return len(text) <= _PLAIN_MAX and bool(_PLAIN.match(text))
 
 
+def _worker_instance(problem: str, params: dict[str, Any]) -> problems.Instance:
+    # The params as posed, never a re-run of the seed; cached per worker like the service's own
+    # copy, so an instance's misconceptions are solved once per worker, not once per check.
+    return instances.build_params(problem, params)
+
+
 def _grade_in_worker(problem: str, params: dict[str, Any], answers: dict[str, str], lang: str) -> GradeResult:
-    inst = problems.instantiate(problem, params=params)  # the params as posed, never a re-run of the seed
+    inst = _worker_instance(problem, params)
     return problems.grade_answers(inst, answers, lang)
 
 
 def _preview_in_worker(
     problem: str, params: dict[str, Any], part: str, text: str, lang: str
 ) -> dict[str, Any]:
-    inst = problems.instantiate(problem, params=params)
+    inst = _worker_instance(problem, params)
     return preview_service.preview(inst, part, text, lang)
 
 

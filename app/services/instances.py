@@ -25,6 +25,11 @@ def _build(problem: str, params_json: str) -> problems.Instance:
     return problems.instantiate(problem, params=json.loads(params_json))
 
 
+def build_params(problem: str, params: dict[str, Any]) -> problems.Instance:
+    """The instance of a family for given params, built once per process (Instances are immutable)."""
+    return _build(problem, json.dumps(params, sort_keys=True))
+
+
 def build(record: InstanceRecord) -> problems.Instance:
     """Rebuild the problem instance of a stored record (cached; identical every time).
 
@@ -39,7 +44,7 @@ def build(record: InstanceRecord) -> problems.Instance:
             f"the bank now has version {family.version} and cannot reproduce it"
         )
     try:
-        return _build(record.problem, json.dumps(record.params, sort_keys=True))
+        return build_params(record.problem, record.params)
     except problems.InvalidParams as exc:
         raise Gone(f"instance {record.id} can no longer be posed: {exc}") from None
 
