@@ -90,10 +90,16 @@ StaffUser = Annotated[User, Depends(require_staff)]
 InstructorUser = Annotated[User, Depends(require_instructor)]
 
 
-def get_instance_record(
-    session: SessionDep, instance_id: Annotated[str, Path(max_length=64)]
+async def get_instance_record(
+    request: Request, session: SessionDep, instance_id: Annotated[str, Path(max_length=64)]
 ) -> InstanceRecord:
-    return instances.get_record(session, instance_id)
+    """The posed instance: from the process's cache when it has it (no I/O, so no thread hop),
+    else read in a worker thread and kept."""
+    cache: instances.RecordCache = request.app.state.records
+    record = cache.get(instance_id)
+    if record is None:
+        record = cache.put(await run_in_threadpool(instances.get_record, session, instance_id))
+    return record
 
 
 InstanceDep = Annotated[InstanceRecord, Depends(get_instance_record)]

@@ -19,6 +19,7 @@ from app.db import make_engine, make_session_factory
 from app.deps import SessionDep
 from app.schemas.errors import ERROR_RESPONSES
 from app.services.grading import Grader
+from app.services.instances import RecordCache
 from app.services.ratelimit import LoginLimiter
 from app.settings import Settings, get_settings
 
@@ -92,6 +93,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.engine = engine
     app.state.session_factory = make_session_factory(engine)
     app.state.login_limiter = LoginLimiter(settings.login_attempts_per_minute)
+    app.state.records = RecordCache()
     # Before the first lifespan run (e.g. a TestClient used without `with`), grade inline.
     app.state.grader = Grader(0, settings.check_timeout)
 

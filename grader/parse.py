@@ -70,16 +70,20 @@ _TRANSLATE = {
 }
 
 
+_TRANSLATE_TABLE = str.maketrans(_TRANSLATE)
+
 _SUPERSCRIPTS = dict(zip("⁰¹²³⁴⁵⁶⁷⁸⁹⁻⁺", "0123456789-+", strict=True))
 _SUPERSCRIPT_RUN = re.compile("[" + "".join(_SUPERSCRIPTS) + "]+")
 
 
 def normalize(text: str) -> str:
     """Full-width IME characters are their ASCII forms; Unicode operators are ours."""
+    if text.isascii():  # nothing below changes ASCII; most answers are (a check reads each many times)
+        return text.strip()
     # Superscripts first: NFKC would turn x² into x2 and 10⁻³ into 10-3 (a different value).
     text = _SUPERSCRIPT_RUN.sub(lambda m: "^(" + "".join(_SUPERSCRIPTS[c] for c in m.group()) + ")", text)
     text = unicodedata.normalize("NFKC", text)
-    return "".join(_TRANSLATE.get(c, c) for c in text).strip()
+    return text.translate(_TRANSLATE_TABLE).strip()
 
 
 def _bad_character(text: str, i: int) -> AnswerError:

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import inspect
 from sqlalchemy.orm import Session
 
 from app.models import InstanceRecord, User
@@ -44,7 +43,7 @@ def check_answers(
     result = grader.grade(inst, answers, lang)
     body = attempts.result_to_json(result)
     if user is not None:
-        attempt = attempts.record_attempt(
+        body["attempt_id"] = attempts.record_attempt(
             session,
             user=user,
             record=record,
@@ -53,8 +52,6 @@ def check_answers(
             lang=lang,
             idempotency_key=idempotency_key,
         )
-        # The identity survives the commit's expiry: reading attempt.id would reload the row.
-        body["attempt_id"] = inspect(attempt).identity[0]  # type: ignore[index]
     return body
 
 

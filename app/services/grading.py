@@ -128,8 +128,15 @@ class Grader:
         return GradeResult(score=score, parts=merged)
 
 
+# Read without sympy and bounded by their size: option letters, and text a TA grades by hand.
+_ALWAYS_INLINE = ("choice", "text")
+
+
 def _isolated(inst: problems.Instance, name: str, text: str) -> bool:
     """Whether a part's check goes to the pool: every expression part, and any answer that is
-    not plain numeric text. An unknown part is ignored by grade_answers; nothing to compute."""
+    not plain numeric text (except choices and hand-graded text: a round trip to the pool costs
+    more than reading them). An unknown part is ignored by grade_answers; nothing to compute."""
     part = inst.part(name)
-    return part is not None and (part.answer_type == "expression" or not _is_plain(text))
+    if part is None or part.answer_type in _ALWAYS_INLINE:
+        return False
+    return part.answer_type == "expression" or not _is_plain(text)

@@ -101,7 +101,7 @@ def create_token(session: Session, *, user: User, label: str = "") -> str:
 # Built once: every API call runs it, and building the statement cost as much as running it
 # (0.24 -> 0.14 ms per call, SQLite, measured).
 _USER_FOR_TOKEN = (
-    select(User, ApiToken)
+    select(User)
     .join(ApiToken, ApiToken.user_id == User.id)
     .where(ApiToken.token_hash == bindparam("token_hash"), ApiToken.revoked_at.is_(None))
 )
@@ -111,10 +111,10 @@ def user_for_token(session: Session, token: str) -> User | None:
     """Return the active user a live token belongs to, or None."""
     if not token.startswith("dlg_") or len(token) > 100:
         return None
-    row = session.execute(_USER_FOR_TOKEN, {"token_hash": _hash_token(token)}).first()
-    if row is None or not row[0].active:
+    user = session.scalar(_USER_FOR_TOKEN, {"token_hash": _hash_token(token)})
+    if user is None or not user.active:
         return None
-    return row[0]
+    return user
 
 
 def revoke_token(

@@ -152,3 +152,31 @@ def test_preview_reads_in_the_pool_and_refuses_huge_exact_powers(pooled) -> None
     assert (
         hostile.status_code == 200 and hostile.json()["ok"] is False and "小数" in hostile.json()["message"]
     )
+
+
+@pytest.mark.parametrize(
+    ("answer_type", "text", "pooled_part"),
+    [
+        ("choice", "Ｃ", False),  # a letter, even full-width: read by a regex, no sympy
+        ("text", "见附页 <script>", False),  # graded by a TA; nothing to compute
+        ("real", "0.25", False),  # plain numbers are bounded by construction
+        ("real", "ln(5)", True),  # a function: sympy, in the pool
+        ("real", "2^2^2^2", True),  # a power may be huge: in the pool
+        ("expression", "2*x", True),  # every expression
+    ],
+)
+def test_which_parts_go_to_the_pool(answer_type: str, text: str, pooled_part: bool) -> None:
+    from app.services.grading import _isolated
+
+    class OnePart(SlowFamily):
+        def parts(self, p: SlowParams) -> list[Part]:
+            spec = (
+                AnswerSpec(answer_type, choices=tuple("ABCD"))
+                if answer_type == "choice"
+                else AnswerSpec(answer_type)
+            )
+            return [Part("a", spec, bi("答", "answer"))]
+
+    inst = problems.base.build_instance(OnePart(), seed=None, p=SlowParams())
+    assert _isolated(inst, "a", text) is pooled_part
+    assert _isolated(inst, "no-such-part", text) is False

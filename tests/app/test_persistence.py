@@ -136,3 +136,61 @@ def test_an_instance_of_an_older_family_version_is_410(app, client, accounts) ->
     assert r.status_code == 410
     page = client.get(f"/practice/{FAMILY}?i={inst['id']}")
     assert page.status_code == 410 and "version" in page.text
+
+
+def test_two_copies_of_a_retried_check_store_one_attempt(app, accounts) -> None:  # type: ignore[no-untyped-def]
+    """Both copies got past the key lookup before either committed: the second INSERT hits the
+    unique key, and it answers with the first copy's attempt id (on both databases)."""
+    from app.services import attempts, instances
+    from app.services.grading import Grader
+
+    with app.state.session_factory() as s:
+        user = s.scalar(select(User).where(User.name == accounts["student"].name))
+        record, inst = instances.create_instance(s, problem=FAMILY, seed=3, params=None, user=user)
+        result = Grader(0, 1.0).grade(inst, dict(inst.answers), "en")
+        ids = [
+            attempts.record_attempt(
+                s,
+                user=user,
+                record=record,
+                answers=dict(inst.answers),
+                result=result,
+                lang="en",
+                idempotency_key="same-key",
+            )
+            for _ in range(2)
+        ]
+        stored = s.scalars(select(Attempt).where(Attempt.idempotency_key == "same-key")).all()
+    assert ids[0] == ids[1] == stored[0].id and len(stored) == 1
+    assert stored[0].score == 1.0 and stored[0].answers == dict(inst.answers)
+    assert stored[0].created_at.tzinfo is not None  # the UTC column type still applies to a Core insert
+
+
+def test_a_cached_instance_is_a_detached_copy(app, client, accounts) -> None:  # type: ignore[no-untyped-def]
+    """Records are kept per process once read (they never change); what is kept belongs to no
+    session, and an unknown id is never kept."""
+    from sqlalchemy import inspect
+
+    h = accounts["student"].headers
+    iid = client.post("/api/v1/instances", json={"problem": FAMILY, "seed": 5}, headers=h).json()["id"]
+    assert app.state.records.get(iid) is None
+    assert client.get(f"/api/v1/instances/{iid}").status_code == 200
+    kept = app.state.records.get(iid)
+    assert kept is not None and inspect(kept).transient  # in no session: none can expire or reload it
+    assert (kept.problem, kept.seed) == (FAMILY, 5)
+    assert client.get("/api/v1/instances/nosuchinstance").status_code == 404
+    assert app.state.records.get("nosuchinstance") is None
+    check = client.post(f"/api/v1/instances/{iid}/check", json={"answers": {}}, headers=h)
+    assert check.status_code == 200 and check.json()["attempt_id"] > 0
+
+
+def test_the_record_cache_keeps_the_most_recently_used() -> None:
+    from app.models import InstanceRecord
+    from app.services.instances import RecordCache
+
+    cache = RecordCache(size=2)
+    for i in "abc":
+        cache.put(InstanceRecord(id=i, problem=FAMILY, version=1, seed=1, params={}))
+        if i == "b":
+            cache.get("a")  # a is used again, so b is the oldest when c comes
+    assert cache.get("a") is not None and cache.get("c") is not None and cache.get("b") is None
