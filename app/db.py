@@ -44,13 +44,18 @@ def utcnow() -> datetime:
     return datetime.now(UTC)
 
 
-def make_engine(url: str) -> Engine:
-    """Create the engine: SQLite with WAL and foreign keys, PostgreSQL with pre-ping to survive restarts."""
+def make_engine(url: str, connections: int = 8) -> Engine:
+    """Create the engine: SQLite with WAL and foreign keys, PostgreSQL with pre-ping to survive restarts.
+
+    `connections` is the number of request threads: each holds at most one connection, and only
+    while it runs (app/deps.py), so a pool of that size never makes a thread wait; as many again
+    may overflow for sessions being closed after their response."""
+    pool = {"pool_size": connections, "max_overflow": connections, "pool_timeout": 5}
     if url.startswith("sqlite"):
         # pool_timeout as on PostgreSQL: when every connection is busy (one worker left carrying the
         # whole load), a request waits 5 s and then gets a clear 503, not a 30 s hang past the
         # client's own timeout (measured in bench.load --kill-worker).
-        engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30}, pool_timeout=5)
+        engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30}, **pool)
 
         @event.listens_for(engine, "connect")
         def _sqlite_pragmas(dbapi_conn, _record):  # type: ignore[no-untyped-def]
@@ -62,7 +67,7 @@ def make_engine(url: str) -> Engine:
             cur.close()
 
         return engine
-    return create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=20, pool_timeout=5)
+    return create_engine(url, pool_pre_ping=True, **pool)
 
 
 def make_session_factory(engine: Engine) -> sessionmaker[Session]:

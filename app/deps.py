@@ -5,6 +5,8 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from typing import Annotated
 
+import anyio
+import anyio.to_thread
 from fastapi import Depends, HTTPException, Path, Request
 from sqlalchemy.orm import Session
 from starlette.concurrency import run_in_threadpool
@@ -22,13 +24,18 @@ async def get_db(request: Request) -> AsyncIterator[Session]:
     """A session per request. Opening one does no I/O, so it happens on the event loop; closing
     one that still holds a connection (a rollback, or the pool's reset) is I/O and goes to a
     worker thread. Every thread hop costs about as much as a small query, and a check made two
-    of them here for nothing (measured with bench.http_bench)."""
+    of them here for nothing (measured with bench.http_bench).
+
+    The close never waits for a place among the request threads: those may all be waiting for a
+    pooled connection, which only this close gives back. With 4 threads and 32 clients that
+    deadlocked until the pool's timeout (FastAPI runs its own exits the same way, for this reason)."""
     session = request.app.state.session_factory()
     try:
         yield session
     finally:
         if session.in_transaction():
-            await run_in_threadpool(session.close)
+            with anyio.CancelScope(shield=True):
+                await anyio.to_thread.run_sync(session.close, limiter=anyio.CapacityLimiter(1))
         else:
             session.close()
 
@@ -41,6 +48,25 @@ _UNAUTH = {"WWW-Authenticate": "Bearer"}
 
 def get_optional_user(request: Request, session: SessionDep) -> User | None:
     """The caller: a Bearer token (API) or the session cookie (browser); None when anonymous."""
+    user = resolve_caller(request, session)
+    release_connection(session)
+    return user
+
+
+def release_connection(session: Session) -> None:
+    """End the read transaction so its pooled connection goes back between two thread trips.
+
+    A request that holds a connection while it waits for a thread can deadlock the worker: every
+    thread waiting for a connection, every connection held by a request waiting for a thread
+    (app/routing.py). Nothing is pending here, and the objects read stay loaded (no expiry on
+    commit), so this gives the connection back and changes nothing else."""
+    if session.in_transaction():
+        session.commit()
+
+
+def resolve_caller(request: Request, session: Session) -> User | None:
+    """What get_optional_user answers, callable from a thread that is already doing the request's
+    database work (the check route: each dependency that does I/O is a thread hop of its own)."""
     header = request.headers.get("authorization")
     if header is not None:
         scheme, _, token = header.partition(" ")
@@ -98,8 +124,15 @@ async def get_instance_record(
     cache: instances.RecordCache = request.app.state.records
     record = cache.get(instance_id)
     if record is None:
-        record = cache.put(await run_in_threadpool(instances.get_record, session, instance_id))
+        record = cache.put(await run_in_threadpool(_read_record, session, instance_id))
     return record
+
+
+def _read_record(session: Session, instance_id: str) -> InstanceRecord:
+    try:
+        return instances.get_record(session, instance_id)
+    finally:
+        release_connection(session)
 
 
 InstanceDep = Annotated[InstanceRecord, Depends(get_instance_record)]

@@ -7,6 +7,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
 
+import anyio.to_thread
 from fastapi import FastAPI
 from fastapi.responses import JSONResponse
 from sqlalchemy import text
@@ -17,6 +18,7 @@ from app import errors, web
 from app.api import router as api_router
 from app.db import make_engine, make_session_factory
 from app.deps import SessionDep
+from app.routing import OneTripRoute
 from app.schemas.errors import ERROR_RESPONSES
 from app.services.grading import Grader
 from app.services.instances import RecordCache
@@ -70,10 +72,12 @@ async def _too_large(scope: Scope, receive: Receive, send: Send, limit: int) -> 
 def create_app(settings: Settings | None = None) -> FastAPI:
     """Build the service for the given settings (tests pass their own)."""
     settings = settings or get_settings()
-    engine = make_engine(settings.database_url)
+    engine = make_engine(settings.database_url, connections=settings.threads)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        # The request threads of this worker (AnyIO's default limiter, which FastAPI uses).
+        anyio.to_thread.current_default_thread_limiter().total_tokens = settings.threads
         grader = Grader(settings.grading_workers, settings.check_timeout)
         grader.warm_up()
         app.state.grader = grader
@@ -89,6 +93,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         description="Parameterized deep-learning problems, a safe answer grader, attempts and mock exams.",
         lifespan=lifespan,
     )
+    app.router.route_class = OneTripRoute  # /healthz; the API and page routers set their own
     app.state.settings = settings
     app.state.engine = engine
     app.state.session_factory = make_session_factory(engine)

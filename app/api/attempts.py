@@ -7,10 +7,11 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Path, Query
 
 from app.deps import CurrentUser, SessionDep, StaffUser
+from app.routing import OneTripRoute
 from app.schemas.attempts import AttemptList, AttemptPublic, ManualGrade
 from app.services import attempts, users
 
-router = APIRouter(tags=["attempts"])
+router = APIRouter(route_class=OneTripRoute, tags=["attempts"])
 
 Limit = Annotated[int, Query(ge=1, le=1000)]
 Offset = Annotated[int, Query(ge=0, le=10_000_000)]  # bounded: SQLite integers are 64-bit

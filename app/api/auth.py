@@ -7,11 +7,12 @@ from typing import Any
 from fastapi import APIRouter, Request, Response
 
 from app.deps import CurrentUser, InstructorUser, SessionDep
+from app.routing import OneTripRoute
 from app.schemas.users import TokenRequest, TokenResponse, UserCreate, UserPublic
 from app.services import users
 from app.services.errors import Unauthenticated
 
-router = APIRouter(tags=["auth"])
+router = APIRouter(route_class=OneTripRoute, tags=["auth"])
 
 
 @router.post("/auth/token", response_model=TokenResponse, status_code=201)

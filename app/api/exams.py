@@ -9,9 +9,12 @@ from fastapi import APIRouter, Depends, Path, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import HTMLResponse, PlainTextResponse, Response
 from pydantic import ValidationError
+from sqlalchemy.orm import Session
+from starlette.concurrency import run_in_threadpool
 
-from app.deps import CurrentUser, SessionDep, StaffUser
+from app.deps import CurrentUser, SessionDep, StaffUser, release_connection
 from app.models import Exam, ExamSubmission
+from app.routing import OneTripRoute
 from app.schemas.exams import (
     ExamCreate,
     ExamPublic,
@@ -23,11 +26,14 @@ from app.schemas.exams import (
 from app.services import exam_render, exams
 from app.services.errors import Invalid
 
-router = APIRouter(tags=["exams"])
+router = APIRouter(route_class=OneTripRoute, tags=["exams"])
 
 
 def get_exam(session: SessionDep, exam_id: Annotated[str, Path(max_length=64)], staff: StaffUser) -> Exam:
-    return exams.get_exam(session, exam_id)
+    try:
+        return exams.get_exam(session, exam_id)
+    finally:
+        release_connection(session)  # none held between this thread trip and the route's
 
 
 ExamDep = Annotated[Exam, Depends(get_exam)]
@@ -145,6 +151,11 @@ async def submit(exam: ExamDep, request: Request, session: SessionDep) -> Any:
     """Grade one student's answers (JSON) or a whole class (text/csv: student,code,question,part,answer)."""
     ctype = request.headers.get("content-type", "").split(";")[0].strip().lower()
     raw = await request.body()
+    # Grading (a whole class, for a CSV) and storing block: off the event loop.
+    return await run_in_threadpool(_submit, exam, request, session, ctype, raw)
+
+
+def _submit(exam: Exam, request: Request, session: Session, ctype: str, raw: bytes) -> Any:
     grader = request.app.state.grader
     if ctype in ("text/csv", "application/csv"):
         try:

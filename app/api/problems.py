@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
+from app.routing import OneTripRoute
 from app.schemas.instances import ProblemPublic
 from app.services.catalogue import list_problems
 
-router = APIRouter(tags=["problems"])
+router = APIRouter(route_class=OneTripRoute, tags=["problems"])
 
 
 @router.get("/problems", response_model=list[ProblemPublic])

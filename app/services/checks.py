@@ -2,14 +2,32 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
+import anyio.to_thread
 from sqlalchemy.orm import Session
 
 from app.models import InstanceRecord, User
 from app.services import attempts, instances
 from app.services.errors import Invalid
-from app.services.grading import Grader
+from app.services.grading import Grader, Pending
+from problems import GradeResult
+
+
+async def check_off_the_loop(
+    session: Session, *, grader: Grader, begin: Callable[[], Begun]
+) -> tuple[Begun, dict[str, Any]]:
+    """Run a check from the event loop: `begin` (the caller's begin_check) in a worker thread, the
+    grading pool's part awaited with no thread held, the attempt stored in a thread again.
+    Returns the check begun and the response body."""
+    begun = await anyio.to_thread.run_sync(begin)
+    if begun.body is not None:
+        return begun, begun.body
+    assert begun.pending is not None  # no answer yet: the pool has a part to grade
+    result = await grader.wait_async(begun.pending)
+    return begun, await anyio.to_thread.run_sync(finish_check, session, begun, result)
 
 
 def check_answers(
@@ -23,6 +41,46 @@ def check_answers(
     idempotency_key: str | None = None,
 ) -> dict[str, Any]:
     """Grade every part; store the attempt (committed) before returning the verdicts."""
+    begun = begin_check(
+        session,
+        grader=grader,
+        record=record,
+        user=user,
+        answers=answers,
+        lang=lang,
+        idempotency_key=idempotency_key,
+    )
+    if begun.body is not None:
+        return begun.body
+    assert begun.pending is not None  # no answer yet: the pool has a part to grade
+    return finish_check(session, begun, grader.wait(begun.pending))
+
+
+@dataclass
+class Begun:
+    """A check under way: `body` is the response once known (a replayed key, or nothing left for
+    the grading pool); otherwise `pending` is the pool's work, and finish_check stores the result."""
+
+    body: dict[str, Any] | None
+    pending: Pending | None
+    record: InstanceRecord
+    user: User | None
+    answers: dict[str, str]
+    lang: str
+    idempotency_key: str | None
+
+
+def begin_check(
+    session: Session,
+    *,
+    grader: Grader,
+    record: InstanceRecord,
+    user: User | None,
+    answers: dict[str, str],
+    lang: str,
+    idempotency_key: str | None = None,
+) -> Begun:
+    """Check what can be checked now; when nothing is left for the pool, store it and answer."""
     # A blank header is no key: otherwise every client sending `Idempotency-Key:` would share one.
     idempotency_key = (idempotency_key or "").strip() or None
     if user is not None and idempotency_key is not None:
@@ -32,7 +90,7 @@ def check_answers(
                 raise Invalid(
                     "Idempotency-Key: already used for a different request", field="Idempotency-Key"
                 )
-            return _replay(earlier)
+            return Begun(_replay(earlier), None, record, user, answers, lang, idempotency_key)
     inst = instances.build(record)
     known = {q.name for q in inst.parts}
     for name in answers:
@@ -40,17 +98,29 @@ def check_answers(
             raise Invalid(
                 f"answers.{name}: no such part (parts: {', '.join(sorted(known))})", field=f"answers.{name}"
             )
-    result = grader.grade(inst, answers, lang)
+    pending = grader.begin(inst, answers, lang)
+    begun = Begun(None, pending, record, user, answers, lang, idempotency_key)
+    if pending.future is None:
+        begun.body = finish_check(session, begun, pending.result)
+    elif session.in_transaction():
+        # The pool may take up to the check's time bound: hold no pooled connection meanwhile
+        # (nothing is pending, and what was read stays loaded).
+        session.commit()
+    return begun
+
+
+def finish_check(session: Session, begun: Begun, result: GradeResult) -> dict[str, Any]:
+    """The response body; a known caller's attempt is committed first."""
     body = attempts.result_to_json(result)
-    if user is not None:
+    if begun.user is not None:
         body["attempt_id"] = attempts.record_attempt(
             session,
-            user=user,
-            record=record,
-            answers=answers,
+            user=begun.user,
+            record=begun.record,
+            answers=begun.answers,
             result=result,
-            lang=lang,
-            idempotency_key=idempotency_key,
+            lang=begun.lang,
+            idempotency_key=begun.idempotency_key,
         )
     return body
 

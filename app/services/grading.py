@@ -9,15 +9,23 @@ one sympy call can run long between two deadline checks while holding the GIL (m
 powers whose exact value is huge, hidden-zero radicals inside functions), and a thread
 cannot be stopped. Signal alarms cannot do this inside a web server's threads either.
 The live preview reads answers the same way, so it is routed the same way.
+
+The routes await the pool's answer on the event loop (wait_async, preview): a thread that waited
+for it would be one of the worker's few request threads (settings.threads) held for up to the
+bound, and a handful of slow checks would stall every other request.
 """
 
 from __future__ import annotations
 
+import asyncio
 import re
 from collections.abc import Mapping
+from concurrent.futures import Future
 from concurrent.futures import TimeoutError as FutureTimeout
+from dataclasses import dataclass
 from typing import Any
 
+import anyio.to_thread
 from pebble import ProcessExpired, ProcessPool
 
 import problems
@@ -85,47 +93,97 @@ class Grader:
             except Exception:  # warm-up is best effort
                 pass
 
-    def preview(self, inst: problems.Instance, part: str, text: str, lang: str) -> dict[str, Any]:
-        """How an answer is read (app/services/preview.py), under the same bound as a check."""
-        if self.pool is None or _is_plain(text):
-            with limits.bounded(self.timeout):
-                return preview_service.preview(inst, part, text, lang)
-        future = self.pool.schedule(
-            _preview_in_worker, (inst.problem, inst.params, part, text, lang), timeout=self.timeout
-        )
+    async def preview(self, inst: problems.Instance, part: str, text: str, lang: str) -> dict[str, Any]:
+        """How an answer is read (app/services/preview.py), under the same bound as a check. A
+        reading in the pool is awaited: no thread waits for it (previews come with every keystroke)."""
+        future = self._schedule_preview(inst, part, text, lang)
+        if future is None:
+            return await anyio.to_thread.run_sync(self._preview_inline, inst, part, text, lang)
         try:
-            result: dict[str, Any] = future.result()
+            result: dict[str, Any] = await asyncio.wrap_future(future)
             return result
         except (FutureTimeout, ProcessExpired):
             return preview_service.timed_out(lang, self.timeout)
 
+    def _preview_inline(self, inst: problems.Instance, part: str, text: str, lang: str) -> dict[str, Any]:
+        with limits.bounded(self.timeout):
+            return preview_service.preview(inst, part, text, lang)
+
+    def _schedule_preview(
+        self, inst: problems.Instance, part: str, text: str, lang: str
+    ) -> Future[Any] | None:
+        if self.pool is None or _is_plain(text):
+            return None
+        return self.pool.schedule(
+            _preview_in_worker, (inst.problem, inst.params, part, text, lang), timeout=self.timeout
+        )
+
     def grade(self, inst: problems.Instance, answers: Mapping[str, str], lang: str) -> GradeResult:
         """Grade every part of an instance within the time bound; never raises for any text."""
+        return self.wait(self.begin(inst, answers, lang))
+
+    def begin(self, inst: problems.Instance, answers: Mapping[str, str], lang: str) -> Pending:
+        """Grade the parts that are bounded by construction here, and send the rest to the pool."""
         rest = {k: v for k, v in answers.items() if _isolated(inst, k, str(v))}
         inline = {k: v for k, v in answers.items() if k not in rest}
         with limits.bounded(self.timeout):  # one budget for the whole check, misconceptions included
             result = problems.grade_answers(inst, inline, lang)
         if not rest:
-            return result
-        merged = dict(result.parts)
+            return Pending(result, (), None, lang)
         if self.pool is None:
-            merged.update(
-                {k: v for k, v in problems.grade_answers(inst, rest, lang).parts.items() if k in rest}
-            )
-        else:
-            future = self.pool.schedule(
-                _grade_in_worker, (inst.problem, inst.params, rest, lang), timeout=self.timeout
-            )
-            try:
-                isolated = future.result()
-                merged.update({k: v for k, v in isolated.parts.items() if k in rest})
-            except (FutureTimeout, ProcessExpired):
-                msg = _TIMEOUT.get(lang, _TIMEOUT["en"]).format(s=self.timeout)
-                for k in rest:
-                    if k in merged:
-                        merged[k] = PartResult(False, 0.0, msg, None, None, "timeout")
-        score = sum(r.score for r in merged.values()) / len(merged) if merged else 0.0
-        return GradeResult(score=score, parts=merged)
+            isolated = problems.grade_answers(inst, rest, lang)
+            return Pending(_merge(result, tuple(rest), isolated, lang, self.timeout), (), None, lang)
+        future = self.pool.schedule(
+            _grade_in_worker, (inst.problem, inst.params, rest, lang), timeout=self.timeout
+        )
+        return Pending(result, tuple(rest), future, lang)
+
+    def wait(self, pending: Pending) -> GradeResult:
+        """The whole result of a check begun, waiting in this thread for the pool's part."""
+        if pending.future is None:
+            return pending.result
+        try:
+            isolated: GradeResult | None = pending.future.result()
+        except (FutureTimeout, ProcessExpired):
+            isolated = None
+        return _merge(pending.result, pending.rest, isolated, pending.lang, self.timeout)
+
+    async def wait_async(self, pending: Pending) -> GradeResult:
+        """wait() for the event loop: no thread is held while the pool grades (a few slow checks
+        would otherwise take every request thread of the worker for a second each)."""
+        if pending.future is None:
+            return pending.result
+        try:
+            isolated: GradeResult | None = await asyncio.wrap_future(pending.future)
+        except (FutureTimeout, ProcessExpired):
+            isolated = None
+        return _merge(pending.result, pending.rest, isolated, pending.lang, self.timeout)
+
+
+@dataclass
+class Pending:
+    """A check begun: the parts graded in the request's thread, and the pool's work on the rest."""
+
+    result: GradeResult
+    rest: tuple[str, ...]
+    future: Future[Any] | None
+    lang: str
+
+
+def _merge(
+    result: GradeResult, rest: tuple[str, ...], isolated: GradeResult | None, lang: str, timeout: float
+) -> GradeResult:
+    """The thread's verdicts with the pool's for `rest` (None: the pool ran out of time)."""
+    merged = dict(result.parts)
+    if isolated is not None:
+        merged.update({k: v for k, v in isolated.parts.items() if k in rest})
+    else:
+        msg = _TIMEOUT.get(lang, _TIMEOUT["en"]).format(s=timeout)
+        for k in rest:
+            if k in merged:
+                merged[k] = PartResult(False, 0.0, msg, None, None, "timeout")
+    score = sum(r.score for r in merged.values()) / len(merged) if merged else 0.0
+    return GradeResult(score=score, parts=merged)
 
 
 # Read without sympy and bounded by their size: option letters, and text a TA grades by hand.

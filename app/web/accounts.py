@@ -3,19 +3,22 @@
 from __future__ import annotations
 
 import hmac
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Form, Request, UploadFile
 from fastapi.responses import RedirectResponse, Response
+from sqlalchemy.orm import Session
+from starlette.concurrency import run_in_threadpool
 
 from app.deps import InstructorUser, OptionalUser, SessionDep, SettingsDep, start_session
+from app.routing import OneTripRoute
 from app.services import users
 from app.services.csvtext import decode_upload
 from app.services.errors import Conflict, Invalid
 from app.web.csrf import verify_csrf
 from app.web.templating import page
 
-router = APIRouter(include_in_schema=False)
+router = APIRouter(route_class=OneTripRoute, include_in_schema=False)
 
 
 @router.get("/roster")
@@ -33,11 +36,18 @@ async def roster_import(
     roster_text: Annotated[str, Form(max_length=1_000_000)] = "",
 ) -> Response:
     """Create student accounts from a CSV (student id, name); show their first passwords once."""
+    uploaded = await roster.read(1_000_001) if roster is not None and roster.filename else None
+    # Hashing a class's passwords takes seconds of CPU: off the event loop.
+    return await run_in_threadpool(_import_roster, request, session, user, csrf_token, uploaded, roster_text)
+
+
+def _import_roster(
+    request: Request, session: Session, user: Any, csrf_token: str, uploaded: bytes | None, text: str
+) -> Response:
     verify_csrf(request, csrf_token)
-    text = roster_text
     try:
-        if roster is not None and roster.filename:
-            text = decode_upload(await roster.read(1_000_001), field="roster")
+        if uploaded is not None:
+            text = decode_upload(uploaded, field="roster")
         created = users.import_roster(session, text)
         session.commit()
     except Invalid as exc:

@@ -12,21 +12,25 @@ from fastapi import APIRouter, Request
 from fastapi.responses import RedirectResponse, Response
 from pydantic import ValidationError
 from sqlalchemy import select
+from sqlalchemy.orm import Session
+from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import FormData, UploadFile
 
 from app.deps import SessionDep, SettingsDep, StaffUser
 from app.models import Exam
+from app.routing import OneTripRoute
 from app.schemas.exams import ExamCreate
 from app.services import exams
 from app.services.catalogue import list_problems
 from app.services.csvtext import decode_upload
 from app.services.errors import Invalid
+from app.settings import Settings
 from app.web import charts
 from app.web.csrf import verify_csrf
 from app.web.i18n import page_lang
 from app.web.templating import page
 
-router = APIRouter(include_in_schema=False)
+router = APIRouter(route_class=OneTripRoute, include_in_schema=False)
 
 ITEM_ROWS = 10  # item rows of the builder form; an empty row is ignored
 MAX_CSV_BYTES = 1_000_000
@@ -134,6 +138,13 @@ async def exam_create(
 ) -> Response:
     """Build an exam from the form; on any error the page comes back with every field as typed."""
     form = _form_dict(await request.form())
+    # Posing every variant's instances and storing them blocks: off the event loop.
+    return await run_in_threadpool(_create_from_form, request, session, user, settings, form)
+
+
+def _create_from_form(
+    request: Request, session: Session, user: Any, settings: Settings, form: dict[str, str]
+) -> Response:
     verify_csrf(request, form.get("csrf_token"))
     body, errors = _exam_body(form, settings.course_utc_offset_hours)
     if errors:
@@ -193,14 +204,24 @@ def exam_stats(request: Request, exam_id: str, session: SessionDep, user: StaffU
 @router.post("/exams/{exam_id}/submissions")
 async def exam_grade_csv(request: Request, exam_id: str, session: SessionDep, user: StaffUser) -> Response:
     """Grade a whole class from a CSV file or pasted text: every row or none, errors line by line."""
-    exam = exams.get_exam(session, exam_id)
     form = await request.form()
+    upload = form.get("csv_file")
+    uploaded = (
+        await upload.read(MAX_CSV_BYTES + 1) if isinstance(upload, UploadFile) and upload.filename else None
+    )
+    # A class's worth of grading takes seconds: off the event loop, where it stalled every student.
+    return await run_in_threadpool(_grade_class, request, exam_id, session, user, form, uploaded)
+
+
+def _grade_class(
+    request: Request, exam_id: str, session: Session, user: Any, form: FormData, uploaded: bytes | None
+) -> Response:
+    exam = exams.get_exam(session, exam_id)
     verify_csrf(request, str(form.get("csrf_token", "")))
     text = str(form.get("csv_text", ""))[:MAX_CSV_BYTES]
-    upload = form.get("csv_file")
     try:
-        if isinstance(upload, UploadFile) and upload.filename:
-            text = decode_upload(await upload.read(MAX_CSV_BYTES + 1), field="csv")
+        if uploaded is not None:
+            text = decode_upload(uploaded, field="csv")
         subs = exams.submit_csv(
             session, exam=exam, grader=request.app.state.grader, text=text, lang=page_lang(request, user)
         )

@@ -8,11 +8,13 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import RedirectResponse, Response
 from sqlalchemy import select
+from starlette.concurrency import run_in_threadpool
 
 import problems
 from app.db import utcnow
 from app.deps import OptionalUser, SessionDep, start_session
 from app.models import Attempt, InstanceRecord, User
+from app.routing import OneTripRoute
 from app.services import attempts, checks, instances, progress, users
 from app.services.catalogue import list_problems
 from app.services.errors import NotFound, TooManyRequests
@@ -22,7 +24,7 @@ from app.web.i18n import page_lang
 from app.web.templating import page
 from problems.syllabus import CHAPTERS
 
-router = APIRouter(include_in_schema=False)
+router = APIRouter(route_class=OneTripRoute, include_in_schema=False)
 # custom.answer is a TA's own question posed with params; it is not a topic to practise.
 NOT_FOR_PRACTICE = frozenset({"custom.answer"})
 TRIED_KEY = "tried"  # instance ids an anonymous visitor has submitted (solutions unlock after one try)
@@ -110,24 +112,29 @@ async def practice_submit(
 ) -> Response:
     """Grade the form; the answers stay in their boxes and each part shows its verdict."""
     form = await request.form()
-    verify_csrf(request, str(form.get("csrf_token", "")))
-    record = instances.get_record(session, str(form.get("instance_id", "")))
-    if record.problem != problem_id:
-        raise NotFound(f"no instance {record.id!r} of {problem_id}")
-    inst = instances.build(record)
-    answers = {q.name: str(form.get(f"answer.{q.name}", ""))[:10_000] for q in inst.parts}
-    answers = {k: v for k, v in answers.items() if v.strip()}
-    result = checks.check_answers(
-        session,
-        grader=request.app.state.grader,
-        record=record,
-        user=user,
-        answers=answers,
-        lang=page_lang(request, user),
-    )
+    grader = request.app.state.grader
+
+    def begin() -> checks.Begun:
+        verify_csrf(request, str(form.get("csrf_token", "")))
+        record = instances.get_record(session, str(form.get("instance_id", "")))
+        if record.problem != problem_id:
+            raise NotFound(f"no instance {record.id!r} of {problem_id}")
+        inst = instances.build(record)
+        answers = {q.name: str(form.get(f"answer.{q.name}", ""))[:10_000] for q in inst.parts}
+        answers = {k: v for k, v in answers.items() if v.strip()}
+        return checks.begin_check(
+            session, grader=grader, record=record, user=user, answers=answers, lang=page_lang(request, user)
+        )
+
+    # Off the event loop, like the API's check: it ran on the loop, where one slow check stopped
+    # every request of the worker.
+    begun, result = await checks.check_off_the_loop(session, grader=grader, begin=begin)
+    record, answers = begun.record, begun.answers
     tried = list(request.session.get(TRIED_KEY, []))[-19:] + [record.id]
     request.session[TRIED_KEY] = tried
-    return _practice_page(request, user, record, answers=answers, result=result, tried=True)
+    return await run_in_threadpool(
+        _practice_page, request, user, record, answers=answers, result=result, tried=True
+    )
 
 
 @router.get("/practice/{problem_id}/solution")

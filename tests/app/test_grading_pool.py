@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import threading
 import time
 
@@ -180,3 +181,80 @@ def test_which_parts_go_to_the_pool(answer_type: str, text: str, pooled_part: bo
     inst = problems.base.build_instance(OnePart(), seed=None, p=SlowParams())
     assert _isolated(inst, "a", text) is pooled_part
     assert _isolated(inst, "no-such-part", text) is False
+
+
+@pytest.fixture
+def one_thread(sqlite_db_url):  # type: ignore[no-untyped-def]
+    """One request thread and one grading worker: a slow check that held the thread would stall all."""
+    from app.services import catalogue
+
+    REGISTRY["test.slow"] = SlowFamily()
+    catalogue.list_problems.cache_clear()
+    app = make_app(sqlite_db_url, grading_workers=1, check_timeout=1.0, threads=1)
+    try:
+        with TestClient(app) as c:
+            yield c
+    finally:
+        REGISTRY.pop("test.slow", None)
+        catalogue.list_problems.cache_clear()
+
+
+def test_checks_waiting_for_the_pool_hold_no_request_thread(one_thread) -> None:  # type: ignore[no-untyped-def]
+    c = one_thread
+    slow = c.post("/api/v1/instances", json={"problem": "test.slow", "seed": 1}).json()
+    fast = c.post("/api/v1/instances", json={"problem": "loss.uniform_prediction", "seed": 1}).json()
+    k = fast["params"]["num_classes"]
+    finished: list[str] = []
+
+    def run_slow() -> None:
+        r = c.post(f"/api/v1/instances/{slow['id']}/check", json={"answers": {"expr": "x+1"}})
+        finished.append(f"slow {r.status_code}")
+
+    slow_threads = [threading.Thread(target=run_slow) for _ in range(3)]  # queued in the pool: ~3 s
+    for t in slow_threads:
+        t.start()
+    time.sleep(0.3)
+    for _ in range(5):  # a plain number is graded in the request thread: it needs no pool
+        r = c.post(f"/api/v1/instances/{fast['id']}/check", json={"answers": {"loss": f"{math.log(k):.4f}"}})
+        assert r.status_code == 200 and r.json()["score"] == 1.0
+        finished.append("fast")
+    assert c.get("/healthz").status_code == 200
+    finished.append("health")
+    for t in slow_threads:
+        t.join(timeout=20)
+    assert finished[:6] == ["fast"] * 5 + ["health"], finished  # none waited for a slow check
+    assert finished[6:] == ["slow 200"] * 3
+
+
+def test_a_slow_practice_form_does_not_stall_the_event_loop(sqlite_db_url) -> None:  # type: ignore[no-untyped-def]
+    """The practice form is an async route (it reads the form): its grading runs in a thread.
+    It ran on the event loop, where one slow check stopped every request of the worker."""
+    import re
+
+    from app.services import catalogue
+
+    REGISTRY["test.slow"] = SlowFamily()
+    catalogue.list_problems.cache_clear()
+    try:
+        app = make_app(sqlite_db_url, grading_workers=1, check_timeout=1.0, threads=2)
+        with TestClient(app) as c:
+            page = c.get("/practice/test.slow")
+            iid = re.search(r'name="instance_id" value="([^"]+)"', page.text).group(1)  # type: ignore[union-attr]
+            csrf = re.search(r'name="csrf_token" value="([^"]+)"', page.text).group(1)  # type: ignore[union-attr]
+            finished: list[str] = []
+
+            def submit() -> None:
+                form = {"instance_id": iid, "csrf_token": csrf, "answer.expr": "x+1"}
+                r = c.post("/practice/test.slow", data=form)
+                finished.append(f"form {r.status_code}")
+
+            t = threading.Thread(target=submit)
+            t.start()
+            time.sleep(0.3)  # the form's check is in the pool now
+            assert c.get("/healthz").status_code == 200
+            finished.append("health")
+            t.join(timeout=20)
+            assert finished == ["health", "form 200"]
+    finally:
+        REGISTRY.pop("test.slow", None)
+        catalogue.list_problems.cache_clear()
