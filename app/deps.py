@@ -122,15 +122,12 @@ async def get_instance_record(
     """The posed instance: from the process's cache when it has it (no I/O, so no thread hop),
     else read in a worker thread and kept."""
     cache: instances.RecordCache = request.app.state.records
-    record = cache.get(instance_id)
-    if record is None:
-        record = cache.put(await run_in_threadpool(_read_record, session, instance_id))
-    return record
+    return cache.get(instance_id) or await run_in_threadpool(_read_record, cache, session, instance_id)
 
 
-def _read_record(session: Session, instance_id: str) -> InstanceRecord:
+def _read_record(cache: instances.RecordCache, session: Session, instance_id: str) -> InstanceRecord:
     try:
-        return instances.get_record(session, instance_id)
+        return cache.fetch(session, instance_id)
     finally:
         release_connection(session)
 

@@ -39,11 +39,14 @@ def _public(record: InstanceRecord, inst: Instance) -> dict[str, Any]:
 
 
 @router.post("/instances", status_code=201, response_model=InstancePublic)
-def create_instance(body: InstanceCreate, session: SessionDep, user: OptionalUser) -> dict[str, Any]:
+def create_instance(
+    body: InstanceCreate, session: SessionDep, user: OptionalUser, request: Request
+) -> dict[str, Any]:
     """Pose an instance from a seed, or (ta/instructor) from explicit params. Never contains an answer."""
     record, inst = instances.create_instance(
         session, problem=body.problem, seed=body.seed, params=body.params, user=user
     )
+    request.app.state.records.put(record)  # its checks come next
     return _public(record, inst)
 
 

@@ -15,9 +15,9 @@ class ExamItem(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    problem: str | None = Field(default=None, max_length=64)
+    problem: str | None = Field(default=None, min_length=1, max_length=64)
     params: Params | None = None
-    tag: str | None = Field(default=None, max_length=64)
+    tag: str | None = Field(default=None, min_length=1, max_length=64)
     count: int = Field(default=1, ge=1, le=60)
     difficulty: tuple[int, int] | None = None
     points: float = Field(default=1.0, gt=0, le=1000)

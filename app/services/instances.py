@@ -138,6 +138,10 @@ class RecordCache:
                 self._records.move_to_end(instance_id)
             return record
 
+    def fetch(self, session: Session, instance_id: str) -> InstanceRecord:
+        """The record from the cache, else read (NotFound if there is none) and kept."""
+        return self.get(instance_id) or self.put(get_record(session, instance_id))
+
     def put(self, record: InstanceRecord) -> InstanceRecord:
         copy = InstanceRecord(
             id=record.id,

@@ -96,13 +96,14 @@ def practice(
     """A fresh instance (redirects to its own address so a reload keeps the same numbers)."""
     _family_or_404(problem_id)
     if i is not None:
-        record = instances.get_record(session, i)
+        record = request.app.state.records.fetch(session, i)
         if record.problem != problem_id:
             raise NotFound(f"no instance {i!r} of {problem_id}")
         return _practice_page(request, user, record, tried=_has_tried(request, session, user, record))
     record, _ = instances.create_instance(
         session, problem=problem_id, seed=secrets.randbelow(2**53), params=None, user=user
     )
+    request.app.state.records.put(record)  # the redirect reads it back at once
     return RedirectResponse(f"/practice/{problem_id}?i={record.id}", status_code=303)
 
 
@@ -116,7 +117,7 @@ async def practice_submit(
 
     def begin() -> checks.Begun:
         verify_csrf(request, str(form.get("csrf_token", "")))
-        record = instances.get_record(session, str(form.get("instance_id", "")))
+        record = request.app.state.records.fetch(session, str(form.get("instance_id", "")))
         if record.problem != problem_id:
             raise NotFound(f"no instance {record.id!r} of {problem_id}")
         inst = instances.build(record)
@@ -140,7 +141,7 @@ async def practice_submit(
 @router.get("/practice/{problem_id}/solution")
 def solution(request: Request, problem_id: str, i: str, session: SessionDep, user: OptionalUser) -> Response:
     """The worked solution, once the visitor has tried this instance at least once."""
-    record = instances.get_record(session, i)
+    record = request.app.state.records.fetch(session, i)
     if record.problem != problem_id:
         raise NotFound(f"no instance {i!r} of {problem_id}")
     tried = _has_tried(request, session, user, record) or (user is not None and user.is_staff)
