@@ -14,6 +14,7 @@ from sqlalchemy import text
 from starlette.middleware.sessions import SessionMiddleware
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+import problems
 from app import errors, web
 from app.api import router as api_router
 from app.db import make_engine, make_session_factory
@@ -78,6 +79,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         # The request threads of this worker (AnyIO's default limiter, which FastAPI uses).
         anyio.to_thread.current_default_thread_limiter().total_tokens = settings.threads
+        problems.load_all()  # the whole bank before the first request, not during it
         grader = Grader(settings.grading_workers, settings.check_timeout)
         grader.warm_up()
         app.state.grader = grader

@@ -36,12 +36,15 @@ def _free_port() -> int:
 def start_server(db_url: str, port: int, workers: int = 2) -> subprocess.Popen[bytes]:
     env = {**os.environ, "DLGRADER_DATABASE_URL": db_url, "DLGRADER_SECRET_KEY": "bench"}
     exe = str(Path(sys.executable).parent / "dlgrader")
+    # The server's log goes to a file: a pipe nobody reads fills up, and a worker that then logs
+    # an error blocks in write() and never exits (seen: the bench hung at the end).
+    log = tempfile.TemporaryFile()
     proc = subprocess.Popen(
         [exe, "serve", "--port", str(port), "--workers", str(workers), "--quiet"],
         env=env,
         cwd=ROOT,
         stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
+        stderr=log,
     )
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
@@ -51,7 +54,8 @@ def start_server(db_url: str, port: int, workers: int = 2) -> subprocess.Popen[b
         except httpx.HTTPError:
             pass
         if proc.poll() is not None:
-            raise RuntimeError(f"server exited: {proc.stderr.read().decode() if proc.stderr else ''}")
+            log.seek(0)
+            raise RuntimeError(f"server exited: {log.read().decode(errors='replace')[-2000:]}")
         time.sleep(0.3)
     proc.kill()
     raise RuntimeError("server did not become healthy in 60 s")

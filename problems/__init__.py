@@ -15,7 +15,7 @@ from problems.base import (
     bi,
     grade_answers,
 )
-from problems.registry import REGISTRY, all_families, get_family, instantiate, register
+from problems.registry import REGISTRY, all_families, get_family, instantiate, load_all, register
 
 __all__ = [
     "REGISTRY",
@@ -35,5 +35,6 @@ __all__ = [
     "get_family",
     "grade_answers",
     "instantiate",
+    "load_all",
     "register",
 ]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Mapping
 from typing import Any, TypeVar
 
@@ -58,18 +59,25 @@ def instantiate(
 
 
 _loaded = False
+_loading = threading.RLock()
 
 
 def load_all() -> None:
-    """Import every family module once (each registers itself)."""
+    """Import every family module once (each registers itself).
+
+    Marked loaded only once every module is in: it was marked first, and a server's request
+    threads arriving together on a cold worker found half a bank (UnknownProblem, a 500)."""
     global _loaded
     if _loaded:
         return
-    _loaded = True
-    import importlib
-    import pkgutil
+    with _loading:
+        if _loaded:
+            return
+        import importlib
+        import pkgutil
 
-    import problems.families as pkg
+        import problems.families as pkg
 
-    for mod in sorted(m.name for m in pkgutil.iter_modules(pkg.__path__)):
-        importlib.import_module(f"problems.families.{mod}")
+        for mod in sorted(m.name for m in pkgutil.iter_modules(pkg.__path__)):
+            importlib.import_module(f"problems.families.{mod}")
+        _loaded = True
