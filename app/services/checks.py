@@ -30,32 +30,6 @@ async def check_off_the_loop(
     return begun, await anyio.to_thread.run_sync(finish_check, session, begun, result)
 
 
-def check_answers(
-    session: Session,
-    *,
-    grader: Grader,
-    record: InstanceRecord,
-    user: User | None,
-    answers: dict[str, str],
-    lang: str,
-    idempotency_key: str | None = None,
-) -> dict[str, Any]:
-    """Grade every part; store the attempt (committed) before returning the verdicts."""
-    begun = begin_check(
-        session,
-        grader=grader,
-        record=record,
-        user=user,
-        answers=answers,
-        lang=lang,
-        idempotency_key=idempotency_key,
-    )
-    if begun.body is not None:
-        return begun.body
-    assert begun.pending is not None  # no answer yet: the pool has a part to grade
-    return finish_check(session, begun, grader.wait(begun.pending))
-
-
 @dataclass
 class Begun:
     """A check under way: `body` is the response once known (a replayed key, or nothing left for

@@ -5,6 +5,8 @@ from __future__ import annotations
 import math
 import threading
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 
 import numpy as np
 import pytest
@@ -51,19 +53,25 @@ class SlowFamily(Family[SlowParams]):
         raise AssertionError("never reached: the worker is killed first")
 
 
-@pytest.fixture
-def pooled(sqlite_db_url):  # type: ignore[no-untyped-def]
+@contextmanager
+def _app_with_slow_family(url: str, **settings: object) -> Iterator[TestClient]:
+    """An app whose bank has test.slow, registered before the pool starts so its workers know it."""
     from app.services import catalogue
 
-    REGISTRY["test.slow"] = SlowFamily()  # before the pool forks, so its workers know it
+    REGISTRY["test.slow"] = SlowFamily()
     catalogue.list_problems.cache_clear()
-    app = make_app(sqlite_db_url, grading_workers=2, check_timeout=1.0)
     try:
-        with TestClient(app) as c:
+        with TestClient(make_app(url, **settings)) as c:
             yield c
     finally:
         REGISTRY.pop("test.slow", None)
         catalogue.list_problems.cache_clear()
+
+
+@pytest.fixture
+def pooled(sqlite_db_url):  # type: ignore[no-untyped-def]
+    with _app_with_slow_family(sqlite_db_url, grading_workers=2, check_timeout=1.0) as c:
+        yield c
 
 
 def test_slow_check_is_cut_off_and_fast_checks_go_on(pooled) -> None:  # type: ignore[no-untyped-def]
@@ -186,17 +194,8 @@ def test_which_parts_go_to_the_pool(answer_type: str, text: str, pooled_part: bo
 @pytest.fixture
 def one_thread(sqlite_db_url):  # type: ignore[no-untyped-def]
     """One request thread and one grading worker: a slow check that held the thread would stall all."""
-    from app.services import catalogue
-
-    REGISTRY["test.slow"] = SlowFamily()
-    catalogue.list_problems.cache_clear()
-    app = make_app(sqlite_db_url, grading_workers=1, check_timeout=1.0, threads=1)
-    try:
-        with TestClient(app) as c:
-            yield c
-    finally:
-        REGISTRY.pop("test.slow", None)
-        catalogue.list_problems.cache_clear()
+    with _app_with_slow_family(sqlite_db_url, grading_workers=1, check_timeout=1.0, threads=1) as c:
+        yield c
 
 
 def test_checks_waiting_for_the_pool_hold_no_request_thread(one_thread) -> None:  # type: ignore[no-untyped-def]
@@ -231,30 +230,21 @@ def test_a_slow_practice_form_does_not_stall_the_event_loop(sqlite_db_url) -> No
     It ran on the event loop, where one slow check stopped every request of the worker."""
     import re
 
-    from app.services import catalogue
+    with _app_with_slow_family(sqlite_db_url, grading_workers=1, check_timeout=1.0, threads=2) as c:
+        page = c.get("/practice/test.slow")
+        iid = re.search(r'name="instance_id" value="([^"]+)"', page.text).group(1)  # type: ignore[union-attr]
+        csrf = re.search(r'name="csrf_token" value="([^"]+)"', page.text).group(1)  # type: ignore[union-attr]
+        finished: list[str] = []
 
-    REGISTRY["test.slow"] = SlowFamily()
-    catalogue.list_problems.cache_clear()
-    try:
-        app = make_app(sqlite_db_url, grading_workers=1, check_timeout=1.0, threads=2)
-        with TestClient(app) as c:
-            page = c.get("/practice/test.slow")
-            iid = re.search(r'name="instance_id" value="([^"]+)"', page.text).group(1)  # type: ignore[union-attr]
-            csrf = re.search(r'name="csrf_token" value="([^"]+)"', page.text).group(1)  # type: ignore[union-attr]
-            finished: list[str] = []
+        def submit() -> None:
+            form = {"instance_id": iid, "csrf_token": csrf, "answer.expr": "x+1"}
+            r = c.post("/practice/test.slow", data=form)
+            finished.append(f"form {r.status_code}")
 
-            def submit() -> None:
-                form = {"instance_id": iid, "csrf_token": csrf, "answer.expr": "x+1"}
-                r = c.post("/practice/test.slow", data=form)
-                finished.append(f"form {r.status_code}")
-
-            t = threading.Thread(target=submit)
-            t.start()
-            time.sleep(0.3)  # the form's check is in the pool now
-            assert c.get("/healthz").status_code == 200
-            finished.append("health")
-            t.join(timeout=20)
-            assert finished == ["health", "form 200"]
-    finally:
-        REGISTRY.pop("test.slow", None)
-        catalogue.list_problems.cache_clear()
+        t = threading.Thread(target=submit)
+        t.start()
+        time.sleep(0.3)  # the form's check is in the pool now
+        assert c.get("/healthz").status_code == 200
+        finished.append("health")
+        t.join(timeout=20)
+        assert finished == ["health", "form 200"]
