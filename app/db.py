@@ -50,11 +50,10 @@ def make_engine(url: str, connections: int = 8) -> Engine:
     `connections` is the number of request threads: each holds at most one connection, and only
     while it runs (app/deps.py), so a pool of that size never makes a thread wait; as many again
     may overflow for sessions being closed after their response."""
+    # pool_timeout: when every connection is busy, a request waits 5 s and then gets a clear 503,
+    # not a 30 s hang past the client's own timeout (measured in bench.load --kill-worker).
     pool = {"pool_size": connections, "max_overflow": connections, "pool_timeout": 5}
     if url.startswith("sqlite"):
-        # pool_timeout as on PostgreSQL: when every connection is busy (one worker left carrying the
-        # whole load), a request waits 5 s and then gets a clear 503, not a 30 s hang past the
-        # client's own timeout (measured in bench.load --kill-worker).
         engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30}, **pool)
 
         @event.listens_for(engine, "connect")
@@ -68,6 +67,17 @@ def make_engine(url: str, connections: int = 8) -> Engine:
 
         return engine
     return create_engine(url, pool_pre_ping=True, **pool)
+
+
+def release_connection(session: Session) -> None:
+    """End the read transaction so its pooled connection goes back before a wait.
+
+    A request that holds a connection while it waits (for a thread, or for the grading pool) can
+    deadlock the worker: every thread waiting for a connection, every connection held by a
+    request waiting for a thread (app/routing.py). Call it only with nothing pending: it commits,
+    and the objects read stay loaded (no expiry on commit)."""
+    if session.in_transaction():
+        session.commit()
 
 
 def make_session_factory(engine: Engine) -> sessionmaker[Session]:

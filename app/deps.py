@@ -11,6 +11,7 @@ from fastapi import Depends, HTTPException, Path, Request
 from sqlalchemy.orm import Session
 from starlette.concurrency import run_in_threadpool
 
+from app.db import release_connection
 from app.models import InstanceRecord, User
 from app.services import instances, users
 from app.settings import Settings
@@ -51,17 +52,6 @@ def get_optional_user(request: Request, session: SessionDep) -> User | None:
     user = resolve_caller(request, session)
     release_connection(session)
     return user
-
-
-def release_connection(session: Session) -> None:
-    """End the read transaction so its pooled connection goes back between two thread trips.
-
-    A request that holds a connection while it waits for a thread can deadlock the worker: every
-    thread waiting for a connection, every connection held by a request waiting for a thread
-    (app/routing.py). Nothing is pending here, and the objects read stay loaded (no expiry on
-    commit), so this gives the connection back and changes nothing else."""
-    if session.in_transaction():
-        session.commit()
 
 
 def resolve_caller(request: Request, session: Session) -> User | None:

@@ -12,7 +12,8 @@ from pydantic import ValidationError
 from sqlalchemy.orm import Session
 from starlette.concurrency import run_in_threadpool
 
-from app.deps import CurrentUser, SessionDep, StaffUser, release_connection
+from app.db import release_connection
+from app.deps import CurrentUser, SessionDep, StaffUser
 from app.models import Exam, ExamSubmission
 from app.routing import OneTripRoute
 from app.schemas.exams import (

@@ -9,6 +9,7 @@ from typing import Any
 import anyio.to_thread
 from sqlalchemy.orm import Session
 
+from app.db import release_connection
 from app.models import InstanceRecord, User
 from app.services import attempts, instances
 from app.services.errors import Invalid
@@ -76,10 +77,8 @@ def begin_check(
     begun = Begun(None, pending, record, user, answers, lang, idempotency_key)
     if pending.future is None:
         begun.body = finish_check(session, begun, pending.result)
-    elif session.in_transaction():
-        # The pool may take up to the check's time bound: hold no pooled connection meanwhile
-        # (nothing is pending, and what was read stays loaded).
-        session.commit()
+    else:
+        release_connection(session)  # the pool may take up to the check's time bound
     return begun
 
 
@@ -93,6 +92,7 @@ def finish_check(session: Session, begun: Begun, result: GradeResult) -> dict[st
             record=begun.record,
             answers=begun.answers,
             result=result,
+            verdicts=body["parts"],
             lang=begun.lang,
             idempotency_key=begun.idempotency_key,
         )
