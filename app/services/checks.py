@@ -9,7 +9,7 @@ from typing import Any
 import anyio.to_thread
 from sqlalchemy.orm import Session
 
-from app.db import release_connection
+from app.db import each_statement_commits, release_connection
 from app.models import InstanceRecord, User
 from app.services import attempts, instances
 from app.services.errors import Invalid
@@ -23,7 +23,12 @@ async def check_off_the_loop(
     """Run a check from the event loop: `begin` (the caller's begin_check) in a worker thread, the
     grading pool's part awaited with no thread held, the attempt stored in a thread again.
     Returns the check begun and the response body."""
-    begun = await anyio.to_thread.run_sync(begin)
+
+    def begin_committing_each_statement() -> Begun:
+        each_statement_commits(session)  # a check reads, then makes one INSERT
+        return begin()
+
+    begun = await anyio.to_thread.run_sync(begin_committing_each_statement)
     if begun.body is not None:
         return begun, begun.body
     assert begun.pending is not None  # no answer yet: the pool has a part to grade
@@ -86,6 +91,7 @@ def finish_check(session: Session, begun: Begun, result: GradeResult) -> dict[st
     """The response body; a known caller's attempt is committed first."""
     body = attempts.result_to_json(result)
     if begun.user is not None:
+        each_statement_commits(session)  # after a wait for the pool, on a new connection
         body["attempt_id"] = attempts.record_attempt(
             session,
             user=begun.user,

@@ -141,9 +141,12 @@ def test_an_instance_of_an_older_family_version_is_410(app, client, accounts) ->
     assert page.status_code == 410 and "version" in page.text
 
 
-def test_two_copies_of_a_retried_check_store_one_attempt(app, accounts) -> None:  # type: ignore[no-untyped-def]
+@pytest.mark.parametrize("each_statement_commits", [False, True], ids=["transaction", "autocommit"])
+def test_two_copies_of_a_retried_check_store_one_attempt(app, accounts, each_statement_commits) -> None:  # type: ignore[no-untyped-def]
     """Both copies got past the key lookup before either committed: the second INSERT hits the
-    unique key, and it answers with the first copy's attempt id (on both databases)."""
+    unique key, and it answers with the first copy's attempt id (on both databases, inside a
+    transaction and in the autocommit mode the check route uses)."""
+    from app import db
     from app.services import attempts, instances
     from app.services.grading import Grader
 
@@ -151,22 +154,66 @@ def test_two_copies_of_a_retried_check_store_one_attempt(app, accounts) -> None:
         user = s.scalar(select(User).where(User.name == accounts["student"].name))
         record, inst = instances.create_instance(s, problem=FAMILY, seed=3, params=None, user=user)
         result = Grader(0, 1.0).grade(inst, dict(inst.answers), "en")
-        ids = [
-            attempts.record_attempt(
-                s,
-                user=user,
-                record=record,
-                answers=dict(inst.answers),
-                result=result,
-                lang="en",
-                idempotency_key="same-key",
+        s.commit()
+        ids = []
+        for _ in range(2):
+            if each_statement_commits:
+                db.each_statement_commits(s)
+            ids.append(
+                attempts.record_attempt(
+                    s,
+                    user=user,
+                    record=record,
+                    answers=dict(inst.answers),
+                    result=result,
+                    lang="en",
+                    idempotency_key="same-key",
+                )
             )
-            for _ in range(2)
-        ]
         stored = s.scalars(select(Attempt).where(Attempt.idempotency_key == "same-key")).all()
     assert ids[0] == ids[1] == stored[0].id and len(stored) == 1
     assert stored[0].score == 1.0 and stored[0].answers == dict(inst.answers)
     assert stored[0].created_at.tzinfo is not None  # the UTC column type still applies to a Core insert
+
+
+def _in_autocommit(dbapi_connection) -> bool:  # type: ignore[no-untyped-def]
+    # psycopg's flag, or the sqlite3 module's (no isolation level: it never opens a transaction)
+    if hasattr(dbapi_connection, "autocommit") and not hasattr(dbapi_connection, "isolation_level"):
+        return bool(dbapi_connection.autocommit)
+    return dbapi_connection.isolation_level is None
+
+
+def test_a_check_commits_its_insert_by_itself_and_leaves_no_autocommit_behind(app, accounts) -> None:  # type: ignore[no-untyped-def]
+    """The check route runs in autocommit (one INSERT: no BEGIN and COMMIT round trips). Every
+    other write still runs in a transaction, on the same pooled connection afterwards too: with
+    one request thread there is one connection, and the check hands it back reset."""
+    from fastapi.testclient import TestClient
+    from sqlalchemy import event
+
+    from tests.conftest import make_app
+
+    app = make_app(app.state.settings.database_url, threads=1)
+    seen: list[tuple[str, bool]] = []
+
+    @event.listens_for(app.state.engine, "before_cursor_execute")
+    def _record(conn, cursor, statement, parameters, context, executemany):  # type: ignore[no-untyped-def]
+        seen.append((statement.split()[0].upper(), _in_autocommit(conn.connection.dbapi_connection)))
+
+    h = accounts["student"].headers
+    with TestClient(app) as c:
+        iid = c.post("/api/v1/instances", json={"problem": FAMILY, "seed": 9}, headers=h).json()["id"]
+        seen.clear()
+        r = c.post(f"/api/v1/instances/{iid}/check", json={"answers": {"loss": "1"}}, headers=h)
+        assert r.status_code == 200, r.text
+        check_statements = list(seen)
+        seen.clear()
+        assert c.post("/api/v1/instances", json={"problem": FAMILY, "seed": 10}, headers=h).status_code == 201
+        pose_statements = list(seen)
+    assert ("INSERT", True) in check_statements and all(auto for _, auto in check_statements)
+    assert ("INSERT", False) in pose_statements and not any(auto for _, auto in pose_statements)
+    with app.state.session_factory() as s:  # committed before the response
+        assert s.get(Attempt, r.json()["attempt_id"]) is not None
+    app.state.engine.dispose()
 
 
 def test_a_cached_instance_is_a_detached_copy(app, client, accounts) -> None:  # type: ignore[no-untyped-def]
