@@ -26,6 +26,7 @@ from app.schemas.exams import (
 )
 from app.services import exam_render, exams
 from app.services.errors import Invalid
+from app.services.grading import Grader
 
 router = APIRouter(route_class=OneTripRoute, tags=["exams"])
 
@@ -152,35 +153,49 @@ async def submit(exam: ExamDep, request: Request, session: SessionDep) -> Any:
     """Grade one student's answers (JSON) or a whole class (text/csv: student,code,question,part,answer)."""
     ctype = request.headers.get("content-type", "").split(";")[0].strip().lower()
     raw = await request.body()
-    # Grading (a whole class, for a CSV) and storing block: off the event loop.
-    return await run_in_threadpool(_submit, exam, request, session, ctype, raw)
-
-
-def _submit(exam: Exam, request: Request, session: Session, ctype: str, raw: bytes) -> Any:
     grader = request.app.state.grader
-    if ctype in ("text/csv", "application/csv"):
-        try:
-            text = raw.decode("utf-8-sig")
-        except UnicodeDecodeError:
-            raise Invalid("csv: the file is not UTF-8 text", field="csv") from None
-        subs = exams.submit_csv(session, exam=exam, grader=grader, text=text)
-        return [_result(exam, s) for s in subs]
+    # Reading and storing block: in threads. The grading pool's part is awaited here with no thread
+    # held: a class's worth of slow answers would otherwise hold the worker's request threads.
+    is_csv = ctype in ("text/csv", "application/csv")
+    begun = await run_in_threadpool(_begin_submit, exam, session, grader, is_csv, raw)
+    graded = [await exams.wait_for_async(grader, g) for *_, g in begun.items]
+    results = await run_in_threadpool(_store, exam, session, begun, graded)
+    return results if is_csv else results[0]
+
+
+def _begin_submit(
+    exam: Exam, session: Session, grader: Grader, is_csv: bool, raw: bytes
+) -> exams.BegunSubmissions:
     try:
-        body = SubmissionCreate.model_validate_json(raw)
-    except ValidationError as exc:
-        raise RequestValidationError(
-            [{**e, "loc": ("body", *e["loc"])} for e in exc.errors(include_url=False)]
-        ) from None
-    sub = exams.submit(
-        session,
-        exam=exam,
-        grader=grader,
-        student=body.student,
-        code=body.code,
-        answers=body.answers,
-        lang=body.lang,
-    )
-    return _result(exam, sub)
+        if is_csv:
+            try:
+                text = raw.decode("utf-8-sig")
+            except UnicodeDecodeError:
+                raise Invalid("csv: the file is not UTF-8 text", field="csv") from None
+            return exams.begin_submit_csv(session, exam=exam, grader=grader, text=text)
+        try:
+            body = SubmissionCreate.model_validate_json(raw)
+        except ValidationError as exc:
+            raise RequestValidationError(
+                [{**e, "loc": ("body", *e["loc"])} for e in exc.errors(include_url=False)]
+            ) from None
+        return exams.begin_submit(
+            session,
+            exam=exam,
+            grader=grader,
+            student=body.student,
+            code=body.code,
+            answers=body.answers,
+            lang=body.lang,
+        )
+    finally:
+        release_connection(session)  # nothing is written before the grading is done
+
+
+def _store(
+    exam: Exam, session: Session, begun: exams.BegunSubmissions, graded: list[dict[str, Any]]
+) -> list[dict[str, Any]]:
+    return [_result(exam, s) for s in exams.store_submissions(session, begun, graded)]
 
 
 @router.get("/exams/{exam_id}/grades.csv")
@@ -208,23 +223,36 @@ def my_exam(
 
 
 @router.post("/exams/{exam_id}/mine/answers")
-def my_answers(
+async def my_answers(
     exam_id: Annotated[str, Path(max_length=64)],
     body: OnlineAnswer,
     session: SessionDep,
     user: CurrentUser,
     request: Request,
 ) -> dict[str, Any]:
-    """Answer one question online (exam mode: once per part, verdicts hidden until it closes)."""
-    return exams.answer_online(
-        session,
-        exam=exams.get_exam(session, exam_id),
-        grader=request.app.state.grader,
-        user=user,
-        question=body.question,
-        answers=body.answers,
-        lang=body.lang,
-    )
+    """Answer one question online (exam mode: once per part, verdicts hidden until it closes).
+    A whole class answers at once in an online exam: the grading pool is awaited with no request
+    thread held (like a check)."""
+    grader = request.app.state.grader
+
+    def begin() -> exams.BegunAnswer:
+        try:
+            return exams.begin_online_answer(
+                session,
+                exam=exams.get_exam(session, exam_id),
+                grader=grader,
+                user=user,
+                question=body.question,
+                answers=body.answers,
+                lang=body.lang,
+            )
+        finally:
+            release_connection(session)
+
+    begun = await run_in_threadpool(begin)
+    graded = await exams.wait_for_async(grader, begun.grading)
+    result: dict[str, Any] = await run_in_threadpool(exams.store_online_answer, session, begun, graded)
+    return result
 
 
 @router.get("/exams/{exam_id}/manual")

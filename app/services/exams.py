@@ -20,7 +20,8 @@ from app.schemas.exams import ExamCreate
 from app.services import instances
 from app.services.csvtext import rows_with_lines
 from app.services.errors import Invalid, NotFound
-from app.services.grading import Grader
+from app.services.grading import Grader, Pending
+from problems import GradeResult
 
 CODE_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # no I/1, O/0: read off paper without doubt
 MAX_VARIANTS = 500
@@ -205,34 +206,77 @@ def _check_shape(
     return variant, qs, errors
 
 
-def _grade(
+@dataclass
+class Grading:
+    """A submission's grading under way: every question's check begun at once (the pool grades
+    them side by side), and the stored result of each question that is not graded again."""
+
+    qs: list[tuple[ExamQuestion, problems.Instance]]
+    pending: dict[str, Pending]
+    kept: dict[str, Any]
+
+
+def begin_grading(
     grader: Grader,
     qs: list[tuple[ExamQuestion, problems.Instance]],
     answers: dict[str, dict[str, str]],
     lang: str,
-) -> tuple[dict[str, Any], float, float, bool]:
+    kept: dict[str, Any] | None = None,
+) -> Grading:
+    kept = kept or {}
+    pending = {
+        str(q.number): grader.begin(inst, answers.get(str(q.number), {}), lang)
+        for q, inst in qs
+        if str(q.number) not in kept
+    }
+    return Grading(qs, pending, kept)
+
+
+def wait_for(grader: Grader, grading: Grading) -> dict[str, GradeResult]:
+    """The pool's verdicts, waiting in this thread (the CLI and tests; routes use wait_for_async)."""
+    return {n: grader.wait(p) for n, p in grading.pending.items()}
+
+
+async def wait_for_async(grader: Grader, grading: Grading) -> dict[str, GradeResult]:
+    """The pool's verdicts, awaited on the event loop: no request thread waits for a slow answer."""
+    return {n: await grader.wait_async(p) for n, p in grading.pending.items()}
+
+
+def tally(grading: Grading, graded: dict[str, GradeResult]) -> tuple[dict[str, Any], float, float, bool]:
+    """Per question score, points and part verdicts; the total, the maximum, and whether a part
+    waits for a TA."""
     results: dict[str, Any] = {}
     total = max_total = 0.0
-    manual = False
-    for q, inst in qs:
-        given = answers.get(str(q.number), {})
-        res = grader.grade(inst, given, lang)
-        parts = {
-            name: {
-                "correct": r.correct,
-                "score": r.score,
-                "feedback": r.feedback,
-                "interpreted": r.interpreted,
-                "misconception": r.misconception,
-                "manual": r.reason == "manual",
+    for q, _ in grading.qs:
+        number = str(q.number)
+        if number in grading.kept:
+            results[number] = grading.kept[number]
+        else:
+            res = graded[number]
+            parts = {
+                name: {
+                    "correct": r.correct,
+                    "score": r.score,
+                    "feedback": r.feedback,
+                    "interpreted": r.interpreted,
+                    "misconception": r.misconception,
+                    "manual": r.reason == "manual",
+                }
+                for name, r in res.parts.items()
             }
-            for name, r in res.parts.items()
-        }
-        manual = manual or any(p["manual"] for p in parts.values())
-        results[str(q.number)] = {"score": res.score * q.points, "points": q.points, "parts": parts}
-        total += res.score * q.points
+            results[number] = {"score": res.score * q.points, "points": q.points, "parts": parts}
+        total += results[number]["score"]
         max_total += q.points
+    manual = any(p["manual"] for r in results.values() for p in r["parts"].values())
     return results, total, max_total, manual
+
+
+@dataclass
+class BegunSubmissions:
+    """Submissions checked and being graded: stored by store_submissions once graded."""
+
+    exam: Exam
+    items: list[tuple[str, ExamVariant, dict[str, dict[str, str]], Grading]]
 
 
 def submit(
@@ -246,41 +290,54 @@ def submit(
     lang: str = "en",
 ) -> ExamSubmission:
     """Grade and store one student's submission (late ones are stored, marked late)."""
-    variant, qs, errors = _check_shape(session, exam, code, answers, "answers")
-    if errors:
-        raise Invalid("; ".join(errors), field="answers")
-    sub = _store(session, exam, grader, student, variant, qs, answers, lang)
-    session.commit()
-    return sub
+    begun = begin_submit(
+        session, exam=exam, grader=grader, student=student, code=code, answers=answers, lang=lang
+    )
+    return store_submissions(session, begun, [wait_for(grader, g) for *_, g in begun.items])[0]
 
 
-def _store(
+def begin_submit(
     session: Session,
+    *,
     exam: Exam,
     grader: Grader,
     student: str,
-    variant: ExamVariant,
-    qs: list[tuple[ExamQuestion, problems.Instance]],
+    code: str,
     answers: dict[str, dict[str, str]],
-    lang: str,
-) -> ExamSubmission:
-    results, score, max_score, manual = _grade(grader, qs, answers, lang)
-    late = (
-        exam.due_at is not None and utcnow() > exam.due_at
-    )  # recorded for the TA; paper answers still count
-    sub = ExamSubmission(
-        exam_id=exam.id,
-        variant_id=variant.id,
-        student=student,
-        answers=answers,
-        results=results,
-        score=score,
-        max_score=max_score,
-        late=late,
-        needs_manual=manual,
-    )
-    session.add(sub)
-    return sub
+    lang: str = "en",
+) -> BegunSubmissions:
+    """Check one student's submission and begin grading it."""
+    variant, qs, errors = _check_shape(session, exam, code, answers, "answers")
+    if errors:
+        raise Invalid("; ".join(errors), field="answers")
+    return BegunSubmissions(exam, [(student, variant, answers, begin_grading(grader, qs, answers, lang))])
+
+
+def store_submissions(
+    session: Session, begun: BegunSubmissions, graded: list[dict[str, GradeResult]]
+) -> list[ExamSubmission]:
+    """Store graded submissions in one transaction (late ones marked late: paper answers still count)."""
+    exam = begun.exam
+    late = exam.due_at is not None and utcnow() > exam.due_at
+    subs = []
+    for (student, variant, answers, grading), results_of in zip(begun.items, graded, strict=True):
+        results, score, max_score, manual = tally(grading, results_of)
+        subs.append(
+            ExamSubmission(
+                exam_id=exam.id,
+                variant_id=variant.id,
+                student=student,
+                answers=answers,
+                results=results,
+                score=score,
+                max_score=max_score,
+                late=late,
+                needs_manual=manual,
+            )
+        )
+    session.add_all(subs)
+    session.commit()
+    return subs
 
 
 CSV_COLUMNS = ("student", "code", "question", "part", "answer")
@@ -298,6 +355,14 @@ def submit_csv(
     Every unreadable row is reported with its line number; nothing is stored unless every
     row is usable, so a re-upload after fixing the file never leaves half a class graded.
     """
+    begun = begin_submit_csv(session, exam=exam, grader=grader, text=text, lang=lang)
+    return store_submissions(session, begun, [wait_for(grader, g) for *_, g in begun.items])
+
+
+def begin_submit_csv(
+    session: Session, *, exam: Exam, grader: Grader, text: str, lang: str = "en"
+) -> BegunSubmissions:
+    """Check every row of a class's CSV (submit_csv) and begin grading every student at once."""
     rows = rows_with_lines(text, field="csv")
     errors: list[str] = []
     if not rows:
@@ -341,9 +406,7 @@ def submit_csv(
         checked.append((student, variant, qs, answers))
     if errors:
         raise Invalid("; ".join(errors), field="csv")
-    subs = [_store(session, exam, grader, s, v, qs, a, lang) for s, v, qs, a in checked]
-    session.commit()
-    return subs
+    return BegunSubmissions(exam, [(s, v, a, begin_grading(grader, qs, a, lang)) for s, v, qs, a in checked])
 
 
 def latest_submissions(session: Session, exam: Exam) -> list[ExamSubmission]:
@@ -571,6 +634,43 @@ def answer_online(
 ) -> dict[str, Any]:
     """A student answers one question online. Late: refused with a message, but stored (as late).
     Exam mode: each part can be submitted once; verdicts stay hidden until the exam closes."""
+    begun = begin_online_answer(
+        session, exam=exam, grader=grader, user=user, question=question, answers=answers, lang=lang
+    )
+    return store_online_answer(session, begun, wait_for(grader, begun.grading))
+
+
+@dataclass
+class BegunAnswer:
+    """An online answer checked and being graded (begin_online_answer); stored by store_online_answer."""
+
+    exam: Exam
+    assignment: ExamAssignment
+    variant: ExamVariant
+    user: User
+    question: int
+    answers: dict[str, str]  # this request's parts
+    merged: dict[str, dict[str, str]]  # everything the student has answered, this included
+    submission: ExamSubmission | None  # the one to update; None: a first answer, or a late one
+    late: bool
+    grading: Grading
+
+
+def begin_online_answer(
+    session: Session,
+    *,
+    exam: Exam,
+    grader: Grader,
+    user: User,
+    question: int,
+    answers: dict[str, str],
+    lang: str,
+) -> BegunAnswer:
+    """Check an online answer (answer_online) and begin grading it.
+
+    Only the question answered is graded: the others keep their stored verdicts. Grading them all
+    again cost the pool's time on every answer, and an answer that once ran out of time could come
+    out differently the next time."""
     if exam.kind == "paper":
         raise NotFound(f"exam {exam.id} is printed on paper, not taken online")
     a = _assignment(session, exam, user, create=False)
@@ -582,26 +682,9 @@ def answer_online(
     if errors:
         raise Invalid("; ".join(errors), field="answers")
     if closed(exam, a):
-        results, score, max_score, manual = _grade(grader, qs, {str(question): answers}, lang)
-        session.add(
-            ExamSubmission(
-                exam_id=exam.id,
-                variant_id=variant.id,
-                student=user.name,
-                user_id=user.id,
-                answers={str(question): answers},
-                results=results,
-                score=score,
-                max_score=max_score,
-                late=True,
-                needs_manual=manual,
-            )
-        )
-        session.commit()
-        raise NotOpen(
-            f"too late: this {exam.kind} closed at {deadline(exam, a).isoformat()}; your answer was kept, marked late",
-            field="answers",
-        )
+        mine = {str(question): answers}
+        grading = begin_grading(grader, qs, mine, lang)
+        return BegunAnswer(exam, a, variant, user, question, answers, mine, None, True, grading)
     sub = _online(session, exam, user)
     merged: dict[str, dict[str, str]] = {k: dict(v) for k, v in (sub.answers if sub else {}).items()}
     before = merged.get(str(question), {})
@@ -613,31 +696,48 @@ def answer_online(
                 field="answers",
             )
     merged[str(question)] = {**before, **answers}
-    results, score, max_score, manual = _grade(grader, qs, merged, lang)
+    kept = {n: r for n, r in (sub.results if sub else {}).items() if n != str(question)}
+    grading = begin_grading(grader, qs, merged, lang, kept)
+    return BegunAnswer(exam, a, variant, user, question, answers, merged, sub, False, grading)
+
+
+def store_online_answer(
+    session: Session, begun: BegunAnswer, graded: dict[str, GradeResult]
+) -> dict[str, Any]:
+    """Store a graded online answer; the response shows its verdicts where the exam allows."""
+    exam, a, question = begun.exam, begun.assignment, begun.question
+    results, score, max_score, manual = tally(begun.grading, graded)
+    sub = begun.submission
     if sub is None:
         sub = ExamSubmission(
             exam_id=exam.id,
-            variant_id=variant.id,
-            student=user.name,
-            user_id=user.id,
-            answers=merged,
+            variant_id=begun.variant.id,
+            student=begun.user.name,
+            user_id=begun.user.id,
+            answers=begun.merged,
             results=results,
             score=score,
             max_score=max_score,
+            late=begun.late,
             needs_manual=manual,
         )
         session.add(sub)
     else:
         sub.answers, sub.results, sub.score, sub.max_score, sub.needs_manual = (
-            merged,
+            begun.merged,
             results,
             score,
             max_score,
             manual,
         )
     session.commit()
+    if begun.late:
+        raise NotOpen(
+            f"too late: this {exam.kind} closed at {deadline(exam, a).isoformat()}; your answer was kept, marked late",
+            field="answers",
+        )
     if not feedback_visible(exam, a):
-        return {"recorded": True, "question": question, "parts": sorted(answers)}
+        return {"recorded": True, "question": question, "parts": sorted(begun.answers)}
     return {"recorded": True, "question": question, **results[str(question)]}
 
 

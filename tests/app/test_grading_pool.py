@@ -248,3 +248,52 @@ def test_a_slow_practice_form_does_not_stall_the_event_loop(sqlite_db_url) -> No
         finished.append("health")
         t.join(timeout=20)
         assert finished == ["health", "form 200"]
+
+
+def _homework(c, ta, problems_: list[str]) -> tuple[str, dict[str, int]]:  # type: ignore[no-untyped-def]
+    body = {
+        "title": "hw",
+        "items": [{"problem": p} for p in problems_],
+        "variants": 1,
+        "seed": 1,
+        "kind": "homework",
+    }
+    r = c.post("/api/v1/exams", json=body, headers=ta)
+    assert r.status_code == 201, r.text
+    exam_id = r.json()["id"]
+    view = c.get(f"/api/v1/exams/{exam_id}/mine", headers=ta).json()
+    number = {p["name"]: q["number"] for q in view["questions"] for p in q["parts"]}
+    return exam_id, number
+
+
+def test_online_exam_answers_waiting_for_the_pool_hold_no_request_thread(one_thread) -> None:  # type: ignore[no-untyped-def]
+    """A class answering an online exam at once: a slow answer in the pool holds no request thread
+    (one thread here), so another student's answer and /healthz are served before it."""
+    from tests.conftest import add_account
+
+    c = one_thread
+    ta = add_account(c.app, "tina", "ta").headers
+    alice, bob = add_account(c.app, "alice", "student").headers, add_account(c.app, "bob", "student").headers
+    exam_id, number = _homework(c, ta, ["test.slow", "loss.uniform_prediction"])
+    url = f"/api/v1/exams/{exam_id}/mine/answers"
+    for h in (alice, bob):
+        assert c.get(f"/api/v1/exams/{exam_id}/mine", headers=h).status_code == 200
+    finished: list[str] = []
+    slow: dict = {}
+
+    def run_slow() -> None:
+        r = c.post(url, json={"question": number["expr"], "answers": {"expr": "x+1"}}, headers=alice)
+        slow.update(r.json())
+        finished.append(f"slow {r.status_code}")
+
+    t = threading.Thread(target=run_slow)
+    t.start()
+    time.sleep(0.3)  # the slow answer is in the pool now
+    r = c.post(url, json={"question": number["loss"], "answers": {"loss": "1"}}, headers=bob)
+    assert r.status_code == 200, r.text
+    finished.append("fast")
+    assert c.get("/healthz").status_code == 200
+    finished.append("health")
+    t.join(timeout=20)
+    assert finished == ["fast", "health", "slow 200"]
+    assert slow["parts"]["expr"]["correct"] is False and "longer than" in slow["parts"]["expr"]["feedback"]

@@ -99,3 +99,38 @@ def test_time_limit_ends_before_the_due_time(client, accounts) -> None:  # type:
     view = client.get(f"/api/v1/exams/{exam_id}/mine", headers=accounts["student"].headers).json()
     started = datetime.fromisoformat(view["started_at"])
     assert datetime.fromisoformat(view["deadline"]) == started + timedelta(minutes=30)
+
+
+def test_an_online_answer_grades_only_its_own_question(client, accounts) -> None:  # type: ignore[no-untyped-def]
+    """The other questions keep their stored verdicts: grading them all again on every answer cost
+    the pool's time, and an answer that once ran out of time could come out differently."""
+    ta, alice = accounts["ta"].headers, accounts["student"].headers
+    body = {"title": "hw", "items": [{"problem": FAMILY}, {"problem": FAMILY}], "seed": 7, "kind": "homework"}
+    exam_id = client.post("/api/v1/exams", json=body, headers=ta).json()["id"]
+    client.get(f"/api/v1/exams/{exam_id}/mine", headers=alice)
+    grader = client.app.state.grader
+    begun: list[dict[str, str]] = []
+    real_begin = grader.begin
+
+    def spy(inst, answers, lang):  # type: ignore[no-untyped-def]
+        begun.append(dict(answers))
+        return real_begin(inst, answers, lang)
+
+    grader.begin = spy
+    url = f"/api/v1/exams/{exam_id}/mine/answers"
+    try:
+        assert (
+            client.post(url, json={"question": 1, "answers": {"loss": "0"}}, headers=alice).status_code == 200
+        )
+        first, begun[:] = list(begun), []
+        assert (
+            client.post(url, json={"question": 2, "answers": {"loss": "0"}}, headers=alice).status_code == 200
+        )
+        second, begun[:] = list(begun), []
+    finally:
+        del grader.begin
+    assert first == [{"loss": "0"}, {}]  # a first answer: every question gets its verdict
+    assert second == [{"loss": "0"}]  # question 1 is not graded again
+    mine = client.get(f"/api/v1/exams/{exam_id}/mine", headers=alice).json()
+    assert [q["submitted"]["loss"]["correct"] for q in mine["questions"]] == [False, False]
+    assert mine["score"] == 0 and mine["max_score"] == 2
