@@ -116,10 +116,11 @@ async def get_instance_record(
 
 
 def _read_record(cache: instances.RecordCache, session: Session, instance_id: str) -> InstanceRecord:
-    try:
-        return cache.fetch(session, instance_id)
-    finally:
-        release_connection(session)
+    record = cache.fetch(session, instance_id)
+    # Only after success: a commit after a lost connection raised PendingRollbackError in place of
+    # the OperationalError (a 500, not the 503); after an error the session's close rolls back.
+    release_connection(session)
+    return record
 
 
 InstanceDep = Annotated[InstanceRecord, Depends(get_instance_record)]

@@ -25,17 +25,15 @@ from app.schemas.exams import (
     SubmissionResult,
 )
 from app.services import exam_render, exams
-from app.services.errors import Invalid
-from app.services.grading import Grader
+from app.services.errors import Conflict, Invalid
 
 router = APIRouter(route_class=OneTripRoute, tags=["exams"])
 
 
 def get_exam(session: SessionDep, exam_id: Annotated[str, Path(max_length=64)], staff: StaffUser) -> Exam:
-    try:
-        return exams.get_exam(session, exam_id)
-    finally:
-        release_connection(session)  # none held between this thread trip and the route's
+    exam = exams.get_exam(session, exam_id)
+    release_connection(session)  # none held between this thread trip and the route's (app/deps.py)
+    return exam
 
 
 ExamDep = Annotated[Exam, Depends(get_exam)]
@@ -153,49 +151,40 @@ async def submit(exam: ExamDep, request: Request, session: SessionDep) -> Any:
     """Grade one student's answers (JSON) or a whole class (text/csv: student,code,question,part,answer)."""
     ctype = request.headers.get("content-type", "").split(";")[0].strip().lower()
     raw = await request.body()
-    grader = request.app.state.grader
     # Reading and storing block: in threads. The grading pool's part is awaited here with no thread
     # held: a class's worth of slow answers would otherwise hold the worker's request threads.
     is_csv = ctype in ("text/csv", "application/csv")
-    begun = await run_in_threadpool(_begin_submit, exam, session, grader, is_csv, raw)
-    graded = [await exams.wait_for_async(grader, g) for *_, g in begun.items]
-    results = await run_in_threadpool(_store, exam, session, begun, graded)
+    checked = await run_in_threadpool(_check_submission, exam, session, is_csv, raw)
+    graded = await exams.grade_in_turn(request.app.state.grader, checked)
+    results = await run_in_threadpool(_store, exam, session, checked, graded)
     return results if is_csv else results[0]
 
 
-def _begin_submit(
-    exam: Exam, session: Session, grader: Grader, is_csv: bool, raw: bytes
-) -> exams.BegunSubmissions:
-    try:
-        if is_csv:
-            try:
-                text = raw.decode("utf-8-sig")
-            except UnicodeDecodeError:
-                raise Invalid("csv: the file is not UTF-8 text", field="csv") from None
-            return exams.begin_submit_csv(session, exam=exam, grader=grader, text=text)
+def _check_submission(exam: Exam, session: Session, is_csv: bool, raw: bytes) -> exams.CheckedSubmissions:
+    if is_csv:
+        try:
+            text = raw.decode("utf-8-sig")
+        except UnicodeDecodeError:
+            raise Invalid("csv: the file is not UTF-8 text", field="csv") from None
+        checked = exams.check_class_csv(session, exam=exam, text=text)
+    else:
         try:
             body = SubmissionCreate.model_validate_json(raw)
         except ValidationError as exc:
             raise RequestValidationError(
                 [{**e, "loc": ("body", *e["loc"])} for e in exc.errors(include_url=False)]
             ) from None
-        return exams.begin_submit(
-            session,
-            exam=exam,
-            grader=grader,
-            student=body.student,
-            code=body.code,
-            answers=body.answers,
-            lang=body.lang,
+        checked = exams.check_submission(
+            session, exam=exam, student=body.student, code=body.code, answers=body.answers, lang=body.lang
         )
-    finally:
-        release_connection(session)  # nothing is written before the grading is done
+    release_connection(session)  # nothing is written before the grading is done
+    return checked
 
 
 def _store(
-    exam: Exam, session: Session, begun: exams.BegunSubmissions, graded: list[dict[str, Any]]
+    exam: Exam, session: Session, checked: exams.CheckedSubmissions, graded: list[dict[str, Any]]
 ) -> list[dict[str, Any]]:
-    return [_result(exam, s) for s in exams.store_submissions(session, begun, graded)]
+    return [_result(exam, s) for s in exams.store_submissions(session, checked, graded)]
 
 
 @router.get("/exams/{exam_id}/grades.csv")
@@ -236,23 +225,32 @@ async def my_answers(
     grader = request.app.state.grader
 
     def begin() -> exams.BegunAnswer:
-        try:
-            return exams.begin_online_answer(
-                session,
-                exam=exams.get_exam(session, exam_id),
-                grader=grader,
-                user=user,
-                question=body.question,
-                answers=body.answers,
-                lang=body.lang,
-            )
-        finally:
-            release_connection(session)
+        begun = exams.begin_online_answer(
+            session,
+            exam=exams.get_exam(session, exam_id),
+            grader=grader,
+            user=user,
+            question=body.question,
+            answers=body.answers,
+            lang=body.lang,
+        )
+        release_connection(session)  # only after success (app/deps.py, _read_record)
+        return begun
 
-    begun = await run_in_threadpool(begin)
-    graded = await exams.wait_for_async(grader, begun.grading)
-    result: dict[str, Any] = await run_in_threadpool(exams.store_online_answer, session, begun, graded)
-    return result
+    for _ in range(3):  # again only if the same question was answered while this one was graded
+        begun = await run_in_threadpool(begin)
+        graded = await exams.wait_for(grader, begun.grading)
+        try:
+            result: dict[str, Any] = await run_in_threadpool(
+                exams.store_online_answer, session, begun, graded
+            )
+            return result
+        except exams.AnsweredMeanwhile:
+            continue
+    raise Conflict(
+        f"answers: question {body.question} was answered again at the same time; please send it once more",
+        field="answers",
+    )
 
 
 @router.get("/exams/{exam_id}/manual")

@@ -25,8 +25,8 @@ async def check_off_the_loop(
     Returns the check begun and the response body."""
 
     def begin_committing_each_statement() -> Begun:
-        each_statement_commits(session)  # a check reads, then makes one INSERT
-        return begin()
+        with each_statement_commits(session):  # a check reads, then makes one INSERT
+            return begin()
 
     begun = await anyio.to_thread.run_sync(begin_committing_each_statement)
     if begun.body is not None:
@@ -91,17 +91,17 @@ def finish_check(session: Session, begun: Begun, result: GradeResult) -> dict[st
     """The response body; a known caller's attempt is committed first."""
     body = attempts.result_to_json(result)
     if begun.user is not None:
-        each_statement_commits(session)  # after a wait for the pool, on a new connection
-        body["attempt_id"] = attempts.record_attempt(
-            session,
-            user=begun.user,
-            record=begun.record,
-            answers=begun.answers,
-            result=result,
-            verdicts=body["parts"],
-            lang=begun.lang,
-            idempotency_key=begun.idempotency_key,
-        )
+        with each_statement_commits(session):  # after a wait for the pool, on a new connection
+            body["attempt_id"] = attempts.record_attempt(
+                session,
+                user=begun.user,
+                record=begun.record,
+                answers=begun.answers,
+                result=result,
+                verdicts=body["parts"],
+                lang=begun.lang,
+                idempotency_key=begun.idempotency_key,
+            )
     return body
 
 

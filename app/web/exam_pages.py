@@ -25,7 +25,6 @@ from app.services import exams
 from app.services.catalogue import list_problems
 from app.services.csvtext import decode_upload
 from app.services.errors import Invalid
-from app.services.grading import Grader
 from app.settings import Settings
 from app.web import charts
 from app.web.csrf import verify_csrf
@@ -211,45 +210,40 @@ async def exam_grade_csv(request: Request, exam_id: str, session: SessionDep, us
     uploaded = (
         await upload.read(MAX_CSV_BYTES + 1) if isinstance(upload, UploadFile) and upload.filename else None
     )
-    grader = request.app.state.grader
     # A class's worth of grading takes seconds. The reading and storing run in threads (on the
     # event loop they stalled every student); the pool's part is awaited with no thread held.
-    begun = await run_in_threadpool(_begin_class, request, exam_id, session, user, form, uploaded, grader)
-    if isinstance(begun, Response):
-        return begun
-    graded = [await exams.wait_for_async(grader, g) for *_, g in begun.items]
-    return await run_in_threadpool(_store_class, request, session, user, begun, graded)
+    checked = await run_in_threadpool(_check_class, request, exam_id, session, user, form, uploaded)
+    if isinstance(checked, Response):
+        return checked
+    graded = await exams.grade_in_turn(request.app.state.grader, checked)
+    return await run_in_threadpool(_store_class, request, session, user, checked, graded)
 
 
-def _begin_class(
-    request: Request,
-    exam_id: str,
-    session: Session,
-    user: Any,
-    form: FormData,
-    uploaded: bytes | None,
-    grader: Grader,
-) -> exams.BegunSubmissions | Response:
-    """The class's rows checked and their grading begun, or the page with the rows to fix."""
+def _check_class(
+    request: Request, exam_id: str, session: Session, user: Any, form: FormData, uploaded: bytes | None
+) -> exams.CheckedSubmissions | Response:
+    """The class's rows checked, or the page with the rows to fix."""
     exam = exams.get_exam(session, exam_id)
     verify_csrf(request, str(form.get("csrf_token", "")))
     text = str(form.get("csv_text", ""))[:MAX_CSV_BYTES]
     try:
         if uploaded is not None:
             text = decode_upload(uploaded, field="csv")
-        begun = exams.begin_submit_csv(
-            session, exam=exam, grader=grader, text=text, lang=page_lang(request, user)
-        )
+        checked = exams.check_class_csv(session, exam=exam, text=text, lang=page_lang(request, user))
     except Invalid as exc:
         session.rollback()
         errors = exc.message.split("; ")
         return _exam_page(request, session, user, exam, status=422, csv_text=text, csv_errors=errors)
     release_connection(session)  # nothing is written before the grading is done
-    return begun
+    return checked
 
 
 def _store_class(
-    request: Request, session: Session, user: Any, begun: exams.BegunSubmissions, graded: list[dict[str, Any]]
+    request: Request,
+    session: Session,
+    user: Any,
+    checked: exams.CheckedSubmissions,
+    graded: list[dict[str, Any]],
 ) -> Response:
-    subs = exams.store_submissions(session, begun, graded)
-    return _exam_page(request, session, user, begun.exam, graded=len(subs))
+    subs = exams.store_submissions(session, checked, graded)
+    return _exam_page(request, session, user, checked.exam, graded=len(subs))

@@ -49,11 +49,15 @@ class Proxy:
         except OSError:
             pass
         finally:
+            # shutdown, not just close: the other direction's thread is blocked in recv() on one of
+            # these, and a close() does not wake it; the socket then stayed open with no owner, and
+            # PostgreSQL kept its backend (and its locks) until the process ended.
             for s in (a, b):
                 try:
-                    s.close()
+                    s.shutdown(socket.SHUT_RDWR)
                 except OSError:
                     pass
+                s.close()
 
     def cut(self) -> None:
         self.up = False
@@ -101,6 +105,57 @@ def test_outage_gives_503_and_recovers(db_kind, db_url) -> None:  # type: ignore
             ]  # the refused check left nothing behind
             assert (
                 c.post(url_check, json={"answers": {"loss": "3"}}, headers=alice.headers).status_code == 200
+            )
+    finally:
+        proxy.close()
+
+
+def test_losing_the_database_while_an_exam_answer_is_read_is_a_503(db_kind, db_url, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    """The connection drops after the caller is known, while the exam's questions are read: a 503
+    like any outage (a commit in a `finally` once turned it into a 500), and nothing is stored."""
+    if db_kind != "postgres":
+        pytest.skip("the outage is simulated in front of PostgreSQL")
+    from app.services import exams
+
+    proxy = Proxy(("127.0.0.1", 5432))
+    app = make_app(db_url.replace("127.0.0.1:5432", f"127.0.0.1:{proxy.port}"))
+    alice, ta = add_account(app, "alice", "student"), add_account(app, "tina", "ta")
+    read_questions = exams.variant_instances
+
+    def cut_then_read(session, variant):  # type: ignore[no-untyped-def]
+        proxy.cut()
+        return read_questions(session, variant)
+
+    try:
+        with TestClient(app) as c:
+            body = {
+                "title": "hw",
+                "items": [{"problem": "loss.uniform_prediction"}],
+                "seed": 1,
+                "kind": "homework",
+            }
+            exam = c.post("/api/v1/exams", json=body, headers=ta.headers).json()
+            code = exam["variants"][0]["code"]
+            assert c.get(f"/api/v1/exams/{exam['id']}/mine", headers=alice.headers).status_code == 200
+            answer = {"question": 1, "answers": {"loss": "1"}}
+            submission = {"student": "s1", "code": code, "answers": {"1": {"loss": "1"}}}
+            for path, json, who in (
+                ("mine/answers", answer, alice),
+                ("submissions", submission, ta),
+            ):
+                monkeypatch.setattr(exams, "variant_instances", cut_then_read)
+                r = c.post(f"/api/v1/exams/{exam['id']}/{path}", json=json, headers=who.headers)
+                assert r.status_code == 503 and "database" in r.json()["detail"].lower(), r.text
+                monkeypatch.setattr(exams, "variant_instances", read_questions)
+                proxy.restore()
+                assert (
+                    c.get(f"/api/v1/exams/{exam['id']}/grades.csv", headers=ta.headers).text.count("\n") == 1
+                )
+            assert (
+                c.post(
+                    f"/api/v1/exams/{exam['id']}/mine/answers", json=answer, headers=alice.headers
+                ).status_code
+                == 200
             )
     finally:
         proxy.close()

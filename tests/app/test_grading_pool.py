@@ -297,3 +297,124 @@ def test_online_exam_answers_waiting_for_the_pool_hold_no_request_thread(one_thr
     t.join(timeout=20)
     assert finished == ["fast", "health", "slow 200"]
     assert slow["parts"]["expr"]["correct"] is False and "longer than" in slow["parts"]["expr"]["feedback"]
+
+
+@pytest.mark.parametrize("answered_before", [False, True], ids=["first-answers", "later-answers"])
+def test_answers_sent_while_another_is_graded_are_all_kept(db_url, answered_before) -> None:  # type: ignore[no-untyped-def]
+    """A student answers one question while an answer to another is still being graded (two tabs,
+    a quick double submit). Both read the same stored answers, and the one stored last wrote its
+    copy over the other's answer (or, for first answers, stored a second submission beside it).
+    On both databases: the lock that orders them is SQLite's write lock or PostgreSQL's row lock."""
+    with _app_with_slow_family(db_url, grading_workers=2, check_timeout=1.0) as c:
+        _answer_beside_a_slow_one(c, answered_before)
+
+
+def _answer_beside_a_slow_one(c, answered_before: bool) -> None:  # type: ignore[no-untyped-def]
+    from tests.conftest import add_account
+
+    ta = add_account(c.app, "tina", "ta").headers
+    alice = add_account(c.app, "alice", "student").headers
+    exam_id, number = _homework(c, ta, ["test.slow", "loss.uniform_prediction"])
+    url = f"/api/v1/exams/{exam_id}/mine/answers"
+    assert c.get(f"/api/v1/exams/{exam_id}/mine", headers=alice).status_code == 200
+    if answered_before:
+        assert (
+            c.post(
+                url, json={"question": number["loss"], "answers": {"loss": "0"}}, headers=alice
+            ).status_code
+            == 200
+        )
+    codes: list[int] = []
+
+    def run_slow() -> None:
+        codes.append(
+            c.post(
+                url, json={"question": number["expr"], "answers": {"expr": "x+1"}}, headers=alice
+            ).status_code
+        )
+
+    t = threading.Thread(target=run_slow)
+    t.start()
+    time.sleep(0.3)  # the slow answer is in the pool now, its copy of the stored answers read
+    r = c.post(url, json={"question": number["loss"], "answers": {"loss": "1"}}, headers=alice)
+    assert r.status_code == 200, r.text
+    t.join(timeout=20)
+    assert codes == [200]
+    mine = c.get(f"/api/v1/exams/{exam_id}/mine", headers=alice).json()
+    submitted = {p: s["answer"] for q in mine["questions"] for p, s in q["submitted"].items()}
+    assert submitted == {"expr": "x+1", "loss": "1"}
+
+
+def test_a_part_sent_twice_at_once_in_an_exam_is_stored_once(pooled) -> None:  # type: ignore[no-untyped-def]
+    """Exam mode takes each part once. Two copies sent together both pass the check before either
+    is stored; the one stored second finds the question changed, is checked again, and refused."""
+    from sqlalchemy import select
+
+    from app.models import ExamSubmission
+    from tests.conftest import add_account
+
+    c = pooled
+    ta = add_account(c.app, "tina", "ta").headers
+    alice = add_account(c.app, "alice", "student").headers
+    body = {"title": "exam", "items": [{"problem": "test.slow"}], "variants": 1, "seed": 1, "kind": "exam"}
+    exam_id = c.post("/api/v1/exams", json=body, headers=ta).json()["id"]
+    assert c.get(f"/api/v1/exams/{exam_id}/mine", headers=alice).status_code == 200
+    url = f"/api/v1/exams/{exam_id}/mine/answers"
+    replies: list[tuple[int, str]] = []
+
+    def send(text: str) -> None:
+        r = c.post(url, json={"question": 1, "answers": {"expr": text}}, headers=alice)
+        replies.append((r.status_code, r.text))
+
+    threads = [threading.Thread(target=send, args=(t,)) for t in ("x+1", "x+2")]
+    for t in threads:
+        t.start()
+        time.sleep(0.2)
+    for t in threads:
+        t.join(timeout=20)
+    assert sorted(code for code, _ in replies) == [200, 422], replies
+    assert "already submitted" in next(text for code, text in replies if code == 422)
+    with c.app.state.session_factory() as s:
+        stored = s.scalars(select(ExamSubmission).where(ExamSubmission.exam_id == exam_id)).all()
+    assert len(stored) == 1 and stored[0].answers["1"]["expr"] in ("x+1", "x+2")
+
+
+def test_a_class_csv_keeps_at_most_one_answer_in_the_pool(pooled) -> None:  # type: ignore[no-untyped-def]
+    """A TA's class CSV is graded one answer at a time: queued all at once, its slow answers took
+    every worker of the pool, and the students' own checks waited behind them."""
+    from tests.conftest import add_account
+
+    c = pooled
+    ta = add_account(c.app, "tina", "ta").headers
+    body = {"title": "quiz", "items": [{"problem": "test.slow"}], "variants": 1, "seed": 1}
+    exam = c.post("/api/v1/exams", json=body, headers=ta).json()
+    code = exam["variants"][0]["code"]
+    rows = "".join(f"s{i},{code},1,expr,x+{i}\n" for i in range(3))
+    grader = c.app.state.grader
+    in_pool, most = [0], [0]
+    real_begin, real_wait = grader.begin, grader.wait_async
+
+    def begin(inst, answers, lang):  # type: ignore[no-untyped-def]
+        pending = real_begin(inst, answers, lang)
+        in_pool[0] += pending.future is not None
+        most[0] = max(most[0], in_pool[0])
+        return pending
+
+    async def wait_async(pending):  # type: ignore[no-untyped-def]
+        try:
+            return await real_wait(pending)
+        finally:
+            in_pool[0] -= pending.future is not None
+
+    grader.begin, grader.wait_async = begin, wait_async
+    try:
+        r = c.post(
+            f"/api/v1/exams/{exam['id']}/submissions",
+            content="student,code,question,part,answer\n" + rows,
+            headers={**ta, "Content-Type": "text/csv"},
+        )
+    finally:
+        del grader.begin, grader.wait_async
+    assert r.status_code == 200, r.text
+    assert [s["student"] for s in r.json()] == ["s0", "s1", "s2"]
+    assert most == [1]  # three slow answers, never two in the pool at once

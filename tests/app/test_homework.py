@@ -134,3 +134,41 @@ def test_an_online_answer_grades_only_its_own_question(client, accounts) -> None
     mine = client.get(f"/api/v1/exams/{exam_id}/mine", headers=alice).json()
     assert [q["submitted"]["loss"]["correct"] for q in mine["questions"]] == [False, False]
     assert mine["score"] == 0 and mine["max_score"] == 2
+
+
+def test_a_ta_grade_stays_when_the_student_answers_another_question(client, accounts) -> None:  # type: ignore[no-untyped-def]
+    """A hand-graded short answer keeps the TA's score, and the submission stops waiting for a TA,
+    when the student goes on to answer another question."""
+    import csv
+    import io
+
+    from tests.app.test_exams import _first_short_item
+
+    ta, alice = accounts["ta"].headers, accounts["student"].headers
+    items = [
+        {"problem": "concept.short_answer", "params": {"item": _first_short_item()}, "points": 10},
+        {"problem": FAMILY},
+    ]
+    exam_id = client.post(
+        "/api/v1/exams", json={"title": "hw", "items": items, "seed": 7, "kind": "homework"}, headers=ta
+    ).json()["id"]
+    client.get(f"/api/v1/exams/{exam_id}/mine", headers=alice)
+    url = f"/api/v1/exams/{exam_id}/mine/answers"
+    assert (
+        client.post(url, json={"question": 1, "answers": {"answer": "残差连接"}}, headers=alice).status_code
+        == 200
+    )
+    queue = client.get(f"/api/v1/exams/{exam_id}/manual", headers=ta).json()
+    assert len(queue) == 1
+    graded = client.post(
+        f"/api/v1/exams/{exam_id}/submissions/{queue[0]['submission']}/grade",
+        json={"question": 1, "part": "answer", "score": 0.7, "comment": "缺少梯度分析"},
+        headers=ta,
+    )
+    assert graded.status_code == 200 and graded.json()["pending_manual"] is False
+    assert client.post(url, json={"question": 2, "answers": {"loss": "0"}}, headers=alice).status_code == 200
+    rows = list(
+        csv.DictReader(io.StringIO(client.get(f"/api/v1/exams/{exam_id}/grades.csv", headers=ta).text))
+    )
+    assert [(r["q1"], r["pending_manual"]) for r in rows] == [("7.0", "false")]
+    assert client.get(f"/api/v1/exams/{exam_id}/manual", headers=ta).json() == []

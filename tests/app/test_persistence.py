@@ -3,7 +3,9 @@ instances that reproduce exactly (regrading), their creator, and 410 for an inst
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
+import sqlite3
 
 import pytest
 from sqlalchemy import select, text
@@ -157,19 +159,18 @@ def test_two_copies_of_a_retried_check_store_one_attempt(app, accounts, each_sta
         s.commit()
         ids = []
         for _ in range(2):
-            if each_statement_commits:
-                db.each_statement_commits(s)
-            ids.append(
-                attempts.record_attempt(
-                    s,
-                    user=user,
-                    record=record,
-                    answers=dict(inst.answers),
-                    result=result,
-                    lang="en",
-                    idempotency_key="same-key",
+            with db.each_statement_commits(s) if each_statement_commits else contextlib.nullcontext():
+                ids.append(
+                    attempts.record_attempt(
+                        s,
+                        user=user,
+                        record=record,
+                        answers=dict(inst.answers),
+                        result=result,
+                        lang="en",
+                        idempotency_key="same-key",
+                    )
                 )
-            )
         stored = s.scalars(select(Attempt).where(Attempt.idempotency_key == "same-key")).all()
     assert ids[0] == ids[1] == stored[0].id and len(stored) == 1
     assert stored[0].score == 1.0 and stored[0].answers == dict(inst.answers)
@@ -177,10 +178,11 @@ def test_two_copies_of_a_retried_check_store_one_attempt(app, accounts, each_sta
 
 
 def _in_autocommit(dbapi_connection) -> bool:  # type: ignore[no-untyped-def]
-    # psycopg's flag, or the sqlite3 module's (no isolation level: it never opens a transaction)
-    if hasattr(dbapi_connection, "autocommit") and not hasattr(dbapi_connection, "isolation_level"):
-        return bool(dbapi_connection.autocommit)
-    return dbapi_connection.isolation_level is None
+    # The sqlite3 module never opens a transaction without an isolation level; psycopg has a flag
+    # (its isolation_level attribute is None by default in a transaction too).
+    if isinstance(dbapi_connection, sqlite3.Connection):
+        return dbapi_connection.isolation_level is None
+    return bool(dbapi_connection.autocommit)
 
 
 def test_a_check_commits_its_insert_by_itself_and_leaves_no_autocommit_behind(app, accounts) -> None:  # type: ignore[no-untyped-def]
@@ -209,6 +211,11 @@ def test_a_check_commits_its_insert_by_itself_and_leaves_no_autocommit_behind(ap
         seen.clear()
         assert c.post("/api/v1/instances", json={"problem": FAMILY, "seed": 10}, headers=h).status_code == 201
         pose_statements = list(seen)
+        checkouts: list[int] = []
+        event.listen(app.state.engine, "checkout", lambda *_: checkouts.append(1))
+        seen.clear()
+        assert c.post(f"/api/v1/instances/{iid}/check", json={"answers": {"loss": "1"}}).status_code == 200
+        assert seen == [] and checkouts == []  # anonymous, the instance cached: no database at all
     assert ("INSERT", True) in check_statements and all(auto for _, auto in check_statements)
     assert ("INSERT", False) in pose_statements and not any(auto for _, auto in pose_statements)
     with app.state.session_factory() as s:  # committed before the response
