@@ -103,6 +103,8 @@ def each_statement_commits(session: Session) -> Iterator[None]:
     )
     try:
         yield
+        if session.in_transaction():  # a read opened one: end it (in autocommit, no round trip),
+            session.commit()  # or the autocommit connection stays held after the block
     finally:
         session.bind = bind
 

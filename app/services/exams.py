@@ -639,7 +639,9 @@ def begin_online_answer(
     answers: dict[str, str],
     lang: str,
 ) -> BegunAnswer:
-    """Check an online answer (answer_online) and begin grading it.
+    """Check a student's online answer and begin grading it. Late: stored (as late) and refused
+    with a message by store_online_answer. Exam mode: each part can be submitted once; verdicts
+    stay hidden until the exam closes.
 
     Only the question answered is graded: the others keep their stored verdicts. Grading them all
     again cost the pool's time on every answer, and an answer that once ran out of time could come
@@ -672,6 +674,18 @@ def begin_online_answer(
     kept = {n: r for n, r in (sub.results if sub else {}).items() if n != str(question)}
     grading = begin_grading(grader, qs, merged, lang, kept)
     return BegunAnswer(exam, a, variant, user, question, answers, before, merged, sub, False, grading)
+
+
+def _lock_answers(session: Session, exam_id: str, user_id: int) -> None:
+    """Hold a student's answers to an exam until commit: their stores and a TA's grading go one at
+    a time. A write first (a no-op UPDATE of the assignment): on SQLite it takes the write lock, on
+    PostgreSQL the row's lock."""
+    session.execute(
+        update(ExamAssignment)
+        .where(ExamAssignment.exam_id == exam_id, ExamAssignment.user_id == user_id)
+        .values(variant_id=ExamAssignment.variant_id),
+        execution_options={"synchronize_session": False},
+    )
 
 
 class AnsweredMeanwhile(Exception):
@@ -709,11 +723,7 @@ def store_online_answer(
             f"too late: this {exam.kind} closed at {deadline(exam, a).isoformat()}; your answer was kept, marked late",
             field="answers",
         )
-    # A write first: on SQLite it takes the write lock, on PostgreSQL the row's lock, until commit.
-    session.execute(
-        update(ExamAssignment).where(ExamAssignment.id == a.id).values(variant_id=ExamAssignment.variant_id),
-        execution_options={"synchronize_session": False},
-    )
+    _lock_answers(session, exam.id, begun.user.id)
     sub = _online(session, exam, begun.user)
     stored = sub.answers if sub else {}
     kept = {n: r for n, r in (sub.results if sub else {}).items() if n != number}
@@ -778,6 +788,9 @@ def grade_manual_part(
     sub = session.get(ExamSubmission, submission_id)
     if sub is None or sub.exam_id != exam.id:
         raise NotFound(f"no submission {submission_id} in exam {exam.id}")
+    if sub.user_id is not None:  # answered online: the student may be storing an answer right now
+        _lock_answers(session, exam.id, sub.user_id)
+        session.refresh(sub)
     results = {
         k: {**v, "parts": {pk: dict(pv) for pk, pv in v["parts"].items()}} for k, v in sub.results.items()
     }

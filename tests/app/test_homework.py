@@ -172,3 +172,63 @@ def test_a_ta_grade_stays_when_the_student_answers_another_question(client, acco
     )
     assert [(r["q1"], r["pending_manual"]) for r in rows] == [("7.0", "false")]
     assert client.get(f"/api/v1/exams/{exam_id}/manual", headers=ta).json() == []
+
+
+def test_a_ta_grade_and_an_answer_stored_meanwhile_both_count(app, client, accounts) -> None:  # type: ignore[no-untyped-def]
+    """The TA's request reads the submission, the student's answer to another question is stored,
+    then the TA's grade is written: it is written onto the submission as stored by then (it wrote
+    back its stale copy, and the answer's verdict and score were lost)."""
+    import asyncio
+
+    from sqlalchemy import select
+
+    from app.models import ExamSubmission, User
+    from app.services import exams
+    from tests.app.test_exams import _first_short_item
+
+    ta, alice = accounts["ta"].headers, accounts["student"].headers
+    items = [
+        {"problem": "concept.short_answer", "params": {"item": _first_short_item()}, "points": 10},
+        {"problem": FAMILY},
+    ]
+    body = {"title": "hw", "items": items, "seed": 7, "kind": "homework"}
+    exam_id = client.post("/api/v1/exams", json=body, headers=ta).json()["id"]
+    client.get(f"/api/v1/exams/{exam_id}/mine", headers=alice)
+    url = f"/api/v1/exams/{exam_id}/mine/answers"
+    assert (
+        client.post(url, json={"question": 1, "answers": {"answer": "残差连接"}}, headers=alice).status_code
+        == 200
+    )
+    grader = client.app.state.grader
+    with app.state.session_factory() as student, app.state.session_factory() as ta_session:
+        user = student.scalar(select(User).where(User.name == accounts["student"].name))
+        exam = exams.get_exam(student, exam_id)
+        q2 = next(inst for q, inst in exams.variant_instances(student, exam.variants[0]) if q.number == 2)
+        begun = exams.begin_online_answer(
+            student,
+            exam=exam,
+            grader=grader,
+            user=user,
+            question=2,
+            answers={"loss": q2.answers["loss"]},
+            lang="en",
+        )
+        student.commit()
+        graded = asyncio.run(exams.wait_for(grader, begun.grading))
+        sub_id = begun.submission.id
+        tas_copy = ta_session.get(ExamSubmission, sub_id)  # held, as the TA's request holds it
+        assert tas_copy is not None and tas_copy.results["2"]["score"] == 0  # no answer to question 2 yet
+        exams.store_online_answer(student, begun, graded)
+        exams.grade_manual_part(
+            ta_session,
+            exam=exams.get_exam(ta_session, exam_id),
+            submission_id=sub_id,
+            question=1,
+            part="answer",
+            score=1.0,
+            comment="好",
+        )
+    with app.state.session_factory() as s:
+        sub = s.get(ExamSubmission, sub_id)
+        assert sub.results["2"]["parts"]["loss"]["correct"] is True and sub.results["1"]["score"] == 10
+        assert sub.score == 11 and sub.needs_manual is False
