@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
-from contextlib import contextmanager
 from datetime import UTC, datetime
 
 from sqlalchemy import DateTime, Engine, MetaData, create_engine, event
@@ -81,45 +80,8 @@ def release_connection(session: Session) -> None:
         session.commit()
 
 
-@contextmanager
-def each_statement_commits(session: Session) -> Iterator[None]:
-    """Within the block, the session's statements run in autocommit mode: each commits by itself.
-
-    For a request whose only write is one INSERT (a check), on PostgreSQL: it saves the BEGIN and
-    COMMIT round trips, two of a check's five, and under load each round trip waits for a
-    backend to get a core (bench.load, 300 students: check p50 15 -> 11-12 ms, p99 70-85 -> 58-68
-    ms). A single INSERT is atomic either way, and durable once the call returns: committed before
-    the response, as before. Not on SQLite, where a statement costs no round trip and setting and
-    resetting the mode cost a check ~0.2 ms of CPU (about 10%) for nothing measurable.
-
-    The session is bound to an autocommit view of its engine, so a connection is taken only when a
-    statement needs one (an anonymous check of a cached instance takes none); it goes back to the
-    pool at the end of the block, reset to transactions."""
-    autocommit = session.info.get(_AUTOCOMMIT)
-    if autocommit is None or session.in_transaction():  # SQLite, or a connection held already
-        yield
-        return
-    bind = session.bind
-    session.bind = autocommit
-    try:
-        yield
-        if session.in_transaction():  # a read opened one: end it (in autocommit, no round trip),
-            session.commit()  # or the autocommit connection stays held after the block
-    finally:
-        session.bind = bind
-
-
-_AUTOCOMMIT = "autocommit_bind"
-
-
 def make_session_factory(engine: Engine) -> sessionmaker[Session]:
-    # The autocommit view (each_statement_commits) is made once: making one costs ~30 us.
-    info = (
-        {}
-        if engine.dialect.name == "sqlite"
-        else {_AUTOCOMMIT: engine.execution_options(isolation_level="AUTOCOMMIT")}
-    )
-    return sessionmaker(engine, expire_on_commit=False, autoflush=False, info=info)
+    return sessionmaker(engine, expire_on_commit=False, autoflush=False)
 
 
 def session_scope(factory: sessionmaker[Session]) -> Iterator[Session]:

@@ -9,7 +9,7 @@ from typing import Any
 import anyio.to_thread
 from sqlalchemy.orm import Session
 
-from app.db import each_statement_commits, release_connection
+from app.db import release_connection
 from app.models import InstanceRecord, User
 from app.services import attempts, instances
 from app.services.errors import Invalid
@@ -24,11 +24,15 @@ async def check_off_the_loop(
     grading pool's part awaited with no thread held, the attempt stored in a thread again.
     Returns the check begun and the response body."""
 
-    def begin_committing_each_statement() -> Begun:
-        with each_statement_commits(session):  # a check reads, then makes one INSERT
-            return begin()
+    def begin_and_release() -> Begun:
+        begun = begin()
+        # Nothing is pending on the connection now (a known caller's attempt is committed): it goes
+        # back before the next thread trip (an anonymous practice check read the instance and held
+        # its connection across the page's rendering).
+        release_connection(session)
+        return begun
 
-    begun = await anyio.to_thread.run_sync(begin_committing_each_statement)
+    begun = await anyio.to_thread.run_sync(begin_and_release)
     if begun.body is not None:
         return begun, begun.body
     assert begun.pending is not None  # no answer yet: the pool has a part to grade
@@ -91,17 +95,16 @@ def finish_check(session: Session, begun: Begun, result: GradeResult) -> dict[st
     """The response body; a known caller's attempt is committed first."""
     body = attempts.result_to_json(result)
     if begun.user is not None:
-        with each_statement_commits(session):  # after a wait for the pool, on a new connection
-            body["attempt_id"] = attempts.record_attempt(
-                session,
-                user=begun.user,
-                record=begun.record,
-                answers=begun.answers,
-                result=result,
-                verdicts=body["parts"],
-                lang=begun.lang,
-                idempotency_key=begun.idempotency_key,
-            )
+        body["attempt_id"] = attempts.record_attempt(
+            session,
+            user=begun.user,
+            record=begun.record,
+            answers=begun.answers,
+            result=result,
+            verdicts=body["parts"],
+            lang=begun.lang,
+            idempotency_key=begun.idempotency_key,
+        )
     return body
 
 

@@ -3,9 +3,7 @@ instances that reproduce exactly (regrading), their creator, and 410 for an inst
 
 from __future__ import annotations
 
-import contextlib
 import hashlib
-import sqlite3
 
 import pytest
 from sqlalchemy import select, text
@@ -143,12 +141,9 @@ def test_an_instance_of_an_older_family_version_is_410(app, client, accounts) ->
     assert page.status_code == 410 and "version" in page.text
 
 
-@pytest.mark.parametrize("each_statement_commits", [False, True], ids=["transaction", "autocommit"])
-def test_two_copies_of_a_retried_check_store_one_attempt(app, accounts, each_statement_commits) -> None:  # type: ignore[no-untyped-def]
+def test_two_copies_of_a_retried_check_store_one_attempt(app, accounts) -> None:  # type: ignore[no-untyped-def]
     """Both copies got past the key lookup before either committed: the second INSERT hits the
-    unique key, and it answers with the first copy's attempt id (on both databases, inside a
-    transaction and in the autocommit mode the check route uses)."""
-    from app import db
+    unique key, and it answers with the first copy's attempt id (on both databases)."""
     from app.services import attempts, instances
     from app.services.grading import Grader
 
@@ -156,74 +151,67 @@ def test_two_copies_of_a_retried_check_store_one_attempt(app, accounts, each_sta
         user = s.scalar(select(User).where(User.name == accounts["student"].name))
         record, inst = instances.create_instance(s, problem=FAMILY, seed=3, params=None, user=user)
         result = Grader(0, 1.0).grade(inst, dict(inst.answers), "en")
-        s.commit()
-        ids = []
-        for _ in range(2):
-            with db.each_statement_commits(s) if each_statement_commits else contextlib.nullcontext():
-                ids.append(
-                    attempts.record_attempt(
-                        s,
-                        user=user,
-                        record=record,
-                        answers=dict(inst.answers),
-                        result=result,
-                        lang="en",
-                        idempotency_key="same-key",
-                    )
-                )
+        ids = [
+            attempts.record_attempt(
+                s,
+                user=user,
+                record=record,
+                answers=dict(inst.answers),
+                result=result,
+                lang="en",
+                idempotency_key="same-key",
+            )
+            for _ in range(2)
+        ]
         stored = s.scalars(select(Attempt).where(Attempt.idempotency_key == "same-key")).all()
     assert ids[0] == ids[1] == stored[0].id and len(stored) == 1
     assert stored[0].score == 1.0 and stored[0].answers == dict(inst.answers)
     assert stored[0].created_at.tzinfo is not None  # the UTC column type still applies to a Core insert
 
 
-def _in_autocommit(dbapi_connection) -> bool:  # type: ignore[no-untyped-def]
-    # The sqlite3 module never opens a transaction without an isolation level; psycopg has a flag
-    # (its isolation_level attribute is None by default in a transaction too).
-    if isinstance(dbapi_connection, sqlite3.Connection):
-        return dbapi_connection.isolation_level is None
-    return bool(dbapi_connection.autocommit)
+@pytest.mark.parametrize("path", ["api", "practice form"])
+def test_an_anonymous_check_holds_no_connection_when_it_is_done(app, path) -> None:  # type: ignore[no-untyped-def]
+    """An anonymous check stores nothing: through the API, of a cached instance, it touches no
+    database; through the practice form, whose page is rendered in a thread trip of its own, the
+    connection that read the instance is back in the pool before that trip."""
+    import re
 
-
-def test_a_check_commits_its_insert_by_itself_and_leaves_no_autocommit_behind(app, accounts) -> None:  # type: ignore[no-untyped-def]
-    """On PostgreSQL the check route runs in autocommit (one INSERT: no BEGIN and COMMIT round trips). Every
-    other write still runs in a transaction, on the same pooled connection afterwards too: with
-    one request thread there is one connection, and the check hands it back reset."""
     from fastapi.testclient import TestClient
     from sqlalchemy import event
 
-    from tests.conftest import make_app
-
-    app = make_app(app.state.settings.database_url, threads=1)
-    seen: list[tuple[str, bool]] = []
-
-    @event.listens_for(app.state.engine, "before_cursor_execute")
-    def _record(conn, cursor, statement, parameters, context, executemany):  # type: ignore[no-untyped-def]
-        seen.append((statement.split()[0].upper(), _in_autocommit(conn.connection.dbapi_connection)))
-
-    h = accounts["student"].headers
+    out: list[int] = []
+    event.listen(app.state.engine, "checkout", lambda *_: out.append(1))
+    event.listen(app.state.engine, "checkin", lambda *_: out.pop())
     with TestClient(app) as c:
-        iid = c.post("/api/v1/instances", json={"problem": FAMILY, "seed": 9}, headers=h).json()["id"]
-        seen.clear()
-        r = c.post(f"/api/v1/instances/{iid}/check", json={"answers": {"loss": "1"}}, headers=h)
-        assert r.status_code == 200, r.text
-        check_statements = list(seen)
-        seen.clear()
-        assert c.post("/api/v1/instances", json={"problem": FAMILY, "seed": 10}, headers=h).status_code == 201
-        pose_statements = list(seen)
-        checkouts: list[int] = []
-        event.listen(app.state.engine, "checkout", lambda *_: checkouts.append(1))
-        seen.clear()
-        assert c.post(f"/api/v1/instances/{iid}/check", json={"answers": {"loss": "1"}}).status_code == 200
-        assert seen == [] and checkouts == []  # anonymous, the instance cached: no database at all
-    if app.state.engine.dialect.name == "sqlite":  # no round trips to save: transactions as usual
-        assert ("INSERT", False) in check_statements and not any(auto for _, auto in check_statements)
-    else:
-        assert ("INSERT", True) in check_statements and all(auto for _, auto in check_statements)
-    assert ("INSERT", False) in pose_statements and not any(auto for _, auto in pose_statements)
-    with app.state.session_factory() as s:  # committed before the response
-        assert s.get(Attempt, r.json()["attempt_id"]) is not None
-    app.state.engine.dispose()
+        page = c.get(f"/practice/{FAMILY}")
+        iid = re.search(r'name="instance_id" value="([^"]+)"', page.text).group(1)  # type: ignore[union-attr]
+        if path == "api":
+            seen: list[str] = []
+            event.listen(app.state.engine, "before_cursor_execute", lambda *a: seen.append(a[2]))
+            assert (
+                c.post(f"/api/v1/instances/{iid}/check", json={"answers": {"loss": "1"}}).status_code == 200
+            )
+            assert seen == []
+            return
+        csrf = re.search(r'name="csrf_token" value="([^"]+)"', page.text).group(1)  # type: ignore[union-attr]
+        app.state.records = RecordCache()  # a worker that has not seen this instance reads it
+        held: list[int] = []
+        from app.web import pages
+
+        render = pages._practice_page
+
+        def rendering(*args, **kwargs):  # type: ignore[no-untyped-def]
+            held.append(len(out))
+            return render(*args, **kwargs)
+
+        pages._practice_page = rendering
+        try:
+            r = c.post(
+                f"/practice/{FAMILY}", data={"instance_id": iid, "csrf_token": csrf, "answer.loss": "1"}
+            )
+        finally:
+            pages._practice_page = render
+        assert r.status_code == 200 and held == [0]
 
 
 def test_a_cached_instance_is_a_detached_copy(app, client, accounts) -> None:  # type: ignore[no-untyped-def]
