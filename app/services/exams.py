@@ -18,7 +18,7 @@ import problems
 from app.db import utcnow
 from app.models import Exam, ExamAssignment, ExamQuestion, ExamSubmission, ExamVariant, InstanceRecord, User
 from app.schemas.exams import ExamCreate
-from app.services import instances
+from app.services import attempts, instances
 from app.services.csvtext import rows_with_lines
 from app.services.errors import Invalid, NotFound
 from app.services.grading import Grader, Pending
@@ -251,15 +251,8 @@ def tally(grading: Grading, graded: dict[str, GradeResult]) -> tuple[dict[str, A
         else:
             res = graded[number]
             parts = {
-                name: {
-                    "correct": r.correct,
-                    "score": r.score,
-                    "feedback": r.feedback,
-                    "interpreted": r.interpreted,
-                    "misconception": r.misconception,
-                    "manual": r.reason == "manual",
-                }
-                for name, r in res.parts.items()
+                name: {**verdict, "manual": res.parts[name].reason == "manual"}
+                for name, verdict in attempts.result_to_json(res)["parts"].items()
             }
             results[number] = {"score": res.score * q.points, "points": q.points, "parts": parts}
         total += results[number]["score"]
@@ -692,6 +685,28 @@ class AnsweredMeanwhile(Exception):
     """The same question was answered again while this answer was graded: grade it once more."""
 
 
+def _online_submission(
+    begun: BegunAnswer,
+    answers: dict[str, Any],
+    totals: tuple[dict[str, Any], float, float, bool],
+    *,
+    late: bool,
+) -> ExamSubmission:
+    results, score, max_score, manual = totals
+    return ExamSubmission(
+        exam_id=begun.exam.id,
+        variant_id=begun.variant.id,
+        student=begun.user.name,
+        user_id=begun.user.id,
+        answers=answers,
+        results=results,
+        score=score,
+        max_score=max_score,
+        late=late,
+        needs_manual=manual,
+    )
+
+
 def store_online_answer(
     session: Session, begun: BegunAnswer, graded: dict[str, GradeResult]
 ) -> dict[str, Any]:
@@ -703,21 +718,7 @@ def store_online_answer(
     caller grades it again (in exam mode that refuses a part submitted twice)."""
     exam, a, question, number = begun.exam, begun.assignment, begun.question, str(begun.question)
     if begun.late:
-        results, score, max_score, manual = tally(begun.grading, graded)
-        session.add(
-            ExamSubmission(
-                exam_id=exam.id,
-                variant_id=begun.variant.id,
-                student=begun.user.name,
-                user_id=begun.user.id,
-                answers=begun.merged,
-                results=results,
-                score=score,
-                max_score=max_score,
-                late=True,
-                needs_manual=manual,
-            )
-        )
+        session.add(_online_submission(begun, begun.merged, tally(begun.grading, graded), late=True))
         session.commit()
         raise NotOpen(
             f"too late: this {exam.kind} closed at {deadline(exam, a).isoformat()}; your answer was kept, marked late",
@@ -733,20 +734,10 @@ def store_online_answer(
         session.rollback()
         raise AnsweredMeanwhile
     answers = {**{k: dict(v) for k, v in stored.items()}, number: begun.merged[number]}
-    results, score, max_score, manual = tally(Grading(begun.grading.qs, {}, kept), graded)
+    totals = tally(Grading(begun.grading.qs, {}, kept), graded)
+    results, score, max_score, manual = totals
     if sub is None:
-        sub = ExamSubmission(
-            exam_id=exam.id,
-            variant_id=begun.variant.id,
-            student=begun.user.name,
-            user_id=begun.user.id,
-            answers=answers,
-            results=results,
-            score=score,
-            max_score=max_score,
-            needs_manual=manual,
-        )
-        session.add(sub)
+        session.add(_online_submission(begun, answers, totals, late=False))
     else:
         sub.answers, sub.results, sub.score, sub.max_score, sub.needs_manual = (
             answers,
