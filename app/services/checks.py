@@ -27,8 +27,8 @@ async def check_off_the_loop(
     def begin_and_release() -> Begun:
         begun = begin()
         # Nothing is pending on the connection now (a known caller's attempt is committed): it goes
-        # back before the next thread trip (an anonymous practice check read the instance and held
-        # its connection across the page's rendering).
+        # back before the wait for the pool (up to the check's time bound) and before the next
+        # thread trip (an anonymous practice check held it across the page's rendering).
         release_connection(session)
         return begun
 
@@ -86,8 +86,6 @@ def begin_check(
     begun = Begun(None, pending, record, user, answers, lang, idempotency_key)
     if pending.future is None:
         begun.body = finish_check(session, begun, pending.result)
-    else:
-        release_connection(session)  # the pool may take up to the check's time bound
     return begun
 
 

@@ -209,13 +209,11 @@ def _check_shape(
 
 @dataclass
 class Grading:
-    """A submission's grading: each question's check begun (for an online answer, the question
-    answered; the others of a first answer are blank and graded in the thread), and the stored
-    result of each question that is not graded again."""
+    """An online answer's grading: the variant's questions, and the check begun of each one graded
+    (the question answered; the others of a first answer are blank and graded in the thread)."""
 
     qs: list[tuple[ExamQuestion, problems.Instance]]
     pending: dict[str, Pending]
-    kept: dict[str, Any]
 
 
 def begin_grading(
@@ -231,7 +229,7 @@ def begin_grading(
         for q, inst in qs
         if str(q.number) not in kept
     }
-    return Grading(qs, pending, kept)
+    return Grading(qs, pending)
 
 
 async def wait_for(grader: Grader, grading: Grading) -> dict[str, GradeResult]:
@@ -239,15 +237,23 @@ async def wait_for(grader: Grader, grading: Grading) -> dict[str, GradeResult]:
     return {n: await grader.wait_async(p) for n, p in grading.pending.items()}
 
 
-def tally(grading: Grading, graded: dict[str, GradeResult]) -> tuple[dict[str, Any], float, float, bool]:
-    """Per question score, points and part verdicts; the total, the maximum, and whether a part
-    waits for a TA."""
+Totals = tuple[dict[str, Any], float, float, bool]
+
+
+def tally(
+    qs: list[tuple[ExamQuestion, problems.Instance]],
+    graded: dict[str, GradeResult],
+    kept: dict[str, Any] | None = None,
+) -> Totals:
+    """Per question score, points and part verdicts (`kept`: stored ones, else from `graded`); the
+    total, the maximum, and whether a part waits for a TA."""
     results: dict[str, Any] = {}
     total = max_total = 0.0
-    for q, _ in grading.qs:
+    kept = kept or {}
+    for q, _ in qs:
         number = str(q.number)
-        if number in grading.kept:
-            results[number] = grading.kept[number]
+        if number in kept:
+            results[number] = kept[number]
         else:
             res = graded[number]
             parts = {
@@ -311,25 +317,38 @@ def store_submissions(
     """Store graded submissions in one transaction (late ones marked late: paper answers still count)."""
     exam = checked.exam
     late = exam.due_at is not None and utcnow() > exam.due_at
-    subs = []
-    for (student, variant, qs, answers), results_of in zip(checked.items, graded, strict=True):
-        results, score, max_score, manual = tally(Grading(qs, {}, {}), results_of)
-        subs.append(
-            ExamSubmission(
-                exam_id=exam.id,
-                variant_id=variant.id,
-                student=student,
-                answers=answers,
-                results=results,
-                score=score,
-                max_score=max_score,
-                late=late,
-                needs_manual=manual,
-            )
-        )
+    subs = [
+        _new_submission(exam.id, variant.id, student, answers, tally(qs, results_of), late=late)
+        for (student, variant, qs, answers), results_of in zip(checked.items, graded, strict=True)
+    ]
     session.add_all(subs)
     session.commit()
     return subs
+
+
+def _new_submission(
+    exam_id: str,
+    variant_id: int,
+    student: str,
+    answers: dict[str, Any],
+    totals: Totals,
+    *,
+    late: bool,
+    user_id: int | None = None,
+) -> ExamSubmission:
+    results, score, max_score, manual = totals
+    return ExamSubmission(
+        exam_id=exam_id,
+        variant_id=variant_id,
+        student=student,
+        user_id=user_id,
+        answers=answers,
+        results=results,
+        score=score,
+        max_score=max_score,
+        late=late,
+        needs_manual=manual,
+    )
 
 
 CSV_COLUMNS = ("student", "code", "question", "part", "answer")
@@ -685,28 +704,6 @@ class AnsweredMeanwhile(Exception):
     """The same question was answered again while this answer was graded: grade it once more."""
 
 
-def _online_submission(
-    begun: BegunAnswer,
-    answers: dict[str, Any],
-    totals: tuple[dict[str, Any], float, float, bool],
-    *,
-    late: bool,
-) -> ExamSubmission:
-    results, score, max_score, manual = totals
-    return ExamSubmission(
-        exam_id=begun.exam.id,
-        variant_id=begun.variant.id,
-        student=begun.user.name,
-        user_id=begun.user.id,
-        answers=answers,
-        results=results,
-        score=score,
-        max_score=max_score,
-        late=late,
-        needs_manual=manual,
-    )
-
-
 def store_online_answer(
     session: Session, begun: BegunAnswer, graded: dict[str, GradeResult]
 ) -> dict[str, Any]:
@@ -718,7 +715,18 @@ def store_online_answer(
     caller grades it again (in exam mode that refuses a part submitted twice)."""
     exam, a, question, number = begun.exam, begun.assignment, begun.question, str(begun.question)
     if begun.late:
-        session.add(_online_submission(begun, begun.merged, tally(begun.grading, graded), late=True))
+        totals = tally(begun.grading.qs, graded)
+        session.add(
+            _new_submission(
+                exam.id,
+                begun.variant.id,
+                begun.user.name,
+                begun.merged,
+                totals,
+                late=True,
+                user_id=begun.user.id,
+            )
+        )
         session.commit()
         raise NotOpen(
             f"too late: this {exam.kind} closed at {deadline(exam, a).isoformat()}; your answer was kept, marked late",
@@ -734,10 +742,14 @@ def store_online_answer(
         session.rollback()
         raise AnsweredMeanwhile
     answers = {**{k: dict(v) for k, v in stored.items()}, number: begun.merged[number]}
-    totals = tally(Grading(begun.grading.qs, {}, kept), graded)
+    totals = tally(begun.grading.qs, graded, kept)
     results, score, max_score, manual = totals
     if sub is None:
-        session.add(_online_submission(begun, answers, totals, late=False))
+        session.add(
+            _new_submission(
+                exam.id, begun.variant.id, begun.user.name, answers, totals, late=False, user_id=begun.user.id
+            )
+        )
     else:
         sub.answers, sub.results, sub.score, sub.max_score, sub.needs_manual = (
             answers,
