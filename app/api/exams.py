@@ -12,7 +12,7 @@ from pydantic import ValidationError
 from sqlalchemy.orm import Session
 from starlette.concurrency import run_in_threadpool
 
-from app.db import release_connection
+from app.db import release_connection, utcnow
 from app.deps import CurrentUser, SessionDep, StaffUser
 from app.models import Exam, ExamSubmission
 from app.routing import OneTripRoute
@@ -223,6 +223,7 @@ async def my_answers(
     A whole class answers at once in an online exam: the grading pool is awaited with no request
     thread held (like a check)."""
     grader = request.app.state.grader
+    received = utcnow()  # on time or late as it arrived, however long grading and retries take
 
     def begin() -> exams.BegunAnswer:
         begun = exams.begin_online_answer(
@@ -233,6 +234,7 @@ async def my_answers(
             question=body.question,
             answers=body.answers,
             lang=body.lang,
+            received=received,
         )
         release_connection(session)  # only after success (app/deps.py, _read_record)
         return begun

@@ -7,6 +7,7 @@ import io
 import secrets
 from collections import defaultdict
 from dataclasses import dataclass
+from datetime import datetime, timedelta
 from typing import Any
 
 import anyio.to_thread
@@ -540,15 +541,14 @@ def deadline(exam: Exam, a: ExamAssignment | None) -> Any:
     """The moment answers stop being accepted: the due time, or the end of the time limit if sooner."""
     ends = [t for t in (exam.due_at,) if t is not None]
     if a is not None and exam.time_limit_minutes:
-        from datetime import timedelta
-
         ends.append(a.started_at + timedelta(minutes=exam.time_limit_minutes))
     return min(ends) if ends else None
 
 
-def closed(exam: Exam, a: ExamAssignment | None) -> bool:
+def closed(exam: Exam, a: ExamAssignment | None, at: datetime | None = None) -> bool:
+    """Past the deadline now, or at the given moment (when an answer arrived)."""
     end = deadline(exam, a)
-    return end is not None and utcnow() >= end
+    return end is not None and (at or utcnow()) >= end
 
 
 def feedback_visible(exam: Exam, a: ExamAssignment | None) -> bool:
@@ -650,10 +650,12 @@ def begin_online_answer(
     question: int,
     answers: dict[str, str],
     lang: str,
+    received: datetime | None = None,
 ) -> BegunAnswer:
-    """Check a student's online answer and begin grading it. Late: stored (as late) and refused
-    with a message by store_online_answer. Exam mode: each part can be submitted once; verdicts
-    stay hidden until the exam closes.
+    """Check a student's online answer and begin grading it. Late (judged at `received`, when the
+    answer arrived: a retry after AnsweredMeanwhile must not turn an on-time answer late): stored
+    as late and refused with a message by store_online_answer. Exam mode: each part can be
+    submitted once; verdicts stay hidden until the exam closes.
 
     Only the question answered is graded: the others keep their stored verdicts. Grading them all
     again cost the pool's time on every answer, and an answer that once ran out of time could come
@@ -668,7 +670,7 @@ def begin_online_answer(
     _, _, errors = _check_shape(session, exam, variant.code, {str(question): answers}, "answers")
     if errors:
         raise Invalid("; ".join(errors), field="answers")
-    if closed(exam, a):
+    if closed(exam, a, received):
         mine = {str(question): answers}
         grading = begin_grading(grader, qs, mine, lang)
         return BegunAnswer(exam, a, variant, user, question, answers, {}, mine, None, True, grading)

@@ -101,6 +101,45 @@ def test_time_limit_ends_before_the_due_time(client, accounts) -> None:  # type:
     assert datetime.fromisoformat(view["deadline"]) == started + timedelta(minutes=30)
 
 
+def test_an_answer_graded_again_after_the_deadline_is_still_on_time(client, accounts, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    """An answer that finds its question answered meanwhile is graded again (AnsweredMeanwhile).
+    It arrived on time: the deadline passing during the retry must not store it late and answer
+    403 (it did: the retry judged lateness by the clock at the retry)."""
+    from sqlalchemy import select
+
+    from app.models import ExamSubmission
+    from app.services import exams
+
+    ta, alice = accounts["ta"].headers, accounts["student"].headers
+    due = datetime.now(UTC) + timedelta(seconds=1.5)
+    exam_id = _make(client, ta, "homework", due_at=_iso(due))
+    client.get(f"/api/v1/exams/{exam_id}/mine", headers=alice)
+    real_store = exams.store_online_answer
+    stores: list[bool] = []
+
+    def answered_meanwhile_once(session, begun, graded):  # type: ignore[no-untyped-def]
+        stores.append(begun.late)
+        if len(stores) == 1:
+            time.sleep(max(0.0, (due - datetime.now(UTC)).total_seconds()) + 0.2)  # now past the deadline
+            raise exams.AnsweredMeanwhile
+        return real_store(session, begun, graded)
+
+    monkeypatch.setattr(exams, "store_online_answer", answered_meanwhile_once)
+    url = f"/api/v1/exams/{exam_id}/mine/answers"
+    r = client.post(url, json={"question": 1, "answers": {"loss": "0"}}, headers=alice)
+    assert datetime.now(UTC) > due
+    assert r.status_code == 200, r.text
+    assert stores == [False, False]
+    monkeypatch.undo()
+    mine = client.get(f"/api/v1/exams/{exam_id}/mine", headers=alice).json()
+    assert mine["closed"] and mine["questions"][0]["submitted"]["loss"]["answer"] == "0"
+    with client.app.state.session_factory() as s:
+        stored = s.scalars(select(ExamSubmission).where(ExamSubmission.exam_id == exam_id)).all()
+        assert [(sub.answers, sub.late) for sub in stored] == [({"1": {"loss": "0"}}, False)]
+    late = client.post(url, json={"question": 1, "answers": {"loss": "1"}}, headers=alice)
+    assert late.status_code == 403 and "too late" in late.text  # one sent after it is late
+
+
 def test_an_online_answer_grades_only_its_own_question(client, accounts) -> None:  # type: ignore[no-untyped-def]
     """The other questions keep their stored verdicts: grading them all again on every answer cost
     the pool's time, and an answer that once ran out of time could come out differently."""
