@@ -48,6 +48,10 @@ def judge_array(
     """`a`, `b` are the nested lists as read; values_* their entries (flattened) as exact numbers."""
     tol = tolerances(spec)
     da, db = dims(a), dims(b)
+    if len(db) == 1 and len(da) == 2 and 1 in da and da[0] * da[1] == db[0]:
+        # A vector written as a row [[1, 2]] or a column [1; 2] is the same vector: the reference
+        # does not say which (∂L/∂U of a 1×m U is naturally written as a row).
+        da = db
 
     def wrong(message: str, reason: str) -> Verdict:
         return Verdict(False, 0.0, message, interpreted, reason)
@@ -59,6 +63,8 @@ def judge_array(
             return wrong(
                 say("wrong_matrix_shape", lang, r=db[0], c=db[1], shape=_given_shape(da, lang)), "wrong_shape"
             )
+        if len(da) == 2:  # a matrix for a vector: its entry count alone may even be right
+            return wrong(say("vector_expected", lang, n=db[0], shape=_given_shape(da, lang)), "wrong_shape")
         return wrong(say("wrong_length", lang, n=len(values_b), m=len(values_a)), "wrong_shape")
     if _all_close(values_a, values_b, tol):
         return Verdict(True, 1.0, say("correct", lang), interpreted)
@@ -94,7 +100,7 @@ def _position(i: int, d: tuple[int, ...]) -> str:
 
 def _given_shape(d: tuple[int, ...], lang: str) -> str:
     if len(d) == 2:
-        return f"{d[0]}×{d[1]}"
+        return f"{d[0]}×{d[1]} 的矩阵" if lang == "zh" else f"a {d[0]}×{d[1]} matrix"
     if lang == "zh":
         return f"{d[0]} 个元素的向量" if d else "一个数"
     return f"a vector of {d[0]}" if d else "a single number"

@@ -55,6 +55,10 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "extra_symbol": ("正确答案与 {names} 无关。", "The right answer does not depend on {names}."),
     # arrays and shapes
     "wrong_length": ("应有 {n} 个元素，你给了 {m} 个。", "{n} entries are expected; you gave {m}."),
+    "vector_expected": (
+        "这里要的是 {n} 个元素的向量，你给的是 {shape}。",
+        "A vector of {n} entries is expected; you gave {shape}.",
+    ),
     "wrong_matrix_shape": (
         "矩阵应为 {r}×{c}，你给的是 {shape}。",
         "A {r}×{c} matrix is expected; you gave {shape}.",

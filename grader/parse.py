@@ -208,6 +208,15 @@ class Parser:
                 # implicit multiplication: 2x, 2(x+1), 3sqrt(e), (a)(b)
                 if 20 <= rbp:
                     break
+                before = self.toks[self.i - 1]
+                if t.kind == "num" and before.kind == "num":
+                    # `27 847 680` is one number with its digits grouped, not 27*847*680
+                    pair = self.text[before.pos : t.pos + len(t.text)]
+                    raise err(
+                        f"两个数并排（{pair}）：一个数中间不要有空格；相乘请写 *",
+                        f"two numbers side by side ({pair}): write one number without spaces, or * to multiply",
+                        t.pos,
+                    )
                 right = self.expr(20)
                 left = ("bin", "*", left, right)
             else:

@@ -316,7 +316,15 @@ def _row_entries(row: str, symbols: tuple[str, ...], real: bool) -> list[Any]:
     if len(pieces) > 1:
         if any(not p.strip() for p in pieces[:-1]):
             raise err("列表中有空项", "an empty entry in the list")
-        return [read_scalar(p, symbols, real) for p in pieces if p.strip()]
+        try:
+            return [read_scalar(p, symbols, real) for p in pieces if p.strip()]
+        except AnswerError:
+            if any(len(_split_spaces(p)) > 1 for p in pieces):  # `1 2, 3 4`: rows parted by commas
+                raise err(
+                    "矩阵的行之间请用分号 ; 分隔（例如 1 2; 3 4），或写成 [[1, 2], [3, 4]]",
+                    "separate the rows of a matrix with ';' (e.g. 1 2; 3 4), or write [[1, 2], [3, 4]]",
+                ) from None
+            raise
     words = _split_spaces(row)
     if len(words) > 1:
         try:

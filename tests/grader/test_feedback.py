@@ -19,6 +19,10 @@ WHY = [
     ("-1.609", "log(5)", "real", "sign", "sign"),
     ("160.9", "log(5)", "real", "factor", "100 times"),
     ("[1, 2]", "[1, 2, 3]", "vector", "wrong_shape", "3 entries are expected; you gave 2"),
+    ("[[1, 2, 3]]", "[1, 2, 3]", "vector", None, ""),  # a vector written as a row is the vector
+    ("1; 2; 3", "[1, 2, 3]", "vector", None, ""),  # and as a column
+    ("[[1], [2], [4]]", "[1, 2, 3]", "vector", "wrong", "1 of 3 entries are wrong (entry 3)"),
+    ("[[1, 2], [3, 4], [5, 6]]", "[1, 2, 3, 4, 5, 6]", "vector", "wrong_shape", "you gave a 3×2 matrix"),
     ("[[1, 2, 3]]", "[[1, 2], [3, 4]]", "matrix", "wrong_shape", "2×2 matrix"),
     ("[3, 1, 2]", "[1, 2, 3]", "vector", "order", "wrong order"),
     ("[-1, -2, 3]", "[1, 2, -3]", "vector", "sign", "sign"),
@@ -56,6 +60,7 @@ def test_feedback_names_the_slip(
         ("-3", "3", "integer", "符号"),
         ("6", "3", "integer", "2 倍"),
         ("[1, 2]", "[1, 2, 3]", "vector", "应有 3 个元素"),
+        ("[[1, 2], [3, 4]]", "[1, 2, 3, 4]", "vector", "你给的是 2×2 的矩阵"),
         ("[222, 222, 32]", "[32, 222, 222]", "shape", "顺序"),
         ("[[1, 3], [2, 4]]", "[[1, 2], [3, 4]]", "matrix", "转置"),
         ("1+*2", "3", "real", "这里不应出现"),
@@ -156,12 +161,23 @@ def test_interpreted_keeps_decimal_coefficients(text: str, interpreted: str) -> 
         ("nan", "finite number"),
         ("1,5", "write decimals with '.'"),
         ("2*y", "unknown name y"),  # no far-fetched suggestion for a one-letter name
+        # digits grouped with spaces were read as a product: 27 847 680 as 27*847*680
+        ("27 847 680", "two numbers side by side (27 847)"),
+        ("2 3", "or * to multiply"),
     ],
 )
 def test_refusals_say_what_to_write_instead(text: str, words: str) -> None:
     v = check(text, "1", "real")
     assert not v.correct and v.reason == "parse_error" and words in v.feedback, v.feedback
     assert "did you mean" not in v.feedback or len(text) > 3
+
+
+def test_matrix_rows_parted_by_commas_are_refused_with_the_way_to_write_them() -> None:
+    reference = "[[1, 3, -1], [-0.357, 0.965, -0.322]]"
+    v = check("1 3 -1, -0.357 0.965 -0.322", reference, "matrix")  # was read as [[2, -0.667, -0.187]]
+    assert v.reason == "parse_error" and "separate the rows of a matrix with ';'" in v.feedback, v.feedback
+    assert check("1 3 -1; -0.357 0.965 -0.322", reference, "matrix").correct
+    assert check("2 x", "2*x", "expression").correct  # a number beside a name still multiplies
 
 
 @pytest.mark.parametrize(
