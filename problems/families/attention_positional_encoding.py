@@ -48,21 +48,52 @@ def _pair(i: int) -> int:
     return i - i % 2
 
 
+def _value(p: PositionalEncodingParams, *, swapped: bool = False, numerator: int, degrees: bool = False) -> float:
+    angle = p.pos / 10000 ** (numerator / p.d_model) * (math.pi / 180 if degrees else 1)
+    return math.sin(angle) if (p.i % 2 == 0) != swapped else math.cos(angle)
+
+
+# Four times the default tolerance (0.5%): a rounded wrong answer must not pass either.
+_APART = 0.02
+
+
+def _telling(p: PositionalEncodingParams) -> bool:
+    """Does this instance tell the right answer from a guess of ±1 and from each misconception?
+    A high dimension makes the angle tiny: cos of it is 1 to 4 figures, and so is the cos of every
+    wrong exponent (version 1 accepted "1" and the i/d_model slip for one instance in seven)."""
+    value = _value(p, numerator=_pair(p.i))
+    if abs(abs(value) - 1) <= _APART:
+        return False
+    wrong = [
+        (_value(p, swapped=True, numerator=_pair(p.i)), True),
+        (_value(p, numerator=p.i), p.i != _pair(p.i)),
+        (_value(p, numerator=2 * p.i), 2 * p.i != _pair(p.i)),
+        (_value(p, numerator=p.i // 2), p.i // 2 != _pair(p.i)),
+        (_value(p, numerator=_pair(p.i), degrees=True), True),
+    ]
+    return all(abs(w - value) > _APART * abs(value) for w, differs in wrong if differs)
+
+
 @register
 class PositionalEncoding(Family[PositionalEncodingParams]):
     id = "attention.positional_encoding"
-    version = 1
+    version = 2  # 2: seeds pose only instances that tell the right answer from the slips and from 1
     title = bi("正弦位置编码", "Sinusoidal positional encoding")
     difficulty = 1
     tags = ("attention", "transformer", "positional_encoding")
     Params = PositionalEncodingParams
 
     def generate(self, rng: np.random.Generator) -> PositionalEncodingParams:
-        d_model = int(rng.choice([4, 8, 16, 64, 128, 512]))
-        pos = int(rng.integers(1, 51))
-        # Half the time one of the first few dimensions (fast frequencies), else anywhere.
-        i = int(rng.integers(0, min(d_model, 6))) if rng.random() < 0.5 else int(rng.integers(0, d_model))
-        return PositionalEncodingParams(pos=pos, i=i, d_model=d_model)
+        for _ in range(100):  # almost always the first or second draw
+            d_model = int(rng.choice([4, 8, 16, 64, 128, 512]))
+            pos = int(rng.integers(1, 51))
+            # Half the time one of the first few dimensions (fast frequencies), else anywhere.
+            i = int(rng.integers(0, min(d_model, 6))) if rng.random() < 0.5 else int(rng.integers(0, d_model))
+            p = PositionalEncodingParams(pos=pos, i=i, d_model=d_model)
+            if _telling(p):
+                return p
+        return p
+
 
     def parts(self, p: PositionalEncodingParams) -> list[Part]:
         return [

@@ -8,7 +8,7 @@ from typing import Any
 import numpy as np
 import pytest
 
-from grader import AnswerSpec, read
+from grader import AnswerSpec, grade, read
 from problems.base import InvalidParams, grade_answers
 from problems.checkbank import check_family
 from problems.registry import get_family, instantiate
@@ -72,6 +72,23 @@ def test_answers_and_misconceptions(
     assert r.correct is correct and r.misconception == misconception, r.feedback
     if not correct:
         assert r.score == 0 and r.feedback
+
+
+def test_seeds_pose_instances_that_tell_the_answer_from_guesses_and_slips() -> None:
+    """Version 1 drew high dimensions whose angle was tiny: cos of it was 1 to 4 figures, so "1"
+    and the i/d_model slip were marked right (seed 11: pos 22, i 13, d_model 16, 0.99976)."""
+    spec = AnswerSpec("real")
+    for seed in range(300):
+        inst = instantiate(ID, seed=seed)
+        ref = inst.answers["value"]
+        for guess in ("1", "-1", "0"):
+            assert not grade(guess, ref, spec).correct, (seed, inst.params, guess)
+        for m, alt in inst.wrong_ways:
+            if alt["value"] != ref:
+                r = grade_answers(inst, {"value": alt["value"]}).parts["value"]
+                # named, though two slips may land on the same number (cos of two small angles)
+                assert not r.correct and r.misconception is not None, (seed, inst.params, m.id)
+    assert instantiate(ID, params={"pos": 22, "i": 13, "d_model": 16}).answers["value"]  # still posable
 
 
 def test_statement_states_the_index_convention() -> None:
