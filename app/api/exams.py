@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Path, Request
+from fastapi import APIRouter, Depends, Path, Query, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import HTMLResponse, PlainTextResponse, Response
 from pydantic import ValidationError
@@ -25,6 +25,7 @@ from app.schemas.exams import (
     SubmissionResult,
 )
 from app.services import exam_render, exams
+from app.services.csvtext import decode_upload
 from app.services.errors import Conflict, Invalid
 
 router = APIRouter(route_class=OneTripRoute, tags=["exams"])
@@ -162,10 +163,7 @@ async def submit(exam: ExamDep, request: Request, session: SessionDep) -> Any:
 
 def _check_submission(exam: Exam, session: Session, is_csv: bool, raw: bytes) -> exams.CheckedSubmissions:
     if is_csv:
-        try:
-            text = raw.decode("utf-8-sig")
-        except UnicodeDecodeError:
-            raise Invalid("csv: the file is not UTF-8 text", field="csv") from None
+        text = decode_upload(raw, field="csv")  # GB18030 too, as the page's upload: Excel on Chinese Windows
         checked = exams.check_class_csv(session, exam=exam, text=text)
     else:
         try:
@@ -188,10 +186,16 @@ def _store(
 
 
 @router.get("/exams/{exam_id}/grades.csv")
-def grades(exam: ExamDep, session: SessionDep) -> Response:
-    """One row per student (newest submission): each question's score, total, maximum, late, pending."""
+def grades(
+    exam: ExamDep,
+    session: SessionDep,
+    excel: Annotated[bool, Query(description="start with a UTF-8 BOM, so Excel reads Chinese names right")] = False,
+) -> Response:
+    """One row per student (newest submission): each question's score, total, maximum, late, pending.
+    Plain UTF-8 for scripts; `?excel=true` adds the byte-order mark without which Excel on Chinese
+    Windows reads the file as GBK and garbles the names."""
     return PlainTextResponse(
-        exams.grades_csv(session, exam),
+        ("\ufeff" if excel else "") + exams.grades_csv(session, exam),
         media_type="text/csv; charset=utf-8",
         headers={"Content-Disposition": f'attachment; filename="{exam.id}-grades.csv"'},
     )

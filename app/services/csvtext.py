@@ -14,7 +14,9 @@ def rows_with_lines(text: str, *, field: str) -> list[tuple[int, list[str]]]:
     Counting rows is not counting lines: a quoted answer may hold newlines. A `csv.Error` (a field over
     the csv module's 128 KiB limit, a stray quote) is the client's file, not a 500: a 422 naming the line.
     """
-    reader = csv.reader(io.StringIO(text.lstrip("\ufeff")))
+    # strict: a quote opened and never closed is an error at the end of the file; without it the
+    # reader took every later row into that one answer, and the upload "succeeded" without them.
+    reader = csv.reader(io.StringIO(text.lstrip("\ufeff")), strict=True)
     rows: list[tuple[int, list[str]]] = []
     start = 1
     try:
@@ -22,6 +24,12 @@ def rows_with_lines(text: str, *, field: str) -> list[tuple[int, list[str]]]:
             rows.append((start, row))
             start = reader.line_num + 1
     except csv.Error as exc:
+        if "unexpected end of data" in str(exc):
+            raise Invalid(
+                f"{field}: line {start}: a quote (\") opened here is never closed; "
+                f"第 {start} 行的引号没有闭合",
+                field=field,
+            ) from None
         raise Invalid(f"{field}: line {start}: {exc}", field=field) from None
     return rows
 

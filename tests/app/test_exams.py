@@ -309,6 +309,35 @@ def test_csv_errors_name_the_row_at_fault_counting_lines_in_quoted_answers(clien
     assert "line 7 (s1): question 2 has no part 'nope'" in r.text, r.text
 
 
+def test_csv_with_a_quote_never_closed_is_refused_not_cut_short(client, accounts) -> None:  # type: ignore[no-untyped-def]
+    """The reader took every row after an unclosed quote into that one answer and answered 200:
+    the students below it were silently not graded (found by a TA walk-through)."""
+    ta = accounts["ta"].headers
+    exam = _exam(client, ta)
+    a = exam["variants"][0]["code"]
+    text = f'student,code,question,part,answer\n甲,{a},1,loss,"ln(10)\n乙,{a},1,loss,1\n丙,{a},1,loss,2\n'
+    url = f"/api/v1/exams/{exam['id']}/submissions"
+    r = client.post(url, content=text.encode(), headers={**ta, "Content-Type": "text/csv"})
+    assert r.status_code == 422 and "line 2" in r.text and "never closed" in r.text, r.text
+    assert client.get(f"/api/v1/exams/{exam['id']}/grades.csv", headers=ta).text.count("\n") == 1
+
+
+def test_csv_from_excel_on_chinese_windows_round_trips(client, accounts) -> None:  # type: ignore[no-untyped-def]
+    """Excel on Chinese Windows saves CSV as GB18030 and opens a CSV without a BOM as GBK: the API
+    takes the first (as the page's upload did), and grades.csv?excel=true carries the BOM."""
+    ta = accounts["ta"].headers
+    exam = _exam(client, ta)
+    a = exam["variants"][0]["code"]
+    url = f"/api/v1/exams/{exam['id']}/submissions"
+    text = f"student,code,question,part,answer\r\n张三,{a},1,loss,ln(10)\r\n"
+    r = client.post(url, content=text.encode("gb18030"), headers={**ta, "Content-Type": "text/csv"})
+    assert r.status_code == 200 and r.json()[0]["student"] == "张三", r.text
+    plain = client.get(f"/api/v1/exams/{exam['id']}/grades.csv", headers=ta).content
+    excel = client.get(f"/api/v1/exams/{exam['id']}/grades.csv?excel=true", headers=ta).content
+    assert plain.startswith(b"student,") and excel == b"\xef\xbb\xbf" + plain  # scripts keep their header
+    assert "张三" in excel.decode("utf-8-sig")
+
+
 def test_csv_class_grading_reports_bad_lines_and_applies_nothing(client, accounts) -> None:  # type: ignore[no-untyped-def]
     ta = accounts["ta"].headers
     exam = _exam(client, ta)
