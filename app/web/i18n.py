@@ -32,6 +32,9 @@ UI: dict[str, dict[str, str]] = {
     },
     "correct": {"zh": "正确", "en": "Correct"},
     "wrong": {"zh": "不正确", "en": "Not correct"},
+    "awaiting_ta": {"zh": "等待助教批改", "en": "Waiting for a TA"},
+    "ta_graded": {"zh": "助教评分", "en": "Graded by a TA"},
+    "score_without_ta": {"zh": "（不含助教批改的部分）", "en": "(before the parts a TA grades)"},
     "score": {"zh": "得分", "en": "Score"},
     "interpreted": {"zh": "识别为", "en": "Read as"},
     "anonymous_note": {

@@ -121,7 +121,11 @@ async def practice_submit(
         if record.problem != problem_id:
             raise NotFound(f"no instance {record.id!r} of {problem_id}")
         inst = instances.build(record)
-        answers = {q.name: str(form.get(f"answer.{q.name}", ""))[:10_000] for q in inst.parts}
+        # Each box is named after its part (the contract); `answer.<part>` is how pages before
+        # that named them, and a page open in a tab since then still sends it.
+        answers = {
+            q.name: str(form.get(q.name) or form.get(f"answer.{q.name}") or "")[:10_000] for q in inst.parts
+        }
         answers = {k: v for k, v in answers.items() if v.strip()}
         return checks.begin_check(
             session, grader=grader, record=record, user=user, answers=answers, lang=page_lang(request, user)

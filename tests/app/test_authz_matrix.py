@@ -72,7 +72,7 @@ WEB_MATRIX: list[tuple[str, str, dict[str, int]]] = [
 ]
 
 FORMS = {
-    f"/practice/{FAMILY}": {"instance_id": "{i}", "answer.loss": "1"},
+    f"/practice/{FAMILY}": {"instance_id": "{i}", "loss": "1"},
     "/login": {"name": "alice", "password": "wrong password"},
     "/logout": {},
     "/roster": {"roster_text": "学号,姓名\ns7,张三\n"},

@@ -88,7 +88,7 @@ def _num_classes(page) -> int:  # type: ignore[no-untyped-def]
 def test_practise_with_full_width_input_preview_and_submit(live, page) -> None:  # type: ignore[no-untyped-def]
     page.goto(f"{live}/practice/{FAMILY}")
     k = _num_classes(page)
-    box = page.locator('input[name="answer.loss"]')
+    box = page.locator('input[name="loss"]')
     box.click()
     box.type(f"ｌｎ（{k}）")  # typed as from a Chinese IME
     preview = page.locator('[data-part="loss"] .preview')
@@ -104,7 +104,7 @@ def test_practise_with_full_width_input_preview_and_submit(live, page) -> None: 
 def test_wrong_answer_shows_misconception_feedback_and_language_switch(live, page) -> None:  # type: ignore[no-untyped-def]
     page.goto(f"{live}/practice/{FAMILY}")
     k = _num_classes(page)
-    page.fill('input[name="answer.loss"]', f"log10({k})")
+    page.fill('input[name="loss"]', f"log10({k})")
     page.keyboard.press("Enter")
     part = page.locator('[data-part="loss"]')
     part.wait_for()
@@ -117,7 +117,7 @@ def test_wrong_answer_shows_misconception_feedback_and_language_switch(live, pag
 
 def test_parse_error_preview_points_at_the_spot(live, page) -> None:  # type: ignore[no-untyped-def]
     page.goto(f"{live}/practice/{FAMILY}")
-    page.locator('input[name="answer.loss"]').type("ln(5")
+    page.locator('input[name="loss"]').type("ln(5")
     err = page.locator('[data-part="loss"] .preview.error')
     err.wait_for(timeout=5000)
     assert err.inner_text().strip()
@@ -129,7 +129,7 @@ def test_login_and_see_the_attempt_on_me(live, page) -> None:  # type: ignore[no
     page.fill("#password", "correct horse battery")
     page.get_by_role("button", name="登录").click()
     page.goto(f"{live}/practice/{FAMILY}")
-    page.fill('input[name="answer.loss"]', "123.5")
+    page.fill('input[name="loss"]', "123.5")
     page.get_by_role("button", name="提交").click()
     page.goto(f"{live}/me")
     assert "123.5" in page.content()
@@ -140,9 +140,9 @@ def test_keyboard_only_reaches_the_answer_and_submits(live, page) -> None:  # ty
     page.goto(f"{live}/practice/{FAMILY}")
     for _ in range(12):
         page.keyboard.press("Tab")
-        if page.evaluate("document.activeElement && document.activeElement.name") == "answer.loss":
+        if page.evaluate("document.activeElement && document.activeElement.name") == "loss":
             break
-    assert page.evaluate("document.activeElement.name") == "answer.loss"
+    assert page.evaluate("document.activeElement.name") == "loss"
     page.keyboard.type("1")
     page.keyboard.press("Enter")
     page.locator('[data-part="loss"][data-correct]').wait_for()
@@ -176,7 +176,7 @@ def test_the_submit_button_stays_put_while_typing(live, page) -> None:  # type: 
     page.goto(f"{live}/practice/{FAMILY}")
     button = page.get_by_role("button", name="提交")
     before = button.bounding_box()
-    box = page.locator('input[name="answer.loss"]')
+    box = page.locator('input[name="loss"]')
     for text in ("ln(5", "ln(5 +* 2)", "ln(5)"):  # an error with a caret line, then a good reading
         box.fill("")
         box.type(text)

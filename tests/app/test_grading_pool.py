@@ -237,7 +237,7 @@ def test_a_slow_practice_form_does_not_stall_the_event_loop(sqlite_db_url) -> No
         finished: list[str] = []
 
         def submit() -> None:
-            form = {"instance_id": iid, "csrf_token": csrf, "answer.expr": "x+1"}
+            form = {"instance_id": iid, "csrf_token": csrf, "expr": "x+1"}
             r = c.post("/practice/test.slow", data=form)
             finished.append(f"form {r.status_code}")
 

@@ -57,10 +57,10 @@ def test_home_lists_chapters_in_both_languages(web, lang, word) -> None:  # type
 
 def test_practice_page_has_one_input_per_part_and_no_answer(web) -> None:  # type: ignore[no-untyped-def]
     iid, html = _practice(web)
-    assert 'name="answer.loss"' in html and 'data-part="loss"' in html
+    assert 'name="loss"' in html and 'data-part="loss"' in html
     assert "data-correct" not in html
     assert "<math" in html  # server-side typesetting
-    assert "log(" not in html.split('name="answer.loss"')[1].split(">")[0]
+    assert "log(" not in html.split('name="loss"')[1].split(">")[0]
     assert "nothing is saved" in html or "不会保存" in html
 
 
@@ -69,21 +69,71 @@ def test_practice_submit_marks_parts_and_keeps_answers(web) -> None:  # type: ig
     k = web.get(f"/api/v1/instances/{iid}").json()["params"]["num_classes"]
     token = _csrf(html)
     r = web.post(
-        f"/practice/{FAMILY}", data={"csrf_token": token, "instance_id": iid, "answer.loss": f"ｌｎ（{k}）"}
+        f"/practice/{FAMILY}", data={"csrf_token": token, "instance_id": iid, "loss": f"ｌｎ（{k}）"}
     )
     assert r.status_code == 200
     assert 'data-part="loss"' in r.text and 'data-correct="true"' in r.text
     assert f"ｌｎ（{k}）" in r.text  # kept as typed
     wrong = web.post(
-        f"/practice/{FAMILY}", data={"csrf_token": token, "instance_id": iid, "answer.loss": f"log10({k})"}
+        f"/practice/{FAMILY}", data={"csrf_token": token, "instance_id": iid, "loss": f"log10({k})"}
     )
     assert 'data-correct="false"' in wrong.text and ("natural" in wrong.text or "自然对数" in wrong.text)
+
+
+def test_boxes_are_named_after_their_parts_and_old_pages_still_post(web) -> None:  # type: ignore[no-untyped-def]
+    """The contract: one input per part, `name` = the part name. Pages served before that named
+    them `answer.<part>`; a tab still open on one must not lose its answers."""
+    iid, html = _practice(web)
+    k = web.get(f"/api/v1/instances/{iid}").json()["params"]["num_classes"]
+    assert 'name="loss"' in html and "answer.loss" not in html
+    old = web.post(
+        f"/practice/{FAMILY}", data={"csrf_token": _csrf(html), "instance_id": iid, "answer.loss": f"ln({k})"}
+    )
+    assert 'data-correct="true"' in old.text
+
+
+def test_form_fields_never_share_a_name_with_a_part() -> None:
+    import problems
+
+    problems.load_all()
+    for fam in problems.all_families():
+        for part in problems.instantiate(fam.id, seed=0).parts:
+            assert part.name not in ("csrf_token", "instance_id"), (fam.id, part.name)
+
+
+def test_hints_show_the_syntax_as_typed_and_a_verdict_is_said_once(web) -> None:  # type: ignore[no-untyped-def]
+    """A hint is an example to copy: markdown made 15*(9*9*3+1) into 15*(9<em>9</em>3+1)."""
+    iid, html = _practice(web, "cnn.conv2d")
+    assert "15*(9*9*3+1)" in html and "<em>" not in html.split('class="hint"')[1].split("</span>")[0]
+    iid, html = _practice(web)
+    k = web.get(f"/api/v1/instances/{iid}").json()["params"]["num_classes"]
+    r = web.post(f"/practice/{FAMILY}", data={"csrf_token": _csrf(html), "instance_id": iid, "loss": f"ln({k})"})
+    feedback = re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", r.text.split('class="feedback"')[1].split("</div>")[0]))
+    assert feedback.count("正确") + feedback.count("Correct") == 1, feedback
+
+
+def test_a_short_answer_waits_for_a_ta_instead_of_showing_wrong(web) -> None:  # type: ignore[no-untyped-def]
+    app = web.app_ref  # type: ignore[attr-defined]
+    add_account(app, "sam", "student")
+    _login(web, "sam")
+    iid, html = _practice(web, "concept.short_answer")
+    name = re.search(r'<textarea id="a-1" name="([^"]+)"', html).group(1)  # type: ignore[union-attr]
+    r = web.post(
+        "/practice/concept.short_answer",
+        data={"csrf_token": _csrf(html), "instance_id": iid, name: "残差连接让梯度直接传回浅层"},
+    )
+    part = r.text.split(f'data-part="{name}"')[1].split("</div>\n  </div>")[0]
+    assert 'data-pending="ta"' in part and ("等待助教批改" in part or "Waiting for a TA" in part)
+    assert "不正确" not in part and "Not correct" not in part
+    me = web.get("/me").text
+    history = me.split('class="grid history"')[1]
+    assert "✗" not in history and ("等待助教批改" in history or "Waiting for a TA" in history)
 
 
 def test_switching_language_after_a_submit_keeps_the_instance(web) -> None:  # type: ignore[no-untyped-def]
     iid, html = _practice(web)
     r = web.post(
-        f"/practice/{FAMILY}", data={"csrf_token": _csrf(html), "instance_id": iid, "answer.loss": "1"}
+        f"/practice/{FAMILY}", data={"csrf_token": _csrf(html), "instance_id": iid, "loss": "1"}
     )
     link = re.search(r'<a class="lang" href="([^"]+)"', r.text)
     assert link is not None
@@ -96,14 +146,14 @@ def test_switching_language_after_a_submit_keeps_the_instance(web) -> None:  # t
 
 def test_practice_post_without_csrf_is_refused(web) -> None:  # type: ignore[no-untyped-def]
     iid, _ = _practice(web)
-    r = web.post(f"/practice/{FAMILY}", data={"instance_id": iid, "answer.loss": "1"})
+    r = web.post(f"/practice/{FAMILY}", data={"instance_id": iid, "loss": "1"})
     assert r.status_code == 403
 
 
 def test_solution_unlocks_after_an_attempt(web) -> None:  # type: ignore[no-untyped-def]
     iid, html = _practice(web)
     assert web.get(f"/practice/{FAMILY}/solution?i={iid}").status_code == 403
-    web.post(f"/practice/{FAMILY}", data={"csrf_token": _csrf(html), "instance_id": iid, "answer.loss": "1"})
+    web.post(f"/practice/{FAMILY}", data={"csrf_token": _csrf(html), "instance_id": iid, "loss": "1"})
     r = web.get(f"/practice/{FAMILY}/solution?i={iid}")
     assert r.status_code == 200 and 'class="steps"' in r.text
 
@@ -120,7 +170,7 @@ def test_login_logout_and_progress(web) -> None:  # type: ignore[no-untyped-def]
     _login(web, "alice")
     iid, html = _practice(web)
     web.post(
-        f"/practice/{FAMILY}", data={"csrf_token": _csrf(html), "instance_id": iid, "answer.loss": "12345"}
+        f"/practice/{FAMILY}", data={"csrf_token": _csrf(html), "instance_id": iid, "loss": "12345"}
     )
     me = web.get("/me")
     assert me.status_code == 200 and "12345" in me.text and "<svg" in me.text
@@ -197,7 +247,7 @@ def test_html_in_answers_is_escaped(web) -> None:  # type: ignore[no-untyped-def
     iid, html = _practice(web)
     r = web.post(
         f"/practice/{FAMILY}",
-        data={"csrf_token": _csrf(html), "instance_id": iid, "answer.loss": "<script>alert(1)</script>"},
+        data={"csrf_token": _csrf(html), "instance_id": iid, "loss": "<script>alert(1)</script>"},
     )
     assert r.status_code == 200 and "<script>alert(1)" not in r.text and "&lt;script&gt;" in r.text
 
@@ -206,7 +256,7 @@ def test_a_parse_error_shows_a_caret_under_the_spot(web) -> None:  # type: ignor
     iid, html = _practice(web)
     r = web.post(
         f"/practice/{FAMILY}",
-        data={"csrf_token": _csrf(html), "instance_id": iid, "answer.loss": "ln(5 +* 2)"},
+        data={"csrf_token": _csrf(html), "instance_id": iid, "loss": "ln(5 +* 2)"},
     )
     assert 'data-correct="false"' in r.text
     caret = r.text.split('<pre class="caret">')[1].split("</pre>")[0]

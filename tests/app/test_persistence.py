@@ -207,7 +207,7 @@ def test_an_anonymous_check_holds_no_connection_when_it_is_done(app, path) -> No
         pages._practice_page = rendering
         try:
             r = c.post(
-                f"/practice/{FAMILY}", data={"instance_id": iid, "csrf_token": csrf, "answer.loss": "1"}
+                f"/practice/{FAMILY}", data={"instance_id": iid, "csrf_token": csrf, "loss": "1"}
             )
         finally:
             pages._practice_page = render
