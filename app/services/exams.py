@@ -318,13 +318,46 @@ def store_submissions(
     """Store graded submissions in one transaction (late ones marked late: paper answers still count)."""
     exam = checked.exam
     late = exam.due_at is not None and utcnow() > exam.due_at
+    before = {s.student: s for s in latest_submissions(session, exam)}
     subs = [
-        _new_submission(exam.id, variant.id, student, answers, tally(qs, results_of), late=late)
+        _new_submission(
+            exam.id,
+            variant.id,
+            student,
+            answers,
+            _keep_ta_grades(tally(qs, results_of), answers, before.get(student), variant.id),
+            late=late,
+        )
         for (student, variant, qs, answers), results_of in zip(checked.items, graded, strict=True)
     ]
     session.add_all(subs)
     session.commit()
     return subs
+
+
+def _keep_ta_grades(
+    totals: Totals, answers: dict[str, dict[str, str]], before: ExamSubmission | None, variant_id: int
+) -> Totals:
+    """A part a TA graded by hand keeps that grade when it comes again with the same answer: a class
+    CSV uploaded again (one typo fixed) put every student's short answers back in the TA's queue."""
+    results, _, max_score, _ = totals
+    if before is None or before.variant_id != variant_id:
+        return totals
+    for number, r in results.items():
+        old = before.results.get(number, {}).get("parts", {})
+        same = [
+            name
+            for name, part in r["parts"].items()
+            if part.get("manual")
+            and old.get(name, {}).get("graded")
+            and answers.get(number, {}).get(name) == before.answers.get(number, {}).get(name)
+        ]
+        if same:
+            r["parts"] = {**r["parts"], **{name: dict(old[name]) for name in same}}
+            r["score"] = sum(p["score"] for p in r["parts"].values()) / len(r["parts"]) * r["points"]
+    score = sum(r["score"] for r in results.values())
+    manual = any(p["manual"] and not p.get("graded") for r in results.values() for p in r["parts"].values())
+    return results, score, max_score, manual
 
 
 def _new_submission(

@@ -452,6 +452,44 @@ def test_exam_short_answers_go_to_the_ta_queue(client, accounts) -> None:  # typ
     assert client.get(f"/api/v1/exams/{exam['id']}/manual", headers=ta).json() == []
 
 
+def test_a_class_csv_sent_again_keeps_the_hand_grades_of_unchanged_answers(client, accounts) -> None:  # type: ignore[no-untyped-def]
+    """A TA fixes one student's typo and uploads the class again: every short answer went back to
+    the queue at 0 (found by a TA walk-through). Unchanged answers keep their hand grade; a changed
+    one is graded by hand again."""
+    ta = accounts["ta"].headers
+    body = {
+        "title": "简答",
+        "items": [{"problem": "concept.short_answer", "params": {"item": _first_short_item()}, "points": 10}],
+    }
+    exam = client.post("/api/v1/exams", json=body, headers=ta).json()
+    code = exam["variants"][0]["code"]
+    url = f"/api/v1/exams/{exam['id']}/submissions"
+    csv_text = f"student,code,question,part,answer\n甲,{code},1,answer,残差连接\n乙,{code},1,answer,不知道\n"
+    assert (
+        client.post(url, content=csv_text.encode(), headers={**ta, "Content-Type": "text/csv"}).status_code
+        == 200
+    )
+    for item in client.get(f"/api/v1/exams/{exam['id']}/manual", headers=ta).json():
+        r = client.post(
+            f"/api/v1/exams/{exam['id']}/submissions/{item['submission']}/grade",
+            json={
+                "question": 1,
+                "part": "answer",
+                "score": 0.9 if item["student"] == "甲" else 0.1,
+                "comment": "ok",
+            },
+            headers=ta,
+        )
+        assert r.status_code == 200
+    again = csv_text.replace("不知道", "梯度直接回传")  # 乙's answer changed, 甲's did not
+    r = client.post(url, content=again.encode(), headers={**ta, "Content-Type": "text/csv"})
+    by_student = {s["student"]: s for s in r.json()}
+    assert by_student["甲"]["score"] == 9.0 and by_student["甲"]["pending_manual"] is False
+    assert by_student["乙"]["score"] == 0 and by_student["乙"]["pending_manual"] is True
+    queue = client.get(f"/api/v1/exams/{exam['id']}/manual", headers=ta).json()
+    assert [(q["student"], q["answer"]) for q in queue] == [("乙", "梯度直接回传")]
+
+
 def _first_short_item() -> str:
     from problems.concepts import short_answer_items
 
