@@ -12,6 +12,7 @@ from grader import feedback
 MAX_LEN = 2000
 MAX_TOKENS = 600
 MAX_DEPTH = 40
+MAX_DIGITS = 400
 MAX_EXPONENT = 400  # 1e999999 is refused at once, before any big number is built
 
 
@@ -80,6 +81,8 @@ def normalize(text: str) -> str:
     """Full-width IME characters are their ASCII forms; Unicode operators are ours."""
     if text.isascii():  # nothing below changes ASCII; most answers are (a check reads each many times)
         return text.strip()
+    # A full stop ending the answer is the sentence's, not a decimal point: 1.0986。
+    text = text.rstrip().removesuffix("。")
     # Superscripts first: NFKC would turn x² into x2 and 10⁻³ into 10-3 (a different value).
     text = _SUPERSCRIPT_RUN.sub(lambda m: "^(" + "".join(_SUPERSCRIPTS[c] for c in m.group()) + ")", text)
     text = unicodedata.normalize("NFKC", text)
@@ -129,6 +132,8 @@ def tokenize(text: str) -> list[Tok]:
             raise _bad_character(text, i)
         kind = m.lastgroup or "op"
         tok = m.group(kind)
+        if kind == "num" and len(tok) > MAX_DIGITS:  # Python refuses to print an int of 4300 digits
+            raise err("这个数的位数太多", "this number has too many digits", m.start(kind))
         exp = re.search(r"[eE]([+-]?\d+)$", tok) if kind == "num" else None
         if exp and (len(exp.group(1)) > 6 or abs(int(exp.group(1))) > MAX_EXPONENT):
             raise err("数字的指数太大", "the exponent of this number is too large", m.start(kind))

@@ -13,7 +13,7 @@ from fractions import Fraction
 from typing import NamedTuple
 
 from grader.feedback import NAMED_FACTORS, factor_message, say
-from grader.parse import MAX_EXPONENT, normalize
+from grader.parse import MAX_DIGITS, MAX_EXPONENT, normalize
 from grader.spec import AnswerSpec, Verdict
 
 DEFAULT_RTOL = Fraction(1, 200)  # "agrees to 3 significant figures": within 0.5% of the reference
@@ -92,8 +92,8 @@ def plain_number(text: str) -> Fraction | None:
     if _THOUSANDS.fullmatch(t):
         t = t.replace(",", "")
     m = _PLAIN.fullmatch(t)
-    if m is None or (m.group(1) is not None and int(m.group(1)) > MAX_EXPONENT):
-        return None
+    if m is None or (m.group(1) is not None and int(m.group(1)) > MAX_EXPONENT) or len(t) > MAX_DIGITS:
+        return None  # a number of thousands of digits goes to the parser, which says what is wrong
     return Fraction(t)
 
 

@@ -7,6 +7,8 @@ import pytest
 from grader import AnswerSpec, check, grade, read
 
 RIGHT = [
+    ("1.0986。", "ln(3)", "real"),  # a Chinese full stop ending the answer, not a decimal point
+    ("27847680。", "27847680", "integer"),
     ("896", "896", "integer"),
     ("-0.5", "-1/2", "real"),
     ("1.6094", "log(5)", "real"),

@@ -164,6 +164,8 @@ def test_interpreted_keeps_decimal_coefficients(text: str, interpreted: str) -> 
         # digits grouped with spaces were read as a product: 27 847 680 as 27*847*680
         ("27 847 680", "two numbers side by side (27 847)"),
         ("2 3", "or * to multiply"),
+        ("1" * 1000, "too many digits"),  # was "could not be judged": Python will not print 4300 digits
+        ("1" * 5000, "too long"),
     ],
 )
 def test_refusals_say_what_to_write_instead(text: str, words: str) -> None:
