@@ -37,7 +37,7 @@ def wants_json(request: Request) -> bool:
 # The course is taught in Chinese: an error page says what happened in zh first, the detail after.
 _ZH = {
     400: "请求有误。",
-    403: "您没有权限查看此页（需要助教或教师身份）。",
+    403: "您没有权限执行此操作。",
     404: "找不到此页面。",
     405: "不支持此请求方法。",
     413: "提交的内容过大。",

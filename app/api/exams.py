@@ -189,7 +189,9 @@ def _store(
 def grades(
     exam: ExamDep,
     session: SessionDep,
-    excel: Annotated[bool, Query(description="start with a UTF-8 BOM, so Excel reads Chinese names right")] = False,
+    excel: Annotated[
+        bool, Query(description="start with a UTF-8 BOM, so Excel reads Chinese names right")
+    ] = False,
 ) -> Response:
     """One row per student (newest submission): each question's score, total, maximum, late, pending.
     Plain UTF-8 for scripts; `?excel=true` adds the byte-order mark without which Excel on Chinese

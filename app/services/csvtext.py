@@ -26,7 +26,7 @@ def rows_with_lines(text: str, *, field: str) -> list[tuple[int, list[str]]]:
     except csv.Error as exc:
         if "unexpected end of data" in str(exc):
             raise Invalid(
-                f"{field}: line {start}: a quote (\") opened here is never closed; "
+                f'{field}: line {start}: a quote (") opened here is never closed; '
                 f"第 {start} 行的引号没有闭合",
                 field=field,
             ) from None

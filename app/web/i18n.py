@@ -32,6 +32,10 @@ UI: dict[str, dict[str, str]] = {
     },
     "correct": {"zh": "正确", "en": "Correct"},
     "wrong": {"zh": "不正确", "en": "Not correct"},
+    "form_expired": {
+        "zh": "此表单已过期（也许你在别处登出了）。你的答案还在下面，请再提交一次。",
+        "en": "This form expired (perhaps you logged out elsewhere). Your answers are still below: submit again.",
+    },
     "awaiting_ta": {"zh": "等待助教批改", "en": "Waiting for a TA"},
     "ta_graded": {"zh": "助教评分", "en": "Graded by a TA"},
     "score_without_ta": {"zh": "（不含助教批改的部分）", "en": "(before the parts a TA grades)"},

@@ -19,7 +19,7 @@ from app.services import attempts, checks, instances, progress, users
 from app.services.catalogue import list_problems
 from app.services.errors import NotFound, TooManyRequests
 from app.web import charts
-from app.web.csrf import verify_csrf
+from app.web.csrf import csrf_valid, verify_csrf
 from app.web.i18n import page_lang
 from app.web.templating import page
 from problems.syllabus import CHAPTERS
@@ -60,12 +60,15 @@ def _practice_page(
     answers: dict[str, str] | None = None,
     result: dict[str, Any] | None = None,
     tried: bool = False,
+    expired: bool = False,
 ) -> Response:
     inst = instances.build(record)
     return page(
         request,
         "web/practice.html",
         user,
+        status=403 if expired else 200,
+        expired=expired,
         canonical=f"/practice/{record.problem}?i={record.id}",
         family=inst.family,
         record=record,
@@ -115,8 +118,7 @@ async def practice_submit(
     form = await request.form()
     grader = request.app.state.grader
 
-    def begin() -> checks.Begun:
-        verify_csrf(request, str(form.get("csrf_token", "")))
+    def read_form() -> tuple[InstanceRecord, dict[str, str]]:
         record = request.app.state.records.fetch(session, str(form.get("instance_id", "")))
         if record.problem != problem_id:
             raise NotFound(f"no instance {record.id!r} of {problem_id}")
@@ -126,7 +128,18 @@ async def practice_submit(
         answers = {
             q.name: str(form.get(q.name) or form.get(f"answer.{q.name}") or "")[:10_000] for q in inst.parts
         }
-        answers = {k: v for k, v in answers.items() if v.strip()}
+        return record, {k: v for k, v in answers.items() if v.strip()}
+
+    if not csrf_valid(request, str(form.get("csrf_token", ""))):
+        # Not graded, and not lost either: the same boxes, filled in, with a fresh token.
+        def expired() -> Response:
+            record, answers = read_form()
+            return _practice_page(request, user, record, answers=answers, expired=True)
+
+        return await run_in_threadpool(expired)
+
+    def begin() -> checks.Begun:
+        record, answers = read_form()
         return checks.begin_check(
             session, grader=grader, record=record, user=user, answers=answers, lang=page_lang(request, user)
         )

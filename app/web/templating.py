@@ -45,6 +45,10 @@ def page(
             "lang": lang,
             "other_lang": other,
             "lang_switch_url": f"{switch.path}?{switch.query}",
+            # where the login link brings the visitor back to: this instance, not a new one
+            "here": str(URL(canonical))
+            if canonical
+            else request.url.path + (f"?{request.url.query}" if request.url.query else ""),
             "ui": {k: v[lang] for k, v in UI.items()},
             "user": user,
             "csrf": csrf_token(request),

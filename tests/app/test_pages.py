@@ -107,8 +107,12 @@ def test_hints_show_the_syntax_as_typed_and_a_verdict_is_said_once(web) -> None:
     assert "15*(9*9*3+1)" in html and "<em>" not in html.split('class="hint"')[1].split("</span>")[0]
     iid, html = _practice(web)
     k = web.get(f"/api/v1/instances/{iid}").json()["params"]["num_classes"]
-    r = web.post(f"/practice/{FAMILY}", data={"csrf_token": _csrf(html), "instance_id": iid, "loss": f"ln({k})"})
-    feedback = re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", r.text.split('class="feedback"')[1].split("</div>")[0]))
+    r = web.post(
+        f"/practice/{FAMILY}", data={"csrf_token": _csrf(html), "instance_id": iid, "loss": f"ln({k})"}
+    )
+    feedback = re.sub(
+        r"\s+", " ", re.sub(r"<[^>]+>", " ", r.text.split('class="feedback"')[1].split("</div>")[0])
+    )
     assert feedback.count("正确") + feedback.count("Correct") == 1, feedback
 
 
@@ -132,9 +136,7 @@ def test_a_short_answer_waits_for_a_ta_instead_of_showing_wrong(web) -> None:  #
 
 def test_switching_language_after_a_submit_keeps_the_instance(web) -> None:  # type: ignore[no-untyped-def]
     iid, html = _practice(web)
-    r = web.post(
-        f"/practice/{FAMILY}", data={"csrf_token": _csrf(html), "instance_id": iid, "loss": "1"}
-    )
+    r = web.post(f"/practice/{FAMILY}", data={"csrf_token": _csrf(html), "instance_id": iid, "loss": "1"})
     link = re.search(r'<a class="lang" href="([^"]+)"', r.text)
     assert link is not None
     href = link.group(1).replace("&amp;", "&")
@@ -144,10 +146,18 @@ def test_switching_language_after_a_submit_keeps_the_instance(web) -> None:  # t
     assert f'name="instance_id" value="{iid}"' in again.text
 
 
-def test_practice_post_without_csrf_is_refused(web) -> None:  # type: ignore[no-untyped-def]
+def test_practice_post_without_csrf_is_refused_and_the_answers_kept(web) -> None:  # type: ignore[no-untyped-def]
+    """Not graded; but a form that expired (a logout in another tab) must not lose what was typed,
+    nor say that the page needs a TA (it said so)."""
     iid, _ = _practice(web)
-    r = web.post(f"/practice/{FAMILY}", data={"instance_id": iid, "loss": "1"})
+    r = web.post(f"/practice/{FAMILY}", data={"instance_id": iid, "loss": "ln(２)+1", "csrf_token": "old"})
     assert r.status_code == 403
+    assert 'value="ln(２)+1"' in r.text and ("表单已过期" in r.text or "form expired" in r.text)
+    assert "data-correct" not in r.text and "助教" not in r.text.split("<main")[1].split("</form>")[0]
+    again = web.post(
+        f"/practice/{FAMILY}", data={"instance_id": iid, "loss": "1", "csrf_token": _csrf(r.text)}
+    )
+    assert again.status_code == 200 and "data-correct" in again.text  # its fresh token works
 
 
 def test_solution_unlocks_after_an_attempt(web) -> None:  # type: ignore[no-untyped-def]
@@ -169,9 +179,7 @@ def test_login_logout_and_progress(web) -> None:  # type: ignore[no-untyped-def]
     assert web.get("/me", follow_redirects=False).status_code == 303
     _login(web, "alice")
     iid, html = _practice(web)
-    web.post(
-        f"/practice/{FAMILY}", data={"csrf_token": _csrf(html), "instance_id": iid, "loss": "12345"}
-    )
+    web.post(f"/practice/{FAMILY}", data={"csrf_token": _csrf(html), "instance_id": iid, "loss": "12345"})
     me = web.get("/me")
     assert me.status_code == 200 and "12345" in me.text and "<svg" in me.text
     home = web.get("/")
@@ -201,6 +209,25 @@ def test_login_refuses_open_redirects(web) -> None:  # type: ignore[no-untyped-d
         follow_redirects=False,
     )
     assert r.headers["location"] == "/"
+
+
+def test_logging_in_from_a_practice_page_comes_back_to_the_same_instance(web) -> None:  # type: ignore[no-untyped-def]
+    """The login link kept only the path: back from logging in, the student got a new instance."""
+    from urllib.parse import unquote
+
+    add_account(web.app_ref, "alice", "student")  # type: ignore[attr-defined]
+    iid, html = _practice(web)
+    link = re.search(r'href="/login\?next=([^"]+)"', html)
+    assert link is not None
+    target = unquote(link.group(1))
+    assert target == f"/practice/{FAMILY}?i={iid}", target
+    token = _csrf(web.get(f"/login?next={link.group(1)}").text)
+    r = web.post(
+        "/login",
+        data={"name": "alice", "password": "correct horse battery", "csrf_token": token, "next": target},
+        follow_redirects=False,
+    )
+    assert r.headers["location"] == target
 
 
 def test_weak_spots_redirects_to_a_practice_page(web) -> None:  # type: ignore[no-untyped-def]

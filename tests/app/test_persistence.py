@@ -206,9 +206,7 @@ def test_an_anonymous_check_holds_no_connection_when_it_is_done(app, path) -> No
 
         pages._practice_page = rendering
         try:
-            r = c.post(
-                f"/practice/{FAMILY}", data={"instance_id": iid, "csrf_token": csrf, "loss": "1"}
-            )
+            r = c.post(f"/practice/{FAMILY}", data={"instance_id": iid, "csrf_token": csrf, "loss": "1"})
         finally:
             pages._practice_page = render
         assert r.status_code == 200 and held == [0]
