@@ -13,6 +13,7 @@ from functools import lru_cache
 from typing import Any
 
 import sympy
+from sympy.printing.latex import LatexPrinter
 from sympy.printing.precedence import precedence
 from sympy.printing.str import StrPrinter
 
@@ -57,6 +58,28 @@ class _PlainPrinter(StrPrinter):
         return str(super()._print_Mul(expr))
 
 
+def _looks_decimal(r: sympy.Rational) -> bool:
+    # 5493/5000 was typed 1.0986, 192/625 0.3072; but 1/2 may be sqrt's exponent, or typed 1/2
+    return int(r.q) >= 10 and _is_decimal_denominator(int(r.q))
+
+
+class _DecimalLatexPrinter(LatexPrinter):
+    """The live preview's LaTeX, decimals kept as typed: 1.0986, not \\frac{5493}{5000} (a student
+    took that for a misreading)."""
+
+    def _print_Rational(self, expr: sympy.Rational) -> str:
+        if _looks_decimal(expr):
+            return scalars.show(Fraction(int(expr.p), int(expr.q)))
+        return str(super()._print_Rational(expr))
+
+    def _print_Mul(self, expr: sympy.Mul) -> str:
+        c, rest = expr.as_coeff_Mul()
+        if c.is_Rational and _looks_decimal(c) and rest is not sympy.S.One:
+            sign = "-" if c < 0 else ""
+            return sign + self._print_Rational(abs(c)) + " " + self.parenthesize(rest, precedence(expr))
+        return str(super()._print_Mul(expr))
+
+
 def _is_decimal_denominator(q: int) -> bool:
     for f in (2, 5):
         while q % f == 0:
@@ -75,7 +98,7 @@ class Reading:
         if isinstance(self.value, (list, tuple, str)):
             return None
         try:
-            return str(sympy.latex(self.value))
+            return str(_DecimalLatexPrinter().doprint(self.value))
         except Exception:
             return None
 
@@ -107,8 +130,27 @@ def read(text: str, spec: AnswerSpec | str) -> Reading:
         value = read_array(text, spec.symbols, spec.symbols_real)
         if t == "matrix" and value and not isinstance(value[0], list):
             value = [value]
+        _check_rectangular(value)
         return Reading(value)
     return Reading(read_scalar(text, spec.symbols, spec.symbols_real))
+
+
+def _check_rectangular(value: list[Any]) -> None:
+    """Every row as long as the first, and no row mixed with single numbers: a ragged matrix has
+    no shape to compare ("could not be judged" before, and a ragged reference matched itself)."""
+    rows = [isinstance(v, list) for v in value]
+    if any(rows) and not all(rows):
+        raise err("矩阵的每一行都应是一个列表", "every row of a matrix is a list: [[1, 2], [3, 4]]")
+    if all(rows) and value:
+        lengths = [len(v) for v in value]
+        for i, n in enumerate(lengths):
+            if n != lengths[0]:
+                raise err(
+                    f"矩阵各行长度不同：第 1 行有 {lengths[0]} 个元素，第 {i + 1} 行有 {n} 个",
+                    f"the rows differ in length: row 1 has {lengths[0]} entries, row {i + 1} has {n}",
+                )
+        for v in value:
+            _check_rectangular(v)
 
 
 @lru_cache(maxsize=20000)

@@ -48,7 +48,9 @@ def _pair(i: int) -> int:
     return i - i % 2
 
 
-def _value(p: PositionalEncodingParams, *, swapped: bool = False, numerator: int, degrees: bool = False) -> float:
+def _value(
+    p: PositionalEncodingParams, *, swapped: bool = False, numerator: int, degrees: bool = False
+) -> float:
     angle = p.pos / 10000 ** (numerator / p.d_model) * (math.pi / 180 if degrees else 1)
     return math.sin(angle) if (p.i % 2 == 0) != swapped else math.cos(angle)
 
@@ -93,7 +95,6 @@ class PositionalEncoding(Family[PositionalEncodingParams]):
             if _telling(p):
                 return p
         return p
-
 
     def parts(self, p: PositionalEncodingParams) -> list[Part]:
         return [

@@ -8,7 +8,7 @@ from typing import Annotated, Literal
 import numpy as np
 from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator, model_validator
 
-from grader import AnswerSpec, grade
+from grader import AnswerSpec, grade, read
 from problems.base import Family, Params, Part, bi
 from problems.fmt import num, shape, vec
 from problems.registry import register
@@ -71,6 +71,8 @@ class CustomAnswerParams(Params):
         verdict = grade(reference, reference, spec)
         if not verdict.correct:
             raise ValueError(f"cannot be read as {kind}: {verdict.feedback}")
+        if kind == "vector" and any(isinstance(v, list) for v in read(reference, spec).value):
+            raise ValueError("a vector is one list of numbers, e.g. [1, 2, 3]; a table of them is a matrix")
         return reference
 
     @model_validator(mode="after")

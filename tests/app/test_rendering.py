@@ -41,3 +41,24 @@ def test_unknown_latex_falls_back_to_code() -> None:
 
 def test_render_inline_drops_paragraph() -> None:
     assert str(render_inline("a $x$")).startswith("a <span")
+
+
+@pytest.mark.parametrize(
+    ("text", "answer_type", "shown", "not_shown"),
+    [
+        ("1.0986", "real", "1.0986", "5493"),  # was 5493/5000: a student took it for a misreading
+        ("-0.6059", "real", "0.6059", "6059/10000"),
+        ("0.5065*v1 + 0.3072*v2", "expression", "0.3072", "625"),
+        ("1/3", "real", "<mfrac>", "0.333"),  # a fraction typed stays a fraction
+    ],
+)
+def test_the_preview_keeps_decimals_as_typed(text: str, answer_type: str, shown: str, not_shown: str) -> None:
+    from app.services.preview import preview
+    from problems.registry import instantiate
+
+    params = {"answer_type": answer_type, "reference": "1", "statement": {"zh": "题", "en": "Q"}}
+    if answer_type == "expression":
+        params |= {"reference": "v1", "symbols": ["v1", "v2"]}
+    inst = instantiate("custom.answer", params=params)
+    result = preview(inst, inst.parts[0].name, text, "en")
+    assert result["ok"] and shown in result["html"] and not_shown not in result["html"], result

@@ -18,7 +18,8 @@ from grader import AnswerSpec, check, grade, read
         ("[1 2 3]", "vector", ["1", "2", "3"]),  # not 1*2*3 by implicit multiplication
         ("[1 - 2]", "vector", ["-1"]),
         ("1/2 2^3", "vector", ["0.5", "8"]),
-        ("1 + 1; 2 3", "matrix", [["2"], ["2", "3"]]),
+        ("(1 + 1) 3; 2 3", "matrix", [["2", "3"], ["2", "3"]]),
+        ("1 + 1; 2", "matrix", [["2"], ["2"]]),  # a row that is one expression
     ],
 )
 def test_rows_split_at_spaces_only_between_whole_values(text: str, answer_type: str, expected: list) -> None:

@@ -141,3 +141,16 @@ def test_unreadable_reference_carries_the_graders_message() -> None:
 def test_check_bank() -> None:
     report = check_family(get_family(ID), range(50))
     assert report.failures == []
+
+
+@pytest.mark.parametrize(
+    ("answer_type", "reference", "words"),
+    [
+        ("matrix", "[[1, 2], [3]]", "rows differ in length"),  # was posed, and then matched only itself
+        ("vector", "[[1, 2], [3, 4]]", "a vector is one list of numbers"),
+    ],
+)
+def test_a_reference_without_a_shape_is_refused(answer_type: str, reference: str, words: str) -> None:
+    with pytest.raises(InvalidParams) as info:
+        instantiate(ID, params={"answer_type": answer_type, "reference": reference, "statement": STATEMENT})
+    assert words in str(info.value.errors)
