@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import hashlib
+import json
 import secrets
 from typing import Annotated, Any
 
@@ -69,6 +71,7 @@ def _practice_page(
         user,
         status=403 if expired else 200,
         expired=expired,
+        form_key=secrets.token_urlsafe(12),
         canonical=f"/practice/{record.problem}?i={record.id}",
         family=inst.family,
         record=record,
@@ -141,7 +144,13 @@ async def practice_submit(
     def begin() -> checks.Begun:
         record, answers = read_form()
         return checks.begin_check(
-            session, grader=grader, record=record, user=user, answers=answers, lang=page_lang(request, user)
+            session,
+            grader=grader,
+            record=record,
+            user=user,
+            answers=answers,
+            lang=page_lang(request, user),
+            idempotency_key=_resent_key(str(form.get("form_key", "")), answers),
         )
 
     # Off the event loop, like the API's check: it ran on the loop, where one slow check stopped
@@ -153,6 +162,16 @@ async def practice_submit(
     return await run_in_threadpool(
         _practice_page, request, user, record, answers=answers, result=result, tried=True
     )
+
+
+def _resent_key(form_key: str, answers: dict[str, str]) -> str | None:
+    """The same page sending the same answers again is one attempt: a reload of the result (the
+    browser posts the form again) stored a second one. The same page with changed answers (Back,
+    edit, submit) is a new attempt, so the answers are part of the key."""
+    if not form_key or len(form_key) > 40:
+        return None
+    digest = hashlib.sha256(json.dumps(answers, sort_keys=True).encode()).hexdigest()[:24]
+    return f"page:{form_key}:{digest}"
 
 
 @router.get("/practice/{problem_id}/solution")

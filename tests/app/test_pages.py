@@ -134,6 +134,24 @@ def test_a_short_answer_waits_for_a_ta_instead_of_showing_wrong(web) -> None:  #
     assert "✗" not in history and ("等待助教批改" in history or "Waiting for a TA" in history)
 
 
+def test_a_reloaded_result_is_one_attempt_and_the_address_names_the_instance(web) -> None:  # type: ignore[no-untyped-def]
+    """A reload of the result page posts the form again: it stored the attempt twice. Changed
+    answers from the same page (Back, edit, submit) are a new attempt."""
+    add_account(web.app_ref, "alice", "student")  # type: ignore[attr-defined]
+    _login(web, "alice")
+    iid, html = _practice(web)
+    assert f'action="/practice/{FAMILY}?i={iid}"' in html
+    form = {"csrf_token": _csrf(html), "instance_id": iid, "loss": "1"}
+    form["form_key"] = re.search(r'name="form_key" value="([^"]+)"', html).group(1)  # type: ignore[union-attr]
+    first = web.post(f"/practice/{FAMILY}?i={iid}", data=form)
+    reload = web.post(f"/practice/{FAMILY}?i={iid}", data=form)
+    assert first.status_code == reload.status_code == 200 and 'data-correct="false"' in reload.text
+    changed = web.post(f"/practice/{FAMILY}?i={iid}", data={**form, "loss": "2"})
+    assert changed.status_code == 200
+    mine = web.get("/api/v1/me/attempts").json()["data"]
+    assert sorted(a["answers"]["loss"] for a in mine) == ["1", "2"], mine
+
+
 def test_switching_language_after_a_submit_keeps_the_instance(web) -> None:  # type: ignore[no-untyped-def]
     iid, html = _practice(web)
     r = web.post(f"/practice/{FAMILY}", data={"csrf_token": _csrf(html), "instance_id": iid, "loss": "1"})
