@@ -6,6 +6,7 @@ from collections.abc import Iterator
 from datetime import UTC, datetime
 
 from sqlalchemy import DateTime, Engine, MetaData, create_engine, event
+from sqlalchemy.exc import DataError
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 from sqlalchemy.types import TypeDecorator
 
@@ -65,8 +66,26 @@ def make_engine(url: str, connections: int = 8) -> Engine:
             cur.execute("PRAGMA busy_timeout=30000")
             cur.close()
 
+        @event.listens_for(engine, "before_cursor_execute")
+        def _refuse_nul(conn, cursor, statement, parameters, context, executemany):  # type: ignore[no-untyped-def]
+            # PostgreSQL refuses text holding NUL; SQLite stored it, and a backup of such a database
+            # could not be restored on PostgreSQL. Refused the same way on both (a 422, errors.py).
+            if _holds_nul(parameters):
+                raise DataError(statement, parameters, ValueError("NUL character in text"))
+
         return engine
     return create_engine(url, pool_pre_ping=True, **pool)
+
+
+def _holds_nul(parameters: object) -> bool:
+    """Any text with NUL among a statement's parameters (a row, rows, or rows of named values)."""
+    if isinstance(parameters, str):
+        return "\x00" in parameters
+    if isinstance(parameters, dict):
+        return any(_holds_nul(v) for v in parameters.values())
+    if isinstance(parameters, (list, tuple)):
+        return any(_holds_nul(v) for v in parameters)
+    return False
 
 
 def release_connection(session: Session) -> None:

@@ -150,7 +150,7 @@ def create_from_spec(session: Session, spec: ExamCreate, user: User) -> Exam:
 
 
 def get_exam(session: Session, exam_id: str) -> Exam:
-    exam = session.get(Exam, exam_id) if len(exam_id) <= 24 else None
+    exam = session.get(Exam, exam_id) if len(exam_id) <= 24 and "\x00" not in exam_id else None
     if exam is None:
         raise NotFound(f"no exam {exam_id!r}")
     return exam

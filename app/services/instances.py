@@ -111,7 +111,12 @@ def pose(
 
 
 def get_record(session: Session, instance_id: str) -> InstanceRecord:
-    record = session.get(InstanceRecord, instance_id) if len(instance_id) <= 24 else None
+    # no id is that long or holds NUL (which PostgreSQL refuses even to look up: a 422, not the 404)
+    record = (
+        session.get(InstanceRecord, instance_id)
+        if len(instance_id) <= 24 and "\x00" not in instance_id
+        else None
+    )
     if record is None:
         raise NotFound(f"no instance {instance_id!r}")
     return record

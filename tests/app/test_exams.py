@@ -494,3 +494,22 @@ def _first_short_item() -> str:
     from problems.concepts import short_answer_items
 
     return next(iter(short_answer_items()))
+
+
+def test_nul_in_text_is_refused_alike_on_both_databases(client, accounts) -> None:  # type: ignore[no-untyped-def]
+    """SQLite stored a student name holding NUL that PostgreSQL refuses: a backup of such a
+    database could not be restored on PostgreSQL. Now a 422 on both; an id with NUL is not found."""
+    ta = accounts["ta"].headers
+    exam = _exam(client, ta)
+    code = exam["variants"][0]["code"]
+    url = f"/api/v1/exams/{exam['id']}/submissions"
+    r = client.post(
+        url, json={"student": "孙\u0000八", "code": code, "answers": {"1": {"loss": "1"}}}, headers=ta
+    )
+    assert r.status_code == 422 and "NUL" in r.text, r.text
+    text = f"student,code,question,part,answer\n孙\x00八,{code},1,loss,1\n"
+    r = client.post(url, content=text.encode(), headers={**ta, "Content-Type": "text/csv"})
+    assert r.status_code == 422, r.text
+    assert client.get(f"/api/v1/exams/{exam['id']}/grades.csv", headers=ta).text.count("\n") == 1
+    assert client.get("/api/v1/exams/ab%00c", headers=ta).status_code == 404
+    assert client.get("/api/v1/instances/ab%00c", headers=ta).status_code == 404
