@@ -26,7 +26,7 @@ from app.schemas.exams import (
 )
 from app.services import exam_render, exams
 from app.services.csvtext import decode_upload
-from app.services.errors import Conflict, Invalid
+from app.services.errors import Invalid
 
 router = APIRouter(route_class=OneTripRoute, tags=["exams"])
 
@@ -228,36 +228,15 @@ async def my_answers(
     """Answer one question online (exam mode: once per part, verdicts hidden until it closes).
     A whole class answers at once in an online exam: the grading pool is awaited with no request
     thread held (like a check)."""
-    grader = request.app.state.grader
-    received = utcnow()  # on time or late as it arrived, however long grading and retries take
-
-    def begin() -> exams.BegunAnswer:
-        begun = exams.begin_online_answer(
-            session,
-            exam=exams.get_exam(session, exam_id),
-            grader=grader,
-            user=user,
-            question=body.question,
-            answers=body.answers,
-            lang=body.lang,
-            received=received,
-        )
-        release_connection(session)  # only after success (app/deps.py, _read_record)
-        return begun
-
-    for _ in range(3):  # again only if the same question was answered while this one was graded
-        begun = await run_in_threadpool(begin)
-        graded = await exams.wait_for(grader, begun.grading)
-        try:
-            result: dict[str, Any] = await run_in_threadpool(
-                exams.store_online_answer, session, begun, graded
-            )
-            return result
-        except exams.AnsweredMeanwhile:
-            continue
-    raise Conflict(
-        f"answers: question {body.question} was answered again at the same time; please send it once more",
-        field="answers",
+    return await exams.answer_online(
+        session,
+        grader=request.app.state.grader,
+        exam_id=exam_id,
+        user=user,
+        question=body.question,
+        answers=body.answers,
+        lang=body.lang,
+        received=utcnow(),  # on time or late as it arrived, however long grading and retries take
     )
 
 

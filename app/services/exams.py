@@ -16,12 +16,12 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 import problems
-from app.db import utcnow
+from app.db import release_connection, utcnow
 from app.models import Exam, ExamAssignment, ExamQuestion, ExamSubmission, ExamVariant, InstanceRecord, User
 from app.schemas.exams import ExamCreate
 from app.services import attempts, instances
 from app.services.csvtext import rows_with_lines
-from app.services.errors import Invalid, NotFound
+from app.services.errors import Conflict, Invalid, NotFound
 from app.services.grading import Grader, Pending
 from problems import GradeResult
 
@@ -739,6 +739,52 @@ class AnsweredMeanwhile(Exception):
     """The same question was answered again while this answer was graded: grade it once more."""
 
 
+async def answer_online(
+    session: Session,
+    *,
+    grader: Grader,
+    exam_id: str,
+    user: User,
+    question: int,
+    answers: dict[str, str],
+    lang: str,
+    received: datetime,
+) -> dict[str, Any]:
+    """A student's online answer from the event loop (the API and the page): checked and stored in
+    worker threads, the grading pool awaited with no thread held (a whole class answers at once).
+    Graded again if the same question was answered meanwhile; `received` keeps it on time."""
+
+    def begin() -> BegunAnswer:
+        begun = begin_online_answer(
+            session,
+            exam=get_exam(session, exam_id),
+            grader=grader,
+            user=user,
+            question=question,
+            answers=answers,
+            lang=lang,
+            received=received,
+        )
+        release_connection(session)  # only after success (app/deps.py, _read_record)
+        return begun
+
+    for _ in range(3):  # again only if the same question was answered while this one was graded
+        begun = await anyio.to_thread.run_sync(begin)
+        graded = await wait_for(grader, begun.grading)
+        try:
+            result: dict[str, Any] = await anyio.to_thread.run_sync(
+                store_online_answer, session, begun, graded
+            )
+            return result
+        except AnsweredMeanwhile:
+            continue
+    raise Conflict(
+        f"第 {question} 题同时被再次作答，请再提交一次。"
+        f"answers: question {question} was answered again at the same time; please send it once more",
+        field="answers",
+    )
+
+
 def store_online_answer(
     session: Session, begun: BegunAnswer, graded: dict[str, GradeResult]
 ) -> dict[str, Any]:
@@ -767,6 +813,20 @@ def store_online_answer(
             f"too late: this {exam.kind} closed at {deadline(exam, a).isoformat()}; your answer was kept, marked late",
             field="answers",
         )
+    if exam.kind == "exam":
+        # A part is taken once in an exam: text that cannot be read is not an answer yet, and a
+        # typo must not use it up (the reading error says nothing about the verdict).
+        unread = [
+            (name, r.feedback)
+            for name, r in graded[number].parts.items()
+            if name in begun.answers and r.reason == "parse_error"
+        ]
+        if unread:
+            raise Invalid(
+                "; ".join(f"answers.{name}: {feedback}" for name, feedback in unread)
+                + " (未保存，请改正后再提交 / nothing was stored: correct it and send it again)",
+                field=f"answers.{unread[0][0]}",
+            )
     _lock_answers(session, exam.id, begun.user.id)
     sub = _online(session, exam, begun.user)
     stored = sub.answers if sub else {}

@@ -82,6 +82,23 @@ def test_exam_mode_hides_feedback_allows_one_submission_and_refuses_late(client,
     assert grades[1].startswith("alice,") and ",1.0,1.0,false," in grades[1]
 
 
+def test_an_exam_part_that_cannot_be_read_is_not_used_up(client, accounts) -> None:  # type: ignore[no-untyped-def]
+    """An exam takes each part once: an unreadable answer (a typo) was stored as final with no
+    word, and the right answer after it refused as 'already submitted'."""
+    ta, alice = accounts["ta"].headers, accounts["student"].headers
+    exam_id = _make(client, ta, "exam", due_at=_iso(datetime.now(UTC) + timedelta(hours=1)))
+    view = client.get(f"/api/v1/exams/{exam_id}/mine", headers=alice).json()
+    url = f"/api/v1/exams/{exam_id}/mine/answers"
+    typo = client.post(url, json={"question": 1, "answers": {"loss": "ln(10"}}, headers=alice)
+    assert typo.status_code == 422 and "nothing was stored" in typo.text, typo.text
+    assert typo.json()["detail"][0]["loc"] == ["body", "answers.loss"]
+    right = _answer_for(client, ta, exam_id, view["code"])
+    r = client.post(url, json={"question": 1, "answers": {"loss": right}}, headers=alice)
+    assert r.status_code == 200, r.text
+    wrong = client.post(url, json={"question": 1, "answers": {"loss": "7"}}, headers=alice)
+    assert wrong.status_code == 422 and "already submitted" in wrong.text
+
+
 def test_not_open_yet_and_paper_exams(client, accounts) -> None:  # type: ignore[no-untyped-def]
     ta = accounts["ta"].headers
     later = _make(client, ta, "homework", opens_at=_iso(datetime.now(UTC) + timedelta(days=1)))
