@@ -603,6 +603,20 @@ def _online(session: Session, exam: Exam, user: User) -> ExamSubmission | None:
     )
 
 
+def assignments_of(session: Session, user: User) -> list[dict[str, Any]]:
+    """The homework and online exams a student has opened, newest first, with their deadlines."""
+    rows = session.execute(
+        select(ExamAssignment, Exam)
+        .join(Exam, Exam.id == ExamAssignment.exam_id)
+        .where(ExamAssignment.user_id == user.id)
+        .order_by(ExamAssignment.started_at.desc())
+    ).all()
+    return [
+        {"exam": e.id, "title": e.title, "kind": e.kind, "deadline": deadline(e, a), "closed": closed(e, a)}
+        for a, e in rows
+    ]
+
+
 def open_for_student(session: Session, *, exam: Exam, user: User) -> dict[str, Any]:
     """The student's own variant: questions without answers, what they submitted, and when it ends."""
     if exam.kind == "paper":
@@ -625,7 +639,8 @@ def open_for_student(session: Session, *, exam: Exam, user: User) -> dict[str, A
                 "problem": inst.problem,
                 "statement": inst.statement,
                 "parts": [
-                    {"name": p.name, "answer_type": p.answer_type, "label": p.label} for p in inst.parts
+                    {"name": p.name, "answer_type": p.answer_type, "label": p.label, "hint": p.hint}
+                    for p in inst.parts
                 ],
                 "submitted": {
                     name: {

@@ -17,7 +17,7 @@ from app.db import utcnow
 from app.deps import OptionalUser, SessionDep, start_session
 from app.models import Attempt, InstanceRecord, User
 from app.routing import OneTripRoute
-from app.services import attempts, checks, instances, progress, users
+from app.services import attempts, checks, exams, instances, progress, users
 from app.services.catalogue import list_problems
 from app.services.errors import NotFound, TooManyRequests
 from app.web import charts
@@ -276,6 +276,7 @@ def me(request: Request, session: SessionDep, user: OptionalUser) -> Response:
         history=history,
         total=total,
         titles={p: f["title"][lang] for p, f in fams.items()},
+        my_exams=exams.assignments_of(session, user),
     )
 
 

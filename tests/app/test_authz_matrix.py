@@ -69,6 +69,9 @@ WEB_MATRIX: list[tuple[str, str, dict[str, int]]] = [
     ("GET", "/exams/new", {A: 303, S: 403, O: 403, T: 200, I: 200}),
     ("POST", "/exams/new", {A: 401, S: 403, O: 403, T: 303, I: 303}),
     ("POST", "/exams/{e}/submissions", {A: 401, S: 403, O: 403, T: 200, I: 200}),
+    # A homework is opened and answered by whoever is logged in (as its API twin, /exams/{e}/mine).
+    ("GET", "/homework/{h}", {A: 303, S: 200, O: 200, T: 200, I: 200}),
+    ("POST", "/homework/{h}/{q}", {A: 401, S: 303, O: 303, T: 303, I: 303}),
 ]
 
 FORMS = {
@@ -79,6 +82,7 @@ FORMS = {
     "/register": {"name": "newbie", "password": "long enough", "code": "x"},
     "/exams/new": {"title": "t", "item0.source": FAMILY},
     "/exams/{e}/submissions": {"csv_text": "student,code,question,part,answer\ns5,{c},1,loss,1\n"},
+    "/homework/{h}/{q}": {"loss": "1"},
 }
 
 BODIES = {
@@ -112,6 +116,8 @@ _TEMPLATE_NAMES = {
     "{e}": "{exam_id}",
     "{a}": "{attempt_id}",
     "{s}": "{submission_id}",
+    "{h}": "{exam_id}",
+    "{q}": "{question}",
     f"/{FAMILY}": "/{problem_id}",
 }
 _SUFFIXES = {
@@ -151,7 +157,11 @@ def world(client, accounts):  # type: ignore[no-untyped-def]
     assert client.post(f"/api/v1/exams/{exam['id']}/submissions", json=sub, headers=ta).status_code == 200
     queue = client.get(f"/api/v1/exams/{exam['id']}/manual", headers=ta).json()
     assert [q["part"] for q in queue] == ["answer"]
+    homework = {"title": "hw", "items": [{"problem": FAMILY}], "kind": "homework"}
+    hw = client.post("/api/v1/exams", json=homework, headers=ta).json()
     return {
+        "h": hw["id"],
+        "q": "1",
         "i": inst["id"],
         "a": str(check["attempt_id"]),
         "e": exam["id"],

@@ -1,0 +1,101 @@
+"""Homework and online exams in the browser, as a student takes them (httpx through the app)."""
+
+from __future__ import annotations
+
+import re
+import time
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from fastapi.testclient import TestClient
+
+from tests.app.test_homework import FAMILY, _answer_for, _iso
+from tests.app.test_pages import _csrf, _login
+from tests.conftest import add_account, make_app
+
+
+@pytest.fixture
+def web(sqlite_db_url):  # type: ignore[no-untyped-def]
+    app = make_app(sqlite_db_url)
+    with TestClient(app) as c:
+        c.app_ref = app  # type: ignore[attr-defined]
+        yield c
+
+
+def _exam(c, kind: str, **extra) -> tuple[str, dict[str, str]]:  # type: ignore[no-untyped-def]
+    ta = add_account(c.app_ref, "tina", "ta").headers
+    body = {
+        "title": f"{kind} 第一周",
+        "items": [{"problem": FAMILY}],
+        "variants": 2,
+        "seed": 7,
+        "kind": kind,
+        **extra,
+    }
+    r = c.post("/api/v1/exams", json=body, headers=ta)
+    assert r.status_code == 201, r.text
+    return r.json()["id"], ta
+
+
+def _student(c) -> None:  # type: ignore[no-untyped-def]
+    add_account(c.app_ref, "alice", "student")
+    _login(c, "alice")
+
+
+def _send(c, exam_id: str, html: str, answer: str, question: int = 1):  # type: ignore[no-untyped-def]
+    return c.post(
+        f"/homework/{exam_id}/{question}",
+        data={"csrf_token": _csrf(html), "loss": answer},
+        follow_redirects=False,
+    )
+
+
+def test_homework_in_the_browser_shows_verdicts_and_takes_corrections(web) -> None:  # type: ignore[no-untyped-def]
+    exam_id, ta = _exam(web, "homework", due_at=_iso(datetime.now(UTC) + timedelta(days=1)))
+    assert (
+        web.get(f"/homework/{exam_id}", follow_redirects=False).headers["location"].startswith("/login?next=")
+    )
+    _student(web)
+    page = web.get(f"/homework/{exam_id}")
+    assert page.status_code == 200 and "第一周" in page.text and 'name="loss"' in page.text
+    code = re.search(r"<code>([A-Z0-9-]+)</code>", page.text).group(1)  # type: ignore[union-attr]
+    wrong = _send(web, exam_id, page.text, "0")
+    assert wrong.status_code == 303 and wrong.headers["location"] == f"/homework/{exam_id}#q1"
+    page = web.get(f"/homework/{exam_id}")
+    assert 'data-correct="false"' in page.text and 'value="0"' in page.text
+    right = _answer_for(web, ta, exam_id, code)
+    assert _send(web, exam_id, page.text, right).status_code == 303
+    page = web.get(f"/homework/{exam_id}")
+    assert 'data-correct="true"' in page.text  # homework: the last answer counts
+    me = web.get("/me").text
+    assert f'href="/homework/{exam_id}"' in me and "第一周" in me
+    staff = web.get(f"/exams/{exam_id}", headers=ta).text
+    assert f"/homework/{exam_id}" in staff  # the link a TA hands out
+
+
+def test_an_online_exam_in_the_browser_takes_a_part_once_and_keeps_what_was_typed(web) -> None:  # type: ignore[no-untyped-def]
+    exam_id, _ = _exam(web, "exam", due_at=_iso(datetime.now(UTC) + timedelta(seconds=4)))
+    _student(web)
+    page = web.get(f"/homework/{exam_id}").text
+    typo = _send(web, exam_id, page, "ln(10")
+    assert typo.status_code == 422 and "nothing was stored" in typo.text and 'value="ln(10"' in typo.text
+    assert _send(web, exam_id, typo.text, "ln(10)").status_code == 303
+    page = web.get(f"/homework/{exam_id}").text
+    assert "data-correct" not in page and ("已提交" in page or "Submitted" in page)  # verdicts hidden
+    assert re.search(r'<input[^>]*name="loss"[^>]*disabled', page)  # taken once
+    again = _send(web, exam_id, page, "7")
+    assert again.status_code == 422 and "already submitted" in again.text and 'value="7"' in again.text
+    expired = web.post(f"/homework/{exam_id}/1", data={"csrf_token": "old", "loss": "8"})
+    assert expired.status_code == 403 and 'value="8"' in expired.text
+    time.sleep(4.2)  # the exam closes
+    page = web.get(f"/homework/{exam_id}").text
+    assert 'data-closed="true"' in page and "data-correct=" in page  # verdicts once it has closed
+
+
+def test_a_late_homework_answer_is_refused_with_the_reason_and_kept_in_its_box(web) -> None:  # type: ignore[no-untyped-def]
+    exam_id, _ = _exam(web, "homework", due_at=_iso(datetime.now(UTC) + timedelta(seconds=2)))
+    _student(web)
+    page = web.get(f"/homework/{exam_id}").text
+    time.sleep(2.2)
+    late = _send(web, exam_id, page, "ln(3)")
+    assert late.status_code == 403 and "too late" in late.text and 'value="ln(3)"' in late.text
