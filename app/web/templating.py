@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
 
@@ -52,8 +53,24 @@ def page(
             "ui": {k: v[lang] for k, v in UI.items()},
             "user": user,
             "csrf": csrf_token(request),
+            "course_time": _course_clock(request.app.state.settings.course_utc_offset_hours),
             **ctx,
         },
         status_code=status,
     )
     return resp
+
+
+def _course_clock(offset_hours: float) -> Any:
+    """A moment on the course's clock (DLGRADER_COURSE_UTC_OFFSET_HOURS, Beijing time by default),
+    as deadlines are given to students: `2027-01-01 08:00 (UTC+8)`."""
+    zone = timezone(timedelta(hours=offset_hours))
+
+    def show(moment: datetime | str | None) -> str:
+        if moment is None:
+            return ""
+        if isinstance(moment, str):
+            moment = datetime.fromisoformat(moment)
+        return moment.astimezone(zone).strftime("%Y-%m-%d %H:%M") + f" (UTC{offset_hours:+g})"
+
+    return show

@@ -51,13 +51,14 @@ def _send(c, exam_id: str, html: str, answer: str, question: int = 1):  # type: 
 
 
 def test_homework_in_the_browser_shows_verdicts_and_takes_corrections(web) -> None:  # type: ignore[no-untyped-def]
-    exam_id, ta = _exam(web, "homework", due_at=_iso(datetime.now(UTC) + timedelta(days=1)))
+    exam_id, ta = _exam(web, "homework", due_at="2031-05-01T16:00:00Z")
     assert (
         web.get(f"/homework/{exam_id}", follow_redirects=False).headers["location"].startswith("/login?next=")
     )
     _student(web)
     page = web.get(f"/homework/{exam_id}")
     assert page.status_code == 200 and "第一周" in page.text and 'name="loss"' in page.text
+    assert "2031-05-02 00:00 (UTC+8)" in page.text  # the deadline on the course's clock
     code = re.search(r"<code>([A-Z0-9-]+)</code>", page.text).group(1)  # type: ignore[union-attr]
     wrong = _send(web, exam_id, page.text, "0")
     assert wrong.status_code == 303 and wrong.headers["location"] == f"/homework/{exam_id}#q1"
