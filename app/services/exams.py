@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import io
+import json
 import secrets
 from collections import defaultdict
 from dataclasses import dataclass
@@ -118,17 +119,42 @@ def create_exam(
         created_by=user.id,
     )
     session.add(exam)
+    answers_seen: dict[int, set[str] | None] = {q: set() for q in range(1, len(planned) + 1)}
     for v, code in enumerate(_codes(seed, variants)):
         variant = ExamVariant(index=v, code=code)
         exam.variants.append(variant)
         for q, item in enumerate(planned, 1):
-            qseed = None if item.params is not None else _derived_seed(seed, v, q)
+            qseed = (
+                None if item.params is not None else _new_answers_seed(item.problem, seed, v, q, answers_seen)
+            )
             record, _ = instances.pose(
                 session, problem=item.problem, seed=qseed, params=item.params, user=user
             )
             variant.questions.append(ExamQuestion(number=q, instance_id=record.id, points=item.points))
     session.commit()
     return exam
+
+
+DRAWS_FOR_NEW_ANSWERS = 12
+
+
+def _new_answers_seed(problem: str, exam_seed: int, v: int, q: int, seen: dict[int, set[str] | None]) -> int:
+    """The seed of question q in variant v: the first of a few draws whose answers no earlier variant
+    has, so that a neighbour's answer sheet is no use (40 variants of one exam repeated an answer
+    up to 4 times: the parameter count of multi-head attention does not depend on the head count).
+    When every draw repeats, the family has few answers (a choice): later variants stop trying."""
+    first = _derived_seed(exam_seed, v, q)
+    known = seen[q]
+    if known is None:
+        return first
+    for draw in range(DRAWS_FOR_NEW_ANSWERS):
+        qseed = first if draw == 0 else _derived_seed(exam_seed, v, q, draw)
+        key = json.dumps(problems.instantiate(problem, seed=qseed).answers, sort_keys=True)
+        if key not in known:
+            known.add(key)
+            return qseed
+    seen[q] = None
+    return first
 
 
 def create_from_spec(session: Session, spec: ExamCreate, user: User) -> Exam:

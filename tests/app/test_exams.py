@@ -59,6 +59,36 @@ def test_variants_have_distinct_codes_and_numbers(client, accounts) -> None:  # 
     assert TITLE in html and "姓名" in html and "学号" in html
 
 
+def test_variants_do_not_repeat_an_answer_while_the_family_has_others(app, accounts) -> None:  # type: ignore[no-untyped-def]
+    """Seeds drawn independently repeated answers: 40 variants of cnn.receptive_field had 28
+    distinct answers, so a neighbour's sheet could be copied. Same exam seed, same exam still."""
+    import json
+
+    from sqlalchemy import select
+
+    from app.models import User
+    from app.services import exams
+
+    items = [{"problem": "cnn.receptive_field"}, {"problem": "attention.multihead_params"}]
+    with app.state.session_factory() as s:
+        ta = s.scalar(select(User).where(User.name == accounts["ta"].name))
+
+        def answers(exam):  # type: ignore[no-untyped-def]
+            return [
+                [json.dumps(inst.answers, sort_keys=True) for _, inst in exams.variant_instances(s, v)]
+                for v in exam.variants
+            ]
+
+        first = answers(exams.create_exam(s, title="t", items=items, variants=30, seed=77, lang="zh", user=ta))
+        again = answers(exams.create_exam(s, title="t", items=items, variants=30, seed=77, lang="zh", user=ta))
+    assert first == again
+    receptive, multihead = zip(*first, strict=True)
+    assert len(set(receptive)) == 30
+    # multihead_params has 16 answers in all (8 widths, with or without bias): nearly each one
+    # before repeats (12 draws may miss a rare one, and then the question stops trying)
+    assert len(set(multihead)) == 16 and len(set(multihead[:16])) >= 14
+
+
 @pytest.mark.parametrize(
     ("items", "field"),
     [
