@@ -133,9 +133,9 @@ def main(argv: list[str] | None = None) -> int:
     u.set_defaults(func=cmd_create_user)
 
     c = sub.add_parser("check-bank", help="self-test every problem family; non-zero exit on failure")
-    c.add_argument("--seeds", type=int, default=200)
+    c.add_argument("--seeds", type=_positive, default=200)
     c.add_argument("--problem", action="append", help="only this family (repeatable)")
-    c.add_argument("--jobs", "-j", type=int, default=1, help="processes to share the families out to")
+    c.add_argument("--jobs", "-j", type=_positive, default=1, help="processes to share the families out to")
     c.set_defaults(func=cmd_check_bank)
 
     e = sub.add_parser(
@@ -149,7 +149,28 @@ def main(argv: list[str] | None = None) -> int:
     i.set_defaults(func=cmd_import)
 
     args = p.parse_args(argv)
-    return int(args.func(args) or 0)
+    try:
+        return int(args.func(args) or 0)
+    except (OSError, ValueError) as exc:  # a file that cannot be read or written, a bad backup line
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    except Exception as exc:
+        from sqlalchemy.exc import OperationalError, ProgrammingError
+
+        if not isinstance(exc, (OperationalError, ProgrammingError)):
+            raise
+        if "no such table" in str(exc) or "does not exist" in str(exc):
+            print("error: the database has no tables yet: run `dlgrader migrate` first", file=sys.stderr)
+        else:
+            print(f"error: the database cannot be used: {exc.orig}", file=sys.stderr)
+        return 2
+
+
+def _positive(text: str) -> int:
+    n = int(text)
+    if n < 1:
+        raise argparse.ArgumentTypeError(f"{n}: must be at least 1")
+    return n
 
 
 if __name__ == "__main__":

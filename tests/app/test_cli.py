@@ -175,3 +175,19 @@ def test_check_bank_command_passes_on_a_good_family(args, tmp_path) -> None:  # 
     assert listed == named
     bad = run(["check-bank", "--problem", "nope.nope"], f"sqlite:///{tmp_path}/x.db")
     assert bad.returncode != 0
+
+
+def test_mistakes_at_the_command_line_get_one_line_not_a_traceback(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    url = f"sqlite:///{tmp_path}/fresh.db"
+    cases = [
+        (["create-user", "bob"], None, "run `dlgrader migrate` first"),  # a database never migrated
+        (["import", str(tmp_path / "missing.jsonl")], None, "No such file"),
+        (["import"], "not json\n", "line 1: not a backup record"),
+        (["export", "-o", str(tmp_path / "no" / "dir" / "x.jsonl")], None, "No such file"),
+        (["check-bank", "--seeds", "0"], None, "must be at least 1"),  # it said "ok", having tested nothing
+    ]
+    for i, (args, stdin, words) in enumerate(cases):
+        if i == 1:
+            assert run(["migrate"], url).returncode == 0
+        r = run(args, url, stdin=stdin)
+        assert r.returncode == 2 and words in r.stderr and "Traceback" not in r.stderr, (args, r.stderr)
