@@ -70,7 +70,11 @@ def install(app: FastAPI) -> None:
     @app.exception_handler(ParamsInvalid)
     def _params(request: Request, exc: ParamsInvalid) -> Response:
         detail = [
-            {"loc": ["body", "params", *e["loc"]], "msg": e["msg"], "type": e.get("type", "value_error")}
+            {
+                "loc": ["body", *exc.prefix, "params", *e["loc"]],
+                "msg": e["msg"],
+                "type": e.get("type", "value_error"),
+            }
             for e in exc.errors
         ]
         return error_response(request, 422, exc.message, detail)
@@ -79,7 +83,7 @@ def install(app: FastAPI) -> None:
     def _service(request: Request, exc: ServiceError) -> Response:
         detail: object = exc.message
         if isinstance(exc, Invalid):
-            detail = [{"loc": ["body", exc.field or "body"], "msg": exc.message, "type": "value_error"}]
+            detail = [{"loc": [exc.location, exc.field or "body"], "msg": exc.message, "type": "value_error"}]
         resp = error_response(request, exc.status, exc.message, detail)
         if exc.status == 429:
             resp.headers["Retry-After"] = "60"
@@ -99,11 +103,13 @@ def install(app: FastAPI) -> None:
         if exc.status_code == 401 and request.method == "GET" and not wants_json(request):
             # A browser that is not logged in is sent to log in, and brought back afterwards.
             return RedirectResponse(f"/login?next={quote(request.url.path)}", status_code=303)
-        detail = exc.detail
-        if exc.status_code == 400 and detail == "There was an error parsing the body":
-            # FastAPI's words for any body json.loads refused, including one nested past its recursion limit.
-            detail = "the body could not be read: not valid JSON or form data, or nested too deeply"
-        resp = error_response(request, exc.status_code, str(detail), detail)
+        detail, status = exc.detail, exc.status_code
+        if status == 400 and detail == "There was an error parsing the body":
+            # FastAPI's words for any body json.loads refused, including one nested past its recursion
+            # limit or not UTF-8: an invalid body, which the contract answers with 422.
+            detail = "the body could not be read: not valid UTF-8 JSON or form data, or nested too deeply"
+            status = 422
+        resp = error_response(request, status, str(detail), detail)
         for k, v in (exc.headers or {}).items():
             resp.headers[k] = v
         return resp

@@ -71,7 +71,7 @@ def variant_file(exam: ExamDep, filename: str, session: SessionDep, lang: str | 
     """One variant, print-ready: CODE.html, CODE.pdf or CODE.tex."""
     m = _FILE.match(filename)
     if m is None:
-        raise Invalid("filename: CODE.pdf, CODE.html or CODE.tex", field="filename")
+        raise Invalid("filename: CODE.pdf, CODE.html or CODE.tex", field="filename", location="path")
     variant = exams.get_variant(exam, m.group(1))
     return _output(session, exam, [variant], m.group(2), lang, f"{exam.id}-{variant.code}")
 
@@ -80,7 +80,7 @@ def variant_file(exam: ExamDep, filename: str, session: SessionDep, lang: str | 
 def bundle(exam: ExamDep, ext: str, session: SessionDep, lang: str | None = None) -> Response:
     """Every variant in one file, for printing the whole class."""
     if ext not in ("pdf", "html", "tex"):
-        raise Invalid("ext: pdf, html or tex", field="ext")
+        raise Invalid("ext: pdf, html or tex", field="ext", location="path")
     return _output(session, exam, list(exam.variants), ext, lang, f"{exam.id}-all")
 
 
@@ -167,7 +167,7 @@ def _check_submission(exam: Exam, session: Session, is_csv: bool, raw: bytes) ->
         checked = exams.check_class_csv(session, exam=exam, text=text)
     else:
         try:
-            body = SubmissionCreate.model_validate_json(raw)
+            body = SubmissionCreate.model_validate_json(raw.removeprefix(b"\xef\xbb\xbf"))  # as /instances
         except ValidationError as exc:
             raise RequestValidationError(
                 [{**e, "loc": ("body", *e["loc"])} for e in exc.errors(include_url=False)]

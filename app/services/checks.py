@@ -72,7 +72,9 @@ def begin_check(
         if earlier is not None:
             if earlier.instance_id != record.id or earlier.answers != answers:
                 raise Invalid(
-                    "Idempotency-Key: already used for a different request", field="Idempotency-Key"
+                    "Idempotency-Key: already used for a different request",
+                    field="Idempotency-Key",
+                    location="header",
                 )
             return Begun(_replay(earlier), None, record, user, answers, lang, idempotency_key)
     inst = instances.build(record)

@@ -6,12 +6,15 @@ from __future__ import annotations
 class ServiceError(Exception):
     status = 400
     field: str | None = None
+    location = "body"  # where the field is: body, header, path or query (the 422's loc)
 
-    def __init__(self, message: str, *, field: str | None = None) -> None:
+    def __init__(self, message: str, *, field: str | None = None, location: str | None = None) -> None:
         super().__init__(message)
         self.message = message
         if field is not None:
             self.field = field
+        if location is not None:
+            self.location = location
 
 
 class NotFound(ServiceError):

@@ -25,6 +25,7 @@ from app.services.csvtext import rows_with_lines
 from app.services.errors import Conflict, Invalid, NotFound
 from app.services.grading import Grader, Pending
 from problems import GradeResult
+from problems.base import validate_params
 
 CODE_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # no I/1, O/0: read off paper without doubt
 MAX_VARIANTS = 500
@@ -53,11 +54,16 @@ def plan_items(items: list[dict[str, Any]], seed: int) -> list[PlannedItem]:
         points = float(item.get("points", 1.0))
         if item.get("problem"):
             try:
-                problems.get_family(item["problem"])
+                family = problems.get_family(item["problem"])
             except problems.UnknownProblem:
                 raise Invalid(
                     f"items.{i}.problem: unknown problem id {item['problem']!r}", field=f"items.{i}.problem"
                 ) from None
+            if item.get("params") is not None:
+                try:  # once here, naming the item, not once per variant as "params"
+                    validate_params(family, item["params"])
+                except problems.InvalidParams as exc:
+                    raise instances.ParamsInvalid(exc.errors, prefix=("items", i)) from None
             planned.append(PlannedItem(item["problem"], item.get("params"), points))
             continue
         tag, count = item["tag"], int(item.get("count", 1))
@@ -316,6 +322,9 @@ def check_submission(
     lang: str = "en",
 ) -> CheckedSubmissions:
     """One student's submission (a TA enters it), checked against its variant."""
+    if not any(v.code == code for v in exam.variants):
+        known = ", ".join(v.code for v in exam.variants[:20])
+        raise Invalid(f"code: unknown variant code {code!r} (this exam has {known})", field="code")
     variant, qs, errors = _check_shape(session, exam, code, answers, "answers")
     if errors:
         raise Invalid("; ".join(errors), field="answers")

@@ -79,8 +79,12 @@ def test_variants_do_not_repeat_an_answer_while_the_family_has_others(app, accou
                 for v in exam.variants
             ]
 
-        first = answers(exams.create_exam(s, title="t", items=items, variants=30, seed=77, lang="zh", user=ta))
-        again = answers(exams.create_exam(s, title="t", items=items, variants=30, seed=77, lang="zh", user=ta))
+        first = answers(
+            exams.create_exam(s, title="t", items=items, variants=30, seed=77, lang="zh", user=ta)
+        )
+        again = answers(
+            exams.create_exam(s, title="t", items=items, variants=30, seed=77, lang="zh", user=ta)
+        )
     assert first == again
     receptive, multihead = zip(*first, strict=True)
     assert len(set(receptive)) == 30
@@ -543,3 +547,42 @@ def test_nul_in_text_is_refused_alike_on_both_databases(client, accounts) -> Non
     assert client.get(f"/api/v1/exams/{exam['id']}/grades.csv", headers=ta).text.count("\n") == 1
     assert client.get("/api/v1/exams/ab%00c", headers=ta).status_code == 404
     assert client.get("/api/v1/instances/ab%00c", headers=ta).status_code == 404
+
+
+def test_errors_point_at_the_field_a_script_must_fix(client, accounts) -> None:  # type: ignore[no-untyped-def]
+    """A TA walk-through found locs that named the wrong place: an exam item's params said only
+    `params`, an unknown variant code said `answers`, a reused key said `body`; a BOM before JSON
+    was refused here but not by /instances, and a body that is not UTF-8 was a 400."""
+    ta = accounts["ta"].headers
+    bad_item = {
+        "title": "t",
+        "items": [{"problem": FAMILY}, {"problem": FAMILY, "params": {"num_classes": 1}}],
+    }
+    r = client.post("/api/v1/exams", json=bad_item, headers=ta)
+    assert r.status_code == 422 and r.json()["detail"][0]["loc"] == [
+        "body",
+        "items",
+        1,
+        "params",
+        "num_classes",
+    ]
+    exam = _exam(client, ta)
+    url = f"/api/v1/exams/{exam['id']}/submissions"
+    r = client.post(url, json={"student": "s1", "code": "ZZZZ", "answers": {"1": {"loss": "1"}}}, headers=ta)
+    assert r.status_code == 422 and r.json()["detail"][0]["loc"] == ["body", "code"], r.text
+    code = exam["variants"][0]["code"]
+    body = '{"student": "s1", "code": "%s", "answers": {"1": {"loss": "1"}}}' % code
+    r = client.post(
+        url, content=b"\xef\xbb\xbf" + body.encode(), headers={**ta, "Content-Type": "application/json"}
+    )
+    assert r.status_code == 200, r.text
+    inst = client.post("/api/v1/instances", json={"problem": FAMILY, "seed": 1}).json()
+    check = f"/api/v1/instances/{inst['id']}/check"
+    h = {**accounts["student"].headers, "Idempotency-Key": "k1"}
+    assert client.post(check, json={"answers": {"loss": "1"}}, headers=h).status_code == 200
+    r = client.post(check, json={"answers": {"loss": "2"}}, headers=h)
+    assert r.status_code == 422 and r.json()["detail"][0]["loc"] == ["header", "Idempotency-Key"]
+    r = client.post(
+        "/api/v1/instances", content=b'{"problem": "\xff"}', headers={"Content-Type": "application/json"}
+    )
+    assert r.status_code == 422 and "UTF-8" in r.text
