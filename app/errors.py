@@ -107,8 +107,12 @@ def install(app: FastAPI) -> None:
         if status == 400 and detail == "There was an error parsing the body":
             # FastAPI's words for any body json.loads refused, including one nested past its recursion
             # limit or not UTF-8: an invalid body, which the contract answers with 422.
-            detail = "the body could not be read: not valid UTF-8 JSON or form data, or nested too deeply"
-            status = 422
+            message = "the body could not be read: not valid UTF-8 JSON or form data, or nested too deeply"
+            # a 422's detail is a list of located errors (the OpenAPI schema every 422 follows)
+            resp = error_response(
+                request, 422, message, [{"loc": ["body"], "msg": message, "type": "json_invalid"}]
+            )
+            return resp
         resp = error_response(request, status, str(detail), detail)
         for k, v in (exc.headers or {}).items():
             resp.headers[k] = v
@@ -129,7 +133,9 @@ def install(app: FastAPI) -> None:
         if exc.connection_invalidated:
             return _db_down(request, exc)
         log.warning("database refused a value: %s", exc.orig)
-        return error_response(request, 422, DATA_REFUSED)
+        return error_response(
+            request, 422, DATA_REFUSED, [{"loc": ["body"], "msg": DATA_REFUSED, "type": "value_error"}]
+        )
 
     @app.exception_handler(DBAPIError)
     def _dbapi(request: Request, exc: DBAPIError) -> Response:

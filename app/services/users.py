@@ -71,7 +71,8 @@ def get_user_by_name(session: Session, name: str) -> User:
 
 def authenticate(session: Session, *, name: str, password: str) -> User | None:
     """Return the user if the password is right, else None (same work either way)."""
-    user = session.scalar(select(User).where(User.name == name.strip()))
+    # No name holds NUL (PostgreSQL refuses even to look one up): the same "wrong name or password"
+    user = session.scalar(select(User).where(User.name == name.strip())) if "\x00" not in name else None
     stored = user.password_hash if user is not None and user.active and user.password_hash else _DUMMY_HASH
     try:
         ok: bool = _hasher.verify(stored, password)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import io
+import json
 import re
 import shutil
 import subprocess
@@ -571,7 +572,7 @@ def test_errors_point_at_the_field_a_script_must_fix(client, accounts) -> None: 
     r = client.post(url, json={"student": "s1", "code": "ZZZZ", "answers": {"1": {"loss": "1"}}}, headers=ta)
     assert r.status_code == 422 and r.json()["detail"][0]["loc"] == ["body", "code"], r.text
     code = exam["variants"][0]["code"]
-    body = '{"student": "s1", "code": "%s", "answers": {"1": {"loss": "1"}}}' % code
+    body = json.dumps({"student": "s1", "code": code, "answers": {"1": {"loss": "1"}}})
     r = client.post(
         url, content=b"\xef\xbb\xbf" + body.encode(), headers={**ta, "Content-Type": "application/json"}
     )
