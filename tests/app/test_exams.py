@@ -587,3 +587,16 @@ def test_errors_point_at_the_field_a_script_must_fix(client, accounts) -> None: 
         "/api/v1/instances", content=b'{"problem": "\xff"}', headers={"Content-Type": "application/json"}
     )
     assert r.status_code == 422 and "UTF-8" in r.text
+
+
+def test_a_bilingual_exam_has_a_bilingual_answer_key(client, accounts) -> None:  # type: ignore[no-untyped-def]
+    """lang "both" printed the papers in both languages and the key in Chinese only."""
+    ta = accounts["ta"].headers
+    body = {"title": "双语", "items": [{"problem": FAMILY}], "variants": 1, "seed": 3, "lang": "both"}
+    exam = client.post("/api/v1/exams", json=body, headers=ta).json()
+    key = client.get(f"/api/v1/exams/{exam['id']}/answer-key.html", headers=ta).text
+    assert "答案与解析 / Answer key" in key
+    steps = re.findall(r'<ol class="steps" lang="([^"]+)">', key)
+    assert steps == ["zh-CN", "en"], steps
+    only_en = client.get(f"/api/v1/exams/{exam['id']}/answer-key.html?lang=en", headers=ta).text
+    assert re.findall(r'<ol class="steps" lang="([^"]+)">', only_en) == ["en"]
