@@ -49,13 +49,20 @@ _ZH = {
 
 
 def _page(status: int, message: str) -> HTMLResponse:
+    """A page for a browser: the site's style, what happened in Chinese, the detail as given (often
+    English, or already both), and the way on. No database is touched: it may be what failed."""
     zh = _ZH.get(status, "")
+    way_on = "<a href='/'>首页 / Home</a>" + (
+        " · <a href='/login'>登录 / Log in</a>" if status in (401, 403) else ""
+    )
     body = (
-        "<!doctype html><html lang=zh><meta charset=utf-8><title>DL Grader</title>"
-        f"<main style='font-family:sans-serif;max-width:40rem;margin:3rem auto'><h1>{status}</h1>"
+        "<!doctype html><html lang=zh-CN><meta charset=utf-8>"
+        "<meta name=viewport content='width=device-width, initial-scale=1'>"
+        f"<title>{status} · 深度学习练习与评测</title><link rel=stylesheet href='/static/app.css'>"
+        "<header class=top><nav><a class=brand href='/'>深度学习练习与评测</a></nav></header>"
+        f"<main id=main><h1>{status}</h1>"
         + (f"<p>{zh}</p>" if zh else "")
-        + f"<p lang=en>{html.escape(message)}</p><p><a href='/'>DL Grader</a>"
-        " · <a href='/login'>登录 / Log in</a></p></main>"
+        + f"<p class=note>{html.escape(message)}</p><p>{way_on}</p></main>"
     )
     return HTMLResponse(body, status_code=status)
 

@@ -188,7 +188,9 @@ def test_solution_unlocks_after_an_attempt(web) -> None:  # type: ignore[no-unty
 
 def test_unknown_family_and_instance_are_404_pages(web) -> None:  # type: ignore[no-untyped-def]
     r = web.get("/practice/cnn.nope")
-    assert r.status_code == 404 and "<html" in r.text.lower() or "<main" in r.text
+    assert r.status_code == 404 and "<main" in r.text and "找不到此页面" in r.text
+    assert "/static/app.css" in r.text and "首页 / Home" in r.text  # the site's page, the way on
+    assert "/login" not in r.text  # not offered to someone who may be logged in already
     assert web.get(f"/practice/{FAMILY}?i=nope").status_code == 404
 
 
