@@ -21,7 +21,13 @@ def preview(inst: Instance, part_name: str, text: str, lang: str) -> dict[str, A
     except limits.OutOfTime:
         return timed_out(lang, limits.CHECK_SECONDS)
     except grader.AnswerError as exc:
-        return {"ok": False, "message": exc.message.get(lang, exc.message["en"]), "position": exc.position}
+        # `text`: what the position counts in, the answer as read (x² is x^(2) there)
+        return {
+            "ok": False,
+            "message": exc.message.get(lang, exc.message["en"]),
+            "position": exc.position,
+            "text": exc.text,
+        }
     latex = getattr(reading, "latex", None)
     html = math_html(latex) if isinstance(latex, str) and len(latex) < 4000 else None
     return {"ok": True, "interpreted": reading.interpreted, "html": html}

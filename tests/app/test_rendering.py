@@ -62,3 +62,16 @@ def test_the_preview_keeps_decimals_as_typed(text: str, answer_type: str, shown:
     inst = instantiate("custom.answer", params=params)
     result = preview(inst, inst.parts[0].name, text, "en")
     assert result["ok"] and shown in result["html"] and not_shown not in result["html"], result
+
+
+@pytest.mark.parametrize(("typed", "at"), [("2²+ln3)", ")"), ("  1+*2", "*"), ("（1+2）*）", ")")])
+def test_a_reading_error_says_where_in_the_text_as_read(typed: str, at: str) -> None:
+    """The preview marked the typed text at a position counted in the text as read: after x²
+    (read x^(2)) or leading spaces the mark landed beside the mistake."""
+    from app.services.preview import preview
+    from problems.registry import instantiate
+
+    params = {"answer_type": "real", "reference": "1", "statement": {"zh": "题", "en": "Q"}}
+    inst = instantiate("custom.answer", params=params)
+    result = preview(inst, inst.parts[0].name, typed, "en")
+    assert not result["ok"] and result["text"][result["position"]] == at, result

@@ -28,14 +28,17 @@
         if (p.position !== null && p.position !== undefined) {
           // The answer on one line with the spot marked: two lines in all, so the preview's fixed
           // height holds it and nothing below moves.
-          var at = Math.max(0, Math.min(p.position, text.length));
+          // The position counts in the text as read (x² read as x^(2), full-width as ASCII): the
+          // mark goes under that text, or it lands beside the mistake.
+          var read = typeof p.text === "string" ? p.text : text;
+          var at = Math.max(0, Math.min(p.position, read.length));
           var spot = document.createElement("code");
           spot.className = "spot";
-          spot.appendChild(document.createTextNode(text.slice(0, at)));
+          spot.appendChild(document.createTextNode(read.slice(0, at)));
           var mark = document.createElement("mark");
-          mark.textContent = at < text.length ? text.charAt(at) : "\u2002";  // the end: an en space to mark
+          mark.textContent = at < read.length ? read.charAt(at) : "\u2002";  // the end: an en space to mark
           spot.appendChild(mark);
-          spot.appendChild(document.createTextNode(text.slice(at + 1)));
+          spot.appendChild(document.createTextNode(read.slice(at + 1)));
           out.appendChild(document.createElement("br"));
           out.appendChild(spot);
         }
