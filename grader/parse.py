@@ -68,10 +68,14 @@ _TRANSLATE = {
     "。": ".",
     "：": ":",
     "＝": "=",
+    "≈": "=",  # ln(3) ≈ 1.0986: a chain, read as its last value
 }
 
 
 _TRANSLATE_TABLE = str.maketrans(_TRANSLATE)
+_SIGMA_CALL = re.compile(r"σ\s*\(")
+# ln3, sqrt2: a function and its number written together, as on paper (log2 and log10 are names)
+_FUNCTION_AND_NUMBER = re.compile(r"(ln|sqrt|exp|sin|cos|tan|tanh)(\d+(?:\.\d+)?)")
 
 _SUPERSCRIPTS = dict(zip("⁰¹²³⁴⁵⁶⁷⁸⁹⁻⁺", "0123456789-+", strict=True))
 _SUPERSCRIPT_RUN = re.compile("[" + "".join(_SUPERSCRIPTS) + "]+")
@@ -83,6 +87,8 @@ def normalize(text: str) -> str:
         return text.strip()
     # A full stop ending the answer is the sentence's, not a decimal point: 1.0986。
     text = text.rstrip().removesuffix("。")
+    # σ(x) is how the statements write the sigmoid; a bare σ (a standard deviation) stays unknown
+    text = _SIGMA_CALL.sub("sigmoid(", text)
     # Superscripts first: NFKC would turn x² into x2 and 10⁻³ into 10-3 (a different value).
     text = _SUPERSCRIPT_RUN.sub(lambda m: "^(" + "".join(_SUPERSCRIPTS[c] for c in m.group()) + ")", text)
     text = unicodedata.normalize("NFKC", text)
@@ -137,7 +143,13 @@ def tokenize(text: str) -> list[Tok]:
         exp = re.search(r"[eE]([+-]?\d+)$", tok) if kind == "num" else None
         if exp and (len(exp.group(1)) > 6 or abs(int(exp.group(1))) > MAX_EXPONENT):
             raise err("数字的指数太大", "the exponent of this number is too large", m.start(kind))
-        out.append(Tok(kind, tok, m.start(kind)))
+        glued = _FUNCTION_AND_NUMBER.fullmatch(tok) if kind == "name" else None
+        if glued:
+            out.append(Tok("name", glued.group(1), m.start(kind)))
+            kind, tok = "num", glued.group(2)
+            out.append(Tok(kind, tok, m.start(kind) + len(glued.group(1))))
+        else:
+            out.append(Tok(kind, tok, m.start(kind)))
         if len(out) > MAX_TOKENS:
             raise err("答案太长", "the answer is too long", m.start(kind))
         i = m.end()

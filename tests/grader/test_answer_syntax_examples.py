@@ -7,6 +7,13 @@ import pytest
 from grader import AnswerSpec, check, grade, read
 
 RIGHT = [
+    # written as the seeds' notes and the statements write them (a student walk-through)
+    ("ln3", "ln(3)", "real"),
+    ("2ln3", "2*ln(3)", "real"),
+    ("sqrt2/2", "sqrt(2)/2", "real"),
+    ("ln(3) ≈ 1.0986", "ln(3)", "real"),
+    ("σ(x)*(1-σ(x))", "sigmoid(x)*(1-sigmoid(x))", "expression"),
+    ("log2(8)", "3", "real"),  # log2 is still the base-2 logarithm, not log(2)*8
     ("1.0986。", "ln(3)", "real"),  # a Chinese full stop ending the answer, not a decimal point
     ("27847680。", "27847680", "integer"),
     ("896", "896", "integer"),
