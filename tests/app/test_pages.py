@@ -309,3 +309,16 @@ def test_a_parse_error_shows_a_caret_under_the_spot(web) -> None:  # type: ignor
     caret = r.text.split('<pre class="caret">')[1].split("</pre>")[0]
     typed, mark = caret.split("\n")[:2]
     assert typed == "ln(5 +* 2)" and mark.index("^") == typed.index("*")
+    add_account(web.app_ref, "alice", "student")  # type: ignore[attr-defined]
+    _login(web, "alice")
+    web.post(
+        f"/practice/{FAMILY}",
+        data={
+            "csrf_token": _csrf(web.get(f"/practice/{FAMILY}?i={iid}").text),
+            "instance_id": iid,
+            "loss": "ln(5 +* 2)",
+        },
+    )
+    history = web.get("/me").text.split('class="grid history"')[1]
+    caret = history.split('<pre class="caret">')[1].split("</pre>")[0]  # /me keeps the two lines too
+    assert caret.split("\n")[1].index("^") == caret.split("\n")[0].index("*")
