@@ -68,9 +68,10 @@ def make_engine(url: str, connections: int = 8) -> Engine:
 
         @event.listens_for(engine, "before_cursor_execute")
         def _refuse_nul(conn, cursor, statement, parameters, context, executemany):  # type: ignore[no-untyped-def]
-            # PostgreSQL refuses text holding NUL; SQLite stored it, and a backup of such a database
-            # could not be restored on PostgreSQL. Refused the same way on both (a 422, errors.py).
-            if _holds_nul(parameters):
+            # PostgreSQL refuses to store text holding NUL; SQLite stored it, and a backup of such a
+            # database could not be restored on PostgreSQL. Refused the same way on both (a 422,
+            # errors.py). Only writes: a lookup of such a name simply finds nothing, as before.
+            if statement.lstrip()[:6].upper() in ("INSERT", "UPDATE") and _holds_nul(parameters):
                 raise DataError(statement, parameters, ValueError("NUL character in text"))
 
         return engine

@@ -63,7 +63,8 @@ def create_user(
 
 
 def get_user_by_name(session: Session, name: str) -> User:
-    user = session.scalar(select(User).where(User.name == name))
+    # no name holds NUL, and PostgreSQL refuses even to look one up (a 422, not the 404)
+    user = session.scalar(select(User).where(User.name == name)) if "\x00" not in name else None
     if user is None:
         raise NotFound(f"no user {name!r}", field="user")
     return user

@@ -600,3 +600,10 @@ def test_a_bilingual_exam_has_a_bilingual_answer_key(client, accounts) -> None: 
     assert steps == ["zh-CN", "en"], steps
     only_en = client.get(f"/api/v1/exams/{exam['id']}/answer-key.html?lang=en", headers=ta).text
     assert re.findall(r'<ol class="steps" lang="([^"]+)">', only_en) == ["en"]
+
+
+def test_looking_up_a_name_holding_nul_finds_nothing(client, accounts) -> None:  # type: ignore[no-untyped-def]
+    ta = accounts["ta"].headers
+    assert client.get("/api/v1/attempts?user=a%00b", headers=ta).status_code == 404
+    r = client.post("/api/v1/auth/token", json={"name": "a\u0000", "password": "whatever it is"})
+    assert r.status_code == 401
