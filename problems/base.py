@@ -60,6 +60,10 @@ class Family(Generic[P]):
 
     id: ClassVar[str]
     version: ClassVar[int] = 1
+    # The oldest version whose params pose this version's instance (statement, parts, answers):
+    # lower than `version` when only `generate` changed (what a seed draws), so instances stored
+    # with their params still rebuild exactly. None: this version only.
+    same_params_since: ClassVar[int | None] = None
     title: ClassVar[Text]
     difficulty: ClassVar[int]  # 1..3
     tags: ClassVar[tuple[str, ...]]  # first tag is the chapter (see problems.syllabus)

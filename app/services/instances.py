@@ -40,7 +40,7 @@ def build(record: InstanceRecord) -> problems.Instance:
     params posed to the student are what they answered.
     """
     family = problems.get_family(record.problem)
-    if family.version != record.version:
+    if not (family.same_params_since or family.version) <= record.version <= family.version:
         raise Gone(
             f"instance {record.id} was posed with {record.problem} version {record.version}; "
             f"the bank now has version {family.version} and cannot reproduce it"

@@ -141,6 +141,22 @@ def test_an_instance_of_an_older_family_version_is_410(app, client, accounts) ->
     assert page.status_code == 410 and "version" in page.text
 
 
+def test_a_family_whose_seeds_changed_but_not_its_params_keeps_its_instances(app, client) -> None:  # type: ignore[no-untyped-def]
+    """attention.positional_encoding v2 changed only what a seed draws: its v1 instances, stored
+    with their params, pose the same question. They went 410, and with one of them every homework
+    holding it (a review found it)."""
+    pe = "attention.positional_encoding"
+    iid = client.post("/api/v1/instances", json={"problem": pe, "seed": 3}).json()["id"]
+    for version, status in ((1, 200), (0, 410)):
+        with app.state.session_factory() as s:
+            record = s.get(InstanceRecord, iid)
+            assert record is not None
+            record.version = version
+            s.commit()
+        app.state.records = RecordCache()
+        assert client.get(f"/api/v1/instances/{iid}").status_code == status, version
+
+
 def test_two_copies_of_a_retried_check_store_one_attempt(app, accounts) -> None:  # type: ignore[no-untyped-def]
     """Both copies got past the key lookup before either committed: the second INSERT hits the
     unique key, and it answers with the first copy's attempt id (on both databases)."""
