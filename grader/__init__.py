@@ -131,6 +131,13 @@ def read(text: str, spec: AnswerSpec | str) -> Reading:
         if t == "matrix" and value and not isinstance(value[0], list):
             value = [value]
         _check_rectangular(value)
+        if t == "vector" and value and all(isinstance(v, list) for v in value):
+            # A vector written as a row [[1, 2]] or a column 1; 2 is that vector, answer or
+            # reference alike (∂L/∂U of a 1×m U is naturally written as a row); a table stays one.
+            if len(value) == 1:
+                value = value[0]
+            elif all(len(v) == 1 for v in value):
+                value = [v[0] for v in value]
         return Reading(value)
     return Reading(read_scalar(text, spec.symbols, spec.symbols_real))
 

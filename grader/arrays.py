@@ -47,11 +47,7 @@ def judge_array(
 ) -> Verdict:
     """`a`, `b` are the nested lists as read; values_* their entries (flattened) as exact numbers."""
     tol = tolerances(spec)
-    da, db = dims(a), dims(b)
-    if len(db) == 1 and len(da) == 2 and 1 in da and da[0] * da[1] == db[0]:
-        # A vector written as a row [[1, 2]] or a column [1; 2] is the same vector: the reference
-        # does not say which (∂L/∂U of a 1×m U is naturally written as a row).
-        da = db
+    da, db = dims(a), dims(b)  # a vector's row or column is flat by now (grader.read)
 
     def wrong(message: str, reason: str) -> Verdict:
         return Verdict(False, 0.0, message, interpreted, reason)

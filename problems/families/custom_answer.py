@@ -72,7 +72,10 @@ class CustomAnswerParams(Params):
         if not verdict.correct:
             raise ValueError(f"cannot be read as {kind}: {verdict.feedback}")
         if kind == "vector" and any(isinstance(v, list) for v in read(reference, spec).value):
-            raise ValueError("a vector is one list of numbers, e.g. [1, 2, 3]; a table of them is a matrix")
+            # a row or a column reads as the vector; a table does not
+            raise ValueError(
+                "a vector is one row or column of numbers, e.g. [1, 2, 3]; a table of them is a matrix"
+            )
         return reference
 
     @model_validator(mode="after")

@@ -147,10 +147,18 @@ def test_check_bank() -> None:
     ("answer_type", "reference", "words"),
     [
         ("matrix", "[[1, 2], [3]]", "rows differ in length"),  # was posed, and then matched only itself
-        ("vector", "[[1, 2], [3, 4]]", "a vector is one list of numbers"),
+        ("vector", "[[1, 2], [3, 4]]", "a vector is one row or column"),
     ],
 )
 def test_a_reference_without_a_shape_is_refused(answer_type: str, reference: str, words: str) -> None:
     with pytest.raises(InvalidParams) as info:
         instantiate(ID, params={"answer_type": answer_type, "reference": reference, "statement": STATEMENT})
     assert words in str(info.value.errors)
+
+
+@pytest.mark.parametrize("reference", ["[[1, 2, 3]]", "1; 2; 3", "[1, 2, 3]"])
+def test_a_vector_reference_may_be_a_row_or_a_column(reference: str) -> None:
+    """Refusing these (a review found) took down stored homework whose reference was `1; 2; 3`."""
+    inst = instantiate(ID, params={"answer_type": "vector", "reference": reference, "statement": STATEMENT})
+    for answer in ("[1, 2, 3]", "[[1, 2, 3]]", "1; 2; 3"):
+        assert grade_answers(inst, {inst.parts[0].name: answer}).parts[inst.parts[0].name].correct, answer
