@@ -26,6 +26,9 @@ def register(cls: F) -> F:
     fid = cls.id
     if fid in REGISTRY:
         raise RuntimeError(f"duplicate problem id {fid!r}")
+    missing = [name for name in ("title", "difficulty", "tags", "Params") if not hasattr(cls, name)]
+    if missing:  # else a page listing the bank fails later, far from the cause
+        raise RuntimeError(f"problem {fid!r} has no {', '.join(missing)}")
     REGISTRY[fid] = cls()
     return cls
 

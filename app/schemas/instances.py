@@ -109,5 +109,6 @@ class PreviewResponse(BaseModel):
     message: str | None = None
     position: int | None = None
     text: str | None = Field(
-        default=None, description="the answer as read (x² as x^(2), full-width as ASCII): what position counts in"
+        default=None,
+        description="the answer as read (x² as x^(2), full-width as ASCII): what position counts in",
     )

@@ -80,7 +80,8 @@ def _telling(p: PositionalEncodingParams) -> bool:
 class PositionalEncoding(Family[PositionalEncodingParams]):
     id = "attention.positional_encoding"
     version = 2  # 2: seeds pose only instances that tell the right answer from the slips and from 1
-    same_params_since = 1  # only generate changed: stored params pose what they posed    title = bi("正弦位置编码", "Sinusoidal positional encoding")
+    same_params_since = 1  # only generate changed: stored params pose what they posed
+    title = bi("正弦位置编码", "Sinusoidal positional encoding")
     difficulty = 1
     tags = ("attention", "transformer", "positional_encoding")
     Params = PositionalEncodingParams

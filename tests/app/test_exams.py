@@ -355,6 +355,11 @@ def test_csv_with_a_quote_never_closed_is_refused_not_cut_short(client, accounts
     r = client.post(url, content=text.encode(), headers={**ta, "Content-Type": "text/csv"})
     assert r.status_code == 422 and "line 2" in r.text and "never closed" in r.text, r.text
     assert client.get(f"/api/v1/exams/{exam['id']}/grades.csv", headers=ta).text.count("\n") == 1
+    # what the reader has always taken still goes: a space after a closing quote, text after it
+    loose = f'student,code,question,part,answer\n甲,{a},1,loss,"ln(10)" \n乙,{a},1,loss,"ln"(10)\n'
+    r = client.post(url, content=loose.encode(), headers={**ta, "Content-Type": "text/csv"})
+    assert r.status_code == 200, r.text
+    assert sorted(s["student"] for s in r.json()) == sorted(["甲", "乙"])
 
 
 def test_csv_from_excel_on_chinese_windows_round_trips(client, accounts) -> None:  # type: ignore[no-untyped-def]

@@ -35,3 +35,18 @@ def test_threads_asking_together_on_a_cold_process_all_find_the_family() -> None
     out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=120)
     assert out.returncode == 0, out.stderr
     assert out.stdout.startswith("0 "), out.stdout
+
+
+def test_a_family_without_its_title_is_refused_when_registered() -> None:
+    """A slip of an edit turned positional_encoding's title into a comment; the exam builder page
+    then failed with a 500, far from the cause."""
+    import pytest
+
+    from problems.base import Family
+    from problems.registry import register
+
+    class Untitled(Family):  # type: ignore[type-arg]
+        id = "test.untitled"
+
+    with pytest.raises(RuntimeError, match="has no title"):
+        register(Untitled)
