@@ -587,6 +587,17 @@ class NotOpen(Invalid):
     status = 403
 
 
+class TooLate(NotOpen):
+    """An answer after the deadline: kept, marked late, and refused with this (403)."""
+
+    def __init__(self, deadline: datetime, kind: str) -> None:
+        super().__init__(
+            f"too late: this {kind} closed at {deadline.isoformat()}; your answer was kept, marked late",
+            field="answers",
+        )
+        self.deadline = deadline
+
+
 def _assignment(session: Session, exam: Exam, user: User, *, create: bool) -> ExamAssignment | None:
     a = session.scalar(
         select(ExamAssignment).where(ExamAssignment.exam_id == exam.id, ExamAssignment.user_id == user.id)
@@ -682,6 +693,11 @@ def open_for_student(session: Session, *, exam: Exam, user: User) -> dict[str, A
                         "answer": text,
                         **(
                             {k: results[name][k] for k in ("correct", "score", "feedback")}
+                            # a part a TA grades: waiting, or graded (then feedback is the comment)
+                            | {
+                                "manual": bool(results[name].get("manual")),
+                                "graded": bool(results[name].get("graded")),
+                            }
                             if show and name in results
                             else {}
                         ),
@@ -859,10 +875,7 @@ def store_online_answer(
             )
         )
         session.commit()
-        raise NotOpen(
-            f"too late: this {exam.kind} closed at {deadline(exam, a).isoformat()}; your answer was kept, marked late",
-            field="answers",
-        )
+        raise TooLate(deadline(exam, a), exam.kind)
     if exam.kind == "exam":
         # A part is taken once in an exam: text that cannot be read is not an answer yet, and a
         # typo must not use it up (the reading error says nothing about the verdict).

@@ -10,14 +10,14 @@ from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import FormData
 
 from app.db import release_connection, utcnow
-from app.deps import CurrentUser, SessionDep
+from app.deps import CurrentUser, OptionalUser, SessionDep
 from app.models import User
 from app.routing import OneTripRoute
 from app.services import exams
 from app.services.errors import NotFound, ServiceError
 from app.web.csrf import csrf_valid
 from app.web.i18n import UI, page_lang
-from app.web.templating import page
+from app.web.templating import course_time, page
 
 router = APIRouter(route_class=OneTripRoute, include_in_schema=False)
 
@@ -56,52 +56,71 @@ def homework(request: Request, exam_id: str, session: SessionDep, user: CurrentU
 
 @router.post("/homework/{exam_id}/{question}")
 async def answer(
-    request: Request, exam_id: str, question: int, session: SessionDep, user: CurrentUser
+    request: Request, exam_id: str, question: int, session: SessionDep, user: OptionalUser
 ) -> Response:
     """Answer one question. Stored: back to the page (a reload does not send it again). Refused
-    (late, already submitted, unreadable in an exam, an expired form): the page with the reason
-    and the answers as typed."""
+    (late, already submitted, unreadable in an exam, too long): the page with the reason and the
+    answers as typed. Logged out or an expired form: the answers shown back, nothing read or
+    written (a forged post must not even open, and so start the clock of, a timed exam)."""
     received = utcnow()
     form = await request.form()
     lang = page_lang(request, user)
-    typed = await run_in_threadpool(_typed, session, user, exam_id, question, form)
-    if not csrf_valid(request, str(form.get("csrf_token", ""))):
-        return await run_in_threadpool(
-            _refused, request, session, user, exam_id, question, typed, 403, UI["form_expired"][lang]
-        )
-    answers = {name: text for name, text in typed.items() if text.strip()}
-    if not answers:
-        return await run_in_threadpool(
-            _refused, request, session, user, exam_id, question, typed, 422, UI["nothing_typed"][lang]
-        )
-    try:
-        await exams.answer_online(
-            session,
-            grader=request.app.state.grader,
+    sent = {k: v for k, v in form.multi_items() if k != "csrf_token" and isinstance(v, str)}
+    if user is None or not csrf_valid(request, str(form.get("csrf_token", ""))):
+        return page(
+            request,
+            "web/homework_kept.html",
+            user,
+            status=401 if user is None else 403,
+            canonical=f"/homework/{exam_id}",
             exam_id=exam_id,
-            user=user,
-            question=question,
-            answers=answers,
-            lang=lang,
-            received=received,
+            sent=sent,
+            message=UI["logged_out" if user is None else "form_expired"][lang],
         )
-    except ServiceError as exc:
-        await run_in_threadpool(session.rollback)
-        message = f"{UI['not_stored'][lang]}: {exc.message}"
-        return await run_in_threadpool(
-            _refused, request, session, user, exam_id, question, typed, exc.status, message
-        )
-    return RedirectResponse(f"/homework/{exam_id}#q{question}", status_code=303)
+    typed = await run_in_threadpool(_typed, session, user, exam_id, question, form)
+    answers = {name: text for name, text in typed.items() if text.strip()}
+    refusal = None
+    if any(len(text) > MAX_ANSWER for text in typed.values()):
+        refusal = (422, UI["answer_too_long"][lang].format(n=MAX_ANSWER))
+    elif not answers:
+        refusal = (422, UI["nothing_typed"][lang])
+    else:
+        try:
+            await exams.answer_online(
+                session,
+                grader=request.app.state.grader,
+                exam_id=exam_id,
+                user=user,
+                question=question,
+                answers=answers,
+                lang=lang,
+                received=received,
+            )
+            return RedirectResponse(f"/homework/{exam_id}#q{question}", status_code=303)
+        except exams.TooLate as exc:  # kept, marked late: not "not stored"
+            await run_in_threadpool(session.rollback)
+            refusal = (exc.status, UI["too_late"][lang].format(deadline=course_time(request)(exc.deadline)))
+        except ServiceError as exc:
+            await run_in_threadpool(session.rollback)
+            refusal = (exc.status, f"{UI['not_stored'][lang]}: {exc.message}")
+    status, message = refusal
+    return await run_in_threadpool(
+        _refused, request, session, user, exam_id, question, typed, status, message
+    )
+
+
+MAX_ANSWER = 10_000  # as the API's AnswerText
 
 
 def _typed(session: Session, user: User, exam_id: str, question: int, form: FormData) -> dict[str, str]:
-    """The form's boxes of this question's parts (unknown question: NotFound)."""
+    """The form's boxes of this question's open parts (unknown question: NotFound). A part an exam
+    has taken already is disabled on the page and not sent: it is left out, not blanked."""
     view = exams.open_for_student(session, exam=exams.get_exam(session, exam_id), user=user)
     q = next((q for q in view["questions"] if q["number"] == question), None)
     if q is None:
         raise NotFound(f"no question {question} in {exam_id}")
     release_connection(session)  # held across the awaits that follow, it could deadlock (app/routing.py)
-    return {p["name"]: str(form.get(p["name"], ""))[:10_000] for p in q["parts"]}
+    return {p["name"]: str(form.get(p["name"])) for p in q["parts"] if form.get(p["name"]) is not None}
 
 
 def _refused(

@@ -53,6 +53,20 @@ UI: dict[str, dict[str, str]] = {
         "zh": "作业：提交后立即看到对错，可以改正后再提交，以最后一次为准。",
         "en": "Homework: each submit shows the verdicts at once; you may correct and resubmit, the last answer counts.",
     },
+    "logged_out": {
+        "zh": "你已登出（会话已过期，或在别处登出了），答案未保存。请复制下面的答案，登录后再提交。",
+        "en": "You are logged out (the session ended, or you logged out elsewhere): nothing was stored. Copy your answers below, log in and submit them again.",
+    },
+    "answer_too_long": {
+        "zh": "答案超过 {n} 个字符，未保存；请删减后再提交。",
+        "en": "An answer is over {n} characters: nothing was stored; shorten it and submit again.",
+    },
+    "too_late": {
+        "zh": "已过截止时间（{deadline}）：你的答案已保存，标记为迟交。",
+        "en": "Past the deadline ({deadline}): your answer was kept, marked late.",
+    },
+    "your_answers": {"zh": "你的答案", "en": "Your answers"},
+    "back_to_it": {"zh": "回到作业", "en": "Back to it"},
     "nothing_typed": {"zh": "请先填写答案再提交。", "en": "Type an answer before submitting."},
     "not_stored": {"zh": "未保存", "en": "Not stored"},
     "awaiting_ta": {"zh": "等待助教批改", "en": "Waiting for a TA"},

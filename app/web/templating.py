@@ -53,12 +53,17 @@ def page(
             "ui": {k: v[lang] for k, v in UI.items()},
             "user": user,
             "csrf": csrf_token(request),
-            "course_time": _course_clock(request.app.state.settings.course_utc_offset_hours),
+            "course_time": course_time(request),
             **ctx,
         },
         status_code=status,
     )
     return resp
+
+
+def course_time(request: Request) -> Any:
+    """The course's clock for a request's app (what the pages show deadlines in)."""
+    return _course_clock(request.app.state.settings.course_utc_offset_hours)
 
 
 def _course_clock(offset_hours: float) -> Any:

@@ -15,6 +15,7 @@ pytestmark = pytest.mark.browser
 
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 FAMILY = "loss.uniform_prediction"
+STAFF: dict[str, str] = {}  # the live server's TA: its Authorization header
 
 
 @pytest.fixture(scope="module")
@@ -32,6 +33,7 @@ def live(tmp_path_factory):  # type: ignore[no-untyped-def]
     command.upgrade(alembic_config(url), "head")
     app = make_app(url)
     add_account(app, "alice", "student")
+    STAFF.update(add_account(app, "tina", "ta").headers)
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
@@ -196,3 +198,26 @@ def test_the_submit_button_stays_put_while_typing(live, page) -> None:  # type: 
         if text == "ln(5 +* 2)":
             ARTIFACTS.mkdir(exist_ok=True)
             page.locator('[data-part="loss"]').screenshot(path=str(ARTIFACTS / "preview-error.png"))
+
+
+def test_homework_keeps_what_was_typed_in_other_questions_across_a_submit(live, page) -> None:  # type: ignore[no-untyped-def]
+    """Each question is sent on its own and the page comes back after it: the other questions'
+    boxes came back empty. The browser keeps them until they are sent."""
+    body = {"title": "hw", "items": [{"problem": FAMILY}, {"problem": FAMILY}], "kind": "homework"}
+    exam_id = page.request.post(f"{live}/api/v1/exams", data=body, headers=STAFF).json()["id"]
+    page.goto(f"{live}/login?next=/homework/{exam_id}")
+    page.fill("#name", "alice")
+    page.fill("#password", "correct horse battery")
+    page.get_by_role("button", name="登录").click()
+    page.wait_for_url(f"**/homework/{exam_id}")
+    page.fill("#q2-1", "ln(7) 还没想好")
+    page.fill("#q1-1", "ln(3)")
+    page.locator("#q1 button[type=submit]").click()
+    page.wait_for_load_state()
+    assert page.locator("#q1 [data-correct]").count() == 1  # question 1 was graded
+    assert page.input_value("#q2-1") == "ln(7) 还没想好"  # question 2 kept as typed
+    page.fill("#q2-1", "ln(7)")
+    page.locator("#q2 button[type=submit]").click()
+    page.wait_for_load_state()
+    page.reload()
+    assert page.input_value("#q2-1") == "ln(7)"  # sent: what the server has, no stale draft

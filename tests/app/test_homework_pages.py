@@ -85,9 +85,10 @@ def test_an_online_exam_in_the_browser_takes_a_part_once_and_keeps_what_was_type
     assert "data-correct" not in page and ("已提交" in page or "Submitted" in page)  # verdicts hidden
     assert re.search(r'<input[^>]*name="loss"[^>]*disabled', page)  # taken once
     again = _send(web, exam_id, page, "7")
-    assert again.status_code == 422 and "already submitted" in again.text and 'value="7"' in again.text
+    assert again.status_code == 422 and "already submitted" in again.text
+    assert 'value="ln(10)"' in again.text and 'value="7"' not in again.text  # the box shows what was taken
     expired = web.post(f"/homework/{exam_id}/1", data={"csrf_token": "old", "loss": "8"})
-    assert expired.status_code == 403 and 'value="8"' in expired.text
+    assert expired.status_code == 403 and ">8</textarea>" in expired.text  # shown back to copy
     time.sleep(4.2)  # the exam closes
     page = web.get(f"/homework/{exam_id}").text
     assert 'data-closed="true"' in page and "data-correct=" in page  # verdicts once it has closed
@@ -99,4 +100,68 @@ def test_a_late_homework_answer_is_refused_with_the_reason_and_kept_in_its_box(w
     page = web.get(f"/homework/{exam_id}").text
     time.sleep(2.2)
     late = _send(web, exam_id, page, "ln(3)")
-    assert late.status_code == 403 and "too late" in late.text and 'value="ln(3)"' in late.text
+    assert late.status_code == 403 and 'value="ln(3)"' in late.text
+    assert (
+        "已过截止时间" in late.text and "标记为迟交" in late.text and "未保存" not in late.text
+    )  # kept, not lost
+
+
+def test_a_post_without_a_session_or_token_shows_the_answers_back_and_opens_nothing(web) -> None:  # type: ignore[no-untyped-def]
+    """Logged out in another tab: a bare 401 lost the answer. A forged post must not open (and so
+    start the clock of) a timed exam: nothing is read or written before the session is checked."""
+    from sqlalchemy import func, select
+
+    from app.models import ExamAssignment
+
+    exam_id, _ = _exam(web, "exam", time_limit_minutes=30)
+    r = web.post(f"/homework/{exam_id}/1", data={"loss": "ln(5)"})
+    assert r.status_code == 401 and ">ln(5)</textarea>" in r.text and "/login?next=" in r.text
+    _student(web)
+    forged = web.post(f"/homework/{exam_id}/1", data={"loss": "ln(5)", "csrf_token": "forged"})
+    assert forged.status_code == 403 and ">ln(5)</textarea>" in forged.text
+    with web.app_ref.state.session_factory() as s:  # type: ignore[attr-defined]
+        assert s.scalar(select(func.count()).select_from(ExamAssignment)) == 0
+
+
+def test_an_answer_too_long_is_refused_and_kept_not_cut(web) -> None:  # type: ignore[no-untyped-def]
+    exam_id, _ = _exam(web, "homework")
+    _student(web)
+    page = web.get(f"/homework/{exam_id}").text
+    long = "1" + " " * 10_000 + "+1"
+    r = _send(web, exam_id, page, long)
+    assert r.status_code == 422 and "10000" in r.text and long in r.text
+
+
+def test_a_short_answer_shows_the_tas_grade_once_given(web) -> None:  # type: ignore[no-untyped-def]
+    """It said 'waiting for a TA' forever: the page could not tell a graded part."""
+    from tests.app.test_exams import _first_short_item
+
+    ta = add_account(web.app_ref, "tina", "ta").headers
+    body = {
+        "title": "简答",
+        "items": [{"problem": "concept.short_answer", "params": {"item": _first_short_item()}}],
+        "kind": "homework",
+    }
+    exam_id = web.post("/api/v1/exams", json=body, headers=ta).json()["id"]
+    _student(web)
+    page = web.get(f"/homework/{exam_id}").text
+    name = re.search(r'<textarea id="q1-1" name="([^"]+)"', page).group(1)  # type: ignore[union-attr]
+    assert (
+        web.post(
+            f"/homework/{exam_id}/1",
+            data={"csrf_token": _csrf(page), name: "梯度消失"},
+            follow_redirects=False,
+        ).status_code
+        == 303
+    )
+    assert "等待助教批改" in web.get(f"/homework/{exam_id}").text
+    queue = web.get(f"/api/v1/exams/{exam_id}/manual", headers=ta).json()
+    grade = {"question": 1, "part": name, "score": 0.8, "comment": "很好，再谈谈原因"}
+    assert (
+        web.post(
+            f"/api/v1/exams/{exam_id}/submissions/{queue[0]['submission']}/grade", json=grade, headers=ta
+        ).status_code
+        == 200
+    )
+    page = web.get(f"/homework/{exam_id}").text
+    assert "等待助教批改" not in page and "助教评分: 80%" in page and "很好，再谈谈原因" in page
