@@ -952,12 +952,33 @@ def grade_manual_part(
     if sub.user_id is not None:  # answered online: the student may be storing an answer right now
         _lock_answers(session, exam.id, sub.user_id)
         session.refresh(sub)
+    if not _set_manual_grade(sub, str(question), part, score, comment):
+        raise Invalid(f"question {question} part {part!r} is not graded by hand", field="part")
+    # The class sent again meanwhile (or since the TA's queue page was loaded): the grade belongs to
+    # the same answer in the newer submission too, or it lands on one that no longer counts.
+    newer = session.scalars(
+        select(ExamSubmission).where(
+            ExamSubmission.exam_id == exam.id,
+            ExamSubmission.student == sub.student,
+            ExamSubmission.id > sub.id,
+        )
+    )
+    answer = sub.answers.get(str(question), {}).get(part)
+    for later in newer:
+        if later.answers.get(str(question), {}).get(part) == answer:
+            _set_manual_grade(later, str(question), part, score, comment)
+    session.commit()
+    return sub
+
+
+def _set_manual_grade(sub: ExamSubmission, number: str, part: str, score: float, comment: str) -> bool:
+    """Give a hand-graded part its score and comment and total again; False if it is no such part."""
     results = {
         k: {**v, "parts": {pk: dict(pv) for pk, pv in v["parts"].items()}} for k, v in sub.results.items()
     }
-    r = results.get(str(question))
+    r = results.get(number)
     if r is None or part not in r["parts"] or not r["parts"][part].get("manual"):
-        raise Invalid(f"question {question} part {part!r} is not graded by hand", field="part")
+        return False
     r["parts"][part].update(score=score, correct=score >= 1.0, feedback=comment, graded=True)
     r["score"] = sum(p["score"] for p in r["parts"].values()) / len(r["parts"]) * r["points"]
     sub.results = results
@@ -965,5 +986,4 @@ def grade_manual_part(
     sub.needs_manual = any(
         p.get("manual") and not p.get("graded") for v in results.values() for p in v["parts"].values()
     )
-    session.commit()
-    return sub
+    return True

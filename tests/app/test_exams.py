@@ -528,6 +528,20 @@ def test_a_class_csv_sent_again_keeps_the_hand_grades_of_unchanged_answers(clien
     assert by_student["乙"]["score"] == 0 and by_student["乙"]["pending_manual"] is True
     queue = client.get(f"/api/v1/exams/{exam['id']}/manual", headers=ta).json()
     assert [(q["student"], q["answer"]) for q in queue] == [("乙", "梯度直接回传")]
+    # A TA grading from a queue loaded before the class was sent again grades the old submission:
+    # the grade follows the same answer into the newer one, which is the one that counts.
+    old_sid = queue[0]["submission"]
+    client.post(url, content=again.encode(), headers={**ta, "Content-Type": "text/csv"})
+    r = client.post(
+        f"/api/v1/exams/{exam['id']}/submissions/{old_sid}/grade",
+        json={"question": 1, "part": "answer", "score": 0.5, "comment": "ok"},
+        headers=ta,
+    )
+    assert r.status_code == 200
+    grades = client.get(f"/api/v1/exams/{exam['id']}/grades.csv", headers=ta).text
+    rows = {row["student"]: row for row in csv.DictReader(io.StringIO(grades))}
+    assert float(rows["乙"]["q1"]) == 5.0 and rows["乙"]["pending_manual"] in ("False", "false", "0", "")
+    assert client.get(f"/api/v1/exams/{exam['id']}/manual", headers=ta).json() == []
 
 
 def _first_short_item() -> str:
