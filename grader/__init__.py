@@ -59,13 +59,17 @@ class _PlainPrinter(StrPrinter):
 
 
 def _looks_decimal(r: sympy.Rational) -> bool:
-    # 5493/5000 was typed 1.0986, 192/625 0.3072; but 1/2 may be sqrt's exponent, or typed 1/2
-    return int(r.q) >= 10 and _is_decimal_denominator(int(r.q))
+    return r.q != 1 and _is_decimal_denominator(int(r.q))
 
 
 class _DecimalLatexPrinter(LatexPrinter):
-    """The live preview's LaTeX, decimals kept as typed: 1.0986, not \\frac{5493}{5000} (a student
-    took that for a misreading)."""
+    """The live preview's LaTeX for an answer typed with decimals: 1.0986, not \\frac{5493}{5000} (a
+    student took that for a misreading). An answer typed without decimals keeps its fractions
+    (sympy's own printer): 1/16 stays a sixteenth."""
+
+    def _print_ExpBase(self, expr: sympy.Expr, exp: str | None = None) -> str:
+        # sqrt(e) is exp(1/2) to sympy: e^{\frac{1}{2}}, as before, not e^{0.5}
+        return str(LatexPrinter()._print_ExpBase(expr, exp))
 
     def _print_Rational(self, expr: sympy.Rational) -> str:
         if _looks_decimal(expr):
@@ -87,10 +91,14 @@ def _is_decimal_denominator(q: int) -> bool:
     return q == 1
 
 
+_TYPED_DECIMAL = re.compile(r"\d\.\d|\.\d|\d[eE][+-]?\d")
+
+
 class Reading:
-    def __init__(self, value: Any) -> None:
+    def __init__(self, value: Any, text: str = "") -> None:
         self.value = value
         self.interpreted = plain(value)
+        self.decimals = bool(_TYPED_DECIMAL.search(text))  # typed with decimals: shown with them
 
     @property
     def latex(self) -> str | None:
@@ -98,7 +106,8 @@ class Reading:
         if isinstance(self.value, (list, tuple, str)):
             return None
         try:
-            return str(_DecimalLatexPrinter().doprint(self.value))
+            printer = _DecimalLatexPrinter() if self.decimals else LatexPrinter()
+            return str(printer.doprint(self.value))
         except Exception:
             return None
 
@@ -139,7 +148,7 @@ def read(text: str, spec: AnswerSpec | str) -> Reading:
             elif all(len(v) == 1 for v in value):
                 value = [v[0] for v in value]
         return Reading(value)
-    return Reading(read_scalar(text, spec.symbols, spec.symbols_real))
+    return Reading(read_scalar(text, spec.symbols, spec.symbols_real), normalize(text))
 
 
 def _check_rectangular(value: list[Any]) -> None:

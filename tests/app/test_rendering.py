@@ -50,6 +50,8 @@ def test_render_inline_drops_paragraph() -> None:
         ("-0.6059", "real", "0.6059", "6059/10000"),
         ("0.5065*v1 + 0.3072*v2", "expression", "0.3072", "625"),
         ("1/3", "real", "<mfrac>", "0.333"),  # a fraction typed stays a fraction
+        ("1/16", "real", "<mfrac>", "0.0625"),  # and one that is a short decimal too (a review)
+        ("v1/16", "expression", "<mfrac>", "0.0625"),
     ],
 )
 def test_the_preview_keeps_decimals_as_typed(text: str, answer_type: str, shown: str, not_shown: str) -> None:
