@@ -305,6 +305,8 @@ def read_array(text: str, symbols: tuple[str, ...] = (), real: bool = False) -> 
             raise err("列表中有空项", "an empty entry in the list")
         if len(items) > MAX_ELEMENTS:
             raise err("元素太多", "too many entries")
+        if not any(_is_row(x) for x in items):
+            return _entries(items, symbols, real)
         return [read_array(x, symbols, real) if _is_row(x) else read_scalar(x, symbols, real) for x in items]
     return _row_entries(text, symbols, real)
 
@@ -316,15 +318,7 @@ def _row_entries(row: str, symbols: tuple[str, ...], real: bool) -> list[Any]:
     if len(pieces) > 1:
         if any(not p.strip() for p in pieces[:-1]):
             raise err("列表中有空项", "an empty entry in the list")
-        try:
-            return [read_scalar(p, symbols, real) for p in pieces if p.strip()]
-        except AnswerError:
-            if any(len(_split_spaces(p)) > 1 for p in pieces):  # `1 2, 3 4`: rows parted by commas
-                raise err(
-                    "矩阵的行之间请用分号 ; 分隔（例如 1 2; 3 4），或写成 [[1, 2], [3, 4]]",
-                    "separate the rows of a matrix with ';' (e.g. 1 2; 3 4), or write [[1, 2], [3, 4]]",
-                ) from None
-            raise
+        return _entries(pieces, symbols, real)
     words = _split_spaces(row)
     if len(words) > 1:
         try:
@@ -332,6 +326,21 @@ def _row_entries(row: str, symbols: tuple[str, ...], real: bool) -> list[Any]:
         except AnswerError:
             pass  # some piece is not a value alone: the row is one expression
     return [read_scalar(row, symbols, real)]
+
+
+def _entries(pieces: list[str], symbols: tuple[str, ...], real: bool) -> list[Any]:
+    """Comma-separated entries. One holding two numbers (`1 2, 3 4`, `[1 2, 3 4]`, `1, 2 3`) is
+    rows parted by commas, or a comma left out: say how to write either, not "one number"."""
+    try:
+        return [read_scalar(p, symbols, real) for p in pieces if p.strip()]
+    except AnswerError:
+        if any(len(_split_spaces(p)) > 1 for p in pieces):
+            raise err(
+                "一个元素里有两个数：元素之间用逗号分隔，矩阵的行之间用分号（例如 1 2; 3 4 或 [[1, 2], [3, 4]]）",
+                "two numbers in one entry: separate entries with ',' and the rows of a matrix with ';' "
+                "(e.g. 1 2; 3 4, or [[1, 2], [3, 4]])",
+            ) from None
+        raise
 
 
 def _split_spaces(row: str) -> list[str]:

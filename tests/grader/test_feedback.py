@@ -177,9 +177,12 @@ def test_refusals_say_what_to_write_instead(text: str, words: str) -> None:
 def test_matrix_rows_parted_by_commas_are_refused_with_the_way_to_write_them() -> None:
     reference = "[[1, 3, -1], [-0.357, 0.965, -0.322]]"
     v = check("1 3 -1, -0.357 0.965 -0.322", reference, "matrix")  # was read as [[2, -0.667, -0.187]]
-    assert v.reason == "parse_error" and "separate the rows of a matrix with ';'" in v.feedback, v.feedback
+    assert v.reason == "parse_error" and "the rows of a matrix with ';'" in v.feedback, v.feedback
     assert check("1 3 -1; -0.357 0.965 -0.322", reference, "matrix").correct
     assert check("2 x", "2*x", "expression").correct  # a number beside a name still multiplies
+    for text, answer_type in (("[1 3 -1, -0.357 0.965 -0.322]", "matrix"), ("1, 2 3", "vector")):
+        v = check(text, reference if answer_type == "matrix" else "[1, 2, 3]", answer_type)
+        assert "two numbers in one entry" in v.feedback and "write one number" not in v.feedback, v.feedback
 
 
 @pytest.mark.parametrize(
