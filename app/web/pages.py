@@ -230,7 +230,14 @@ def login(
         return page(request, "web/login.html", None, status=401, next=_safe_next(next), error=msg, name=name)
     session.commit()
     start_session(request, user)
-    return RedirectResponse(_safe_next(next), status_code=303)
+    resp = RedirectResponse(_safe_next(next), status_code=303)
+    if request.cookies.get("lang") not in ("zh", "en"):
+        # Keep the language the visitor was reading in: the account's (zh unless chosen) took
+        # over at login, and an English browser's pages turned Chinese.
+        resp.set_cookie(
+            "lang", page_lang(request, None), max_age=365 * 24 * 3600, samesite="lax", httponly=True
+        )
+    return resp
 
 
 @router.post("/logout")

@@ -52,7 +52,7 @@ def test_home_lists_chapters_in_both_languages(web, lang, word) -> None:  # type
     # the choice is remembered
     assert r.cookies.get("lang") == lang or web.cookies.get("lang") == lang
     again = web.get("/")
-    assert ('lang="zh-CN"' if lang == "zh" else 'lang="en"') in again.text
+    assert ('<html lang="zh-CN">' if lang == "zh" else '<html lang="en">') in again.text  # not the switch link's lang
 
 
 def test_practice_page_has_one_input_per_part_and_no_answer(web) -> None:  # type: ignore[no-untyped-def]
@@ -254,6 +254,22 @@ def test_logging_in_from_a_practice_page_comes_back_to_the_same_instance(web) ->
         follow_redirects=False,
     )
     assert r.headers["location"] == target
+
+
+def test_logging_in_keeps_the_language_the_visitor_was_reading_in(web) -> None:  # type: ignore[no-untyped-def]
+    """An English browser saw English pages, then Chinese ones after logging in (the account's)."""
+    add_account(web.app_ref, "alice", "student")  # type: ignore[attr-defined]
+    en = {"Accept-Language": "en-US,en;q=0.9"}
+    assert '<html lang="en">' in web.get("/", headers=en).text
+    token = _csrf(web.get("/login", headers=en).text)
+    r = web.post(
+        "/login",
+        data={"name": "alice", "password": "correct horse battery", "csrf_token": token},
+        headers=en,
+        follow_redirects=False,
+    )
+    assert r.status_code == 303
+    assert '<html lang="en">' in web.get("/me", headers=en).text
 
 
 def test_weak_spots_redirects_to_a_practice_page(web) -> None:  # type: ignore[no-untyped-def]
