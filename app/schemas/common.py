@@ -7,7 +7,8 @@ from typing import Annotated, Any
 from pydantic import AfterValidator, StringConstraints
 
 # An answer is kept as typed; the grader refuses over-long text itself, this only stops abuse.
-AnswerText = Annotated[str, StringConstraints(max_length=10_000)]
+MAX_ANSWER_CHARS = 10_000
+AnswerText = Annotated[str, StringConstraints(max_length=MAX_ANSWER_CHARS)]
 PartName = Annotated[str, StringConstraints(min_length=1, max_length=64)]
 
 # No family's params nest deeper than a list of layer dicts (depth 3); a body nested hundreds

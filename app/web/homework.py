@@ -13,6 +13,7 @@ from app.db import release_connection, utcnow
 from app.deps import CurrentUser, OptionalUser, SessionDep
 from app.models import User
 from app.routing import OneTripRoute
+from app.schemas.common import MAX_ANSWER_CHARS
 from app.services import exams
 from app.services.errors import NotFound, ServiceError
 from app.web.csrf import csrf_valid
@@ -80,8 +81,8 @@ async def answer(
     typed = await run_in_threadpool(_typed, session, user, exam_id, question, form)
     answers = {name: text for name, text in typed.items() if text.strip()}
     refusal = None
-    if any(len(text) > MAX_ANSWER for text in typed.values()):
-        refusal = (422, UI["answer_too_long"][lang].format(n=MAX_ANSWER))
+    if any(len(text) > MAX_ANSWER_CHARS for text in typed.values()):
+        refusal = (422, UI["answer_too_long"][lang].format(n=MAX_ANSWER_CHARS))
     elif not answers:
         refusal = (422, UI["nothing_typed"][lang])
     else:
@@ -105,11 +106,8 @@ async def answer(
             refusal = (exc.status, f"{UI['not_stored'][lang]}: {exc.message}")
     status, message = refusal
     return await run_in_threadpool(
-        _refused, request, session, user, exam_id, question, typed, status, message
+        _page, request, session, user, exam_id, status=status, question=question, typed=typed, error=message
     )
-
-
-MAX_ANSWER = 10_000  # as the API's AnswerText
 
 
 def _typed(session: Session, user: User, exam_id: str, question: int, form: FormData) -> dict[str, str]:
@@ -121,18 +119,3 @@ def _typed(session: Session, user: User, exam_id: str, question: int, form: Form
         raise NotFound(f"no question {question} in {exam_id}")
     release_connection(session)  # held across the awaits that follow, it could deadlock (app/routing.py)
     return {p["name"]: str(form.get(p["name"])) for p in q["parts"] if form.get(p["name"]) is not None}
-
-
-def _refused(
-    request: Request,
-    session: Session,
-    user: User,
-    exam_id: str,
-    question: int,
-    typed: dict[str, str],
-    status: int,
-    message: str,
-) -> Response:
-    return _page(
-        request, session, user, exam_id, status=status, question=question, typed=typed, error=message
-    )
