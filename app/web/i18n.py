@@ -65,6 +65,7 @@ UI: dict[str, dict[str, str]] = {
         "zh": "已过截止时间（{deadline}）：你的答案已保存，标记为迟交。",
         "en": "Past the deadline ({deadline}): your answer was kept, marked late.",
     },
+    "draft_note": {"zh": "（草稿，尚未提交）", "en": "(draft, not sent yet)"},
     "your_answers": {"zh": "你的答案", "en": "Your answers"},
     "back_to_it": {"zh": "回到作业", "en": "Back to it"},
     "nothing_typed": {"zh": "请先填写答案再提交。", "en": "Type an answer before submitting."},

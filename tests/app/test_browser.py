@@ -33,6 +33,7 @@ def live(tmp_path_factory):  # type: ignore[no-untyped-def]
     command.upgrade(alembic_config(url), "head")
     app = make_app(url)
     add_account(app, "alice", "student")
+    add_account(app, "bob", "student")
     STAFF.update(add_account(app, "tina", "ta").headers)
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
@@ -221,3 +222,35 @@ def test_homework_keeps_what_was_typed_in_other_questions_across_a_submit(live, 
     page.wait_for_load_state()
     page.reload()
     assert page.input_value("#q2-1") == "ln(7)"  # sent: what the server has, no stale draft
+    # A shared computer: alice's unsent draft is never shown to the next student.
+    page.fill("#q1-1", "alice 的草稿")
+    page.get_by_role("button", name="退出 (alice)").click()
+    page.goto(f"{live}/login?next=/homework/{exam_id}")
+    page.fill("#name", "bob")
+    page.fill("#password", "correct horse battery")
+    page.get_by_role("button", name="登录").click()
+    page.wait_for_url(f"**/homework/{exam_id}")
+    assert page.input_value("#q1-1") == ""
+
+
+def test_a_draft_survives_a_submit_refused_for_a_lost_session(live, page) -> None:  # type: ignore[no-untyped-def]
+    """Logged out in another tab, a submit is refused: its draft was already dropped, and after
+    logging in again the box was empty."""
+    body = {"title": "hw2", "items": [{"problem": FAMILY}], "kind": "homework"}
+    exam_id = page.request.post(f"{live}/api/v1/exams", data=body, headers=STAFF).json()["id"]
+    page.goto(f"{live}/login?next=/homework/{exam_id}")
+    page.fill("#name", "alice")
+    page.fill("#password", "correct horse battery")
+    page.get_by_role("button", name="登录").click()
+    page.wait_for_url(f"**/homework/{exam_id}")
+    page.fill("#q1-1", "ln(4)")
+    page.context.clear_cookies()  # the session ends elsewhere
+    page.locator("#q1 button[type=submit]").click()
+    page.wait_for_load_state()
+    assert "ln(4)" in page.content()  # shown back to copy
+    page.goto(f"{live}/login?next=/homework/{exam_id}")
+    page.fill("#name", "alice")
+    page.fill("#password", "correct horse battery")
+    page.get_by_role("button", name="登录").click()
+    page.wait_for_url(f"**/homework/{exam_id}")
+    assert page.input_value("#q1-1") == "ln(4)" and page.locator(".draft-note").count() == 1

@@ -52,7 +52,9 @@ def test_home_lists_chapters_in_both_languages(web, lang, word) -> None:  # type
     # the choice is remembered
     assert r.cookies.get("lang") == lang or web.cookies.get("lang") == lang
     again = web.get("/")
-    assert ('<html lang="zh-CN">' if lang == "zh" else '<html lang="en">') in again.text  # not the switch link's lang
+    assert (
+        '<html lang="zh-CN">' if lang == "zh" else '<html lang="en">'
+    ) in again.text  # not the switch link's lang
 
 
 def test_practice_page_has_one_input_per_part_and_no_answer(web) -> None:  # type: ignore[no-untyped-def]
