@@ -900,7 +900,8 @@ def store_online_answer(
         session.rollback()
         raise AnsweredMeanwhile
     answers = {**{k: dict(v) for k, v in stored.items()}, number: begun.merged[number]}
-    totals = tally(begun.grading.qs, graded, kept)
+    # the same short answer sent again keeps the TA's grade (a second click wiped it)
+    totals = _keep_ta_grades(tally(begun.grading.qs, graded, kept), answers, sub, begun.variant.id)
     results, score, max_score, manual = totals
     if sub is None:
         session.add(

@@ -165,3 +165,11 @@ def test_a_short_answer_shows_the_tas_grade_once_given(web) -> None:  # type: ig
     )
     page = web.get(f"/homework/{exam_id}").text
     assert "等待助教批改" not in page and "助教评分: 80%" in page and "很好，再谈谈原因" in page
+    # the same answer sent again (a second click) keeps the grade; a changed one goes back to the TA
+    again = {"csrf_token": _csrf(page), name: "梯度消失"}
+    assert web.post(f"/homework/{exam_id}/1", data=again, follow_redirects=False).status_code == 303
+    assert "助教评分: 80%" in web.get(f"/homework/{exam_id}").text
+    assert web.get(f"/api/v1/exams/{exam_id}/manual", headers=ta).json() == []
+    changed = {"csrf_token": _csrf(page), name: "梯度消失与爆炸"}
+    assert web.post(f"/homework/{exam_id}/1", data=changed, follow_redirects=False).status_code == 303
+    assert "等待助教批改" in web.get(f"/homework/{exam_id}").text
