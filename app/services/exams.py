@@ -663,6 +663,22 @@ def assignments_of(session: Session, user: User) -> list[dict[str, Any]]:
     ]
 
 
+def _late_answers(session: Session, exam: Exam, user: User) -> dict[str, dict[str, str]]:
+    """A student's answers sent after the deadline, the newest per question: kept, not counted."""
+    late: dict[str, dict[str, str]] = {}
+    for s in session.scalars(
+        select(ExamSubmission)
+        .where(
+            ExamSubmission.exam_id == exam.id,
+            ExamSubmission.user_id == user.id,
+            ExamSubmission.late.is_(True),
+        )
+        .order_by(ExamSubmission.id)
+    ):
+        late.update({number: dict(parts) for number, parts in s.answers.items()})
+    return late
+
+
 def open_for_student(session: Session, *, exam: Exam, user: User) -> dict[str, Any]:
     """The student's own variant: questions without answers, what they submitted, and when it ends."""
     if exam.kind == "paper":
@@ -674,6 +690,7 @@ def open_for_student(session: Session, *, exam: Exam, user: User) -> dict[str, A
     variant = next(v for v in exam.variants if v.id == a.variant_id)
     sub = _online(session, exam, user)
     show = feedback_visible(exam, a)
+    late = _late_answers(session, exam, user) if closed(exam, a) else {}
     questions = []
     for q, inst in variant_instances(session, variant):
         given = (sub.answers if sub else {}).get(str(q.number), {})
@@ -705,6 +722,7 @@ def open_for_student(session: Session, *, exam: Exam, user: User) -> dict[str, A
                     for name, text in given.items()
                 },
                 "solution": inst.solution() if show and closed(exam, a) else None,
+                "late": late.get(str(q.number), {}),  # sent after the deadline: kept, not counted
             }
         )
     end = deadline(exam, a)
@@ -862,19 +880,21 @@ def store_online_answer(
     caller grades it again (in exam mode that refuses a part submitted twice)."""
     exam, a, question, number = begun.exam, begun.assignment, begun.question, str(begun.question)
     if begun.late:
-        totals = tally(begun.grading.qs, graded)
-        session.add(
-            _new_submission(
-                exam.id,
-                begun.variant.id,
-                begun.user.name,
-                begun.merged,
-                totals,
-                late=True,
-                user_id=begun.user.id,
+        if _late_answers(session, exam, begun.user).get(number) != begun.merged[number]:
+            # (the same late answer again, a reload of the refusal, is kept once)
+            totals = tally(begun.grading.qs, graded)
+            session.add(
+                _new_submission(
+                    exam.id,
+                    begun.variant.id,
+                    begun.user.name,
+                    begun.merged,
+                    totals,
+                    late=True,
+                    user_id=begun.user.id,
+                )
             )
-        )
-        session.commit()
+            session.commit()
         raise TooLate(deadline(exam, a), exam.kind)
     if exam.kind == "exam":
         # A part is taken once in an exam: text that cannot be read is not an answer yet, and a

@@ -66,6 +66,10 @@ UI: dict[str, dict[str, str]] = {
         "en": "Past the deadline ({deadline}): your answer was kept, marked late.",
     },
     "draft_note": {"zh": "（草稿，尚未提交）", "en": "(draft, not sent yet)"},
+    "late_answer": {
+        "zh": "截止后提交的答案（已保存，不计分）",
+        "en": "Sent after the deadline (kept, not counted)",
+    },
     "your_answers": {"zh": "你的答案", "en": "Your answers"},
     "back_to_it": {"zh": "回到作业", "en": "Back to it"},
     "nothing_typed": {"zh": "请先填写答案再提交。", "en": "Type an answer before submitting."},

@@ -101,6 +101,16 @@ def test_a_late_homework_answer_is_refused_with_the_reason_and_kept_in_its_box(w
     time.sleep(2.2)
     late = _send(web, exam_id, page, "ln(3)")
     assert late.status_code == 403 and 'value="ln(3)"' in late.text
+    again = _send(web, exam_id, page, "ln(3)")  # a reload of the refusal posts it again
+    assert again.status_code == 403
+    later = web.get(f"/homework/{exam_id}").text
+    assert re.search(r"data-late>[^<]*<code>ln\(3\)</code>", later)  # shown, marked late, on a later visit
+    from sqlalchemy import func, select
+
+    from app.models import ExamSubmission
+
+    with web.app_ref.state.session_factory() as s:  # type: ignore[attr-defined]
+        assert s.scalar(select(func.count()).select_from(ExamSubmission).where(ExamSubmission.late)) == 1
     assert (
         "已过截止时间" in late.text and "标记为迟交" in late.text and "未保存" not in late.text
     )  # kept, not lost
