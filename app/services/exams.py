@@ -587,6 +587,19 @@ class NotOpen(Invalid):
     status = 403
 
 
+class NotYetOpen(NotOpen):
+    """Opened before its opening time (403)."""
+
+    def __init__(self, opens_at: datetime, kind: str) -> None:
+        super().__init__(f"this {kind} opens at {opens_at.isoformat()}", field="exam")
+        self.opens_at = opens_at
+
+
+def has_started(session: Session, exam: Exam, user: User) -> bool:
+    """Has the student opened this homework or exam (and so got a variant, and started its clock)?"""
+    return _assignment(session, exam, user, create=False) is not None
+
+
 class TooLate(NotOpen):
     """An answer after the deadline: kept, marked late, and refused with this (403)."""
 
@@ -684,7 +697,7 @@ def open_for_student(session: Session, *, exam: Exam, user: User) -> dict[str, A
     if exam.kind == "paper":
         raise NotFound(f"exam {exam.id} is printed on paper, not taken online")
     if exam.opens_at is not None and utcnow() < exam.opens_at:
-        raise NotOpen(f"this {exam.kind} opens at {exam.opens_at.isoformat()}", field="exam")
+        raise NotYetOpen(exam.opens_at, exam.kind)
     a = _assignment(session, exam, user, create=True)
     assert a is not None
     variant = next(v for v in exam.variants if v.id == a.variant_id)
@@ -733,6 +746,7 @@ def open_for_student(session: Session, *, exam: Exam, user: User) -> dict[str, A
         "code": variant.code,
         "started_at": a.started_at.isoformat(),
         "deadline": end.isoformat() if end else None,
+        "time_limit_minutes": exam.time_limit_minutes,
         "closed": closed(exam, a),
         "feedback_visible": show,
         "questions": questions,

@@ -3,7 +3,7 @@ question, verdicts as the exam allows. The same services as the API (exams.answe
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, Form, Request
 from fastapi.responses import RedirectResponse, Response
 from sqlalchemy.orm import Session
 from starlette.concurrency import run_in_threadpool
@@ -16,7 +16,7 @@ from app.routing import OneTripRoute
 from app.schemas.common import MAX_ANSWER_CHARS
 from app.services import exams
 from app.services.errors import NotFound, ServiceError
-from app.web.csrf import csrf_valid
+from app.web.csrf import csrf_valid, verify_csrf
 from app.web.i18n import UI, page_lang
 from app.web.templating import course_time, page
 
@@ -51,8 +51,31 @@ def _page(
 
 @router.get("/homework/{exam_id}")
 def homework(request: Request, exam_id: str, session: SessionDep, user: CurrentUser) -> Response:
-    """A homework or online exam as its student sees it (the variant is assigned on first opening)."""
+    """A homework or online exam as its student sees it (the variant is assigned on first opening).
+    A timed exam first says how long it lasts, and starts when the student says so; staff see
+    the exam's own page (opening this one gave a TA a variant and a clock)."""
+    exam = exams.get_exam(session, exam_id)
+    if user.is_staff:
+        return RedirectResponse(f"/exams/{exam_id}", status_code=303)
+    lang = page_lang(request, user)
+    if exam.opens_at is not None and utcnow() < exam.opens_at:
+        message = UI["opens_at"][lang].format(when=course_time(request)(exam.opens_at))
+        return page(
+            request, "web/homework_start.html", user, status=403, exam=exam, message=message, start=False
+        )
+    if exam.kind != "paper" and exam.time_limit_minutes and not exams.has_started(session, exam, user):
+        return page(request, "web/homework_start.html", user, exam=exam, message=None, start=True)
     return _page(request, session, user, exam_id)
+
+
+@router.post("/homework/{exam_id}/start")
+def start(
+    request: Request, exam_id: str, session: SessionDep, user: CurrentUser, csrf_token: str = Form("")
+) -> Response:
+    """Start a timed exam: the variant is assigned and the clock runs from now."""
+    verify_csrf(request, csrf_token)
+    exams.open_for_student(session, exam=exams.get_exam(session, exam_id), user=user)
+    return RedirectResponse(f"/homework/{exam_id}", status_code=303)
 
 
 @router.post("/homework/{exam_id}/{question}")

@@ -70,6 +70,13 @@ UI: dict[str, dict[str, str]] = {
         "zh": "截止后提交的答案（已保存，不计分）",
         "en": "Sent after the deadline (kept, not counted)",
     },
+    "opens_at": {"zh": "尚未开放：{when} 开放。", "en": "Not open yet: it opens at {when}."},
+    "timed_rules": {
+        "zh": "这场考试限时 {n} 分钟，从你点击“开始”时计时（截止时间早于此时以截止时间为准）。",
+        "en": "This exam lasts {n} minutes from when you press Start (or until its due time, if that comes first).",
+    },
+    "start_exam": {"zh": "开始考试", "en": "Start the exam"},
+    "time_left_until": {"zh": "限时 {n} 分钟，请在 {when} 前提交", "en": "{n} minutes: submit before {when}"},
     "your_answers": {"zh": "你的答案", "en": "Your answers"},
     "back_to_it": {"zh": "回到作业", "en": "Back to it"},
     "nothing_typed": {"zh": "请先填写答案再提交。", "en": "Type an answer before submitting."},

@@ -70,8 +70,10 @@ WEB_MATRIX: list[tuple[str, str, dict[str, int]]] = [
     ("POST", "/exams/new", {A: 401, S: 403, O: 403, T: 303, I: 303}),
     ("POST", "/exams/{e}/submissions", {A: 401, S: 403, O: 403, T: 200, I: 200}),
     # A homework is opened and answered by whoever is logged in (as its API twin, /exams/{e}/mine).
-    ("GET", "/homework/{h}", {A: 303, S: 200, O: 200, T: 200, I: 200}),
+    # Staff are sent to the exam's own page (opening this one would assign them a variant).
+    ("GET", "/homework/{h}", {A: 303, S: 200, O: 200, T: 303, I: 303}),
     ("POST", "/homework/{h}/{q}", {A: 401, S: 303, O: 303, T: 303, I: 303}),
+    ("POST", "/homework/{h}/start", {A: 401, S: 303, O: 303, T: 303, I: 303}),
 ]
 
 FORMS = {
@@ -83,6 +85,7 @@ FORMS = {
     "/exams/new": {"title": "t", "item0.source": FAMILY},
     "/exams/{e}/submissions": {"csv_text": "student,code,question,part,answer\ns5,{c},1,loss,1\n"},
     "/homework/{h}/{q}": {"loss": "1"},
+    "/homework/{h}/start": {},
 }
 
 BODIES = {

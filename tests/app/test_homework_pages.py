@@ -183,3 +183,37 @@ def test_a_short_answer_shows_the_tas_grade_once_given(web) -> None:  # type: ig
     changed = {"csrf_token": _csrf(page), name: "梯度消失与爆炸"}
     assert web.post(f"/homework/{exam_id}/1", data=changed, follow_redirects=False).status_code == 303
     assert "等待助教批改" in web.get(f"/homework/{exam_id}").text
+
+
+def test_a_timed_exam_starts_when_the_student_says_so_and_shows_its_limit(web) -> None:  # type: ignore[no-untyped-def]
+    """Opening the link started the clock without a word (and gave a TA who looked a variant)."""
+    from sqlalchemy import func, select
+
+    from app.models import ExamAssignment
+
+    exam_id, ta = _exam(web, "exam", time_limit_minutes=45)
+    assert (
+        web.get(f"/homework/{exam_id}", headers=ta, follow_redirects=False).headers["location"]
+        == f"/exams/{exam_id}"
+    )
+    _student(web)
+    page = web.get(f"/homework/{exam_id}").text
+    assert "限时 45 分钟" in page and 'action="/homework/' in page and 'name="loss"' not in page
+
+    def started() -> int:
+        with web.app_ref.state.session_factory() as s:  # type: ignore[attr-defined]
+            return int(s.scalar(select(func.count()).select_from(ExamAssignment)) or 0)
+
+    assert started() == 0
+    r = web.post(f"/homework/{exam_id}/start", data={"csrf_token": _csrf(page)}, follow_redirects=False)
+    assert r.status_code == 303 and started() == 1
+    page = web.get(f"/homework/{exam_id}").text
+    assert 'name="loss"' in page and "限时 45 分钟，请在" in page
+
+
+def test_an_exam_not_open_yet_says_when_on_the_course_clock(web) -> None:  # type: ignore[no-untyped-def]
+    exam_id, _ = _exam(web, "exam", opens_at="2031-05-01T16:00:00Z")
+    _student(web)
+    r = web.get(f"/homework/{exam_id}")
+    assert r.status_code == 403 and "尚未开放：2031-05-02 00:00 (UTC+8) 开放" in r.text
+    assert "没有权限" not in r.text and "退出 (alice)" in r.text  # the site's page, logged in
