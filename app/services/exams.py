@@ -600,6 +600,31 @@ def has_started(session: Session, exam: Exam, user: User) -> bool:
     return _assignment(session, exam, user, create=False) is not None
 
 
+class AlreadySubmitted(Invalid):
+    """An exam's part sent a second time (422): an exam takes each part once."""
+
+    def __init__(self, question: int, parts: list[str]) -> None:
+        super().__init__(
+            f"第 {question} 题的 {', '.join(parts)} 已经提交过（考试中每个小题只能提交一次）; "
+            f"answers: part(s) {', '.join(parts)} of question {question} were already submitted",
+            field="answers",
+        )
+        self.parts = parts
+
+
+class Unreadable(Invalid):
+    """An exam answer that cannot be read (422): not stored, so a typo does not use the part up.
+    `parts`: each part's reading error, in the answer's language."""
+
+    def __init__(self, parts: dict[str, str]) -> None:
+        super().__init__(
+            "; ".join(f"answers.{name}: {feedback}" for name, feedback in parts.items())
+            + " (未保存，请改正后再提交 / nothing was stored: correct it and send it again)",
+            field=f"answers.{next(iter(parts))}",
+        )
+        self.parts = parts
+
+
 class TooLate(NotOpen):
     """An answer after the deadline: kept, marked late, and refused with this (403)."""
 
@@ -811,10 +836,7 @@ def begin_online_answer(
     if exam.kind == "exam":
         again = sorted(set(before) & set(answers))
         if again:
-            raise Invalid(
-                f"answers: part(s) {', '.join(again)} of question {question} were already submitted",
-                field="answers",
-            )
+            raise AlreadySubmitted(question, again)
     merged[str(question)] = {**before, **answers}
     kept = {n: r for n, r in (sub.results if sub else {}).items() if n != str(question)}
     grading = begin_grading(grader, qs, merged, lang, kept)
@@ -919,11 +941,7 @@ def store_online_answer(
             if name in begun.answers and r.reason == "parse_error"
         ]
         if unread:
-            raise Invalid(
-                "; ".join(f"answers.{name}: {feedback}" for name, feedback in unread)
-                + " (未保存，请改正后再提交 / nothing was stored: correct it and send it again)",
-                field=f"answers.{unread[0][0]}",
-            )
+            raise Unreadable(dict(unread))
     _lock_answers(session, exam.id, begun.user.id)
     sub = _online(session, exam, begun.user)
     stored = sub.answers if sub else {}

@@ -33,6 +33,7 @@ def _page(
     question: int | None = None,
     typed: dict[str, str] | None = None,
     error: str | None = None,
+    part_errors: dict[str, str] | None = None,
 ) -> Response:
     """The student's variant; after a refused submit, what they typed stays in its boxes."""
     view = exams.open_for_student(session, exam=exams.get_exam(session, exam_id), user=user)
@@ -46,6 +47,7 @@ def _page(
         kept_question=question,
         typed=typed or {},
         error=error,
+        part_errors=part_errors or {},
     )
 
 
@@ -103,7 +105,7 @@ async def answer(
         )
     typed = await run_in_threadpool(_typed, session, user, exam_id, question, form)
     answers = {name: text for name, text in typed.items() if text.strip()}
-    refusal = None
+    refusal, part_errors = None, {}
     if any(len(text) > MAX_ANSWER_CHARS for text in typed.values()):
         refusal = (422, UI["answer_too_long"][lang].format(n=MAX_ANSWER_CHARS))
     elif not answers:
@@ -124,12 +126,24 @@ async def answer(
         except exams.TooLate as exc:  # kept, marked late: not "not stored"
             await run_in_threadpool(session.rollback)
             refusal = (exc.status, UI["too_late"][lang].format(deadline=course_time(request)(exc.deadline)))
+        except exams.Unreadable as exc:  # each reading error goes under its own box
+            await run_in_threadpool(session.rollback)
+            refusal, part_errors = (exc.status, UI["unreadable"][lang]), exc.parts
         except ServiceError as exc:
             await run_in_threadpool(session.rollback)
             refusal = (exc.status, f"{UI['not_stored'][lang]}: {exc.message}")
     status, message = refusal
     return await run_in_threadpool(
-        _page, request, session, user, exam_id, status=status, question=question, typed=typed, error=message
+        _page,
+        request,
+        session,
+        user,
+        exam_id,
+        status=status,
+        question=question,
+        typed=typed,
+        error=message,
+        part_errors=part_errors,
     )
 
 

@@ -77,6 +77,11 @@ UI: dict[str, dict[str, str]] = {
     },
     "start_exam": {"zh": "开始考试", "en": "Start the exam"},
     "time_left_until": {"zh": "限时 {n} 分钟，请在 {when} 前提交", "en": "{n} minutes: submit before {when}"},
+    "unreadable": {
+        "zh": "有答案无法识别，未保存：请按框下的提示改正后再提交（这不会用掉提交机会）。",
+        "en": "An answer could not be read, so nothing was stored: correct it as shown under its box and submit again (this does not use up the part).",
+    },
+    "see_question": {"zh": "见第 {n} 题", "en": "see question {n}"},
     "your_answers": {"zh": "你的答案", "en": "Your answers"},
     "back_to_it": {"zh": "回到作业", "en": "Back to it"},
     "nothing_typed": {"zh": "请先填写答案再提交。", "en": "Type an answer before submitting."},

@@ -79,7 +79,10 @@ def test_an_online_exam_in_the_browser_takes_a_part_once_and_keeps_what_was_type
     _student(web)
     page = web.get(f"/homework/{exam_id}").text
     typo = _send(web, exam_id, page, "ln(10")
-    assert typo.status_code == 422 and "nothing was stored" in typo.text and 'value="ln(10"' in typo.text
+    assert typo.status_code == 422 and "未保存" in typo.text and 'value="ln(10"' in typo.text
+    box = typo.text.split('data-part="loss"')[1].split("</div>\n    </div>")[0]
+    assert 'aria-invalid="true"' in box and '<pre class="caret">' in box  # the reading error under its box
+    assert "answers.loss" not in typo.text  # not the API's field name
     assert _send(web, exam_id, typo.text, "ln(10)").status_code == 303
     page = web.get(f"/homework/{exam_id}").text
     assert "data-correct" not in page and ("已提交" in page or "Submitted" in page)  # verdicts hidden
