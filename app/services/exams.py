@@ -695,10 +695,20 @@ def assignments_of(session: Session, user: User) -> list[dict[str, Any]]:
         .where(ExamAssignment.user_id == user.id)
         .order_by(ExamAssignment.started_at.desc())
     ).all()
-    return [
-        {"exam": e.id, "title": e.title, "kind": e.kind, "deadline": deadline(e, a), "closed": closed(e, a)}
-        for a, e in rows
-    ]
+    out = []
+    for a, e in rows:
+        sub = _online(session, e, user) if feedback_visible(e, a) else None  # an exam's score: once closed
+        out.append(
+            {
+                "exam": e.id,
+                "title": e.title,
+                "kind": e.kind,
+                "deadline": deadline(e, a),
+                "closed": closed(e, a),
+                "score": (sub.score, sub.max_score) if sub else None,
+            }
+        )
+    return out
 
 
 def _late_answers(session: Session, exam: Exam, user: User) -> dict[str, dict[str, str]]:

@@ -44,6 +44,8 @@ UI: dict[str, dict[str, str]] = {
     "closed": {"zh": "已截止", "en": "Closed"},
     "submitted": {"zh": "已提交", "en": "Submitted"},
     "points": {"zh": "分", "en": "points"},
+    "point": {"zh": "分", "en": "point"},
+    "submit_question": {"zh": "提交第 {n} 题", "en": "Submit question {n}"},
     "variant": {"zh": "卷号", "en": "Variant"},
     "exam_rules": {
         "zh": "考试进行中：每个小题只能提交一次，成绩与解答在考试结束后公布。",

@@ -70,6 +70,9 @@ def test_homework_in_the_browser_shows_verdicts_and_takes_corrections(web) -> No
     assert 'data-correct="true"' in page.text  # homework: the last answer counts
     me = web.get("/me").text
     assert f'href="/homework/{exam_id}"' in me and "第一周" in me
+    assert "得分: 1 / 1" in me and 'class="grid history"' not in me  # homework's score; no empty table
+    emptied = _send(web, exam_id, page.text, "")  # nothing typed: refused, and the stored answer still shown
+    assert emptied.status_code == 422 and f'value="{right}"' in emptied.text
     staff = web.get(f"/exams/{exam_id}", headers=ta).text
     assert f"/homework/{exam_id}" in staff  # the link a TA hands out
 
