@@ -63,14 +63,17 @@ def _practice_page(
     result: dict[str, Any] | None = None,
     tried: bool = False,
     expired: bool = False,
+    notice: str | None = None,
+    status: int = 200,
 ) -> Response:
     inst = instances.build(record)
     return page(
         request,
         "web/practice.html",
         user,
-        status=403 if expired else 200,
+        status=403 if expired else status,
         expired=expired,
+        notice=notice,
         form_key=secrets.token_urlsafe(12),
         canonical=f"/practice/{record.problem}?i={record.id}",
         family=inst.family,
@@ -141,6 +144,14 @@ async def practice_submit(
 
         return await run_in_threadpool(expired)
 
+    if not any(str(v).strip() for k, v in form.multi_items() if k not in _FORM_FIELDS):
+        # Nothing typed: not an attempt (it counted 0% and unlocked the worked solution).
+        def blank() -> Response:
+            record, _ = read_form()
+            return _practice_page(request, user, record, notice="nothing_typed", status=422)
+
+        return await run_in_threadpool(blank)
+
     def begin() -> checks.Begun:
         record, answers = read_form()
         return checks.begin_check(
@@ -162,6 +173,9 @@ async def practice_submit(
     return await run_in_threadpool(
         _practice_page, request, user, record, answers=answers, result=result, tried=True
     )
+
+
+_FORM_FIELDS = ("csrf_token", "instance_id", "form_key")  # the practice form's own, not answers
 
 
 def _resent_key(form_key: str, answers: dict[str, str]) -> str | None:

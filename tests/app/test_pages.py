@@ -101,7 +101,9 @@ def test_form_fields_never_share_a_name_with_a_part(web) -> None:  # type: ignor
 
     _, html = _practice(web)
     own = set(re.findall(r'<input type="hidden" name="([^"]+)"', html))
-    assert {"csrf_token", "instance_id", "form_key"} <= own
+    from app.web.pages import _FORM_FIELDS
+
+    assert own == set(_FORM_FIELDS)  # every field the form sends that is not an answer
     problems.load_all()
     for fam in problems.all_families():
         for seed in range(20):  # a family's parts may depend on its params
@@ -184,6 +186,15 @@ def test_practice_post_without_csrf_is_refused_and_the_answers_kept(web) -> None
         f"/practice/{FAMILY}", data={"instance_id": iid, "loss": "1", "csrf_token": _csrf(r.text)}
     )
     assert again.status_code == 200 and "data-correct" in again.text  # its fresh token works
+
+
+def test_a_blank_submit_is_not_an_attempt(web) -> None:  # type: ignore[no-untyped-def]
+    """It counted 0% and unlocked the worked solution without a try."""
+    iid, html = _practice(web)
+    r = web.post(f"/practice/{FAMILY}", data={"csrf_token": _csrf(html), "instance_id": iid, "loss": "  "})
+    assert r.status_code == 422 and ("请先填写答案" in r.text or "Type an answer" in r.text)
+    assert "data-correct" not in r.text
+    assert web.get(f"/practice/{FAMILY}/solution?i={iid}").status_code == 403
 
 
 def test_solution_unlocks_after_an_attempt(web) -> None:  # type: ignore[no-untyped-def]
