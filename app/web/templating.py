@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
@@ -21,6 +22,8 @@ STATIC_DIR = Path(__file__).resolve().parent / "static"
 templates = Jinja2Templates(directory=ROOT / "templates")
 templates.env.filters["md"] = render
 templates.env.filters["md_inline"] = render_inline
+# a worked step that is itself a list item ("1. ...", "- ...")
+templates.env.tests["is_list_item"] = lambda step: bool(re.match(r"\s*(\d+[.)]|[-*+])\s", str(step)))
 
 
 def page(

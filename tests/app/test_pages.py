@@ -205,6 +205,23 @@ def test_solution_unlocks_after_an_attempt(web) -> None:  # type: ignore[no-unty
     assert r.status_code == 200 and 'class="steps"' in r.text
 
 
+def test_a_short_answers_key_points_are_not_numbered_twice(web) -> None:  # type: ignore[no-untyped-def]
+    """Its steps number and list themselves: inside a numbered list they read '2. 1.'; and it has
+    no reference answer, so no empty 'Answers' heading."""
+    iid, html = _practice(web, "concept.short_answer")
+    name = re.search(r'<textarea id="a-1" name="([^"]+)"', html).group(1)  # type: ignore[union-attr]
+    web.post(
+        "/practice/concept.short_answer", data={"csrf_token": _csrf(html), "instance_id": iid, name: "x"}
+    )
+    page = web.get(f"/practice/concept.short_answer/solution?i={iid}").text
+    assert '<article class="steps">' in page and '<ol class="steps">' not in page
+    assert "参考答案" not in page and "Answers</h2>" not in page
+    iid, html = _practice(web)
+    web.post(f"/practice/{FAMILY}", data={"csrf_token": _csrf(html), "instance_id": iid, "loss": "1"})
+    numeric = web.get(f"/practice/{FAMILY}/solution?i={iid}").text
+    assert '<ol class="steps">' in numeric and "参考答案" in numeric  # worked steps stay numbered
+
+
 def test_unknown_family_and_instance_are_404_pages(web) -> None:  # type: ignore[no-untyped-def]
     r = web.get("/practice/cnn.nope")
     assert r.status_code == 404 and "<main" in r.text and "找不到此页面" in r.text
