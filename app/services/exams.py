@@ -14,6 +14,7 @@ from typing import Any
 import anyio.to_thread
 import numpy as np
 from sqlalchemy import select, update
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 import problems
@@ -650,7 +651,17 @@ def _assignment(session: Session, exam: Exam, user: User, *, create: bool) -> Ex
         variant = min(exam.variants, key=lambda v: (counts[v.id], v.index))
         a = ExamAssignment(exam_id=exam.id, user_id=user.id, variant_id=variant.id)
         session.add(a)
-        session.commit()
+        try:
+            session.commit()
+        except IntegrityError:
+            # The same student opened it twice at once (a double-clicked Start, two tabs): the other
+            # request's assignment stands; this one reads it (it was a 500).
+            session.rollback()
+            a = session.scalar(
+                select(ExamAssignment).where(
+                    ExamAssignment.exam_id == exam.id, ExamAssignment.user_id == user.id
+                )
+            )
     return a
 
 
@@ -723,7 +734,8 @@ def _late_answers(session: Session, exam: Exam, user: User) -> dict[str, dict[st
         )
         .order_by(ExamSubmission.id)
     ):
-        late.update({number: dict(parts) for number, parts in s.answers.items()})
+        for number, parts in s.answers.items():  # a question sent late part by part: every part
+            late.setdefault(number, {}).update(parts)
     return late
 
 

@@ -76,7 +76,13 @@ def start(
 ) -> Response:
     """Start a timed exam: the variant is assigned and the clock runs from now."""
     verify_csrf(request, csrf_token)
-    exams.open_for_student(session, exam=exams.get_exam(session, exam_id), user=user)
+    exam = exams.get_exam(session, exam_id)
+    if user.is_staff:  # no variant and no clock for staff: the exam's own page
+        return RedirectResponse(f"/exams/{exam_id}", status_code=303)
+    try:
+        exams.open_for_student(session, exam=exam, user=user)
+    except exams.NotYetOpen:  # a Start page left open while the opening moved later: it says when
+        pass
     return RedirectResponse(f"/homework/{exam_id}", status_code=303)
 
 
@@ -92,6 +98,8 @@ async def answer(
     form = await request.form()
     lang = page_lang(request, user)
     sent = {k: v for k, v in form.multi_items() if k != "csrf_token" and isinstance(v, str)}
+    if user is not None and user.is_staff:  # staff answer nothing here (no variant, no clock)
+        return RedirectResponse(f"/exams/{exam_id}", status_code=303)
     if user is None or not csrf_valid(request, str(form.get("csrf_token", ""))):
         return page(
             request,

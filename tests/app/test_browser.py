@@ -254,3 +254,61 @@ def test_a_draft_survives_a_submit_refused_for_a_lost_session(live, page) -> Non
     page.get_by_role("button", name="登录").click()
     page.wait_for_url(f"**/homework/{exam_id}")
     assert page.input_value("#q1-1") == "ln(4)" and page.locator(".draft-note").count() == 1
+
+
+def _login_to(page, live: str, exam_id: str, name: str = "alice") -> None:  # type: ignore[no-untyped-def]
+    page.goto(f"{live}/login?next=/homework/{exam_id}")
+    page.fill("#name", name)
+    page.fill("#password", "correct horse battery")
+    page.get_by_role("button", name="登录").click()
+    page.wait_for_url(f"**/homework/{exam_id}")
+
+
+def test_drafts_follow_what_is_stored_not_what_is_shown(live, page) -> None:  # type: ignore[no-untyped-def]
+    """A review: text refused as unreadable was dropped as soon as the page showed it back, and
+    lost when another question was sent; a box emptied and sent came back empty, marked a draft."""
+    two = [{"problem": FAMILY}, {"problem": FAMILY}]
+    exam = page.request.post(
+        f"{live}/api/v1/exams", data={"title": "e", "items": two, "kind": "exam"}, headers=STAFF
+    )
+    exam_id = exam.json()["id"]
+    _login_to(page, live, exam_id)
+    page.fill("#q1-1", "ln(2")
+    page.locator("#q1 button[type=submit]").click()
+    page.wait_for_load_state()
+    assert page.locator("#q1 [aria-invalid=true]").count() == 1  # refused, shown back
+    page.goto(f"{live}/homework/{exam_id}")
+    page.fill("#q2-1", "ln(2)")
+    page.locator("#q2 button[type=submit]").click()
+    page.wait_for_load_state()
+    assert page.input_value("#q1-1") == "ln(2"  # still there to fix, not lost
+    homework = page.request.post(
+        f"{live}/api/v1/exams", data={"title": "h", "items": two[:1], "kind": "homework"}, headers=STAFF
+    )
+    hw_id = homework.json()["id"]
+    page.goto(f"{live}/homework/{hw_id}")
+    page.fill("#q1-1", "ln(4)")
+    page.locator("#q1 button[type=submit]").click()
+    page.wait_for_load_state()
+    page.fill("#q1-1", "")
+    page.locator("#q1 button[type=submit]").click()
+    page.wait_for_load_state()
+    page.goto(f"{live}/homework/{hw_id}")
+    assert page.input_value("#q1-1") == "ln(4)" and page.locator(".draft-note").count() == 0
+
+
+def test_another_users_drafts_are_dropped_on_any_page_even_without_a_logout(live, page) -> None:  # type: ignore[no-untyped-def]
+    """The session simply ended (cookies gone, browser closed): the next student's first page,
+    whatever it is, drops the previous one's drafts from this browser's storage."""
+    body = {"title": "hw3", "items": [{"problem": FAMILY}], "kind": "homework"}
+    exam_id = page.request.post(f"{live}/api/v1/exams", data=body, headers=STAFF).json()["id"]
+    _login_to(page, live, exam_id, "bob")
+    page.fill("#q1-1", "bob 的作答")
+    page.context.clear_cookies()
+    page.goto(f"{live}/login?next=/me")
+    page.fill("#name", "alice")
+    page.fill("#password", "correct horse battery")
+    page.get_by_role("button", name="登录").click()
+    page.wait_for_url("**/me")
+    kept = page.evaluate("Object.keys(localStorage).filter(k => k.startsWith('dlg-draft:'))")
+    assert kept == [], kept

@@ -288,3 +288,29 @@ def test_a_ta_grade_and_an_answer_stored_meanwhile_both_count(app, client, accou
         sub = s.get(ExamSubmission, sub_id)
         assert sub.results["2"]["parts"]["loss"]["correct"] is True and sub.results["1"]["score"] == 10
         assert sub.score == 11 and sub.needs_manual is False
+
+
+def test_opening_twice_at_once_gives_one_assignment_not_a_500(app, client, accounts) -> None:  # type: ignore[no-untyped-def]
+    """A double-clicked Start: both requests found no assignment, and the second INSERT hit the
+    unique key (a 500 for about half the students who double-clicked, per a review)."""
+    from sqlalchemy import select
+
+    from app.models import ExamAssignment, User
+    from app.services import exams
+
+    ta = accounts["ta"].headers
+    exam_id = _make(client, ta, "exam", time_limit_minutes=30)
+    with app.state.session_factory() as first, app.state.session_factory() as other:
+        user = first.scalar(select(User).where(User.name == accounts["student"].name))
+        exam = exams.get_exam(first, exam_id)
+        real_add = first.add
+
+        def add_after_the_other_request(obj):  # type: ignore[no-untyped-def]
+            if isinstance(obj, ExamAssignment):  # the other request commits its own first
+                theirs = other.scalar(select(User).where(User.id == user.id))
+                exams.open_for_student(other, exam=exams.get_exam(other, exam_id), user=theirs)
+            real_add(obj)
+
+        first.add = add_after_the_other_request  # type: ignore[method-assign]
+        view = exams.open_for_student(first, exam=exam, user=user)
+        assert view["code"] and len(other.scalars(select(ExamAssignment)).all()) == 1

@@ -198,10 +198,15 @@ def test_a_timed_exam_starts_when_the_student_says_so_and_shows_its_limit(web) -
     from app.models import ExamAssignment
 
     exam_id, ta = _exam(web, "exam", time_limit_minutes=45)
-    assert (
-        web.get(f"/homework/{exam_id}", headers=ta, follow_redirects=False).headers["location"]
-        == f"/exams/{exam_id}"
-    )
+    add_account(web.app_ref, "tom", "ta")
+    _login(web, "tom")  # a TA in the browser: sent to the exam's page, and never given a variant
+    staff_page = web.get(f"/homework/{exam_id}", follow_redirects=False)
+    assert staff_page.headers["location"] == f"/exams/{exam_id}"
+    csrf = _csrf(web.get("/login").text)
+    for url in (f"/homework/{exam_id}/start", f"/homework/{exam_id}/1"):
+        r = web.post(url, data={"csrf_token": csrf, "loss": "1"}, follow_redirects=False)
+        assert r.headers["location"] == f"/exams/{exam_id}", url
+    web.cookies.clear()
     _student(web)
     page = web.get(f"/homework/{exam_id}").text
     assert "限时 45 分钟" in page and 'action="/homework/' in page and 'name="loss"' not in page
@@ -210,7 +215,7 @@ def test_a_timed_exam_starts_when_the_student_says_so_and_shows_its_limit(web) -
         with web.app_ref.state.session_factory() as s:  # type: ignore[attr-defined]
             return int(s.scalar(select(func.count()).select_from(ExamAssignment)) or 0)
 
-    assert started() == 0
+    assert started() == 0  # nor the TA's looks
     r = web.post(f"/homework/{exam_id}/start", data={"csrf_token": _csrf(page)}, follow_redirects=False)
     assert r.status_code == 303 and started() == 1
     page = web.get(f"/homework/{exam_id}").text

@@ -7,22 +7,21 @@
   try { store = window.localStorage; } catch (e) { return; }
   var forms = document.querySelectorAll("form[data-drafts]");
   if (!store || !forms.length) return;
-  var user = forms[0].dataset.user;
-  var mine = "dlg-draft:" + user + ":";
-  // Another user's drafts never show here (a shared computer): they are dropped.
-  for (var i = store.length - 1; i >= 0; i--) {
-    var k = store.key(i);
-    if (k && k.indexOf("dlg-draft:") === 0 && k.indexOf(mine) !== 0) store.removeItem(k);
-  }
+  var mine = "dlg-draft:" + forms[0].dataset.user + ":";
   forms.forEach(function (form) {
     var prefix = mine + form.dataset.drafts + ":" + form.getAttribute("action") + ":";
     form.querySelectorAll("input[name], textarea[name]").forEach(function (box) {
-      if (box.disabled || box.type === "hidden") return;
+      if (box.type === "hidden") return;
       var key = prefix + box.name;
       var draft = store.getItem(key);
-      if (draft !== null && draft === box.value) {
-        store.removeItem(key);  // the server shows it: stored, or shown back after a refusal
-      } else if (draft !== null) {
+      // Dropped once stored (the box's data-stored), when empty (nothing to keep), and for a part
+      // that takes no more answers (an exam's part taken, a closed one): it would only linger.
+      if (draft !== null && (draft === box.dataset.stored || !draft.trim() || box.disabled)) {
+        store.removeItem(key);
+        draft = null;
+      }
+      if (box.disabled) return;
+      if (draft !== null && draft !== box.value) {  // typed after the last send, or refused and left
         box.value = draft;
         var note = document.createElement("span");
         note.className = "draft-note";
