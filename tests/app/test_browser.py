@@ -201,16 +201,20 @@ def test_the_submit_button_stays_put_while_typing(live, page) -> None:  # type: 
             page.locator('[data-part="loss"]').screenshot(path=str(ARTIFACTS / "preview-error.png"))
 
 
+def _login_to(page, live: str, exam_id: str, name: str = "alice") -> None:  # type: ignore[no-untyped-def]
+    page.goto(f"{live}/login?next=/homework/{exam_id}")
+    page.fill("#name", name)
+    page.fill("#password", "correct horse battery")
+    page.get_by_role("button", name="登录").click()
+    page.wait_for_url(f"**/homework/{exam_id}")
+
+
 def test_homework_keeps_what_was_typed_in_other_questions_across_a_submit(live, page) -> None:  # type: ignore[no-untyped-def]
     """Each question is sent on its own and the page comes back after it: the other questions'
     boxes came back empty. The browser keeps them until they are sent."""
     body = {"title": "hw", "items": [{"problem": FAMILY}, {"problem": FAMILY}], "kind": "homework"}
     exam_id = page.request.post(f"{live}/api/v1/exams", data=body, headers=STAFF).json()["id"]
-    page.goto(f"{live}/login?next=/homework/{exam_id}")
-    page.fill("#name", "alice")
-    page.fill("#password", "correct horse battery")
-    page.get_by_role("button", name="登录").click()
-    page.wait_for_url(f"**/homework/{exam_id}")
+    _login_to(page, live, exam_id)
     page.fill("#q2-1", "ln(7) 还没想好")
     page.fill("#q1-1", "ln(3)")
     page.locator("#q1 button[type=submit]").click()
@@ -225,11 +229,7 @@ def test_homework_keeps_what_was_typed_in_other_questions_across_a_submit(live, 
     # A shared computer: alice's unsent draft is never shown to the next student.
     page.fill("#q1-1", "alice 的草稿")
     page.get_by_role("button", name="退出 (alice)").click()
-    page.goto(f"{live}/login?next=/homework/{exam_id}")
-    page.fill("#name", "bob")
-    page.fill("#password", "correct horse battery")
-    page.get_by_role("button", name="登录").click()
-    page.wait_for_url(f"**/homework/{exam_id}")
+    _login_to(page, live, exam_id, "bob")
     assert page.input_value("#q1-1") == ""
 
 
@@ -238,30 +238,14 @@ def test_a_draft_survives_a_submit_refused_for_a_lost_session(live, page) -> Non
     logging in again the box was empty."""
     body = {"title": "hw2", "items": [{"problem": FAMILY}], "kind": "homework"}
     exam_id = page.request.post(f"{live}/api/v1/exams", data=body, headers=STAFF).json()["id"]
-    page.goto(f"{live}/login?next=/homework/{exam_id}")
-    page.fill("#name", "alice")
-    page.fill("#password", "correct horse battery")
-    page.get_by_role("button", name="登录").click()
-    page.wait_for_url(f"**/homework/{exam_id}")
+    _login_to(page, live, exam_id)
     page.fill("#q1-1", "ln(4)")
     page.context.clear_cookies()  # the session ends elsewhere
     page.locator("#q1 button[type=submit]").click()
     page.wait_for_load_state()
     assert "ln(4)" in page.content()  # shown back to copy
-    page.goto(f"{live}/login?next=/homework/{exam_id}")
-    page.fill("#name", "alice")
-    page.fill("#password", "correct horse battery")
-    page.get_by_role("button", name="登录").click()
-    page.wait_for_url(f"**/homework/{exam_id}")
+    _login_to(page, live, exam_id)
     assert page.input_value("#q1-1") == "ln(4)" and page.locator(".draft-note").count() == 1
-
-
-def _login_to(page, live: str, exam_id: str, name: str = "alice") -> None:  # type: ignore[no-untyped-def]
-    page.goto(f"{live}/login?next=/homework/{exam_id}")
-    page.fill("#name", name)
-    page.fill("#password", "correct horse battery")
-    page.get_by_role("button", name="登录").click()
-    page.wait_for_url(f"**/homework/{exam_id}")
 
 
 def test_drafts_follow_what_is_stored_not_what_is_shown(live, page) -> None:  # type: ignore[no-untyped-def]

@@ -6,20 +6,9 @@ import re
 import time
 from datetime import UTC, datetime, timedelta
 
-import pytest
-from fastapi.testclient import TestClient
-
 from tests.app.test_homework import FAMILY, _answer_for, _iso
 from tests.app.test_pages import _csrf, _login
-from tests.conftest import add_account, make_app
-
-
-@pytest.fixture
-def web(sqlite_db_url):  # type: ignore[no-untyped-def]
-    app = make_app(sqlite_db_url)
-    with TestClient(app) as c:
-        c.app_ref = app  # type: ignore[attr-defined]
-        yield c
+from tests.conftest import add_account
 
 
 def _exam(c, kind: str, **extra) -> tuple[str, dict[str, str]]:  # type: ignore[no-untyped-def]

@@ -12,14 +12,6 @@ from tests.conftest import add_account, make_app
 FAMILY = "loss.uniform_prediction"
 
 
-@pytest.fixture
-def web(sqlite_db_url):  # type: ignore[no-untyped-def]
-    app = make_app(sqlite_db_url)
-    with TestClient(app) as c:
-        c.app_ref = app  # type: ignore[attr-defined]
-        yield c
-
-
 def _csrf(html: str) -> str:
     m = re.search(r'name="csrf_token" value="([^"]+)"', html)
     assert m, "page has a CSRF token"
