@@ -6,11 +6,11 @@ from __future__ import annotations
 import json
 import secrets
 from datetime import UTC, datetime, timedelta, timezone
-from typing import Any
+from typing import Annotated, Any
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, Form, Request
 from fastapi.responses import RedirectResponse, Response
-from pydantic import ValidationError
+from pydantic import BaseModel, Field, ValidationError
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 from starlette.concurrency import run_in_threadpool
@@ -32,6 +32,18 @@ from app.web.i18n import page_lang
 from app.web.templating import page
 
 router = APIRouter(route_class=OneTripRoute, include_in_schema=False)
+
+
+class _ManualGrade(BaseModel):
+    csrf_token: str = Field(default="", max_length=100)
+    submission: int = Field(ge=1, le=2**31 - 1)
+    question: int = Field(ge=1, le=60)
+    part: str = Field(min_length=1, max_length=64)
+    score: str = Field(max_length=20)  # read here, with a message a form can show
+    comment: str = Field(default="", max_length=5000)
+
+
+ManualForm = Annotated[_ManualGrade, Form()]
 
 ITEM_ROWS = 10  # item rows of the builder form; an empty row is ignored
 MAX_CSV_BYTES = 1_000_000
@@ -173,9 +185,11 @@ def _exam_page(
     csv_text: str = "",
     csv_errors: list[str] | None = None,
     graded: int | None = None,
+    grade_error: str | None = None,
 ) -> Response:
     lang = page_lang(request, user)
     st = exams.statistics(session, exam)
+    queue = exams.manual_queue(session, exam)
     chart = charts.bar_chart(
         [
             (f"Q{q['question']}", q["mean_score"] / q["points"] if q["mean_score"] is not None else 0.0)
@@ -194,12 +208,44 @@ def _exam_page(
         csv_text=csv_text,
         csv_errors=csv_errors or [],
         graded=graded,
+        queue=queue,
+        grade_error=grade_error,
     )
 
 
 @router.get("/exams/{exam_id}")
 def exam_stats(request: Request, exam_id: str, session: SessionDep, user: StaffUser) -> Response:
     return _exam_page(request, session, user, exams.get_exam(session, exam_id))
+
+
+@router.post("/exams/{exam_id}/manual")
+def exam_grade_part(
+    request: Request, exam_id: str, session: SessionDep, user: StaffUser, form: ManualForm
+) -> Response:
+    """A TA scores one short answer from the page (the API's grade_manual_part); back to the queue."""
+    verify_csrf(request, form.csrf_token)
+    exam = exams.get_exam(session, exam_id)
+    try:
+        score = float(form.score.replace("，", ".").replace(",", ".").strip())
+        if not 0 <= score <= 1:
+            raise ValueError
+    except ValueError:
+        message = (
+            "得分应是 0 到 1 之间的数。"
+            if page_lang(request, user) == "zh"
+            else "The score is a number from 0 to 1."
+        )
+        return _exam_page(request, session, user, exam, status=422, grade_error=message)
+    exams.grade_manual_part(
+        session,
+        exam=exam,
+        submission_id=form.submission,
+        question=form.question,
+        part=form.part,
+        score=score,
+        comment=form.comment,
+    )
+    return RedirectResponse(f"/exams/{exam_id}#manual", status_code=303)
 
 
 @router.post("/exams/{exam_id}/submissions")

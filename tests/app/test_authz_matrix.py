@@ -69,6 +69,7 @@ WEB_MATRIX: list[tuple[str, str, dict[str, int]]] = [
     ("GET", "/exams/new", {A: 303, S: 403, O: 403, T: 200, I: 200}),
     ("POST", "/exams/new", {A: 401, S: 403, O: 403, T: 303, I: 303}),
     ("POST", "/exams/{e}/submissions", {A: 401, S: 403, O: 403, T: 200, I: 200}),
+    ("POST", "/exams/{e}/manual", {A: 401, S: 403, O: 403, T: 303, I: 303}),
     # A homework is opened and answered by whoever is logged in (as its API twin, /exams/{e}/mine).
     # Staff are sent to the exam's own page (opening this one would assign them a variant).
     ("GET", "/homework/{h}", {A: 303, S: 200, O: 200, T: 303, I: 303}),
@@ -85,6 +86,13 @@ FORMS = {
     "/exams/new": {"title": "t", "item0.source": FAMILY},
     "/exams/{e}/submissions": {"csv_text": "student,code,question,part,answer\ns5,{c},1,loss,1\n"},
     "/homework/{h}/{q}": {"loss": "1"},
+    "/exams/{e}/manual": {
+        "submission": "{s}",
+        "question": "2",
+        "part": "answer",
+        "score": "1",
+        "comment": "ok",
+    },
     "/homework/{h}/start": {},
 }
 
@@ -224,9 +232,11 @@ def test_page_matrix(app, client, accounts, world, method, path, expected) -> No
             url = url.replace("{" + k + "}", v)
         data = None
         if method == "POST":
-            data = {
-                k: v.replace("{i}", world["i"]).replace("{c}", world["c"]) for k, v in FORMS[path].items()
-            }
+            data = {}
+            for k, v in FORMS[path].items():
+                for name, value in world.items():
+                    v = v.replace("{" + name + "}", value)
+                data[k] = v
             data["csrf_token"] = _csrf(browser.get("/login").text)
         r = browser.request(method, url, data=data, follow_redirects=False)
         assert r.status_code == expected[role], f"{role}: {method} {url} -> {r.status_code} {r.text[:200]}"

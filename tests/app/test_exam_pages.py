@@ -118,3 +118,38 @@ def test_grading_a_class_csv_from_the_page(ta) -> None:  # type: ignore[no-untyp
     assert r.status_code == 200 and 'data-graded="2"' in r.text
     grades = ta.get(f"/api/v1/exams/{exam_id}/grades.csv").text
     assert "s1" in grades and "s2" in grades
+
+
+def test_a_ta_grades_short_answers_from_the_exam_page(ta) -> None:  # type: ignore[no-untyped-def]
+    """Hand grading was API only: the page lists what waits, takes a score (a full-width or comma
+    decimal too) and a comment, and the student's total follows."""
+    import re
+
+    from tests.app.test_exams import _first_short_item
+
+    c = ta
+    body = {
+        "title": "简答",
+        "items": [{"problem": "concept.short_answer", "params": {"item": _first_short_item()}, "points": 10}],
+    }
+    exam = c.post("/api/v1/exams", json=body).json()
+    code = exam["variants"][0]["code"]
+    c.post(
+        f"/api/v1/exams/{exam['id']}/submissions",
+        json={"student": "s1", "code": code, "answers": {"1": {"answer": "梯度 <消失>"}}},
+    )
+    page = c.get(f"/exams/{exam['id']}").text
+    assert 'id="manual"' in page and "梯度 &lt;消失&gt;" in page  # escaped
+    form = re.search(r'<form method="post" action="/exams/[^"]+/manual".*?</form>', page, re.S).group(0)  # type: ignore[union-attr]
+    fields = dict(re.findall(r'<input type="hidden" name="([^"]+)" value="([^"]*)"', form))
+    bad = c.post(f"/exams/{exam['id']}/manual", data={**fields, "score": "很好", "comment": ""})
+    assert bad.status_code == 422 and "0 到 1" in bad.text
+    r = c.post(
+        f"/exams/{exam['id']}/manual",
+        data={**fields, "score": "0，8", "comment": "不错"},
+        follow_redirects=False,
+    )
+    assert r.status_code == 303
+    assert "data-queue-empty" in c.get(f"/exams/{exam['id']}").text
+    grades = c.get(f"/api/v1/exams/{exam['id']}/grades.csv").text
+    assert ",8.0," in grades or ",8," in grades, grades
