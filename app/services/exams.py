@@ -1046,6 +1046,17 @@ def grade_manual_part(
     return sub
 
 
+def hand_grade_of(
+    session: Session, *, exam: Exam, submission_id: int, question: int, part: str
+) -> float | None:
+    """The score a TA gave this part, or None while it waits (or if it is no such part)."""
+    sub = session.get(ExamSubmission, submission_id)
+    if sub is None or sub.exam_id != exam.id:
+        return None
+    p = sub.results.get(str(question), {}).get("parts", {}).get(part, {})
+    return float(p["score"]) if p.get("manual") and p.get("graded") else None
+
+
 def _set_manual_grade(sub: ExamSubmission, number: str, part: str, score: float, comment: str) -> bool:
     """Give a hand-graded part its score and comment and total again; False if it is no such part."""
     results = {

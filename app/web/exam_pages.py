@@ -186,6 +186,7 @@ def _exam_page(
     csv_errors: list[str] | None = None,
     graded: int | None = None,
     grade_error: str | None = None,
+    grade_form: _ManualGrade | None = None,
 ) -> Response:
     lang = page_lang(request, user)
     st = exams.statistics(session, exam)
@@ -210,6 +211,7 @@ def _exam_page(
         graded=graded,
         queue=queue,
         grade_error=grade_error,
+        grade_form=grade_form,
     )
 
 
@@ -225,17 +227,31 @@ def exam_grade_part(
     """A TA scores one short answer from the page (the API's grade_manual_part); back to the queue."""
     verify_csrf(request, form.csrf_token)
     exam = exams.get_exam(session, exam_id)
+    zh = page_lang(request, user) == "zh"
+    graded = exams.hand_grade_of(
+        session, exam=exam, submission_id=form.submission, question=form.question, part=form.part
+    )
+    if graded is not None:
+        # A form left open (a second TA, Back and resend) must not overwrite a colleague's grade;
+        # changing a given grade is deliberate, through the API.
+        message = (
+            f"这个答案已评分（{graded:g}），未作修改。"
+            if zh
+            else f"This answer was graded already ({graded:g}); nothing changed."
+        )
+        return _exam_page(request, session, user, exam, status=409, grade_error=message)
     try:
         score = float(form.score.replace("，", ".").replace(",", ".").strip())
         if not 0 <= score <= 1:
             raise ValueError
     except ValueError:
         message = (
-            "得分应是 0 到 1 之间的数。"
-            if page_lang(request, user) == "zh"
-            else "The score is a number from 0 to 1."
+            "得分应是 0 到 1 之间的数（例如 0.8）。"
+            if zh
+            else "The score is a number from 0 to 1 (e.g. 0.8)."
         )
-        return _exam_page(request, session, user, exam, status=422, grade_error=message)
+        # the TA's score and comment come back in that answer's form, with the message there
+        return _exam_page(request, session, user, exam, status=422, grade_error=message, grade_form=form)
     exams.grade_manual_part(
         session,
         exam=exam,

@@ -69,7 +69,8 @@ WEB_MATRIX: list[tuple[str, str, dict[str, int]]] = [
     ("GET", "/exams/new", {A: 303, S: 403, O: 403, T: 200, I: 200}),
     ("POST", "/exams/new", {A: 401, S: 403, O: 403, T: 303, I: 303}),
     ("POST", "/exams/{e}/submissions", {A: 401, S: 403, O: 403, T: 200, I: 200}),
-    ("POST", "/exams/{e}/manual", {A: 401, S: 403, O: 403, T: 303, I: 303}),
+    # the TA grades the waiting answer; the instructor's form, after it, finds it graded (409)
+    ("POST", "/exams/{e}/manual", {A: 401, S: 403, O: 403, T: 303, I: 409}),
     # A homework is opened and answered by whoever is logged in (as its API twin, /exams/{e}/mine).
     # Staff are sent to the exam's own page (opening this one would assign them a variant).
     ("GET", "/homework/{h}", {A: 303, S: 200, O: 200, T: 303, I: 303}),

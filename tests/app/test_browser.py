@@ -226,9 +226,12 @@ def test_homework_keeps_what_was_typed_in_other_questions_across_a_submit(live, 
     page.wait_for_load_state()
     page.reload()
     assert page.input_value("#q2-1") == "ln(7)"  # sent: what the server has, no stale draft
-    # A shared computer: alice's unsent draft is never shown to the next student.
+    # A shared computer: logging out forgets alice's unsent draft (it was kept until then).
     page.fill("#q1-1", "alice 的草稿")
+    assert page.evaluate("Object.keys(localStorage).filter(k => k.startsWith('dlg-draft:')).length") == 1
     page.get_by_role("button", name="退出 (alice)").click()
+    page.wait_for_load_state()
+    assert page.evaluate("Object.keys(localStorage).filter(k => k.startsWith('dlg-draft:')).length") == 0
     _login_to(page, live, exam_id, "bob")
     assert page.input_value("#q1-1") == ""
 
@@ -288,6 +291,7 @@ def test_another_users_drafts_are_dropped_on_any_page_even_without_a_logout(live
     exam_id = page.request.post(f"{live}/api/v1/exams", data=body, headers=STAFF).json()["id"]
     _login_to(page, live, exam_id, "bob")
     page.fill("#q1-1", "bob 的作答")
+    assert page.evaluate("Object.keys(localStorage).filter(k => k.startsWith('dlg-draft:')).length") == 1
     page.context.clear_cookies()
     page.goto(f"{live}/login?next=/me")
     page.fill("#name", "alice")
@@ -296,3 +300,18 @@ def test_another_users_drafts_are_dropped_on_any_page_even_without_a_logout(live
     page.wait_for_url("**/me")
     kept = page.evaluate("Object.keys(localStorage).filter(k => k.startsWith('dlg-draft:'))")
     assert kept == [], kept
+
+
+def test_unsent_text_stays_visible_when_the_homework_closes(live, page) -> None:  # type: ignore[no-untyped-def]
+    """A review: once closed, the boxes are disabled and their unsent drafts were deleted."""
+    import datetime as dt
+
+    due = (dt.datetime.now(dt.UTC) + dt.timedelta(seconds=4)).isoformat()
+    body = {"title": "hw4", "items": [{"problem": FAMILY}], "kind": "homework", "due_at": due}
+    exam_id = page.request.post(f"{live}/api/v1/exams", data=body, headers=STAFF).json()["id"]
+    _login_to(page, live, exam_id)
+    page.fill("#q1-1", "我的草稿 ln(3)")
+    time.sleep(4.5)  # the homework closes
+    page.reload()
+    assert page.locator("#q1-1").is_disabled()
+    assert "我的草稿 ln(3)" in page.locator(".draft-note").inner_text()

@@ -142,14 +142,17 @@ def test_a_ta_grades_short_answers_from_the_exam_page(ta) -> None:  # type: igno
     assert 'id="manual"' in page and "梯度 &lt;消失&gt;" in page  # escaped
     form = re.search(r'<form method="post" action="/exams/[^"]+/manual".*?</form>', page, re.S).group(0)  # type: ignore[union-attr]
     fields = dict(re.findall(r'<input type="hidden" name="([^"]+)" value="([^"]*)"', form))
-    bad = c.post(f"/exams/{exam['id']}/manual", data={**fields, "score": "很好", "comment": ""})
+    bad = c.post(f"/exams/{exam['id']}/manual", data={**fields, "score": "很好", "comment": "长评语 keep me"})
     assert bad.status_code == 422 and "0 到 1" in bad.text
+    assert 'value="很好"' in bad.text and "长评语 keep me</textarea>" in bad.text  # kept, in its form
     r = c.post(
         f"/exams/{exam['id']}/manual",
         data={**fields, "score": "0，8", "comment": "不错"},
         follow_redirects=False,
     )
     assert r.status_code == 303
+    stale = c.post(f"/exams/{exam['id']}/manual", data={**fields, "score": "0", "comment": "?"})
+    assert stale.status_code == 409 and "0.8" in stale.text  # a form left open does not overwrite it
     assert "data-queue-empty" in c.get(f"/exams/{exam['id']}").text
     grades = c.get(f"/api/v1/exams/{exam['id']}/grades.csv").text
     assert ",8.0," in grades or ",8," in grades, grades
