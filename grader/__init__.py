@@ -8,6 +8,7 @@ The rules, for TAs: docs/grading.md.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from fractions import Fraction
 from functools import lru_cache
 from typing import Any
@@ -42,46 +43,45 @@ def plain(v: Any) -> str:
     return re.sub(r"\bE\b", "e", s).replace("Abs(", "abs(").replace("Max(", "max(").replace("Min(", "min(")
 
 
-class _PlainPrinter(StrPrinter):
-    """sympy's str form, but a decimal coefficient stays a decimal: `0.5065*v1`, not `1013*v1/2000`."""
-
-    def _print_Rational(self, expr: sympy.Rational) -> str:
-        if _is_decimal_denominator(int(expr.q)):
-            return scalars.show(Fraction(int(expr.p), int(expr.q)))
-        return str(super()._print_Rational(expr))
-
-    def _print_Mul(self, expr: sympy.Mul) -> str:
-        c, rest = expr.as_coeff_Mul()
-        if c.is_Rational and c.q != 1 and _is_decimal_denominator(int(c.q)) and rest is not sympy.S.One:
-            sign = "-" if c < 0 else ""
-            return sign + self._print_Rational(abs(c)) + "*" + self.parenthesize(rest, precedence(expr))
-        return str(super()._print_Mul(expr))
-
-
 def _looks_decimal(r: sympy.Rational) -> bool:
     return r.q != 1 and _is_decimal_denominator(int(r.q))
 
 
-class _DecimalLatexPrinter(LatexPrinter):
-    """The live preview's LaTeX for an answer typed with decimals: 1.0986, not \\frac{5493}{5000} (a
-    student took that for a misreading). An answer typed without decimals keeps its fractions
-    (sympy's own printer): 1/16 stays a sixteenth."""
+class _KeepDecimals:
+    """A sympy printer that writes a decimal coefficient as a decimal, `0.5065*v1`, not `1013*v1/2000`;
+    `times` is how it writes the product."""
 
-    def _print_ExpBase(self, expr: sympy.Expr, exp: str | None = None) -> str:
-        # sqrt(e) is exp(1/2) to sympy: e^{\frac{1}{2}}, as before, not e^{0.5}
-        return str(LatexPrinter()._print_ExpBase(expr, exp))
+    times = "*"
+    parenthesize: Callable[[Any, int], str]  # the printer's own (StrPrinter's, LatexPrinter's)
 
     def _print_Rational(self, expr: sympy.Rational) -> str:
         if _looks_decimal(expr):
             return scalars.show(Fraction(int(expr.p), int(expr.q)))
-        return str(super()._print_Rational(expr))
+        return str(super()._print_Rational(expr))  # type: ignore[misc]
 
     def _print_Mul(self, expr: sympy.Mul) -> str:
         c, rest = expr.as_coeff_Mul()
         if c.is_Rational and _looks_decimal(c) and rest is not sympy.S.One:
             sign = "-" if c < 0 else ""
-            return sign + self._print_Rational(abs(c)) + " " + self.parenthesize(rest, precedence(expr))
-        return str(super()._print_Mul(expr))
+            factor = self.parenthesize(rest, precedence(expr))
+            return sign + self._print_Rational(abs(c)) + self.times + factor
+        return str(super()._print_Mul(expr))  # type: ignore[misc]
+
+
+class _PlainPrinter(_KeepDecimals, StrPrinter):
+    """sympy's str form, decimals kept (the "read as" echo)."""
+
+
+class _DecimalLatexPrinter(_KeepDecimals, LatexPrinter):
+    """The live preview's LaTeX for an answer typed with decimals: 1.0986, not \\frac{5493}{5000} (a
+    student took that for a misreading). An answer typed without decimals keeps its fractions
+    (sympy's own printer): 1/16 stays a sixteenth."""
+
+    times = " "
+
+    def _print_ExpBase(self, expr: sympy.Expr, exp: str | None = None) -> str:
+        # sqrt(e) is exp(1/2) to sympy: e^{\\frac{1}{2}}, as before, not e^{0.5}
+        return str(LatexPrinter()._print_ExpBase(expr, exp))
 
 
 def _is_decimal_denominator(q: int) -> bool:

@@ -131,11 +131,13 @@ def create_exam(
         variant = ExamVariant(index=v, code=code)
         exam.variants.append(variant)
         for q, item in enumerate(planned, 1):
-            qseed = (
-                None if item.params is not None else _new_answers_seed(item.problem, seed, v, q, answers_seen)
+            qseed, drawn = (
+                (None, None)
+                if item.params is not None
+                else _new_answers_draw(item.problem, seed, v, q, answers_seen)
             )
             record, _ = instances.pose(
-                session, problem=item.problem, seed=qseed, params=item.params, user=user
+                session, problem=item.problem, seed=qseed, params=item.params, user=user, instance=drawn
             )
             variant.questions.append(ExamQuestion(number=q, instance_id=record.id, points=item.points))
     session.commit()
@@ -145,23 +147,26 @@ def create_exam(
 DRAWS_FOR_NEW_ANSWERS = 12
 
 
-def _new_answers_seed(problem: str, exam_seed: int, v: int, q: int, seen: dict[int, set[str] | None]) -> int:
-    """The seed of question q in variant v: the first of a few draws whose answers no earlier variant
-    has, so that a neighbour's answer sheet is no use (40 variants of one exam repeated an answer
-    up to 4 times: the parameter count of multi-head attention does not depend on the head count).
+def _new_answers_draw(
+    problem: str, exam_seed: int, v: int, q: int, seen: dict[int, set[str] | None]
+) -> tuple[int, problems.Instance | None]:
+    """The seed of question q in variant v, and its instance when drawn here (posed once, not
+    again): the first of a few draws whose answers no earlier variant has, so that a neighbour's
+    answer sheet is no use (40 variants of one exam had 28 distinct receptive-field answers).
     When every draw repeats, the family has few answers (a choice): later variants stop trying."""
     first = _derived_seed(exam_seed, v, q)
     known = seen[q]
     if known is None:
-        return first
+        return first, None
     for draw in range(DRAWS_FOR_NEW_ANSWERS):
         qseed = first if draw == 0 else _derived_seed(exam_seed, v, q, draw)
-        key = json.dumps(problems.instantiate(problem, seed=qseed).answers, sort_keys=True)
+        inst = problems.instantiate(problem, seed=qseed)
+        key = json.dumps(inst.answers, sort_keys=True)
         if key not in known:
             known.add(key)
-            return qseed
+            return qseed, inst
     seen[q] = None
-    return first
+    return first, None
 
 
 def create_from_spec(session: Session, spec: ExamCreate, user: User) -> Exam:
@@ -297,9 +302,17 @@ def tally(
             results[number] = {"score": res.score * q.points, "points": q.points, "parts": parts}
         total += results[number]["score"]
         max_total += q.points
-    # A part a TA has graded already (a kept result) no longer waits (grade_manual_part).
-    manual = any(p["manual"] and not p.get("graded") for r in results.values() for p in r["parts"].values())
-    return results, total, max_total, manual
+    return results, total, max_total, _waits_for_ta(results)
+
+
+def _waits_for_ta(results: dict[str, Any]) -> bool:
+    """Is a part graded by hand still waiting? (one a TA has graded no longer waits)"""
+    return any(p.get("manual") and not p.get("graded") for r in results.values() for p in r["parts"].values())
+
+
+def _rescore(r: dict[str, Any]) -> None:
+    """A question's score from its parts' scores (after a hand grade changed one)."""
+    r["score"] = sum(p["score"] for p in r["parts"].values()) / len(r["parts"]) * r["points"]
 
 
 @dataclass
@@ -390,10 +403,8 @@ def _keep_ta_grades(
         ]
         if same:
             r["parts"] = {**r["parts"], **{name: dict(old[name]) for name in same}}
-            r["score"] = sum(p["score"] for p in r["parts"].values()) / len(r["parts"]) * r["points"]
-    score = sum(r["score"] for r in results.values())
-    manual = any(p["manual"] and not p.get("graded") for r in results.values() for p in r["parts"].values())
-    return results, score, max_score, manual
+            _rescore(r)
+    return results, sum(r["score"] for r in results.values()), max_score, _waits_for_ta(results)
 
 
 def _new_submission(
@@ -596,6 +607,10 @@ class NotYetOpen(NotOpen):
         self.opens_at = opens_at
 
 
+def opens_later(exam: Exam) -> bool:
+    return exam.opens_at is not None and utcnow() < exam.opens_at
+
+
 def has_started(session: Session, exam: Exam, user: User) -> bool:
     """Has the student opened this homework or exam (and so got a variant, and started its clock)?"""
     return _assignment(session, exam, user, create=False) is not None
@@ -638,9 +653,8 @@ class TooLate(NotOpen):
 
 
 def _assignment(session: Session, exam: Exam, user: User, *, create: bool) -> ExamAssignment | None:
-    a = session.scalar(
-        select(ExamAssignment).where(ExamAssignment.exam_id == exam.id, ExamAssignment.user_id == user.id)
-    )
+    mine = select(ExamAssignment).where(ExamAssignment.exam_id == exam.id, ExamAssignment.user_id == user.id)
+    a = session.scalar(mine)
     if a is None and create:
         # Give out variants evenly: the one with the fewest students so far (ties: lowest index).
         counts: dict[int, int] = defaultdict(int)
@@ -657,11 +671,7 @@ def _assignment(session: Session, exam: Exam, user: User, *, create: bool) -> Ex
             # The same student opened it twice at once (a double-clicked Start, two tabs): the other
             # request's assignment stands; this one reads it (it was a 500).
             session.rollback()
-            a = session.scalar(
-                select(ExamAssignment).where(
-                    ExamAssignment.exam_id == exam.id, ExamAssignment.user_id == user.id
-                )
-            )
+            a = session.scalar(mine)
     return a
 
 
@@ -743,7 +753,7 @@ def open_for_student(session: Session, *, exam: Exam, user: User) -> dict[str, A
     """The student's own variant: questions without answers, what they submitted, and when it ends."""
     if exam.kind == "paper":
         raise NotFound(f"exam {exam.id} is printed on paper, not taken online")
-    if exam.opens_at is not None and utcnow() < exam.opens_at:
+    if opens_later(exam):
         raise NotYetOpen(exam.opens_at, exam.kind)
     a = _assignment(session, exam, user, create=True)
     assert a is not None
@@ -1066,10 +1076,8 @@ def _set_manual_grade(sub: ExamSubmission, number: str, part: str, score: float,
     if r is None or part not in r["parts"] or not r["parts"][part].get("manual"):
         return False
     r["parts"][part].update(score=score, correct=score >= 1.0, feedback=comment, graded=True)
-    r["score"] = sum(p["score"] for p in r["parts"].values()) / len(r["parts"]) * r["points"]
+    _rescore(r)
     sub.results = results
     sub.score = sum(v["score"] for v in results.values())
-    sub.needs_manual = any(
-        p.get("manual") and not p.get("graded") for v in results.values() for p in v["parts"].values()
-    )
+    sub.needs_manual = _waits_for_ta(results)
     return True

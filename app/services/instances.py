@@ -85,11 +85,13 @@ def pose(
     params: dict[str, Any] | None,
     user: User | None,
     commit: bool = False,
+    instance: problems.Instance | None = None,
 ) -> tuple[InstanceRecord, problems.Instance]:
-    """Instantiate and add the record (validated); commit only when asked (exams add many at once)."""
+    """Instantiate and add the record (validated); commit only when asked (exams add many at once).
+    `instance`: the one the seed poses, when the caller has built it already."""
     family = problems.get_family(problem)
     try:
-        inst = (
+        inst = instance or (
             problems.instantiate(problem, seed=seed)
             if seed is not None
             else problems.instantiate(problem, params=params)

@@ -30,6 +30,7 @@ from app.web import charts
 from app.web.csrf import verify_csrf
 from app.web.i18n import page_lang
 from app.web.templating import page
+from grader.parse import normalize
 
 router = APIRouter(route_class=OneTripRoute, include_in_schema=False)
 
@@ -241,7 +242,8 @@ def exam_grade_part(
         )
         return _exam_page(request, session, user, exam, status=409, grade_error=message)
     try:
-        score = float(form.score.replace("，", ".").replace(",", ".").strip())
+        # as typed from an IME too (the grader's own reading of full-width text): ０．８, 0，8
+        score = float(normalize(form.score).replace(",", "."))
         if not 0 <= score <= 1:
             raise ValueError
     except ValueError:

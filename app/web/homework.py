@@ -60,7 +60,7 @@ def homework(request: Request, exam_id: str, session: SessionDep, user: CurrentU
     if user.is_staff:
         return RedirectResponse(f"/exams/{exam_id}", status_code=303)
     lang = page_lang(request, user)
-    if exam.opens_at is not None and utcnow() < exam.opens_at:
+    if exams.opens_later(exam):
         message = UI["opens_at"][lang].format(when=course_time(request)(exam.opens_at))
         return page(
             request, "web/homework_start.html", user, status=403, exam=exam, message=message, start=False

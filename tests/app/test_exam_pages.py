@@ -125,13 +125,10 @@ def test_a_ta_grades_short_answers_from_the_exam_page(ta) -> None:  # type: igno
     decimal too) and a comment, and the student's total follows."""
     import re
 
-    from tests.app.test_exams import _first_short_item
+    from tests.app.test_exams import short_answer_exam
 
     c = ta
-    body = {
-        "title": "简答",
-        "items": [{"problem": "concept.short_answer", "params": {"item": _first_short_item()}, "points": 10}],
-    }
+    body = short_answer_exam()
     exam = c.post("/api/v1/exams", json=body).json()
     code = exam["variants"][0]["code"]
     c.post(

@@ -468,10 +468,7 @@ def test_instructor_pages_list_exams_and_draw_statistics(client, accounts) -> No
 
 def test_exam_short_answers_go_to_the_ta_queue(client, accounts) -> None:  # type: ignore[no-untyped-def]
     ta = accounts["ta"].headers
-    body = {
-        "title": "简答",
-        "items": [{"problem": "concept.short_answer", "params": {"item": _first_short_item()}, "points": 10}],
-    }
+    body = short_answer_exam()
     exam = client.post("/api/v1/exams", json=body, headers=ta).json()
     code = exam["variants"][0]["code"]
     sub = client.post(
@@ -497,10 +494,7 @@ def test_a_class_csv_sent_again_keeps_the_hand_grades_of_unchanged_answers(clien
     the queue at 0 (found by a TA walk-through). Unchanged answers keep their hand grade; a changed
     one is graded by hand again."""
     ta = accounts["ta"].headers
-    body = {
-        "title": "简答",
-        "items": [{"problem": "concept.short_answer", "params": {"item": _first_short_item()}, "points": 10}],
-    }
+    body = short_answer_exam()
     exam = client.post("/api/v1/exams", json=body, headers=ta).json()
     code = exam["variants"][0]["code"]
     url = f"/api/v1/exams/{exam['id']}/submissions"
@@ -548,6 +542,12 @@ def _first_short_item() -> str:
     from problems.concepts import short_answer_items
 
     return next(iter(short_answer_items()))
+
+
+def short_answer_exam(**extra: object) -> dict[str, object]:
+    """The body of an exam of one short answer worth 10 points (graded by a TA)."""
+    item = {"problem": "concept.short_answer", "params": {"item": _first_short_item()}, "points": 10}
+    return {"title": "简答", "items": [item], **extra}
 
 
 def test_nul_in_text_is_refused_alike_on_both_databases(client, accounts) -> None:  # type: ignore[no-untyped-def]

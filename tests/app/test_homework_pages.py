@@ -139,14 +139,10 @@ def test_an_answer_too_long_is_refused_and_kept_not_cut(web) -> None:  # type: i
 
 def test_a_short_answer_shows_the_tas_grade_once_given(web) -> None:  # type: ignore[no-untyped-def]
     """It said 'waiting for a TA' forever: the page could not tell a graded part."""
-    from tests.app.test_exams import _first_short_item
+    from tests.app.test_exams import short_answer_exam
 
     ta = add_account(web.app_ref, "tina", "ta").headers
-    body = {
-        "title": "简答",
-        "items": [{"problem": "concept.short_answer", "params": {"item": _first_short_item()}}],
-        "kind": "homework",
-    }
+    body = short_answer_exam(kind="homework")
     exam_id = web.post("/api/v1/exams", json=body, headers=ta).json()["id"]
     _student(web)
     page = web.get(f"/homework/{exam_id}").text
