@@ -157,6 +157,23 @@ def test_a_family_whose_seeds_changed_but_not_its_params_keeps_its_instances(app
         assert client.get(f"/api/v1/instances/{iid}").status_code == status, version
 
 
+def test_a_family_whose_params_gained_defaulted_fields_keeps_its_instances(app, client) -> None:  # type: ignore[no-untyped-def]
+    """attention.multihead_params v2 added kdim, vdim and add_bias_kv, defaulting to PyTorch's: a v1
+    instance, stored with v1's params, poses and grades as it did (4 * (512*512 + 512))."""
+    mh = "attention.multihead_params"
+    iid = client.post("/api/v1/instances", json={"problem": mh, "seed": 3}).json()["id"]
+    with app.state.session_factory() as s:
+        record = s.get(InstanceRecord, iid)
+        assert record is not None
+        record.version, record.params = 1, {"embed_dim": 512, "num_heads": 8, "bias": True}
+        s.commit()
+    app.state.records = RecordCache()
+    posed = client.get(f"/api/v1/instances/{iid}").json()
+    assert "self-attention" in posed["statement"]["en"] and "kdim" not in posed["statement"]["en"]
+    r = client.post(f"/api/v1/instances/{iid}/check", json={"answers": {"num_params": "1050624"}})
+    assert r.status_code == 200 and r.json()["score"] == 1.0
+
+
 def test_two_copies_of_a_retried_check_store_one_attempt(app, accounts) -> None:  # type: ignore[no-untyped-def]
     """Both copies got past the key lookup before either committed: the second INSERT hits the
     unique key, and it answers with the first copy's attempt id (on both databases)."""

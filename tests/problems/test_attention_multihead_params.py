@@ -14,9 +14,9 @@ from problems.registry import get_family, instantiate
 ID = "attention.multihead_params"
 
 
-def torch_count(torch: Any, embed_dim: int, num_heads: int, bias: bool) -> int:
+def torch_count(torch: Any, embed_dim: int, num_heads: int, **options: Any) -> int:
     # The meta device builds the module without allocating its weights, so large E costs nothing.
-    layer = torch.nn.MultiheadAttention(embed_dim, num_heads, bias=bias, device="meta")
+    layer = torch.nn.MultiheadAttention(embed_dim, num_heads, **options, device="meta")
     return sum(t.numel() for t in layer.parameters())
 
 
@@ -29,9 +29,14 @@ def test_matches_pytorch_parameter_count() -> None:
     while len(cases) < 1100:
         e = int(rng.integers(1, 2049))
         divisors = [h for h in range(1, min(e, 64) + 1) if e % h == 0]
-        cases.append(
-            {"embed_dim": e, "num_heads": int(rng.choice(divisors)), "bias": bool(rng.random() < 0.5)}
-        )
+        case = {"embed_dim": e, "num_heads": int(rng.choice(divisors)), "bias": bool(rng.random() < 0.5)}
+        if rng.random() < 0.5:
+            case["kdim"] = int(rng.integers(1, 2049))
+        if rng.random() < 0.5:
+            case["vdim"] = int(rng.integers(1, 2049))
+        if rng.random() < 0.3:
+            case["add_bias_kv"] = True
+        cases.append(case)
     for params in cases:
         inst = instantiate(ID, params=params)
         assert int(inst.answers["num_params"]) == torch_count(torch, **inst.params), params
@@ -53,6 +58,29 @@ def test_matches_pytorch_parameter_count() -> None:
         ),
         ({"embed_dim": 64, "num_heads": 4, "bias": False}, "16384", True, None),
         ({"embed_dim": 64, "num_heads": 4, "bias": False}, "3*64*64", False, "forgot_output_projection"),
+        # Cross-attention, E = 256 from a 512-wide encoder: q and out 256*256+256 = 65792 each,
+        # k and v 256*512+256 = 131328 each: 394240; add_bias_kv adds 2*256.
+        ({"embed_dim": 256, "num_heads": 8, "kdim": 512, "vdim": 512}, "394240", True, None),
+        (
+            {"embed_dim": 256, "num_heads": 8, "kdim": 512, "vdim": 512},
+            "4*(256*256+256)",
+            False,
+            "square_kv_projections",
+        ),
+        (
+            {"embed_dim": 256, "num_heads": 8, "kdim": 512, "vdim": 512, "add_bias_kv": True},
+            "394240 + 2*256",
+            True,
+            None,
+        ),
+        (
+            {"embed_dim": 256, "num_heads": 8, "kdim": 512, "vdim": 512, "add_bias_kv": True},
+            "394240",
+            False,
+            "forgot_bias_kv",
+        ),
+        # A v1 instance (no kdim, vdim or add_bias_kv) keeps its answer.
+        ({"embed_dim": 512, "num_heads": 8, "bias": True}, "1050624", True, None),
     ],
 )
 def test_answers_and_misconceptions(
@@ -72,7 +100,9 @@ def test_answers_and_misconceptions(
         ({"embed_dim": 10**6, "num_heads": 1}, "embed_dim"),
         ({"embed_dim": 8, "num_heads": 0}, "num_heads"),
         ({"embed_dim": 8, "num_heads": 2, "bias": "maybe"}, "bias"),
-        ({"embed_dim": 8, "num_heads": 2, "kdim": 4}, "kdim"),
+        ({"embed_dim": 8, "num_heads": 2, "kdim": 0}, "kdim"),
+        ({"embed_dim": 8, "num_heads": 2, "vdim": 10**6}, "vdim"),
+        ({"embed_dim": 8, "num_heads": 2, "dropout": 0.1}, "dropout"),
         ({"num_heads": 2}, "embed_dim"),
     ],
 )
@@ -86,3 +116,9 @@ def test_check_bank() -> None:
     report = check_family(get_family(ID), range(50))
     assert report.failures == []
     assert report.misconception_checks > 50
+
+
+def test_seeds_draw_many_distinct_answers() -> None:
+    # v1 drew 16 answers in all, so an exam's 40 variants repeated them.
+    answers = {instantiate(ID, seed=seed).answers["num_params"] for seed in range(200)}
+    assert len(answers) >= 100
