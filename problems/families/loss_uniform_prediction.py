@@ -20,14 +20,17 @@ class UniformPredictionParams(Params):
 @register
 class UniformPrediction(Family[UniformPredictionParams]):
     id = "loss.uniform_prediction"
-    version = 1
+    version = 2
+    same_params_since = 1  # v2 draws from more class counts (v1 had 6 answers in all); params as v1
     title = bi("未训练分类器的初始交叉熵损失", "Initial cross-entropy loss of an untrained classifier")
     difficulty = 1
     tags = ("linear_models", "loss", "cross_entropy")
     Params = UniformPredictionParams
 
     def generate(self, rng: np.random.Generator) -> UniformPredictionParams:
-        return UniformPredictionParams(num_classes=int(rng.choice([3, 4, 5, 10, 100, 1000])))
+        # Class counts of real tasks (binary, digits, letters, CIFAR-100, ImageNet...) and some between.
+        counts = [2, 3, 4, 5, 6, 7, 8, 9, 10, 12, 16, 20, 26, 32, 43, 50, 64, 100, 128, 200, 256, 500, 1000]
+        return UniformPredictionParams(num_classes=int(rng.choice(counts)))
 
     def parts(self, p: UniformPredictionParams) -> list[Part]:
         return [

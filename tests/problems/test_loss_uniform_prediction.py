@@ -99,3 +99,9 @@ def test_check_bank() -> None:
     report = check_family(get_family(ID), range(50))
     assert report.failures == []
     assert report.misconception_checks >= 100
+
+
+def test_seeds_draw_many_class_counts() -> None:
+    # v1 drew 6 answers in all, so an exam's variants repeated them.
+    counts = {instantiate(ID, seed=seed).params["num_classes"] for seed in range(300)}
+    assert len(counts) >= 20 and min(counts) == 2
