@@ -342,7 +342,22 @@ def check_submission(
     variant, qs, errors = _check_shape(session, exam, code, answers, "answers")
     if errors:
         raise Invalid("; ".join(errors), field="answers")
-    return CheckedSubmissions(exam, [(student, variant, qs, answers)], lang)
+    return CheckedSubmissions(exam, _over_stored(session, exam, [(student, variant, qs, answers)]), lang)
+
+
+def _over_stored(session: Session, exam: Exam, items: list[Any]) -> list[Any]:
+    """Each student's new answers laid over what is stored for the same paper: a TA who uploads one
+    corrected cell (or one question) changes that part, not the whole paper (a partial upload wiped
+    every other answer, and the score with it). A blank cell clears its part; another variant
+    code is another paper, and replaces it."""
+    before = {s.student: s for s in latest_submissions(session, exam)}
+    merged = []
+    for student, variant, qs, answers in items:
+        old = before.get(student)
+        if old is not None and old.variant_id == variant.id:
+            answers = {n: {**old.answers.get(n, {}), **answers.get(n, {})} for n in {*old.answers, *answers}}
+        merged.append((student, variant, qs, answers))
+    return merged
 
 
 async def grade_in_turn(grader: Grader, checked: CheckedSubmissions) -> list[dict[str, GradeResult]]:
@@ -488,7 +503,7 @@ def check_class_csv(session: Session, *, exam: Exam, text: str, lang: str = "en"
         checked.append((student, variant, qs, answers))
     if errors:
         raise Invalid("; ".join(errors), field="csv")
-    return CheckedSubmissions(exam, checked, lang)
+    return CheckedSubmissions(exam, _over_stored(session, exam, checked), lang)
 
 
 def latest_submissions(session: Session, exam: Exam) -> list[ExamSubmission]:

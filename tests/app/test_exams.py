@@ -416,6 +416,46 @@ def test_csv_class_grading_reports_bad_lines_and_applies_nothing(client, account
     assert [r["student"] for r in rows] == ["s1", "s2"] and rows[0]["q2"] == "2.0"
 
 
+def test_a_partial_upload_changes_only_the_parts_it_holds(client, accounts) -> None:  # type: ignore[no-untyped-def]
+    """A TA re-uploads one corrected cell: the student's other answers stay (a TA walk-through saw a
+    one-row CSV wipe a paper from 7/7 to 0). A blank cell clears its part; another code replaces."""
+    ta = accounts["ta"].headers
+    exam = _exam(client, ta)
+    a, b = exam["variants"][0]["code"], exam["variants"][1]["code"]
+    url = f"/api/v1/exams/{exam['id']}/submissions"
+    key = _key_answers(_key(client, ta, exam["id"]))
+    right = {code: key[(code, 1)][1]["loss"] for code in (a, b)}
+
+    def send(rows: str) -> list[dict]:  # type: ignore[type-arg]
+        r = client.post(
+            url,
+            content=f"student,code,question,part,answer\n{rows}".encode(),
+            headers={**ta, "Content-Type": "text/csv"},
+        )
+        assert r.status_code == 200, r.text
+        return r.json()
+
+    def grades() -> dict[str, dict[str, str]]:
+        text = client.get(f"/api/v1/exams/{exam['id']}/grades.csv", headers=ta).text
+        return {row["student"]: row for row in csv.DictReader(io.StringIO(text))}
+
+    send(f's1,{a},1,loss,"{right[a]}"\ns1,{a},2,loss,0\ns2,{a},1,loss,"{right[a]}"\n')
+    assert grades()["s1"]["total"] == "5.0"
+    # One corrected cell: question 2 of s1 only.
+    [s1] = send(f"s1,{a},2,loss,ln(10)\n")
+    assert s1["score"] == 7.0
+    assert (grades()["s1"]["total"], grades()["s2"]["total"]) == ("7.0", "5.0")
+    # The same through JSON.
+    r = client.post(url, json={"student": "s2", "code": a, "answers": {"2": {"loss": "ln(10)"}}}, headers=ta)
+    assert r.status_code == 200 and r.json()["score"] == 7.0
+    # A blank cell clears its part.
+    send(f"s1,{a},1,loss,\n")
+    assert grades()["s1"]["total"] == "2.0"
+    # Another code is another paper: nothing of the old one is kept.
+    send(f's1,{b},1,loss,"{right[b]}"\n')
+    assert grades()["s1"]["total"] == "5.0"
+
+
 def test_late_submission_is_stored_and_marked(client, accounts) -> None:  # type: ignore[no-untyped-def]
     ta = accounts["ta"].headers
     exam = _exam(client, ta, due_at="2020-01-01T00:00:00Z")
