@@ -12,6 +12,7 @@ from pydantic import ValidationError
 from sqlalchemy.orm import Session
 from starlette.concurrency import run_in_threadpool
 
+from app.api.lang import pick_lang
 from app.db import release_connection, utcnow
 from app.deps import CurrentUser, SessionDep, StaffUser
 from app.models import Exam, ExamSubmission
@@ -241,9 +242,10 @@ async def my_answers(
 
 
 @router.get("/exams/{exam_id}/manual")
-def manual(exam: ExamDep, session: SessionDep) -> list[dict[str, Any]]:
-    """Short-answer parts of this exam waiting for a TA."""
-    return exams.manual_queue(session, exam)
+def manual(exam: ExamDep, session: SessionDep, request: Request, user: StaffUser) -> list[dict[str, Any]]:
+    """Short-answer parts of this exam waiting for a TA, each with its question (`statement`) and the
+    outline and rubric to grade it by (`guide`, in the caller's language)."""
+    return exams.manual_queue(session, exam, pick_lang(request, None, user))
 
 
 @router.post("/exams/{exam_id}/submissions/{submission_id}/grade")

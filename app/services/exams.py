@@ -1022,13 +1022,22 @@ def store_online_answer(
     return {"recorded": True, "question": question, **results[number]}
 
 
-def manual_queue(session: Session, exam: Exam) -> list[dict[str, Any]]:
-    """Parts graded by hand (short answers) still waiting for a TA, newest submissions only."""
+def manual_queue(session: Session, exam: Exam, lang: str = "en") -> list[dict[str, Any]]:
+    """Parts graded by hand (short answers) still waiting for a TA, newest submissions only, each
+    with its question and the worked solution (outline and rubric) to grade against: without them
+    a TA graded with the answer key open beside the queue (an instructor walk-through)."""
     out = []
+    posed: dict[int, dict[str, problems.Instance]] = {}  # variant id -> question number -> instance
+    variants = {v.id: v for v in exam.variants}
     for s in latest_submissions(session, exam):
         for number, r in sorted(s.results.items(), key=lambda kv: int(kv[0])):
             for part, v in r["parts"].items():
                 if v.get("manual") and not v.get("graded"):
+                    if s.variant_id not in posed:
+                        qs = variant_instances(session, variants[s.variant_id])
+                        posed[s.variant_id] = {str(q.number): inst for q, inst in qs}
+                    inst = posed[s.variant_id][number]
+                    steps = inst.solution()
                     out.append(
                         {
                             "submission": s.id,
@@ -1037,6 +1046,8 @@ def manual_queue(session: Session, exam: Exam) -> list[dict[str, Any]]:
                             "part": part,
                             "answer": s.answers.get(number, {}).get(part, ""),
                             "points": r["points"],
+                            "statement": inst.statement.get(lang, inst.statement["en"]),
+                            "guide": steps.get(lang, steps["en"]),
                         }
                     )
     return out

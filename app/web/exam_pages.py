@@ -191,7 +191,7 @@ def _exam_page(
 ) -> Response:
     lang = page_lang(request, user)
     st = exams.statistics(session, exam)
-    queue = exams.manual_queue(session, exam)
+    queue = exams.manual_queue(session, exam, lang)
     chart = charts.bar_chart(
         [
             (f"Q{q['question']}", q["mean_score"] / q["points"] if q["mean_score"] is not None else 0.0)

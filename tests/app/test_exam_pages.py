@@ -123,8 +123,10 @@ def test_grading_a_class_csv_from_the_page(ta) -> None:  # type: ignore[no-untyp
 def test_a_ta_grades_short_answers_from_the_exam_page(ta) -> None:  # type: ignore[no-untyped-def]
     """Hand grading was API only: the page lists what waits, takes a score (a full-width or comma
     decimal too) and a comment, and the student's total follows."""
+    import html
     import re
 
+    from problems.concepts import get_short_answer_item
     from tests.app.test_exams import short_answer_exam
 
     c = ta
@@ -137,6 +139,13 @@ def test_a_ta_grades_short_answers_from_the_exam_page(ta) -> None:  # type: igno
     )
     page = c.get(f"/exams/{exam['id']}").text
     assert 'id="manual"' in page and "梯度 &lt;消失&gt;" in page  # escaped
+    # The question and its rubric beside the answer (the TA had to open the answer key for them).
+    item = get_short_answer_item(body["items"][0]["params"]["item"])  # type: ignore[index]
+    guide = re.search(r'<details class="guide">.*?</details>', page, re.S).group(0)  # type: ignore[union-attr]
+    for text in (item.question.zh[:12], item.outline[0].zh[:12], item.rubric[0].criterion.zh[:12]):
+        assert html.escape(text, quote=False) in guide, text
+    api = c.get(f"/api/v1/exams/{exam['id']}/manual?lang=en").json()
+    assert item.rubric[0].criterion.en in "\n".join(api[0]["guide"]) and item.question.en[:20] in api[0]["statement"]
     form = re.search(r'<form method="post" action="/exams/[^"]+/manual".*?</form>', page, re.S).group(0)  # type: ignore[union-attr]
     fields = dict(re.findall(r'<input type="hidden" name="([^"]+)" value="([^"]*)"', form))
     bad = c.post(f"/exams/{exam['id']}/manual", data={**fields, "score": "很好", "comment": "长评语 keep me"})
