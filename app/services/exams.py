@@ -70,12 +70,16 @@ def plan_items(items: list[dict[str, Any]], seed: int) -> list[PlannedItem]:
         tag, count = item["tag"], int(item.get("count", 1))
         lo, hi = item.get("difficulty") or (1, 3)
         pool = [f.id for f in fams if tag in f.tags and lo <= f.difficulty <= hi and f.id != "custom.answer"]
-        if len(pool) < count:
+        if not pool:
             raise Invalid(
-                f"items.{i}.count: only {len(pool)} families have tag {tag!r} at difficulty {lo}-{hi}",
-                field=f"items.{i}.count",
+                f"items.{i}.tag: no problem family has tag {tag!r} at difficulty {lo}-{hi}",
+                field=f"items.{i}.tag",
             )
-        for fid in sorted(rng.choice(sorted(pool), size=count, replace=False)):
+        # Each family once before any twice: "6 concept questions" from 2 concept families is 3
+        # of each, each a different instance (it was refused: tags pick families, not questions).
+        rounds, rest = divmod(count, len(pool))
+        picked = sorted(pool) * rounds + list(rng.choice(sorted(pool), size=rest, replace=False))
+        for fid in sorted(picked):
             planned.append(PlannedItem(str(fid), None, points))
     if not planned:
         raise Invalid("items: at least one item", field="items")
@@ -130,11 +134,12 @@ def create_exam(
     for v, code in enumerate(_codes(seed, variants)):
         variant = ExamVariant(index=v, code=code)
         exam.variants.append(variant)
+        posed: set[str] = set()
         for q, item in enumerate(planned, 1):
             qseed, drawn = (
                 (None, None)
                 if item.params is not None
-                else _new_answers_draw(item.problem, seed, v, q, answers_seen)
+                else _new_answers_draw(item.problem, seed, v, q, answers_seen, posed)
             )
             record, _ = instances.pose(
                 session, problem=item.problem, seed=qseed, params=item.params, user=user, instance=drawn
@@ -148,25 +153,34 @@ DRAWS_FOR_NEW_ANSWERS = 12
 
 
 def _new_answers_draw(
-    problem: str, exam_seed: int, v: int, q: int, seen: dict[int, set[str] | None]
-) -> tuple[int, problems.Instance | None]:
-    """The seed of question q in variant v, and its instance when drawn here (posed once, not
-    again): the first of a few draws whose answers no earlier variant has, so that a neighbour's
-    answer sheet is no use (40 variants of one exam had 28 distinct receptive-field answers).
-    When every draw repeats, the family has few answers (a choice): later variants stop trying."""
-    first = _derived_seed(exam_seed, v, q)
+    problem: str, exam_seed: int, v: int, q: int, seen: dict[int, set[str] | None], posed: set[str]
+) -> tuple[int, problems.Instance]:
+    """The seed of question q in variant v and its instance (posed once, not again): the first of a
+    few draws whose answers no earlier variant has, so that a neighbour's answer sheet is no use
+    (40 variants of one exam had 28 distinct receptive-field answers). When every draw repeats, the
+    family has few answers (a choice): later variants stop trying. Never an instance this variant
+    already poses (`posed`): a tag asked for more questions than it has families repeats them."""
     known = seen[q]
-    if known is None:
-        return first, None
+    fallback: tuple[int, problems.Instance] | None = None
     for draw in range(DRAWS_FOR_NEW_ANSWERS):
-        qseed = first if draw == 0 else _derived_seed(exam_seed, v, q, draw)
+        qseed = _derived_seed(exam_seed, v, q) if draw == 0 else _derived_seed(exam_seed, v, q, draw)
         inst = problems.instantiate(problem, seed=qseed)
+        here = json.dumps([problem, inst.params], sort_keys=True)
+        if here in posed:
+            continue
+        fallback = fallback or (qseed, inst)
         key = json.dumps(inst.answers, sort_keys=True)
-        if key not in known:
-            known.add(key)
-            return qseed, inst
-    seen[q] = None
-    return first, None
+        if known is None or key not in known:
+            if known is not None:
+                known.add(key)
+            break
+    else:
+        seen[q] = None
+        if fallback is None:  # twelve draws posed nothing new: a family of very few instances
+            fallback = (qseed, inst)
+        qseed, inst = fallback
+    posed.add(json.dumps([problem, inst.params], sort_keys=True))
+    return qseed, inst
 
 
 def create_from_spec(session: Session, spec: ExamCreate, user: User) -> Exam:

@@ -4,6 +4,7 @@ statistics with server-drawn charts. The pages call the same services as the API
 from __future__ import annotations
 
 import json
+import re
 import secrets
 from datetime import UTC, datetime, timedelta, timezone
 from typing import Annotated, Any
@@ -102,10 +103,39 @@ def _local_time(text: str, offset_hours: float) -> str | None:
     return naive.astimezone(UTC).isoformat()
 
 
-def _exam_body(form: dict[str, str], offset_hours: float) -> tuple[dict[str, Any], list[str]]:
-    """The API's ExamCreate body from the builder's fields; errors name the row and field."""
+# The builder's column of each item field, to name a row's error as the form shows it.
+_COLUMNS = {
+    "problem": ("题型或标签", "Family or tag"),
+    "tag": ("题型或标签", "Family or tag"),
+    "count": ("数量", "Count"),
+    "difficulty": ("难度", "Difficulty"),
+    "points": ("分值", "Points"),
+    "params": ("固定参数", "Fixed params"),
+}
+
+
+def _in_rows(message: str, rows: list[int], zh: bool) -> str:
+    """An error about `items.N.field` named by the form's row and column: items skip the empty
+    rows, so the API's index was neither the row number nor counted from 1 (`items.5.count` for
+    row 6, in English on a Chinese page)."""
+
+    def name(m: re.Match[str]) -> str:
+        i = int(m.group(1))
+        row = rows[i] + 1 if i < len(rows) else i + 1
+        field, _, rest = (m.group(2) or "").partition(".")
+        column = _COLUMNS.get(field, (field, field))[0 if zh else 1]
+        where = f"第 {row} 行" if zh else f"row {row}"
+        return " ".join(x for x in (where, column if field else "", rest) if x)
+
+    return re.sub(r"items\.(\d+)(?:\.([\w.]+))?", name, message)
+
+
+def _exam_body(form: dict[str, str], offset_hours: float) -> tuple[dict[str, Any], list[str], list[int]]:
+    """The API's ExamCreate body from the builder's fields, the errors found reading them, and the
+    form row of each item."""
     errors: list[str] = []
     items: list[dict[str, Any]] = []
+    rows: list[int] = []
     for n in range(ITEM_ROWS):
         source = form.get(f"item{n}.source", "").strip()
         if not source:
@@ -125,10 +155,11 @@ def _exam_body(form: dict[str, str], offset_hours: float) -> tuple[dict[str, Any
                 try:
                     item["params"] = json.loads(raw)
                 except ValueError as exc:
-                    errors.append(f"item {n + 1} params: not JSON ({exc})")
+                    errors.append(f"items.{len(items)}.params: not JSON ({exc})")
         if form.get(f"item{n}.points", "").strip():
             item["points"] = form[f"item{n}.points"].strip()
         items.append(item)
+        rows.append(n)
     body: dict[str, Any] = {"title": form.get("title", ""), "items": items}
     for key in ("kind", "lang", "variants", "seed", "time_limit_minutes"):
         if form.get(key, "").strip():
@@ -139,7 +170,7 @@ def _exam_body(form: dict[str, str], offset_hours: float) -> tuple[dict[str, Any
                 body[key] = when
         except Invalid as exc:
             errors.append(f"{key}: {exc.message}")
-    return body, errors
+    return body, errors, rows
 
 
 def _form_dict(form: FormData) -> dict[str, str]:
@@ -160,19 +191,22 @@ def _create_from_form(
     request: Request, session: Session, user: Any, settings: Settings, form: dict[str, str]
 ) -> Response:
     verify_csrf(request, form.get("csrf_token"))
-    body, errors = _exam_body(form, settings.course_utc_offset_hours)
-    if errors:
-        return _builder(request, user, settings, form, errors, status=422)
+    body, errors, rows = _exam_body(form, settings.course_utc_offset_hours)
+    zh = page_lang(request, user) == "zh"
     try:
+        if errors:
+            return _builder(
+                request, user, settings, form, [_in_rows(e, rows, zh) for e in errors], status=422
+            )
         spec = ExamCreate.model_validate(body)
     except ValidationError as exc:
         errs = [f"{'.'.join(str(x) for x in e['loc'])}: {e['msg']}" for e in exc.errors(include_url=False)]
-        return _builder(request, user, settings, form, errs, status=422)
+        return _builder(request, user, settings, form, [_in_rows(e, rows, zh) for e in errs], status=422)
     try:
         exam = exams.create_from_spec(session, spec, user)
     except Invalid as exc:
         session.rollback()
-        return _builder(request, user, settings, form, [exc.message], status=422)
+        return _builder(request, user, settings, form, [_in_rows(exc.message, rows, zh)], status=422)
     return RedirectResponse(f"/exams/{exam.id}", status_code=303)
 
 

@@ -78,9 +78,11 @@ def test_building_an_exam_from_the_form(ta) -> None:  # type: ignore[no-untyped-
 @pytest.mark.parametrize(
     ("fields", "message"),
     [
-        ({"item0.source": FAMILY, "item0.params": "{num_classes: 10"}, "item 1 params: not JSON"),
+        ({"item0.source": FAMILY, "item0.params": "{num_classes: 10"}, "第 1 行 固定参数: not JSON"),
         ({"item0.source": FAMILY, "item0.params": '{"num_classes": 1}'}, "num_classes"),
-        ({"item0.source": "tag:cnn", "item0.count": "40"}, "items.0.count"),
+        ({"item0.source": "tag:cnn", "item0.count": "61"}, "第 1 行 数量"),
+        # Items skip empty rows: the error names the row the form shows, not the item's index.
+        ({"item2.source": FAMILY, "item2.params": '{"num_classes": 1}'}, "第 3 行 固定参数 num_classes"),
         ({"item0.source": "nope.family"}, "unknown problem id"),
         ({}, "items"),
         ({"item0.source": FAMILY, "opens_at": "tomorrow"}, "opens_at"),
