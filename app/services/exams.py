@@ -718,9 +718,16 @@ def closed(exam: Exam, a: ExamAssignment | None, at: datetime | None = None) -> 
     return end is not None and (at or utcnow()) >= end
 
 
+def over_for_all(exam: Exam) -> bool:
+    """Everyone's time is over: the due time has passed. One student's time limit running out is
+    not: the others are still sitting it (a walk-through let the clock run out and read every
+    verdict and worked solution of its variant, to pass on). No due time: never over."""
+    return exam.due_at is not None and utcnow() >= exam.due_at
+
+
 def feedback_visible(exam: Exam, a: ExamAssignment | None) -> bool:
-    """Homework shows verdicts at once; an exam hides them (and solutions) until it closes."""
-    return exam.kind != "exam" or closed(exam, a)
+    """Homework shows verdicts at once; an exam hides them until it is over for everyone."""
+    return exam.kind != "exam" or over_for_all(exam)
 
 
 def _online(session: Session, exam: Exam, user: User) -> ExamSubmission | None:
@@ -820,7 +827,7 @@ def open_for_student(session: Session, *, exam: Exam, user: User) -> dict[str, A
                     }
                     for name, text in given.items()
                 },
-                "solution": inst.solution() if show and closed(exam, a) else None,
+                "solution": inst.solution() if show and over_for_all(exam) else None,
                 "late": late.get(str(q.number), {}),  # sent after the deadline: kept, not counted
             }
         )
@@ -835,6 +842,7 @@ def open_for_student(session: Session, *, exam: Exam, user: User) -> dict[str, A
         "time_limit_minutes": exam.time_limit_minutes,
         "closed": closed(exam, a),
         "feedback_visible": show,
+        "results_at": exam.due_at.isoformat() if exam.due_at else None,  # when verdicts are out for all
         "questions": questions,
         "score": sub.score if (sub and show) else None,
         "max_score": sub.max_score if sub else None,

@@ -118,6 +118,48 @@ def test_time_limit_ends_before_the_due_time(client, accounts) -> None:  # type:
     assert datetime.fromisoformat(view["deadline"]) == started + timedelta(minutes=30)
 
 
+def test_a_students_time_running_out_does_not_show_the_results_while_others_sit_it(
+    app, client, accounts
+) -> None:  # type: ignore[no-untyped-def]
+    """A walk-through started a 4-minute exam, let the clock run out and read every verdict and
+    worked solution of its variant while the exam was open for a day more. Verdicts, score and
+    solutions wait for the due time; the page says so."""
+    from app.models import Exam, ExamAssignment
+
+    ta, alice = accounts["ta"].headers, accounts["student"].headers
+    exam_id = _make(
+        client, ta, "exam", time_limit_minutes=4, due_at=_iso(datetime.now(UTC) + timedelta(days=1))
+    )
+    view = client.get(f"/api/v1/exams/{exam_id}/mine", headers=alice).json()
+    right = _answer_for(client, ta, exam_id, view["code"])
+    r = client.post(
+        f"/api/v1/exams/{exam_id}/mine/answers",
+        json={"question": 1, "answers": {"loss": right}},
+        headers=alice,
+    )
+    assert r.status_code == 200
+    with app.state.session_factory() as s:
+        for a in s.query(ExamAssignment).filter_by(exam_id=exam_id):
+            a.started_at -= timedelta(minutes=5)  # alice's four minutes are over
+        s.commit()
+    mine = client.get(f"/api/v1/exams/{exam_id}/mine", headers=alice).json()
+    assert mine["closed"] is True and mine["feedback_visible"] is False and mine["score"] is None
+    q = mine["questions"][0]
+    assert q["solution"] is None and set(q["submitted"]["loss"]) == {"answer"}, q
+    page = client.get(f"/homework/{exam_id}", headers=alice).text
+    assert "data-results-later" in page and 'class="solution"' not in page and "data-correct" not in page
+    with app.state.session_factory() as s:
+        exam = s.get(Exam, exam_id)
+        exam.due_at = datetime.now(UTC) - timedelta(seconds=1)  # now over for everyone
+        s.commit()
+    over = client.get(f"/api/v1/exams/{exam_id}/mine", headers=alice).json()
+    assert over["feedback_visible"] is True and over["score"] == 1.0
+    assert (
+        over["questions"][0]["solution"]["zh"]
+        and over["questions"][0]["submitted"]["loss"]["correct"] is True
+    )
+
+
 def test_an_answer_graded_again_after_the_deadline_is_still_on_time(client, accounts, monkeypatch) -> None:  # type: ignore[no-untyped-def]
     """An answer that finds its question answered meanwhile is graded again (AnsweredMeanwhile).
     It arrived on time: the deadline passing during the retry must not store it late and answer
