@@ -111,15 +111,17 @@ async def answer(
             sent=sent,
             message=UI["logged_out" if user is None else "form_expired"][lang],
         )
-    typed = await run_in_threadpool(_typed, session, user, exam_id, question, form)
+    typed, labels = await run_in_threadpool(_typed, session, user, exam_id, question, form)
     answers = {name: text for name, text in typed.items() if text.strip()}
-    refusal, part_errors = None, {}
+    refusal: tuple[int, str] | None = None
+    part_errors: dict[str, str] = {}
     if any(len(text) > MAX_ANSWER_CHARS for text in typed.values()):
         refusal = (422, UI["answer_too_long"][lang].format(n=MAX_ANSWER_CHARS))
     elif not answers:
         refusal = (422, UI["nothing_typed"][lang])
     else:
-        try:
+
+        async def send(answers: dict[str, str]) -> None:
             await exams.answer_online(
                 session,
                 grader=request.app.state.grader,
@@ -130,16 +132,32 @@ async def answer(
                 lang=lang,
                 received=received,
             )
-            return RedirectResponse(f"/homework/{exam_id}#q{question}", status_code=303)
+
+        taken_note = ""
+        try:
+            try:
+                await send(answers)
+            except exams.AlreadySubmitted as exc:
+                # Taken meanwhile (another tab): that part keeps what was taken, the others are
+                # sent on their own (the whole answer was refused, the new parts with it).
+                await run_in_threadpool(session.rollback)
+                rest = {k: v for k, v in answers.items() if k not in exc.parts}
+                taken = "、".join(f"{_plain_label(labels, name, lang)}（{answers[name]}）" for name in exc.parts)
+                taken_note = UI["taken_elsewhere"][lang].format(n=question, parts=taken)
+                refusal = (exc.status, taken_note + (UI["rest_stored"][lang] if rest else ""))
+                if rest:
+                    await send(rest)
+            if refusal is None:
+                return RedirectResponse(f"/homework/{exam_id}#q{question}", status_code=303)
         except exams.TooLate as exc:  # kept, marked late: not "not stored"
             await run_in_threadpool(session.rollback)
             refusal = (exc.status, UI["too_late"][lang].format(deadline=course_time(request)(exc.deadline)))
         except exams.Unreadable as exc:  # each reading error goes under its own box
             await run_in_threadpool(session.rollback)
-            refusal, part_errors = (exc.status, UI["unreadable"][lang]), exc.parts
+            refusal, part_errors = (exc.status, taken_note + UI["unreadable"][lang]), exc.parts
         except ServiceError as exc:
             await run_in_threadpool(session.rollback)
-            refusal = (exc.status, f"{UI['not_stored'][lang]}: {exc.message}")
+            refusal = (exc.status, f"{taken_note}{UI['not_stored'][lang]}: {exc.message}")
     status, message = refusal
     return await run_in_threadpool(
         _page,
@@ -155,12 +173,22 @@ async def answer(
     )
 
 
-def _typed(session: Session, user: User, exam_id: str, question: int, form: FormData) -> dict[str, str]:
-    """The form's boxes of this question's open parts (unknown question: NotFound). A part an exam
-    has taken already is disabled on the page and not sent: it is left out, not blanked."""
+def _plain_label(labels: dict[str, dict[str, str]], name: str, lang: str) -> str:
+    """A part's label for a plain-text message; the part's name where the label holds math."""
+    label = labels.get(name, {}).get(lang, "")
+    return label if label and "$" not in label else name
+
+
+def _typed(
+    session: Session, user: User, exam_id: str, question: int, form: FormData
+) -> tuple[dict[str, str], dict[str, dict[str, str]]]:
+    """The form's boxes of this question's open parts (unknown question: NotFound), and each part's
+    label. A part an exam has taken already is disabled on the page and not sent: it is left out,
+    not blanked."""
     view = exams.open_for_student(session, exam=exams.get_exam(session, exam_id), user=user)
     q = next((q for q in view["questions"] if q["number"] == question), None)
     if q is None:
         raise NotFound(f"no question {question} in {exam_id}")
     release_connection(session)  # held across the awaits that follow, it could deadlock (app/routing.py)
-    return {p["name"]: str(form.get(p["name"])) for p in q["parts"] if form.get(p["name"]) is not None}
+    typed = {p["name"]: str(form.get(p["name"])) for p in q["parts"] if form.get(p["name"]) is not None}
+    return typed, {p["name"]: p["label"] for p in q["parts"]}

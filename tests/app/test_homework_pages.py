@@ -80,13 +80,44 @@ def test_an_online_exam_in_the_browser_takes_a_part_once_and_keeps_what_was_type
     assert "data-correct" not in page and ("已提交" in page or "Submitted" in page)  # verdicts hidden
     assert re.search(r'<input[^>]*name="loss"[^>]*disabled', page)  # taken once
     again = _send(web, exam_id, page, "7")
-    assert again.status_code == 422 and "already submitted" in again.text
+    assert (
+        again.status_code == 422 and "已经提交过" in again.text and "（7）" in again.text
+    )  # what was typed, named
     assert 'value="ln(10)"' in again.text and 'value="7"' not in again.text  # the box shows what was taken
     expired = web.post(f"/homework/{exam_id}/1", data={"csrf_token": "old", "loss": "8"})
     assert expired.status_code == 403 and ">8</textarea>" in expired.text  # shown back to copy
     time.sleep(4.2)  # the exam closes
     page = web.get(f"/homework/{exam_id}").text
     assert 'data-closed="true"' in page and "data-correct=" in page  # verdicts once it has closed
+
+
+def test_a_part_taken_in_another_tab_keeps_its_answer_and_the_other_parts_are_stored(web) -> None:  # type: ignore[no-untyped-def]
+    """Two tabs of one exam: tab 1 sends part `probability`, tab 2 (loaded before) sends it with
+    `loss`. The whole answer was refused, with a half-English message naming the part's id, and
+    the new `loss` answer was not stored."""
+    exam_id, _ = _exam(
+        web,
+        "exam",
+        items=[{"problem": "loss.binary_cross_entropy"}],
+        due_at=_iso(datetime.now(UTC) + timedelta(hours=1)),
+    )
+    _student(web)
+    stale = web.get(f"/homework/{exam_id}").text
+    token = _csrf(stale)
+    first = web.post(
+        f"/homework/{exam_id}/1", data={"csrf_token": token, "probability": "0.5"}, follow_redirects=False
+    )
+    assert first.status_code == 303
+    second = web.post(
+        f"/homework/{exam_id}/1",
+        data={"csrf_token": token, "probability": "0.7", "loss": "0.69"},
+        follow_redirects=False,
+    )
+    assert second.status_code == 422 and "已经提交过" in second.text and "（0.7）" in second.text
+    assert "其余小题已保存" in second.text and "already submitted" not in second.text
+    page = web.get(f"/homework/{exam_id}").text
+    assert re.search(r'<input[^>]*name="loss"[^>]*value="0.69"[^>]*disabled', page), page  # stored, taken
+    assert re.search(r'<input[^>]*name="probability"[^>]*value="0.5"[^>]*disabled', page)  # the first stays
 
 
 def test_a_late_homework_answer_is_refused_with_the_reason_and_kept_in_its_box(web) -> None:  # type: ignore[no-untyped-def]
@@ -100,6 +131,9 @@ def test_a_late_homework_answer_is_refused_with_the_reason_and_kept_in_its_box(w
     assert again.status_code == 403
     later = web.get(f"/homework/{exam_id}").text
     assert re.search(r"data-late>[^<]*<code>ln\(3\)</code>", later)  # shown, marked late, on a later visit
+    # Its box knows the late answer, so the browser drops a draft equal to it (it was shown both as
+    # an unsent draft and as a stored late answer), and the part on time says it was not answered.
+    assert 'data-late="ln(3)"' in later and "未作答（0 分）" in later
     from sqlalchemy import func, select
 
     from app.models import ExamSubmission
@@ -155,7 +189,8 @@ def test_a_short_answer_shows_the_tas_grade_once_given(web) -> None:  # type: ig
         ).status_code
         == 303
     )
-    assert "等待助教批改" in web.get(f"/homework/{exam_id}").text
+    waiting = web.get(f"/homework/{exam_id}").text
+    assert "等待助教批改" in waiting and "data-correct" not in waiting  # not marked wrong in the markup
     queue = web.get(f"/api/v1/exams/{exam_id}/manual", headers=ta).json()
     grade = {"question": 1, "part": name, "score": 0.8, "comment": "很好，再谈谈原因"}
     assert (

@@ -26,8 +26,9 @@
       if (box.type === "hidden") return;
       var key = prefix + box.name;
       var draft = read(key);
-      // Dropped once stored (the box's data-stored), when empty, and for an exam's part taken.
-      if (draft !== null && (draft === box.dataset.stored || !draft.trim() || (box.disabled && !closed))) {
+      // Dropped once stored (the box's data-stored, or data-late: kept as a late answer), when
+      // empty, and for an exam's part taken.
+      if (draft !== null && (draft === box.dataset.stored || draft === box.dataset.late || !draft.trim() || (box.disabled && !closed))) {
         store.removeItem(key);
         draft = null;
       }
