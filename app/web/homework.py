@@ -48,6 +48,7 @@ def _page(
         typed=typed or {},
         error=error,
         part_errors=part_errors or {},
+        now_iso=utcnow().isoformat(),  # the countdown counts on the server's clock, not the phone's
     )
 
 

@@ -87,6 +87,8 @@ UI: dict[str, dict[str, str]] = {
         "en": "This exam lasts {n} minutes from when you press Start (or until its due time, if that comes first).",
     },
     "start_exam": {"zh": "开始考试", "en": "Start the exam"},
+    "time_left": {"zh": "剩余时间", "en": "Time left"},
+    "time_over": {"zh": "时间到", "en": "Time is up"},
     "time_left_until": {"zh": "限时 {n} 分钟，请在 {when} 前提交", "en": "{n} minutes: submit before {when}"},
     "unreadable": {
         "zh": "有答案无法识别，未保存：请按框下的提示改正后再提交（这不会用掉提交机会）。",

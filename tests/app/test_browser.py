@@ -315,3 +315,20 @@ def test_unsent_text_stays_visible_when_the_homework_closes(live, page) -> None:
     page.reload()
     assert page.locator("#q1-1").is_disabled()
     assert "我的草稿 ln(3)" in page.locator(".draft-note").inner_text()
+
+
+def test_a_timed_exam_counts_down_on_the_servers_clock(live, page) -> None:  # type: ignore[no-untyped-def]
+    """The page stated only the end time; it now counts the time left, and a phone whose clock is
+    an hour fast still counts the exam's 30 minutes (the page carries the server's time)."""
+    body = {"title": "限时", "items": [{"problem": FAMILY}], "kind": "exam", "time_limit_minutes": 30}
+    exam_id = page.request.post(f"{live}/api/v1/exams", data=body, headers=STAFF).json()["id"]
+    page.clock.install(time=time.time() + 3600)  # this browser's clock: an hour ahead
+    _login_to(page, live, exam_id, "bob")
+    page.locator("form[action$='/start'] button").click()
+    page.wait_for_url(f"**/homework/{exam_id}")
+    shown = page.locator(".countdown output")
+    page.clock.run_for(2000)
+    minutes, seconds = shown.text_content().split(":")  # type: ignore[union-attr]
+    assert minutes in ("29", "30") and len(seconds) == 2, shown.text_content()
+    page.clock.run_for(31 * 60 * 1000)
+    assert shown.text_content() == "时间到"
