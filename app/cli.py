@@ -54,7 +54,9 @@ def cmd_create_user(args: argparse.Namespace) -> int:
     engine = make_engine(get_settings().database_url)
     with make_session_factory(engine)() as session:
         try:
-            user = users.create_user(session, name=args.name, role=args.role, password=password)
+            user = users.create_user(
+                session, name=args.name, role=args.role, password=password, display_name=args.display_name
+            )
             token = users.create_token(session, user=user, label="cli")
             session.commit()
         except ServiceError as exc:
@@ -130,6 +132,7 @@ def main(argv: list[str] | None = None) -> int:
     u.add_argument(
         "--password-stdin", action="store_true", help="read a password from the first line of stdin"
     )
+    u.add_argument("--display-name", default="", help="the name shown on pages and in grades, e.g. 张三")
     u.set_defaults(func=cmd_create_user)
 
     c = sub.add_parser("check-bank", help="self-test every problem family; non-zero exit on failure")

@@ -31,7 +31,11 @@ def _hash_token(token: str) -> str:
 def validate_name(name: str) -> str:
     name = name.strip()
     if not NAME_RE.fullmatch(name):
-        raise Invalid("name: 1-64 letters, digits or _ . @ -", field="name")
+        raise Invalid(
+            "name: 1-64 letters A-Z a-z, digits or _ . @ - (a login name such as a student id; "
+            "a Chinese name goes in the display name)",
+            field="name",
+        )
     return name
 
 

@@ -35,6 +35,11 @@ def test_migrate_create_user_and_use_the_token(tmp_path) -> None:  # type: ignor
     assert token.startswith("dlg_") and " " not in token
     dup = run(["create-user", "tina"], url)
     assert dup.returncode == 2 and "exists" in dup.stderr
+    # A Chinese name is a display name: the login name stays an id (an instructor tried 张三).
+    chinese = run(["create-user", "张三"], url)
+    assert chinese.returncode == 2 and "display name" in chinese.stderr
+    zs = run(["create-user", "2022012345", "--display-name", "张三"], url)
+    assert zs.returncode == 0, zs.stderr
 
     from fastapi.testclient import TestClient
 
@@ -42,6 +47,8 @@ def test_migrate_create_user_and_use_the_token(tmp_path) -> None:  # type: ignor
 
     with TestClient(make_app(url)) as c:
         assert c.get("/api/v1/me", headers={"Authorization": f"Bearer {token}"}).json()["role"] == "ta"
+        zs_token = zs.stdout.strip().splitlines()[-1]
+        assert c.get("/api/v1/me", headers={"Authorization": f"Bearer {zs_token}"}).json()["display_name"] == "张三"
         login = c.post("/api/v1/auth/token", json={"name": "tina", "password": "a long password"})
         assert login.status_code == 201
 
