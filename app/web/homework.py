@@ -143,7 +143,9 @@ async def answer(
                 # sent on their own (the whole answer was refused, the new parts with it).
                 await run_in_threadpool(session.rollback)
                 rest = {k: v for k, v in answers.items() if k not in exc.parts}
-                taken = "、".join(f"{_plain_label(labels, name, lang)}（{answers[name]}）" for name in exc.parts)
+                taken = "、".join(
+                    f"{_plain_label(labels, name, lang)}（{answers[name]}）" for name in exc.parts
+                )
                 taken_note = UI["taken_elsewhere"][lang].format(n=question, parts=taken)
                 refusal = (exc.status, taken_note + (UI["rest_stored"][lang] if rest else ""))
                 if rest:

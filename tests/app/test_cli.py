@@ -48,7 +48,10 @@ def test_migrate_create_user_and_use_the_token(tmp_path) -> None:  # type: ignor
     with TestClient(make_app(url)) as c:
         assert c.get("/api/v1/me", headers={"Authorization": f"Bearer {token}"}).json()["role"] == "ta"
         zs_token = zs.stdout.strip().splitlines()[-1]
-        assert c.get("/api/v1/me", headers={"Authorization": f"Bearer {zs_token}"}).json()["display_name"] == "张三"
+        assert (
+            c.get("/api/v1/me", headers={"Authorization": f"Bearer {zs_token}"}).json()["display_name"]
+            == "张三"
+        )
         login = c.post("/api/v1/auth/token", json={"name": "tina", "password": "a long password"})
         assert login.status_code == 201
 

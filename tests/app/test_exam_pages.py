@@ -147,7 +147,10 @@ def test_a_ta_grades_short_answers_from_the_exam_page(ta) -> None:  # type: igno
     for text in (item.question.zh[:12], item.outline[0].zh[:12], item.rubric[0].criterion.zh[:12]):
         assert html.escape(text, quote=False) in guide, text
     api = c.get(f"/api/v1/exams/{exam['id']}/manual?lang=en").json()
-    assert item.rubric[0].criterion.en in "\n".join(api[0]["guide"]) and item.question.en[:20] in api[0]["statement"]
+    assert (
+        item.rubric[0].criterion.en in "\n".join(api[0]["guide"])
+        and item.question.en[:20] in api[0]["statement"]
+    )
     form = re.search(r'<form method="post" action="/exams/[^"]+/manual".*?</form>', page, re.S).group(0)  # type: ignore[union-attr]
     fields = dict(re.findall(r'<input type="hidden" name="([^"]+)" value="([^"]*)"', form))
     bad = c.post(f"/exams/{exam['id']}/manual", data={**fields, "score": "很好", "comment": "长评语 keep me"})

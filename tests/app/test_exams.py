@@ -96,13 +96,18 @@ def test_variants_do_not_repeat_an_answer_while_the_family_has_others(app, accou
 
 
 def test_a_tag_asked_for_more_questions_than_it_has_families_repeats_them(client, accounts) -> None:  # type: ignore[no-untyped-def]
-    """"6 concept questions" was refused: a tag picks families, and concept has 2. Each family now
+    """Six concept questions were refused: a tag picks families, and concept has 2. Each family now
     comes once before any comes twice, and a variant never poses the same instance twice."""
     from problems.registry import all_families
 
     concept = sorted(f.id for f in all_families() if "concept" in f.tags)
     ta = accounts["ta"].headers
-    body = {"title": "概念", "items": [{"tag": "concept", "count": 3 * len(concept)}], "variants": 4, "seed": 5}
+    body = {
+        "title": "概念",
+        "items": [{"tag": "concept", "count": 3 * len(concept)}],
+        "variants": 4,
+        "seed": 5,
+    }
     exam = client.post("/api/v1/exams", json=body, headers=ta)
     assert exam.status_code == 201, exam.text
     key = _key_answers(_key(client, ta, exam.json()["id"]))
