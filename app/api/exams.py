@@ -25,6 +25,7 @@ from app.schemas.exams import (
     SubmissionCreate,
     SubmissionResult,
 )
+from app.schemas.instances import PreviewResponse, QuestionPreviewRequest
 from app.services import exam_render, exams
 from app.services.csvtext import decode_upload
 from app.services.errors import Invalid
@@ -239,6 +240,31 @@ async def my_answers(
         lang=body.lang,
         received=utcnow(),  # on time or late as it arrived, however long grading and retries take
     )
+
+
+@router.post("/exams/{exam_id}/mine/preview", response_model=PreviewResponse)
+async def my_preview(
+    exam_id: Annotated[str, Path(max_length=64)],
+    body: QuestionPreviewRequest,
+    session: SessionDep,
+    user: CurrentUser,
+    request: Request,
+) -> dict[str, Any]:
+    """How an answer to a question of the caller's own variant is read (typeset), or where it fails
+    to parse: the practice page's live preview, for homework and exams. Not graded, not stored."""
+
+    def question() -> Any:
+        inst = exams.my_question(
+            session, exam=exams.get_exam(session, exam_id), user=user, question=body.question
+        )
+        release_connection(session)
+        return inst
+
+    inst = await run_in_threadpool(question)
+    result: dict[str, Any] = await request.app.state.grader.preview(
+        inst, body.part, body.text, pick_lang(request, body.lang, user)
+    )
+    return result
 
 
 @router.get("/exams/{exam_id}/manual")

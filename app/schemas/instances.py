@@ -102,6 +102,12 @@ class PreviewRequest(BaseModel):
     lang: Lang | None = None
 
 
+class QuestionPreviewRequest(PreviewRequest):
+    """A preview of an answer to a question of the caller's own homework or exam variant."""
+
+    question: int = Field(ge=1, le=60)
+
+
 class PreviewResponse(BaseModel):
     ok: bool
     interpreted: str | None = None

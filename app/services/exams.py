@@ -866,6 +866,21 @@ class BegunAnswer:
     grading: Grading
 
 
+def my_question(session: Session, *, exam: Exam, user: User, question: int) -> problems.Instance:
+    """A question of the student's own variant, for the live preview of how an answer is read (its
+    instance id stays hidden: with it, a check would tell an exam's verdicts before it closes)."""
+    if exam.kind == "paper":
+        raise NotFound(f"exam {exam.id} is printed on paper, not taken online")
+    a = _assignment(session, exam, user, create=False)
+    if a is None:
+        raise NotOpen("open the assignment first", field="exam")
+    variant = next(v for v in exam.variants if v.id == a.variant_id)
+    for q, inst in variant_instances(session, variant):
+        if q.number == question:
+            return inst
+    raise NotFound(f"question {question}: this exam has {len(variant.questions)} questions")
+
+
 def begin_online_answer(
     session: Session,
     *,

@@ -332,3 +332,17 @@ def test_a_timed_exam_counts_down_on_the_servers_clock(live, page) -> None:  # t
     assert minutes in ("29", "30") and len(seconds) == 2, shown.text_content()
     page.clock.run_for(31 * 60 * 1000)
     assert shown.text_content() == "时间到"
+
+
+def test_homework_shows_how_an_answer_is_read_as_it_is_typed(live, page) -> None:  # type: ignore[no-untyped-def]
+    """The live preview was on practice pages only: where answers count, a typo was found out
+    only after sending."""
+    body = {"title": "hw-preview", "items": [{"problem": FAMILY}], "kind": "homework"}
+    exam_id = page.request.post(f"{live}/api/v1/exams", data=body, headers=STAFF).json()["id"]
+    _login_to(page, live, exam_id)
+    page.fill("#q1-1", "ｌｎ（１０")
+    out = page.locator("#q1-1-p")
+    out.locator("mark").wait_for()  # the unread spot is marked
+    page.fill("#q1-1", "ln(10)/2")
+    page.wait_for_function("document.querySelector('#q1-1-p').textContent.includes('识别为')")
+    assert "data-correct" not in page.content()  # read, not graded

@@ -356,3 +356,23 @@ def test_opening_twice_at_once_gives_one_assignment_not_a_500(app, client, accou
         first.add = add_after_the_other_request  # type: ignore[method-assign]
         view = exams.open_for_student(first, exam=exam, user=user)
         assert view["code"] and len(other.scalars(select(ExamAssignment)).all()) == 1
+
+
+def test_the_live_preview_reads_an_answer_to_my_own_question(client, accounts) -> None:  # type: ignore[no-untyped-def]
+    """Homework and exam pages had no preview (the practice page's needs the instance id, which an
+    exam keeps from its students: a check would tell its verdicts). It reads, it does not grade."""
+    ta, alice = accounts["ta"].headers, accounts["student"].headers
+    exam_id = _make(client, ta, "exam", due_at=_iso(datetime.now(UTC) + timedelta(hours=1)))
+    url = f"/api/v1/exams/{exam_id}/mine/preview"
+    body = {"question": 1, "part": "loss", "text": "ｌｎ（１０）", "lang": "zh"}
+    assert client.post(url, json=body, headers=alice).status_code == 403  # not opened yet
+    client.get(f"/api/v1/exams/{exam_id}/mine", headers=alice)
+    r = client.post(url, json=body, headers=alice).json()
+    assert r["ok"] is True and "10" in r["interpreted"] and "correct" not in r
+    bad = client.post(url, json={**body, "text": "ln(10"}, headers=alice).json()
+    assert bad["ok"] is False and bad["position"] is not None
+    assert client.post(url, json={**body, "question": 2}, headers=alice).status_code == 404
+    assert "no part" in client.post(url, json={**body, "part": "nope"}, headers=alice).json()["message"]
+    assert client.post(url, json=body).status_code == 401
+    mine = client.get(f"/api/v1/exams/{exam_id}/mine", headers=alice).json()
+    assert mine["questions"][0]["submitted"] == {}  # nothing stored

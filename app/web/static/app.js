@@ -1,17 +1,20 @@
 // Live preview of how each answer is read. The page works without this script.
 (function () {
   "use strict";
-  var form = document.querySelector("form.answers");
-  if (!form || !window.fetch) return;
-  var instance = form.dataset.instance, lang = form.dataset.lang;
+  // Each answer form names its preview endpoint (data-preview): an instance's on the practice page,
+  // the student's own question (data-question) on a homework or exam page.
+  var forms = document.querySelectorAll("form[data-preview]");
+  if (!forms.length || !window.fetch) return;
   var timers = {};
-  function show(input, out) {
-    var text = input.value;
+  function show(form, input, out) {
+    var text = input.value, lang = form.dataset.lang;
     if (!text.trim()) { out.textContent = ""; out.classList.remove("error"); return; }
-    fetch("/api/v1/instances/" + encodeURIComponent(instance) + "/preview", {
+    var body = {part: input.closest("[data-part]").dataset.part, text: text, lang: lang};
+    if (form.dataset.question) body.question = Number(form.dataset.question);
+    fetch(form.dataset.preview, {
       method: "POST",
       headers: {"Content-Type": "application/json"},
-      body: JSON.stringify({part: input.closest("[data-part]").dataset.part, text: text, lang: lang})
+      body: JSON.stringify(body)
     }).then(function (r) { return r.ok ? r.json() : null; }).then(function (p) {
       if (!p || input.value !== text) return;  // a newer keystroke wins
       out.classList.toggle("error", !p.ok);
@@ -45,11 +48,14 @@
       }
     }).catch(function () { /* preview is a nicety; the submit still works */ });
   }
-  form.querySelectorAll("input[data-type]").forEach(function (input) {
-    var out = document.getElementById(input.getAttribute("aria-describedby").split(" ")[1]);
-    input.addEventListener("input", function () {
-      clearTimeout(timers[input.id]);
-      timers[input.id] = setTimeout(function () { show(input, out); }, 250);
+  forms.forEach(function (form) {
+    form.querySelectorAll("input[data-type]").forEach(function (input) {
+      var out = input.closest("[data-part]").querySelector("output.preview");
+      if (!out) return;
+      input.addEventListener("input", function () {
+        clearTimeout(timers[input.id]);
+        timers[input.id] = setTimeout(function () { show(form, input, out); }, 250);
+      });
     });
   });
 })();
