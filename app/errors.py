@@ -48,12 +48,20 @@ _ZH = {
 }
 
 
+# Details a student meets on a page, said in Chinese in place of the generic line.
+_ZH_DETAIL = {
+    "this needs the ta or instructor role": "此页面仅限助教和教师使用。",
+    "this needs the instructor role": "此操作仅限教师。",
+}
+
+
 def _page(status: int, message: str) -> HTMLResponse:
     """A page for a browser: the site's style, what happened in Chinese, the detail as given (often
     English, or already both), and the way on. No database is touched: it may be what failed."""
-    zh = _ZH.get(status, "")
+    zh = _ZH_DETAIL.get(message) or _ZH.get(status, "")
+    login = "登录 / Log in" if status == 401 else "换个账号登录 / Log in as someone else"  # 403: logged in
     way_on = "<a href='/'>首页 / Home</a>" + (
-        " · <a href='/login'>登录 / Log in</a>" if status in (401, 403) else ""
+        f" · <a href='/login'>{login}</a>" if status in (401, 403) else ""
     )
     body = (
         "<!doctype html><html lang=zh-CN><meta charset=utf-8>"

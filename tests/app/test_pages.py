@@ -222,6 +222,15 @@ def test_unknown_family_and_instance_are_404_pages(web) -> None:  # type: ignore
     assert web.get(f"/practice/{FAMILY}?i=nope").status_code == 404
 
 
+def test_a_students_403_page_says_why_in_chinese(web) -> None:  # type: ignore[no-untyped-def]
+    """A student opening /exams saw the English detail only, and was offered to log in, as if not."""
+    add_account(web.app_ref, "stu403", "student")  # type: ignore[attr-defined]
+    _login(web, "stu403")
+    r = web.get("/exams")
+    assert r.status_code == 403 and "此页面仅限助教和教师使用" in r.text
+    assert "换个账号登录" in r.text and ">登录 / Log in<" not in r.text
+
+
 def test_login_logout_and_progress(web) -> None:  # type: ignore[no-untyped-def]
     add_account(web.app_ref, "alice", "student")  # type: ignore[attr-defined]
     assert web.get("/me", follow_redirects=False).status_code == 303
