@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import hashlib
 import io
 import json
 import secrets
@@ -88,8 +89,13 @@ def plan_items(items: list[dict[str, Any]], seed: int) -> list[PlannedItem]:
     return planned
 
 
-def _codes(seed: int, n: int) -> list[str]:
-    rng = np.random.default_rng(_derived_seed(seed, 0xC0DE))
+def _codes(seed: int, n: int, planned: list[PlannedItem]) -> list[str]:
+    """Variant codes from the seed and what is asked: the same exam built again has the same codes
+    (its printed papers stay gradable), and two exams of one seed but other questions have others,
+    so a class CSV sent to the wrong one is refused for its unknown codes rather than graded."""
+    asked = json.dumps([[i.problem, i.params, i.points] for i in planned], sort_keys=True).encode()
+    salt = int.from_bytes(hashlib.sha256(asked).digest()[:4], "big")
+    rng = np.random.default_rng(_derived_seed(seed, 0xC0DE, salt))
     codes: list[str] = []
     while len(codes) < n:
         code = "".join(CODE_ALPHABET[int(k)] for k in rng.integers(0, len(CODE_ALPHABET), size=4))
@@ -131,7 +137,7 @@ def create_exam(
     )
     session.add(exam)
     answers_seen: dict[int, set[str] | None] = {q: set() for q in range(1, len(planned) + 1)}
-    for v, code in enumerate(_codes(seed, variants)):
+    for v, code in enumerate(_codes(seed, variants, planned)):
         variant = ExamVariant(index=v, code=code)
         exam.variants.append(variant)
         posed: set[str] = set()

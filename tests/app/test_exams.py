@@ -54,6 +54,16 @@ def test_variants_have_distinct_codes_and_numbers(client, accounts) -> None:  # 
     assert len(set(codes)) == 6 and all(len(c) == 4 for c in codes)
     again = _exam(client, ta, variants=6)
     assert [v["code"] for v in again["variants"]] == codes  # same seed, same exam
+    # Same seed, other questions: other codes, so a class CSV sent to the wrong exam is refused.
+    other = _exam(client, ta, variants=6, items=[{"problem": "cnn.receptive_field"}])
+    assert not set(codes) & {v["code"] for v in other["variants"]}
+    wrong = f"student,code,question,part,answer\ns1,{codes[0]},1,loss,1\n"
+    r = client.post(
+        f"/api/v1/exams/{other['id']}/submissions",
+        content=wrong.encode(),
+        headers={**ta, "Content-Type": "text/csv"},
+    )
+    assert r.status_code == 422 and "unknown variant code" in r.text
     html = client.get(f"/api/v1/exams/{exam['id']}/bundle.html", headers=ta).text
     for c in codes:
         assert f'data-code="{c}"' in html
