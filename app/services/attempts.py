@@ -117,8 +117,9 @@ def list_attempts(
     ungraded: bool | None = None,
     limit: int = 100,
     offset: int = 0,
+    oldest_first: bool = False,
 ) -> tuple[list[Attempt], int]:
-    """Attempts newest first, filtered; returns the page and the total count."""
+    """Attempts newest first (or oldest: a TA's queue), filtered; returns the page and the total count."""
     q = select(Attempt)
     if user is not None:
         q = q.where(Attempt.user_id == user.id)
@@ -129,7 +130,17 @@ def list_attempts(
         q = q.where(Attempt.graded_at.is_(None) if ungraded else Attempt.graded_at.is_not(None))
     total = session.scalar(select(func.count()).select_from(q.subquery())) or 0
     rows = list(
-        session.scalars(q.order_by(Attempt.created_at.desc(), Attempt.id.desc()).limit(limit).offset(offset))
+        session.scalars(
+            q.order_by(
+                *(
+                    (Attempt.created_at, Attempt.id)
+                    if oldest_first
+                    else (Attempt.created_at.desc(), Attempt.id.desc())
+                )
+            )
+            .limit(limit)
+            .offset(offset)
+        )
     )
     return rows, total
 

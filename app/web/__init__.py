@@ -10,7 +10,7 @@ from starlette.datastructures import MutableHeaders
 from starlette.responses import Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from app.web import accounts, exam_pages, homework, pages
+from app.web import accounts, exam_pages, grading, homework, pages
 from app.web.templating import STATIC_DIR
 
 
@@ -20,6 +20,7 @@ def mount(app: FastAPI) -> None:
     app.include_router(pages.router)
     app.include_router(accounts.router)
     app.include_router(exam_pages.router)
+    app.include_router(grading.router)
     app.include_router(homework.router)
 
 

@@ -22,16 +22,16 @@ from app.deps import SessionDep, SettingsDep, StaffUser
 from app.models import Exam
 from app.routing import OneTripRoute
 from app.schemas.exams import ExamCreate
-from app.services import exams
+from app.services import attempts, exams
 from app.services.catalogue import list_problems
 from app.services.csvtext import decode_upload
 from app.services.errors import Invalid
 from app.settings import Settings
 from app.web import charts
 from app.web.csrf import verify_csrf
+from app.web.grading import SCORE_HELP, read_score
 from app.web.i18n import page_lang
 from app.web.templating import page
-from grader.parse import normalize
 
 router = APIRouter(route_class=OneTripRoute, include_in_schema=False)
 
@@ -54,7 +54,8 @@ MAX_CSV_BYTES = 1_000_000
 @router.get("/exams")
 def exam_list(request: Request, session: SessionDep, user: StaffUser) -> Response:
     rows = list(session.scalars(select(Exam).order_by(Exam.created_at.desc()).limit(200)))
-    return page(request, "web/exams.html", user, exams=rows)
+    waiting = attempts.list_attempts(session, ungraded=True, limit=0)[1]  # practice short answers
+    return page(request, "web/exams.html", user, exams=rows, waiting=waiting)
 
 
 def _builder(
@@ -275,18 +276,9 @@ def exam_grade_part(
             else f"This answer was graded already ({graded:g}); nothing changed."
         )
         return _exam_page(request, session, user, exam, status=409, grade_error=message)
-    try:
-        # as typed from an IME too (the grader's own reading of full-width text): ０．８, 0，8
-        score = float(normalize(form.score).replace(",", "."))
-        if not 0 <= score <= 1:
-            raise ValueError
-    except ValueError:
-        message = (
-            "得分应是 0 到 1 之间的数（例如 0.8）。"
-            if zh
-            else "The score is a number from 0 to 1 (e.g. 0.8)."
-        )
-        # the TA's score and comment come back in that answer's form, with the message there
+    score = read_score(form.score)
+    if score is None:  # the TA's score and comment come back in that answer's form, with the message
+        message = SCORE_HELP["zh" if zh else "en"]
         return _exam_page(request, session, user, exam, status=422, grade_error=message, grade_form=form)
     exams.grade_manual_part(
         session,

@@ -43,6 +43,7 @@ MATRIX: list[tuple[str, str, dict[str, int]]] = [
     # The matrix's exam is printed on paper: nobody takes it online.
     ("GET", "/api/v1/exams/{e}/mine", {A: 401, S: 404, O: 404, T: 404, I: 404}),
     ("POST", "/api/v1/exams/{e}/mine/answers", {A: 401, S: 404, O: 404, T: 404, I: 404}),
+    ("POST", "/api/v1/exams/{e}/mine/preview", {A: 401, S: 404, O: 404, T: 404, I: 404}),
 ]
 
 # The browser pages, with the session cookie of a logged-in browser. 303 from a page is a redirect:
@@ -76,6 +77,9 @@ WEB_MATRIX: list[tuple[str, str, dict[str, int]]] = [
     ("GET", "/homework/{h}", {A: 303, S: 200, O: 200, T: 303, I: 303}),
     ("POST", "/homework/{h}/{q}", {A: 401, S: 303, O: 303, T: 303, I: 303}),
     ("POST", "/homework/{h}/start", {A: 401, S: 303, O: 303, T: 303, I: 303}),
+    ("GET", "/grading", {A: 303, S: 403, O: 403, T: 200, I: 200}),
+    # {a} is a numeric answer: no part waits for a TA, so staff find nothing to grade there
+    ("POST", "/grading/{a}", {A: 401, S: 403, O: 403, T: 404, I: 404}),
 ]
 
 FORMS = {
@@ -95,6 +99,7 @@ FORMS = {
         "comment": "ok",
     },
     "/homework/{h}/start": {},
+    "/grading/{a}": {"score": "1", "comment": "ok"},
 }
 
 BODIES = {
@@ -108,6 +113,7 @@ BODIES = {
     "/api/v1/exams": {"title": "t", "items": [{"problem": FAMILY}]},
     "/api/v1/exams/{e}/submissions": {"student": "s1", "code": "{c}", "answers": {}},
     "/api/v1/exams/{e}/mine/answers": {"question": 1, "answers": {"loss": "1"}},
+    "/api/v1/exams/{e}/mine/preview": {"question": 1, "part": "loss", "text": "1"},
     "/api/v1/exams/{e}/submissions/{s}/grade": {"question": 2, "part": "answer", "score": 1},
 }
 

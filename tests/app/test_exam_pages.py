@@ -167,3 +167,41 @@ def test_a_ta_grades_short_answers_from_the_exam_page(ta) -> None:  # type: igno
     assert "data-queue-empty" in c.get(f"/exams/{exam['id']}").text
     grades = c.get(f"/api/v1/exams/{exam['id']}/grades.csv").text
     assert ",8.0," in grades or ",8," in grades, grades
+
+
+def test_a_ta_grades_practice_short_answers_from_a_page(ta) -> None:  # type: ignore[no-untyped-def]
+    """A short answer practised outside an exam waited for a TA who had to use the API: the page
+    lists them oldest first with the question and rubric, and takes a score and a comment."""
+    import html
+    import re
+
+    from problems.concepts import get_short_answer_item
+
+    c = ta
+    alice = add_account(c.app_ref, "alice", "student").headers
+    assert c.get("/grading", headers=alice).status_code == 403
+    inst = c.post("/api/v1/instances", json={"problem": "concept.short_answer", "seed": 3}).json()
+    for text in ("甲的答案 <残差>", "乙的答案"):
+        r = c.post(f"/api/v1/instances/{inst['id']}/check", json={"answers": {"answer": text}}, headers=alice)
+        assert r.status_code == 200
+    assert "2 份待批改" in c.get("/exams").text
+    page = c.get("/grading").text
+    assert page.index("甲的答案 &lt;残差&gt;") < page.index("乙的答案")  # escaped; oldest first
+    item = get_short_answer_item(c.get(f"/api/v1/instances/{inst['id']}").json()["params"]["item"])
+    assert html.escape(item.rubric[0].criterion.zh[:12], quote=False) in page
+    first = re.search(r'action="/grading/(\d+)"', page).group(1)  # type: ignore[union-attr]
+    token = _csrf(page)
+    bad = c.post(f"/grading/{first}", data={"csrf_token": token, "score": "很好", "comment": "留着"})
+    assert bad.status_code == 422 and 'value="很好"' in bad.text and "留着</textarea>" in bad.text
+    ok = c.post(
+        f"/grading/{first}",
+        data={"csrf_token": token, "score": "０．７", "comment": "不错"},
+        follow_redirects=False,
+    )
+    assert ok.status_code == 303
+    again = c.post(f"/grading/{first}", data={"csrf_token": token, "score": "0", "comment": "?"})
+    assert again.status_code == 409 and "0.7" in again.text
+    mine = c.get("/api/v1/me/attempts", headers=alice).json()["data"]
+    graded = next(a for a in mine if a["id"] == int(first))
+    assert graded["score"] == 0.7 and graded["manual_comment"] == "不错"
+    assert "甲的答案" not in c.get("/grading").text and "1 份待批改" in c.get("/exams").text

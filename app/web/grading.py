@@ -1,0 +1,137 @@
+"""Hand grading of practice short answers in the browser: the API's GET /attempts?ungraded=true
+and POST /attempts/{id}/grade as a page (exam short answers are graded on the exam's own page).
+Before it, a short answer practised outside an exam waited for a TA who had to use the API."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Form, Request
+from fastapi.responses import RedirectResponse, Response
+from pydantic import BaseModel, Field
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from app.deps import SessionDep, StaffUser
+from app.models import Attempt, User
+from app.routing import OneTripRoute
+from app.services import attempts, instances
+from app.services.errors import NotFound
+from app.web.csrf import verify_csrf
+from app.web.i18n import page_lang
+from app.web.templating import page
+from grader.parse import normalize
+
+router = APIRouter(route_class=OneTripRoute, include_in_schema=False)
+
+QUEUE_SIZE = 100  # the oldest answers first: a page at a time, the rest after these are graded
+SCORE_HELP = {
+    "zh": "得分应是 0 到 1 之间的数（例如 0.8）。",
+    "en": "The score is a number from 0 to 1 (e.g. 0.8).",
+}
+
+
+def read_score(text: str) -> float | None:
+    """A TA's score from 0 to 1 as typed, from an IME too (０．８, 0，8); None when it is not one."""
+    try:
+        score = float(normalize(text).replace(",", "."))
+    except ValueError:
+        return None
+    return score if 0 <= score <= 1 else None
+
+
+class _AttemptGrade(BaseModel):
+    csrf_token: str = Field(default="", max_length=100)
+    score: str = Field(max_length=20)  # read here, with a message a form can show
+    comment: str = Field(default="", max_length=5000)
+
+
+AttemptForm = Annotated[_AttemptGrade, Form()]
+
+
+def waiting(session: Session, request: Request, lang: str) -> tuple[list[dict[str, Any]], int]:
+    """Practice attempts with a part waiting for a TA, oldest first (first come, first graded),
+    each with the question and its outline and rubric; and how many wait in all."""
+    rows, total = attempts.list_attempts(session, ungraded=True, limit=QUEUE_SIZE, oldest_first=True)
+    names = dict(
+        session.execute(select(User.id, User.name).where(User.id.in_({a.user_id for a in rows})))
+        .tuples()
+        .all()
+    )
+    items = []
+    for a in rows:
+        inst = instances.build(request.app.state.records.fetch(session, a.instance_id))
+        steps = inst.solution()
+        items.append(
+            {
+                "id": a.id,
+                "student": names.get(a.user_id, "?"),
+                "problem": a.problem,
+                "created_at": a.created_at,
+                "answers": {
+                    n: a.answers.get(n, "") for n, p in a.parts.items() if p.get("reason") == "manual"
+                },
+                "statement": inst.statement.get(lang, inst.statement["en"]),
+                "guide": steps.get(lang, steps["en"]),
+            }
+        )
+    return items, total
+
+
+def _queue_page(
+    request: Request,
+    session: Session,
+    user: User,
+    *,
+    status: int = 200,
+    error: str | None = None,
+    form_of: int | None = None,
+    form: _AttemptGrade | None = None,
+) -> Response:
+    lang = page_lang(request, user)
+    items, total = waiting(session, request, lang)
+    return page(
+        request,
+        "web/grading.html",
+        user,
+        status=status,
+        items=items,
+        total=total,
+        error=error,
+        form_of=form_of,
+        form=form,
+    )
+
+
+@router.get("/grading")
+def grading_queue(request: Request, session: SessionDep, user: StaffUser) -> Response:
+    """Short answers from practice waiting for a TA, each with a score and comment box."""
+    return _queue_page(request, session, user)
+
+
+@router.post("/grading/{attempt_id}")
+def grade_attempt(
+    request: Request, attempt_id: int, session: SessionDep, user: StaffUser, form: AttemptForm
+) -> Response:
+    """Score one practice short answer; back to the queue. A grade given meanwhile is not
+    overwritten (a second TA, Back and resend: 409); changing a grade is deliberate, through the API."""
+    verify_csrf(request, form.csrf_token)
+    lang = page_lang(request, user)
+    attempt = session.get(Attempt, attempt_id)
+    if attempt is None or not attempt.needs_manual:
+        raise NotFound(f"no attempt {attempt_id} waiting for a TA")
+    if attempt.graded_at is not None:
+        given = attempt.manual_score or 0.0
+        message = (
+            f"这个答案已评分（{given:g}），未作修改。"
+            if lang == "zh"
+            else f"This answer was graded already ({given:g}); nothing changed."
+        )
+        return _queue_page(request, session, user, status=409, error=message)
+    score = read_score(form.score)
+    if score is None:  # the TA's score and comment come back in that answer's form
+        return _queue_page(
+            request, session, user, status=422, error=SCORE_HELP[lang], form_of=attempt_id, form=form
+        )
+    attempts.grade_manually(session, attempt_id=attempt_id, grader=user, score=score, comment=form.comment)
+    return RedirectResponse("/grading", status_code=303)
