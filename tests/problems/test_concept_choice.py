@@ -227,6 +227,38 @@ def test_seed_true_false_claims(item: str, seed_says: str, score: float) -> None
     assert grade_answers(inst, {"choice": seed_says}, "en").score == score
 
 
+# --- keys corrected after review ---------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("item", "typed", "score"),
+    [
+        # DQN stabilises training with experience replay (B) and a target network (C). Approximating Q
+        # with a network (A) is what makes it unstable, so a student who leaves A out is right.
+        ("rl.dqn.1", "BC", 1.0),
+        ("rl.dqn.1", "ABC", 0.0),
+        ("rl.dqn.1", "AB", 0.0),
+    ],
+)
+def test_reviewed_keys(item: str, typed: str, score: float) -> None:
+    inst = instantiate(FAMILY, params={"item": item})  # the bank's order: option i is letter i
+    assert grade_answers(inst, {"choice": typed}, "en").score == score
+
+
+def test_dqn_explanation_says_why_function_approximation_is_not_a_stabiliser() -> None:
+    solution = instantiate(FAMILY, params={"item": "rl.dqn.1"}).solution()
+    assert "source of the instability" in "\n".join(solution["en"])
+    assert "不稳定的来源" in "\n".join(solution["zh"])
+
+
+def test_dropout_explanation_keeps_one_meaning_of_p() -> None:
+    # The textbook's p is the keep rate; PyTorch's nn.Dropout(p) takes the drop rate. The explanation
+    # must not divide by 1 - p right after calling p the keep rate.
+    text = RAW["opt.dropout.test.1"]["explanation"]
+    assert "1-p" not in text["zh"] and "1-p" not in text["en"]
+    assert "丢弃率" in text["zh"] and "drop probability" in text["en"]
+
+
 # --- params validation ------------------------------------------------------------------------
 
 BAD_PARAMS = [
