@@ -182,17 +182,17 @@ def test_a_distractor_with_feedback_is_matched(item: str, option: int, why: str)
 
 SEED_CASES = [
     # (item, the seed's answer as option text index, expected score, misconception or None)
-    ("cnn.xcorr.1", 0, 1.0, None),  # seeds/000 Q3: CNNs compute cross-correlation
-    ("ffn.max_grad.1", 0, 1.0, None),  # seeds/004 A6.2: gradient of max
+    ("cnn.xcorr.1", 0, 1.0, None),  # seeds/000 简答题 3: CNNs compute cross-correlation
+    ("ffn.max_grad.1", 0, 1.0, None),  # seeds/001 A6.2: gradient of max
     ("ml.nfl.1", 0, 1.0, None),  # seeds/003: NFL
-    ("cnn.one_by_one.1", [0, 1, 2], 1.0, None),  # seeds/004 A6.1
+    ("cnn.one_by_one.1", [0, 1, 2], 1.0, None),  # seeds/001 A6.1
     ("rnn.lstm.forget_gate.1", 0, 1.0, None),  # seeds/003: the three gates
     ("opt.bn_rnn.1", [0, 1, 2], 1.0, None),  # seeds/003 exercise 7-8
     # seeds/003 says dropout gives "2n" sub-networks (a typo on the slides): rejected, explained.
     ("opt.dropout.subnetworks.1", 1, 0.0, "opt.dropout.subnetworks.1.option1"),
     # seeds/003 says the squared loss is "not differentiable" with a sigmoid: rejected, explained.
     ("linear.squared_loss.1", 1, 0.0, "linear.squared_loss.1.option1"),
-    # seeds/000 Q4 blames the optimiser for the gradient-accumulation difference: rejected, explained.
+    # seeds/000 简答题 4 blames the optimiser for the gradient-accumulation difference: rejected, explained.
     ("opt.grad_accumulation.1", 2, 0.0, "opt.grad_accumulation.1.option2"),
 ]
 
@@ -219,7 +219,7 @@ def test_seed_answers(
             0.0,
         ),  # seeds/003: "the decoder must run serially" (only at inference)
         ("rnn.lstm.vanishing.1", "F", 1.0),
-        ("opt.dropout.test.1", "F", 1.0),  # seeds/001: dropout is off at prediction time
+        ("opt.dropout.test.1", "F", 1.0),  # seeds/004 实践题 1-2: dropout is off at prediction time
     ],
 )
 def test_seed_true_false_claims(item: str, seed_says: str, score: float) -> None:
