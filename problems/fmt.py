@@ -100,7 +100,11 @@ def tex_tuple(xs: Sequence[Number], digits: int = 12) -> str:
 
 
 def tex_factor(x: Number, digits: int = 12) -> str:
-    """A number as a factor of a product: negatives in brackets, `3 \\times (-2)`."""
+    """A number after an operator in a worked step: negatives in brackets, `3 \\times (-2)`, `2 - (-1.222)`.
+
+    Every number that follows +, -, \\times or \\cdot in a step goes through here (or `tex_exact` with
+    parenthesise_negative), never `num` alone: `2 - -1.222` reads as a typo.
+    """
     text = num(x, digits)
     return f"({text})" if x < 0 else text
 

@@ -174,9 +174,10 @@ def violations(p: QueryDesignParams, q: Sequence[float]) -> list[tuple[str, Text
                 (
                     "constraint",
                     bi(
-                        f"第 {h} 个头（第 {start + 1}–{end} 维）：分数 q·k_j = ({listed})，"
-                        f"token {j + 1} 的分数{tie_zh}，而要求 token {t + 1} 严格最大。",
-                        f"Head {h} (dimensions {start + 1}–{end}): the scores q·k_j are ({listed}); "
+                        f"第 {h} 个头（第 {start + 1}–{end} 维）：点积 q·k_j = ({listed})，"
+                        f"token {j + 1} 的点积{tie_zh}，而要求 token {t + 1} 严格最大（分数是点积除以 √d_h，大小顺序相同）。",
+                        f"Head {h} (dimensions {start + 1}–{end}): the dot products q·k_j are ({listed}) (the scores divide them "
+                        f"by √d_h, same order); "
                         f"token {j + 1} {tie_en}, but token {t + 1} must be strictly largest.",
                     ),
                 )
@@ -311,12 +312,14 @@ class QueryDesign(Family[QueryDesignParams]):
         q, how = _reference_query(p)
         keys = np.array(p.keys, dtype=float)
         zh = [
-            "softmax 是单调的：权重最大等价于分数 $q \\cdot k_j$ 最大（除以 $\\sqrt{d_h}$ 不改变大小顺序）。"
+            "softmax 是单调的：权重最大等价于分数 $q^{(h)} \\cdot k_j^{(h)} / \\sqrt{d_h}$ 最大，也就是点积 "
+            "$q^{(h)} \\cdot k_j^{(h)}$ 最大（除以 $\\sqrt{d_h}$ 不改变大小顺序），下面只比较点积。"
             "各头的维度互不重叠，所以可以逐头构造，最后把整个向量缩放到范数上限以内（缩放不改变大小顺序）。"
         ]
         en = [
-            "Softmax is monotone: the largest weight goes to the largest score $q \\cdot k_j$ (dividing by "
-            "$\\sqrt{d_h}$ keeps the order). The heads use disjoint dimensions, so build each head's part "
+            "Softmax is monotone: the largest weight goes to the largest score $q^{(h)} \\cdot k_j^{(h)} / \\sqrt{d_h}$, "
+            "that is to the largest dot product $q^{(h)} \\cdot k_j^{(h)}$ (dividing by $\\sqrt{d_h}$ keeps the order), "
+            "so the steps compare dot products. The heads use disjoint dimensions, so build each head's part "
             "separately, then scale the whole vector to the norm bound (scaling keeps the order)."
         ]
         for h, ((start, end), t, kind) in enumerate(zip(p.heads, p.targets, how, strict=True), 1):
@@ -332,10 +335,12 @@ class QueryDesign(Family[QueryDesignParams]):
                 zh_why = f"取差向量 $k_{{{t + 1}}} - k_j$ 凸包中离原点最近的点的方向"
                 en_why = f"take the point of the convex hull of the differences $k_{{{t + 1}}} - k_j$ nearest the origin"
             zh.append(
-                f"第 {h} 个头：{zh_why}，缩放后 $q^{{({h})}} = {part}$，分数为 ({scores})，token {t + 1} 最大。"
+                f"第 {h} 个头：{zh_why}，缩放后 $q^{{({h})}} = {part}$，点积 $q^{{({h})}} \\cdot k_j^{{({h})}}$ 为 ({scores})，"
+                f"token {t + 1} 最大。"
             )
             en.append(
-                f"Head {h}: {en_why}; scaled, $q^{{({h})}} = {part}$, scores ({scores}): token {t + 1} is largest."
+                f"Head {h}: {en_why}; scaled, $q^{{({h})}} = {part}$, dot products $q^{{({h})}} \\cdot k_j^{{({h})}}$ "
+                f"({scores}): token {t + 1} is largest."
             )
         norm = num(float(np.linalg.norm(q)), 4)
         zh.append(f"合起来 $q = {_tex_vec(q.tolist())}$，$\\|q\\|_2 = {norm} \\le {num(p.max_norm)}$。")

@@ -11,7 +11,7 @@ from pydantic import Field, field_validator, model_validator
 from grader import AnswerSpec
 from problems.base import Family, Misconception, Params, Part, bi
 from problems.families.backprop_common import decimals
-from problems.fmt import mat, num, tex_column, tex_matrix, tex_row, vec
+from problems.fmt import mat, num, tex_column, tex_factor, tex_matrix, tex_row, vec
 from problems.registry import register
 
 MAX_INPUT = 5
@@ -211,7 +211,7 @@ class MlpRegression(Family[MlpRegressionParams]):
         common = [
             f"$\\mathbf{{h}} = \\mathbf{{W}}\\mathbf{{x}} + \\mathbf{{b}} = {h}$, $\\mathbf{{a}} = \\mathrm{{ReLU}}(\\mathbf{{h}}) = {a}$",
             f"$\\hat{{y}} = \\mathbf{{U}}\\mathbf{{a}} + d = {num(f.y_hat, 6)}$, "
-            f"$\\mathcal{{L}} = ({num(p.y)} - {num(f.y_hat, 6)})^2 = {num(loss, 6)}$",
+            f"$\\mathcal{{L}} = ({num(p.y)} - {tex_factor(f.y_hat, 6)})^2 = {num(loss, 6)}$",
             f"$\\frac{{\\partial \\mathcal{{L}}}}{{\\partial \\hat{{y}}}} = -2(y - \\hat{{y}}) = 2(\\hat{{y}} - y) = {num(f.dy, 6)}$, "
             f"$\\frac{{\\partial \\mathcal{{L}}}}{{\\partial d}} = {g['grad_d']}$",
             f"$\\frac{{\\partial \\mathcal{{L}}}}{{\\partial \\mathbf{{U}}}} = 2(\\hat{{y}} - y)\\mathbf{{a}}^\\top = {tex_row((f.dy * f.a).tolist(), 6)}$",

@@ -263,6 +263,22 @@ class Conv2d(Family[Conv2dParams]):
                 lambda p: _only_if(p.bias, {"num_params": str(_weights(p))}),
             ),
             Misconception(
+                "added_missing_bias",
+                bi(
+                    "这一层没有偏置（bias=False）：参数量只有权重 C_out×C_in×k_h×k_w，不要再加每个卷积核的 1 个偏置。",
+                    "This layer has no bias (bias=False): the parameters are the weights C_out×C_in×k_h×k_w only; "
+                    "do not add one bias per filter.",
+                ),
+                # The connections follow the count (params x plane); the MACs never count biases.
+                lambda p: _only_if(
+                    not p.bias,
+                    {
+                        "num_params": str(_weights(p) + p.out_channels),
+                        "num_connections": str((_weights(p) + p.out_channels) * _plane(p)),
+                    },
+                ),
+            ),
+            Misconception(
                 "forgot_in_channels",
                 bi(
                     "每个卷积核覆盖全部 C_in 个输入通道，大小是 C_in×k_h×k_w，而不是 k_h×k_w。",
@@ -301,6 +317,17 @@ class Conv2d(Family[Conv2dParams]):
                     "The size formula ends in +1: (H + 2P − K)/S + 1 (the first window position is itself an output).",
                 ),
                 lambda p: _wrong_sizes(p, lambda n, k, s, q, d: (n + 2 * q - effective_kernel(k, d)) // s),
+            ),
+            Misconception(
+                "rounded_up",
+                bi(
+                    "输出尺寸向下取整：最后放不下一个完整窗口的行列被丢弃，⌊(H + 2P − K)/S⌋ + 1，不是向上取整。",
+                    "The output size rounds down: rows and columns where no whole window fits are dropped, "
+                    "⌊(H + 2P − K)/S⌋ + 1, not rounded up.",
+                ),
+                lambda p: _wrong_sizes(
+                    p, lambda n, k, s, q, d: -(-(n + 2 * q - effective_kernel(k, d)) // s) + 1
+                ),
             ),
             Misconception(
                 "ignored_stride",

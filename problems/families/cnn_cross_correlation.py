@@ -1,4 +1,4 @@
-"""cnn.cross_correlation: slide a kernel over a small matrix, with or without flipping it (seeds/000 1.3, 002 1.2)."""
+"""cnn.cross_correlation: slide a kernel over a small matrix, with or without flipping it (seeds/000 简答题 3, seeds/002 1.2)."""
 
 from __future__ import annotations
 

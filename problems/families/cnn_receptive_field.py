@@ -1,4 +1,4 @@
-"""cnn.receptive_field: the receptive field of a unit after a stack of conv/pooling layers (seeds/003 ch. 5)."""
+"""cnn.receptive_field: the receptive field of a unit after a stack of conv/pooling layers (seeds/003 5. CNN)."""
 
 from __future__ import annotations
 

@@ -152,6 +152,7 @@ def norm_parts(p: NormParams, axis: int) -> list[Part]:
     b, d = len(p.x), len(p.x[0])
     n = d if axis == BATCH else b
     per_zh, per_en = ("每个特征", "one per feature") if axis == BATCH else ("每个样本", "one per sample")
+    size = "B" if axis == BATCH else "D"  # what the statement divides by: the batch or the features
     return [
         Part(
             "mean",
@@ -163,8 +164,8 @@ def norm_parts(p: NormParams, axis: int) -> list[Part]:
             "var",
             AnswerSpec("vector"),
             bi(
-                f"方差 $\\sigma^2$（除以 N 的有偏方差，{n} 个）",
-                f"variances $\\sigma^2$ (biased, divide by N; {n})",
+                f"方差 $\\sigma^2$（除以 ${size}$ 的有偏方差，{n} 个）",
+                f"variances $\\sigma^2$ (biased, divide by ${size}$; {n})",
             ),
             bi("向量，如 [0.25, 14/9]", "a vector, e.g. [0.25, 14/9]"),
         ),
@@ -182,6 +183,7 @@ N = TypeVar("N", bound=NormParams)
 
 def norm_misconceptions(axis: int) -> list[Misconception[N]]:
     other = FEATURES if axis == BATCH else BATCH
+    size = "B" if axis == BATCH else "D"  # as the statement names the count it divides by
     wrong_axis = (
         bi(
             "你按样本（每一行）做了归一化，那是层归一化；批量归一化对每个特征（每一列）在整个批量上求均值和方差。",
@@ -205,8 +207,9 @@ def norm_misconceptions(axis: int) -> list[Misconception[N]]:
         Misconception(
             "unbiased_variance",
             bi(
-                "归一化用的是有偏方差（除以 N），不是样本方差（除以 N-1）。",
-                "Normalisation uses the biased variance (divide by N), not the sample variance (divide by N-1).",
+                f"归一化用的是有偏方差（除以 {size}），不是样本方差（除以 {size}-1）。",
+                f"Normalisation uses the biased variance (divide by {size}), not the sample variance "
+                f"(divide by {size}-1).",
             ),
             lambda p: answers(p, axis, ddof=1),
         ),

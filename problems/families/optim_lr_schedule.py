@@ -240,13 +240,18 @@ class LrSchedule(Family[LrScheduleParams]):
 
     def statement(self, p: LrScheduleParams) -> Text:
         name, formula, knobs = _definition(p)
+        # What t = 0 gives is the schedule's own: a warm-up starts from 0, every decay from alpha_0.
+        if p.schedule == "warmup_linear":
+            start = bi("$t = 0$ 时学习率为 0", "$t = 0$ gives a rate of 0")
+        else:
+            start = bi("$t = 0$ 时为 $\\alpha_0$", "$t = 0$ gives $\\alpha_0$")
         return bi(
             f"初始学习率 $\\alpha_0 = {num(p.lr)}$（PyTorch 的 `lr`），学习率按{name['zh']}调整：\n\n$${formula}$$\n\n"
-            f"{knobs['zh']}$t$ 为调度器已走的步数（`scheduler.step()` 的调用次数，$t = 0$ 时为 $\\alpha_0$）。"
+            f"{knobs['zh']}$t$ 为调度器已走的步数（`scheduler.step()` 的调用次数，{start['zh']}）。"
             f"求 $t = {p.t}$ 时的学习率 $\\alpha_{{{p.t}}}$。",
             f"The initial learning rate is $\\alpha_0 = {num(p.lr)}$ (PyTorch `lr`), scheduled by {name['en']}:\n\n"
             f"$${formula}$$\n\n{knobs['en']} $t$ counts the scheduler steps taken (calls of `scheduler.step()`; "
-            f"$t = 0$ gives $\\alpha_0$). Find the learning rate $\\alpha_{{{p.t}}}$ at $t = {p.t}$.",
+            f"{start['en']}). Find the learning rate $\\alpha_{{{p.t}}}$ at $t = {p.t}$.",
         )
 
     def solution(self, p: LrScheduleParams) -> dict[str, list[str]]:

@@ -1,4 +1,8 @@
-"""rnn.num_params: learnable parameters of a recurrent layer (simple RNN, LSTM, GRU), textbook or PyTorch biases."""
+"""rnn.num_params: learnable parameters of a recurrent layer (simple RNN, LSTM, GRU).
+
+Biases as the textbook writes them (bias_vectors 1), as PyTorch has them (2: b_ih and b_hh) or none
+(0, PyTorch's bias=False); the catalogue lists 1 and 2, 0 is an extension.
+"""
 
 from __future__ import annotations
 
@@ -221,13 +225,15 @@ class RnnNumParams(Family[RnnNumParamsParams]):
     def solution(self, p: RnnNumParamsParams) -> dict[str, list[str]]:
         g, h, bv = GROUPS[p.cell], p.hidden_size, p.bias_vectors
         dirs = _directions(p)
+        # The group's members as the question has them: no b when there is no bias (bias_vectors 0).
+        members = "(W, U, \\mathbf{b})" if bv else "(W, U)"
         groups_zh = {
-            "rnn": "简单循环网络只有 1 组权重 $(W, U, \\mathbf{b})$。",
+            "rnn": f"简单循环网络只有 1 组权重 ${members}$。",
             "lstm": "LSTM 有 4 组权重：输入门、遗忘门、输出门和候选状态 $\\tilde{\\mathbf{c}}_t$ 各一组。",
             "gru": "GRU 有 3 组权重：重置门、更新门和候选状态各一组。",
         }[p.cell]
         groups_en = {
-            "rnn": "A simple RNN has 1 weight group $(W, U, \\mathbf{b})$.",
+            "rnn": f"A simple RNN has 1 weight group ${members}$.",
             "lstm": "An LSTM has 4 weight groups: the input, forget and output gates and the candidate state "
             "$\\tilde{\\mathbf{c}}_t$.",
             "gru": "A GRU has 3 weight groups: the reset and update gates and the candidate state.",

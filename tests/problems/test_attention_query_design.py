@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 from fractions import Fraction
 from typing import Any
@@ -170,3 +171,19 @@ def test_bad_params_name_the_field(params: dict[str, Any], field: str) -> None:
 def test_check_bank() -> None:
     report = check_family(get_family(ID), range(50))
     assert report.failures == []
+
+
+def test_steps_call_unscaled_values_dot_products() -> None:
+    # The statement defines the score as q.k / sqrt(d_h); the steps listed q.k and called it the score.
+    for seed in range(20):
+        inst = instantiate(ID, seed=seed)
+        q = np.array(json.loads(inst.answers["query"]))
+        keys = np.array(inst.params["keys"], dtype=float)
+        steps = inst.solution()
+        for h, (start, end) in enumerate(inst.params["heads"], 1):
+            zh, en = steps["zh"][h], steps["en"][h]
+            assert "分数为" not in zh and "scores (" not in en
+            listed = re.search(r"dot products \$[^$]*\$ \(([^)]*)\)", en)
+            assert listed is not None and "点积" in zh, en
+            dots = keys[:, start:end] @ q[start:end]  # the unscaled dot products, computed here
+            assert [float(x) for x in listed.group(1).split(",")] == pytest.approx(dots.tolist(), abs=1e-3)

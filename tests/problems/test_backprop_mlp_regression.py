@@ -190,3 +190,12 @@ def test_check_bank() -> None:
     report = check_family(get_family(ID), range(50))
     assert report.failures == []
     assert report.misconception_checks > 300
+
+
+def test_worked_loss_brackets_a_negative_prediction() -> None:
+    # Seed 0 predicts y_hat = -1.222 for y = 2: the step read "(2 - -1.222)^2".
+    inst = instantiate("backprop.mlp_regression", seed=0)
+    assert inst.params["y"] == 2 and float(inst.answers["y_hat"]) == pytest.approx(-1.222)
+    for lang in ("zh", "en"):
+        step = inst.solution()[lang][1]
+        assert "(2 - (-1.222))^2" in step and "- -" not in step

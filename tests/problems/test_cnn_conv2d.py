@@ -230,12 +230,36 @@ def test_misconceptions_get_their_feedback(
         assert note in r.feedback
 
 
-def test_no_bias_layer_has_no_bias_misconception() -> None:
-    """000 2.1 has no biases: 3*5*5 is right, and adding 3 biases is simply wrong."""
+def test_no_bias_layer_names_an_added_bias() -> None:
+    """000 2.1 has no biases: 3*5*5 = 75 is right, and 3*(5*5+1) = 78 adds biases that are not there."""
     inst = instantiate(ID, params=HW_000)
     assert grade_answers(inst, {"num_params": "75"}).parts["num_params"].score == 1.0
-    r = grade_answers(inst, {"num_params": "3*(5*5+1)"}).parts["num_params"]
-    assert r.score == 0 and r.misconception is None
+    for lang in ("zh", "en"):
+        r = grade_answers(inst, {"num_params": "78"}, lang).parts["num_params"]
+        assert r.score == 0 and r.misconception == "added_missing_bias"
+        assert "bias=False" in r.feedback
+    # its connections follow: (75 + 3) biased parameters x 26 x 26 output positions
+    r = grade_answers(inst, {"num_connections": str(78 * 26 * 26)}).parts["num_connections"]
+    assert r.score == 0 and r.misconception == "added_missing_bias"
+    # with biases the same count is right, and nothing names it
+    biased = instantiate(ID, params={**HW_000, "bias": True})
+    assert grade_answers(biased, {"num_params": "78"}).parts["num_params"].score == 1.0
+
+
+def test_rounding_the_size_up_is_named() -> None:
+    # 224x224, 3x3 kernel, stride 2, no padding: (224 - 3)/2 = 110.5, floor + 1 = 111; ceil + 1 = 112.
+    params = {"in_channels": 3, "height": 224, "width": 224, "out_channels": 8, "kernel_size": 3, "stride": 2}
+    inst = instantiate(ID, params=params)
+    assert inst.answers["output_shape"] == "[8, 111, 111]"
+    for lang in ("zh", "en"):
+        r = grade_answers(inst, {"output_shape": "[8, 112, 112]"}, lang).parts["output_shape"]
+        assert r.score == 0 and r.misconception == "rounded_up"
+    r = grade_answers(inst, {"macs": str(8 * 112 * 112 * 3 * 3 * 3)}).parts["macs"]
+    assert r.score == 0 and r.misconception == "rounded_up"
+    # where the stride fits exactly, rounding up changes nothing and nothing is named
+    fits = instantiate(ID, params={**params, "height": 225, "width": 225})
+    rounded = [alt for m, alt in fits.wrong_ways if m.id == "rounded_up"]
+    assert rounded and all(alt["output_shape"] == fits.answers["output_shape"] for alt in rounded)
 
 
 def test_pairs_and_ints_mean_the_same_layer() -> None:

@@ -122,7 +122,7 @@ def test_published_and_hand_worked_examples(params: dict[str, Any], answer: str)
 @pytest.mark.parametrize(
     ("params", "answer", "misconception"),
     [
-        # seeds/000 1.3: CNNs compute a cross-correlation; flipping the kernel is the mistake.
+        # seeds/000 简答题 3: CNNs compute a cross-correlation; flipping the kernel is the mistake.
         (D2L, "[[5, 11], [23, 29]]", "flipped_kernel"),
         ({**D2L, "flip": True}, "[[19, 25], [37, 43]]", "did_not_flip"),
         ({**D2L, "flip": True}, "[[7, 13], [25, 31]]", "flipped_up_down_only"),  # K -> [[2, 3], [0, 1]]

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import copy
+import os
+import re
 from collections import Counter
 from pathlib import Path
 from typing import Any
@@ -312,3 +314,39 @@ def test_every_syllabus_topic_has_a_choice_item(topic: str) -> None:
 
     hits = [i.id for i in choice_items().values() if any(w in text(i) for w in TOPICS[topic])]
     assert hits, f"no concept.choice item covers {topic}"
+
+
+# --- citations of the seeds -------------------------------------------------------------------
+
+REPO = Path(__file__).resolve().parents[2]
+# The course's real homework, keys and notes sit beside the checkout (../shared/seeds); a worktree
+# elsewhere can point at them with DLGRADER_SEEDS.
+SEEDS = Path(os.environ.get("DLGRADER_SEEDS") or REPO.parent / "shared" / "seeds")
+CITATION = re.compile(r"seeds/(\d{3}) ([^,;)\n]+)")
+
+
+def _citations() -> list[tuple[str, str, str]]:
+    """(where, seed number, label) of every 'seeds/NNN label' in the banks' sources and family docstrings."""
+    found = []
+    for item in [*choice_items().values(), *short_answer_items().values()]:
+        found += [(item.id, n, label) for n, label in CITATION.findall(item.source or "")]
+    for module in sorted((REPO / "problems" / "families").glob("*.py")):
+        doc = module.read_text("utf-8").split('"""')[1] if '"""' in module.read_text("utf-8") else ""
+        found += [(module.name, n, label) for n, label in CITATION.findall(doc)]
+    return found
+
+
+def test_citations_name_a_section_of_the_cited_seed() -> None:
+    """'seeds/004 A6.1' once cited the wrong file (A6 is in seeds/001, 实践题 in seeds/004): the first
+    word of each citation (A6.1, 实践题, 简答题, 1.2, 第七章, ...) must occur in the seed it names."""
+    if not SEEDS.is_dir():
+        pytest.skip(f"{SEEDS} is not beside this checkout (set DLGRADER_SEEDS)")
+    texts = {p.name[:3]: re.sub(r"\s+", "", p.read_text("utf-8")) for p in SEEDS.glob("*.txt")}
+    citations = _citations()
+    assert len(citations) >= 80
+    wrong = [
+        f"{where}: seeds/{n} {label}"
+        for where, n, label in citations
+        if n not in texts or label.split()[0] not in texts[n]
+    ]
+    assert not wrong, wrong

@@ -182,17 +182,17 @@ def test_a_distractor_with_feedback_is_matched(item: str, option: int, why: str)
 
 SEED_CASES = [
     # (item, the seed's answer as option text index, expected score, misconception or None)
-    ("cnn.xcorr.1", 0, 1.0, None),  # seeds/000 Q3: CNNs compute cross-correlation
-    ("ffn.max_grad.1", 0, 1.0, None),  # seeds/004 A6.2: gradient of max
+    ("cnn.xcorr.1", 0, 1.0, None),  # seeds/000 简答题 3: CNNs compute cross-correlation
+    ("ffn.max_grad.1", 0, 1.0, None),  # seeds/001 A6.2: gradient of max
     ("ml.nfl.1", 0, 1.0, None),  # seeds/003: NFL
-    ("cnn.one_by_one.1", [0, 1, 2], 1.0, None),  # seeds/004 A6.1
+    ("cnn.one_by_one.1", [0, 1, 2], 1.0, None),  # seeds/001 A6.1
     ("rnn.lstm.forget_gate.1", 0, 1.0, None),  # seeds/003: the three gates
     ("opt.bn_rnn.1", [0, 1, 2], 1.0, None),  # seeds/003 exercise 7-8
     # seeds/003 says dropout gives "2n" sub-networks (a typo on the slides): rejected, explained.
     ("opt.dropout.subnetworks.1", 1, 0.0, "opt.dropout.subnetworks.1.option1"),
     # seeds/003 says the squared loss is "not differentiable" with a sigmoid: rejected, explained.
     ("linear.squared_loss.1", 1, 0.0, "linear.squared_loss.1.option1"),
-    # seeds/000 Q4 blames the optimiser for the gradient-accumulation difference: rejected, explained.
+    # seeds/000 简答题 4 blames the optimiser for the gradient-accumulation difference: rejected, explained.
     ("opt.grad_accumulation.1", 2, 0.0, "opt.grad_accumulation.1.option2"),
 ]
 
@@ -219,12 +219,44 @@ def test_seed_answers(
             0.0,
         ),  # seeds/003: "the decoder must run serially" (only at inference)
         ("rnn.lstm.vanishing.1", "F", 1.0),
-        ("opt.dropout.test.1", "F", 1.0),  # seeds/001: dropout is off at prediction time
+        ("opt.dropout.test.1", "F", 1.0),  # seeds/004 实践题 1-2: dropout is off at prediction time
     ],
 )
 def test_seed_true_false_claims(item: str, seed_says: str, score: float) -> None:
     inst = instantiate(FAMILY, params={"item": item})
     assert grade_answers(inst, {"choice": seed_says}, "en").score == score
+
+
+# --- keys corrected after review ---------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("item", "typed", "score"),
+    [
+        # DQN stabilises training with experience replay (B) and a target network (C). Approximating Q
+        # with a network (A) is what makes it unstable, so a student who leaves A out is right.
+        ("rl.dqn.1", "BC", 1.0),
+        ("rl.dqn.1", "ABC", 0.0),
+        ("rl.dqn.1", "AB", 0.0),
+    ],
+)
+def test_reviewed_keys(item: str, typed: str, score: float) -> None:
+    inst = instantiate(FAMILY, params={"item": item})  # the bank's order: option i is letter i
+    assert grade_answers(inst, {"choice": typed}, "en").score == score
+
+
+def test_dqn_explanation_says_why_function_approximation_is_not_a_stabiliser() -> None:
+    solution = instantiate(FAMILY, params={"item": "rl.dqn.1"}).solution()
+    assert "source of the instability" in "\n".join(solution["en"])
+    assert "不稳定的来源" in "\n".join(solution["zh"])
+
+
+def test_dropout_explanation_keeps_one_meaning_of_p() -> None:
+    # The textbook's p is the keep rate; PyTorch's nn.Dropout(p) takes the drop rate. The explanation
+    # must not divide by 1 - p right after calling p the keep rate.
+    text = RAW["opt.dropout.test.1"]["explanation"]
+    assert "1-p" not in text["zh"] and "1-p" not in text["en"]
+    assert "丢弃率" in text["zh"] and "drop probability" in text["en"]
 
 
 # --- params validation ------------------------------------------------------------------------

@@ -128,3 +128,13 @@ def test_check_bank() -> None:
     report = check_family(get_family(ID), range(50))
     assert report.failures == []
     assert report.misconception_checks > 150
+
+
+@pytest.mark.parametrize(("family_id", "size"), [("norm.layer_norm", "D"), ("norm.batch_norm", "B")])
+def test_variance_label_divides_by_what_the_statement_names(family_id: str, size: str) -> None:
+    # The layer-norm statement divides by D; its answer box said "divide by N" (a letter it never defines).
+    inst = instantiate(family_id, seed=0)
+    assert f"除以 ${size}$" in inst.statement["zh"] and f"divided by ${size}$" in inst.statement["en"]
+    label = next(part.label for part in inst.parts if part.name == "var")
+    assert f"除以 ${size}$" in label["zh"] and f"divide by ${size}$" in label["en"]
+    assert " N" not in label["zh"] + label["en"]

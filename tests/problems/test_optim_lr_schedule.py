@@ -206,6 +206,29 @@ def test_statement_and_solution_carry_the_numbers() -> None:
     assert "0.03" in steps["en"][-1] and "0.03" in steps["zh"][-1]
 
 
+
+@pytest.mark.parametrize(
+    ("params", "rate_at_0"),
+    [
+        # Independent values at t = 0: the warm-up alpha_t = (t/T) alpha_0 starts from 0, every decay from alpha_0.
+        ({"schedule": "warmup_linear", "lr": 0.1, "t": 3, "warmup_steps": 10}, "0"),
+        ({"schedule": "step", "lr": 0.1, "t": 3, "step_size": 2, "gamma": 0.5}, "alpha_0"),
+        ({"schedule": "exponential", "lr": 0.1, "t": 3, "gamma": 0.9}, "alpha_0"),
+        ({"schedule": "cosine", "lr": 0.1, "t": 3, "T_max": 10}, "alpha_0"),
+        ({"schedule": "inverse_time", "lr": 0.1, "t": 3, "decay_rate": 0.5}, "alpha_0"),
+    ],
+)
+def test_statement_says_what_t_0_gives_for_its_own_schedule(params: dict[str, Any], rate_at_0: str) -> None:
+    # The warm-up statement used to say both alpha_t = (t/T) alpha_0 and "t = 0 gives alpha_0".
+    st = instantiate(ID, params=params).statement
+    says_alpha_0 = ("$t = 0$ gives $\\alpha_0$" in st["en"], "$t = 0$ 时为 $\\alpha_0$" in st["zh"])
+    says_zero = ("$t = 0$ gives a rate of 0" in st["en"], "$t = 0$ 时学习率为 0" in st["zh"])
+    assert says_alpha_0 == ((rate_at_0 == "alpha_0"),) * 2
+    assert says_zero == ((rate_at_0 == "0"),) * 2
+    # The torch check above pins the values; the statement's claim agrees with the reference at t = 0.
+    at_0 = float(instantiate(ID, params={**params, "t": 0}).answers["lr"])
+    assert at_0 == (0.0 if rate_at_0 == "0" else params["lr"])
+
 @pytest.mark.parametrize(
     ("params", "field"),
     [

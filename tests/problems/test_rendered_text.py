@@ -21,6 +21,8 @@ CJK = re.compile(r"[\u4e00-\u9fff]")
 FLOAT_NOISE = re.compile(r"\d\.\d*?(0{6,}|9{6,})\d|\de-(?:[1-9]\d)\b")
 # Python objects that reached the text instead of their value.
 REPRS = re.compile(r"\bNone\b|\bnp\.|\barray\(|\bFraction\(|\bnan\b|\binf\b|<[a-z_.]+ object at")
+# A negative number pasted right after an operator: (2 - -1.222)^2, 3 \times -2 (write 2 - (-1.222)).
+BARE_NEGATIVE = re.compile(r"(?:[-+*/×·−]|\\times|\\cdot|\\div)\s*[-−]\s*\d")
 
 
 def unbalanced_braces(text: str) -> bool:
@@ -47,6 +49,8 @@ def defects(text: str) -> list[str]:
         found.append(f"Python repr {m.group(0)!r}")
     if m := FLOAT_NOISE.search(text):
         found.append(f"float noise {m.group(0)!r}")
+    if m := BARE_NEGATIVE.search(text):
+        found.append(f"negative without brackets {m.group(0)!r}")
     return found
 
 
@@ -67,6 +71,10 @@ def defects(text: str) -> list[str]:
         ("$\\epsilon = 1e-8$", []),
         ("7,411,500 connections, 1000000 parameters", []),
         ("  ", ["empty"]),
+        ("$\\mathcal{L} = (2 - -1.222)^2$", ["negative without brackets '- -1'"]),
+        ("$3 \\times -2 = -6$", ["negative without brackets '\\\\times -2'"]),
+        ("$0.5 + -1$", ["negative without brackets '+ -1'"]),
+        ("$(2 - (-1.222))^2$, $x = -1$, $[1, -2]$, $10^{-5}$, $t - 1$", []),
     ],
 )
 def test_the_checks_themselves(text: str, expected: list[str]) -> None:

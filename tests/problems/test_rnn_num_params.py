@@ -135,3 +135,18 @@ def test_check_bank() -> None:
     report = check_family(get_family(ID), range(50))
     assert report.failures == []
     assert report.misconception_checks > 100
+
+
+@pytest.mark.parametrize("bias_vectors", [0, 1, 2])
+def test_steps_agree_about_the_bias(bias_vectors: int) -> None:
+    # bias_vectors 0 used to say "1 weight group (W, U, b)" and then "no bias".
+    inst = instantiate(
+        "rnn.num_params",
+        params={"cell": "rnn", "input_size": 10, "hidden_size": 4, "bias_vectors": bias_vectors},
+    )
+    assert inst.answers["num_params"] == str(4 * 10 + 4 * 4 + bias_vectors * 4)  # by hand
+    steps = inst.solution()
+    for lang, none in (("zh", "没有偏置"), ("en", "no bias")):
+        text = "\n".join(steps[lang])
+        assert ("\\mathbf{b}" in text) == (bias_vectors > 0), text
+        assert (none in text) == (bias_vectors == 0), text
