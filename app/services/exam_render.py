@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+import re
 from pathlib import Path
 from typing import Any
 
@@ -16,6 +18,40 @@ _TEMPLATES = Path(__file__).resolve().parent.parent.parent / "templates"
 _env = Environment(loader=FileSystemLoader(_TEMPLATES), autoescape=select_autoescape(["html"]))
 _env.filters["md"] = render
 _env.filters["md_inline"] = render_inline
+
+# --- the answer key as a TA reads it ----------------------------------------------------
+
+KEY_FIGURES = 6  # significant figures a printed key shows; the grader keeps the stored reference
+# A decimal number (with a point or an exponent) standing alone: not the 2 of log2 or v2, not an integer.
+_DECIMAL = re.compile(r"(?<![\w.])(\d+\.\d+(?:[eE][+-]?\d+)?|\d+[eE][+-]?\d+)(?![\w.])")
+
+
+def _short_number(text: str, figures: int = KEY_FIGURES) -> str:
+    """A decimal rounded to `figures` significant figures, without trailing zeros or float noise;
+    the integer digits of a large number are all kept (123456789.5 -> 123456790, never 1.23e+08)."""
+    x = float(text)
+    if x == 0 or not math.isfinite(x):
+        return "0" if x == 0 else text
+    exponent = math.floor(math.log10(abs(x)))
+    if exponent < -4:  # 0.0000123456 reads better as 1.23456e-5
+        mantissa, exp = f"{x:.{figures - 1}e}".split("e")
+        mantissa = mantissa.rstrip("0").rstrip(".")
+        return f"{mantissa}e{int(exp)}"
+    out = f"{x:.{max(0, figures - 1 - exponent)}f}"
+    return out.rstrip("0").rstrip(".") if "." in out else out
+
+
+def key_answer(reference: str) -> str:
+    """A reference answer as the printed key shows it: decimals rounded to KEY_FIGURES significant
+    figures; exact forms (integers, fractions, log(10), expressions) as they are; a matrix one row
+    a line. Display only: the stored reference, which grading uses, is not touched."""
+    out = _DECIMAL.sub(lambda m: _short_number(m.group(1)), reference)
+    if out.startswith("[[") and out.endswith("]]"):
+        out = out.replace("], [", "],\n [")
+    return out
+
+
+_env.filters["key_answer"] = key_answer
 
 
 def _bundle(session: Session, variants: list[ExamVariant]) -> list[dict[str, Any]]:
