@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 import re
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -13,11 +14,13 @@ from sqlalchemy.orm import Session
 from app.models import Exam, ExamVariant
 from app.rendering import render, render_inline
 from app.services import exams, latex, pdf
+from problems.base import Instance, Part
 
 _TEMPLATES = Path(__file__).resolve().parent.parent.parent / "templates"
 _env = Environment(loader=FileSystemLoader(_TEMPLATES), autoescape=select_autoescape(["html"]))
 _env.filters["md"] = render
 _env.filters["md_inline"] = render_inline
+
 
 # --- the answer key as a TA reads it ----------------------------------------------------
 
@@ -52,6 +55,82 @@ def key_answer(reference: str) -> str:
 
 
 _env.filters["key_answer"] = key_answer
+
+# --- answer space on the paper ----------------------------------------------------------
+
+LINE_MM = 7.0  # one handwritten line
+TEXT_LINES = 6  # a short-answer (text) part
+MAX_LINES = 14  # however large a reference array, a box stays within half a page
+# Room to work a question out, by the family's difficulty (1..3); none where every part is text
+# or a choice (the text box is the room). Kept modest: the paper must stay a sane length.
+WORKING_MM = {1: 15, 2: 25, 3: 40}
+_SHORT = {"integer", "real", "shape", "choice"}
+
+
+@dataclass(frozen=True)
+class AnswerBox:
+    """One part's box: `kind` is its width (short: half the line), `lines` the handwritten lines."""
+
+    kind: str  # "short" | "line" | "matrix" | "text"
+    lines: int
+
+    @property
+    def height_mm(self) -> float:
+        return self.lines * LINE_MM + (2 if self.kind == "matrix" else 0)  # room for the brackets
+
+
+def _array_dims(text: str) -> list[int]:
+    """The brackets opened at each depth of a reference array: [[1, 2], [3, 4]] -> [1, 2]."""
+    counts: list[int] = []
+    depth = 0
+    for ch in text:
+        if ch == "[":
+            depth += 1
+            counts += [0] * (depth - len(counts))
+            counts[depth - 1] += 1
+        elif ch == "]":
+            depth -= 1
+    return counts
+
+
+def matrix_lines(reference: str | None) -> int:
+    """Handwritten lines a matrix answer needs: its rows, or for k matrices (a 3-d array) their
+    rows with up to three small matrices side by side; 3 when the shape is unknown."""
+    dims = _array_dims(reference or "")
+    if len(dims) < 2:
+        return 3
+    if len(dims) == 2:
+        return max(1, dims[1])
+    k, rows = dims[1], max(1, dims[2] // max(dims[1], 1))
+    columns = (reference or "").count(",") + 1
+    columns //= max(dims[2], 1)  # entries over rows
+    side_by_side = 3 if rows <= 4 and columns <= 4 else 1
+    return -(-k // side_by_side) * rows
+
+
+def answer_box(part: Part, reference: str | None) -> AnswerBox:
+    """The box a part gets, by its answer type and the reference's shape."""
+    t = part.answer_type
+    if t == "text":
+        return AnswerBox("text", TEXT_LINES)
+    if t == "matrix":
+        rows = matrix_lines(reference)
+        return AnswerBox("line", 1) if rows == 1 else AnswerBox("matrix", min(rows, MAX_LINES))
+    if t in _SHORT:
+        return AnswerBox("short", 1)
+    # a vector or an expression: a whole line; a long expression two
+    return AnswerBox("line", 2 if t == "expression" and len(reference or "") > 60 else 1)
+
+
+def working_mm(inst: Instance) -> int:
+    """Room to work the question out (see WORKING_MM)."""
+    if all(p.answer_type in ("text", "choice") for p in inst.parts):
+        return 0
+    return WORKING_MM.get(inst.family.difficulty, WORKING_MM[2])
+
+
+_env.globals["answer_box"] = answer_box
+_env.globals["working_mm"] = working_mm
 
 
 def _bundle(session: Session, variants: list[ExamVariant]) -> list[dict[str, Any]]:

@@ -1,0 +1,72 @@
+"""The printed paper as an instructor found it: answer space sized by the answer, page margins that
+name the variant and the page, questions that break between pages rather than leave one blank."""
+
+from __future__ import annotations
+
+import re
+
+BOX = re.compile(r'<div class="box (\w+)" data-type="(\w+)" data-lines="(\d+)">\s*<span class="lbl">')
+
+
+def _exam(client, ta, items, variants=1, lang="zh", seed=11):  # type: ignore[no-untyped-def]
+    body = {"title": "期中模拟", "items": items, "variants": variants, "seed": seed, "lang": lang}
+    r = client.post("/api/v1/exams", json=body, headers=ta)
+    assert r.status_code == 201, r.text
+    return r.json()
+
+
+def test_answer_boxes_are_sized_by_the_answer(client, accounts) -> None:  # type: ignore[no-untyped-def]
+    """Every box was one line high: a 4x3 matrix, a short-answer text and a number alike."""
+    ta = accounts["ta"].headers
+    items = [
+        {"problem": "loss.softmax_cross_entropy"},
+        {"problem": "concept.short_answer"},
+        {"problem": "cnn.network_table"},
+        {"problem": "backprop.mlp_regression"},
+    ]
+    exam = _exam(client, ta, items)
+    code = exam["variants"][0]["code"]
+    html = client.get(f"/api/v1/exams/{exam['id']}/variants/{code}.html", headers=ta).text
+    key = client.get(f"/api/v1/exams/{exam['id']}/answer-key.html", headers=ta).text
+    instances = re.findall(r'data-instance="([^"]+)"', key)
+    questions = html.split('<div class="q">')[1:]
+    assert len(questions) == len(instances) == 4
+    seen = set()
+    for q, iid in zip(questions, instances, strict=True):
+        answers = client.get(f"/api/v1/instances/{iid}/solution", headers=ta).json()["answers"]
+        boxes = BOX.findall(q)
+        assert len(boxes) == len(answers) or not answers
+        parts = list(answers) or [None]
+        for (kind, answer_type, lines), name in zip(boxes, parts, strict=True):
+            seen.add(answer_type)
+            if answer_type == "matrix":
+                rows = answers[name].count("[") - 1  # [[..], [..], ..]: a bracket a row and one outside
+                assert int(lines) == rows, (name, answers[name], lines)
+                assert kind == ("matrix" if rows > 1 else "line")
+            elif answer_type == "text":
+                assert kind == "text" and int(lines) >= 5
+            elif answer_type in ("integer", "real", "shape", "choice"):
+                assert kind == "short" and lines == "1"  # two to a row
+            else:
+                assert kind == "line" and int(lines) >= 1
+        # Room to work a computation out; a short answer's own box is its room.
+        has_work = '<div class="work"' in q
+        assert has_work == any(t not in ("text", "choice") for _, t, _ in boxes)
+    assert {"matrix", "text", "shape", "integer"} <= seen
+    # A line of handwriting (7 mm) for every line a box is given.
+    spaces = re.findall(r'data-lines="(\d+)">.*?class="space" style="height: ([\d.]+)mm"', html, re.S)
+    assert spaces and all(float(height) >= 7 * int(lines) for lines, height in spaces)
+
+
+def test_the_paper_css_breaks_questions_not_boxes(client, accounts) -> None:  # type: ignore[no-untyped-def]
+    ta = accounts["ta"].headers
+    exam = _exam(client, ta, [{"problem": "rnn.gru_step"}])
+    code = exam["variants"][0]["code"]
+    html = client.get(f"/api/v1/exams/{exam['id']}/variants/{code}.html", headers=ta).text
+    css = re.sub(r"/\*.*?\*/", "", html.split("<style>")[1].split("</style>")[0], flags=re.S)
+    rule = {m.group(1).strip(): m.group(2) for m in re.finditer(r"([^{}]+)\{([^{}]*)\}", css)}
+    assert "break-inside: avoid" not in rule[".q"]  # a long question may run over a page
+    for selector in (".box", ".work", ".stmt table", ".math.display"):
+        assert "break-inside: avoid" in rule[selector], selector
+    assert re.search(r"margin: [1-9][\d.]*mm 0", rule[".math.display"])  # room above and below
+    assert html.count('<span class="math display">') >= 4  # the GRU's equations
