@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import re
 
+from app.rendering import display_pieces, render
+
 BOX = re.compile(r'<div class="box (\w+)" data-type="(\w+)" data-lines="(\d+)">\s*<span class="lbl">')
 
 
@@ -56,6 +58,21 @@ def test_answer_boxes_are_sized_by_the_answer(client, accounts) -> None:  # type
     # A line of handwriting (7 mm) for every line a box is given.
     spaces = re.findall(r'data-lines="(\d+)">.*?class="space" style="height: ([\d.]+)mm"', html, re.S)
     assert spaces and all(float(height) >= 7 * int(lines) for lines, height in spaces)
+
+
+def test_a_long_display_row_wraps_between_its_formulas() -> None:
+    """A row like x = [..], W = [..], b = [..] ran past the margin, and Chromium then shrank the
+    whole bundle to fit it: the row is cut at its top-level `, \\quad` into pieces that wrap."""
+    row = r"\mathbf{x} = \begin{bmatrix} 1 \\ -2 \end{bmatrix}, \quad W = \begin{bmatrix} 0 & -0.3 \end{bmatrix}, \quad d = 0.1"
+    assert display_pieces(row) == [
+        r"\mathbf{x} = \begin{bmatrix} 1 \\ -2 \end{bmatrix},",
+        r"W = \begin{bmatrix} 0 & -0.3 \end{bmatrix},",
+        "d = 0.1",
+    ]
+    assert display_pieces(r"f(a, \quad b) = \{1, \quad 2\}") == [r"f(a, \quad b) = \{1, \quad 2\}"]
+    out = str(render(f"$${row}$$"))
+    assert out.count('<span class="piece">') == 3 and out.count("<math") == 3
+    assert str(render("$$a = b$$")).count("piece") == 0
 
 
 def test_the_paper_css_breaks_questions_not_boxes(client, accounts) -> None:  # type: ignore[no-untyped-def]
