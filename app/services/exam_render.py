@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from jinja2 import Environment, FileSystemLoader, select_autoescape
+from markupsafe import Markup
 from sqlalchemy.orm import Session
 
 from app.models import Exam, ExamVariant
@@ -21,6 +22,15 @@ _env = Environment(loader=FileSystemLoader(_TEMPLATES), autoescape=select_autoes
 _env.filters["md"] = render
 _env.filters["md_inline"] = render_inline
 
+
+def css_string(text: str, quote: str = '"') -> Markup:
+    """A quoted CSS string for a page-margin `content` (the exam's title): anything but letters,
+    digits and spaces as a CSS escape, so no quote, backslash or `</style>` gets through."""
+    out = "".join(ch if ch.isalnum() or ch == " " else f"\\{ord(ch):x} " for ch in str(text))
+    return Markup(f"{quote}{out}{quote}")
+
+
+_env.filters["css_string"] = css_string
 
 # --- the answer key as a TA reads it ----------------------------------------------------
 
@@ -137,19 +147,38 @@ def _bundle(session: Session, variants: list[ExamVariant]) -> list[dict[str, Any
     return [{"code": v.code, "questions": exams.variant_instances(session, v)} for v in variants]
 
 
-def paper_html(session: Session, exam: Exam, variants: list[ExamVariant], lang: str | None = None) -> str:
+def paper_html(
+    session: Session,
+    exam: Exam,
+    variants: list[ExamVariant],
+    lang: str | None = None,
+    *,
+    page_totals: bool | None = None,
+) -> str:
+    """`page_totals`: the page margins say "page k of n" (n counts the document: right only when
+    it holds one variant, the default then); otherwise "page k" and an end-of-paper line."""
     return _env.get_template("exams/paper.html").render(
-        exam=exam, variants=_bundle(session, variants), lang=lang or exam.lang
+        exam=exam,
+        variants=_bundle(session, variants),
+        lang=lang or exam.lang,
+        totals=len(variants) == 1 if page_totals is None else page_totals,
     )
 
 
 def answer_key_html(
-    session: Session, exam: Exam, lang: str | None = None, variants: list[ExamVariant] | None = None
+    session: Session,
+    exam: Exam,
+    lang: str | None = None,
+    variants: list[ExamVariant] | None = None,
+    *,
+    page_totals: bool | None = None,
 ) -> str:
+    variants = list(exam.variants) if variants is None else variants
     return _env.get_template("exams/answer_key.html").render(
         exam=exam,
-        variants=_bundle(session, list(exam.variants) if variants is None else variants),
+        variants=_bundle(session, variants),
         lang=lang or exam.lang,
+        totals=len(variants) == 1 if page_totals is None else page_totals,
     )
 
 
@@ -173,13 +202,19 @@ def paper_pdf(
     timeout: float = 180.0,
 ) -> bytes:
     # A generator: the next document's HTML is rendered while the previous ones print.
-    documents = (paper_html(session, exam, chunk, lang) for chunk in _documents(variants))
+    # A bundle's documents hold many variants (or, the last, perhaps one): no "of n" in any of them.
+    whole = len(variants) == 1
+    documents = (paper_html(session, exam, chunk, lang, page_totals=whole) for chunk in _documents(variants))
     # One student's paper may be read on screen (tagged, accessible); a class bundle is for printing.
     return pdf.htmls_to_pdf(documents, timeout=timeout, tagged=len(variants) == 1)
 
 
 def answer_key_pdf(session: Session, exam: Exam, lang: str | None = None, *, timeout: float = 180.0) -> bytes:
-    documents = (answer_key_html(session, exam, lang, chunk) for chunk in _documents(list(exam.variants)))
+    whole = len(exam.variants) == 1
+    documents = (
+        answer_key_html(session, exam, lang, chunk, page_totals=whole)
+        for chunk in _documents(list(exam.variants))
+    )
     return pdf.htmls_to_pdf(documents, timeout=timeout, tagged=len(exam.variants) == 1)
 
 
