@@ -136,6 +136,29 @@ def _plain_script(tokens: list[tuple[str, str]], i: int) -> tuple[str | None, in
     return None, i
 
 
+def display_pieces(latex: str) -> list[str]:
+    """A display formula listing several things (`x = ..., \\quad W = ...`) cut at its top-level
+    `, \\quad`, each piece keeping its comma: the pieces can wrap onto more lines where the page is
+    narrower than the row, instead of running past the margin (which makes Chromium shrink a whole
+    printed document to fit)."""
+    pieces: list[str] = []
+    braces = envs = parens = start = 0
+    for m in re.finditer(r"\\[{}]|\\begin\{|\\end\{|[{}()]|,\s*\\q?quad(?![A-Za-z])", latex):
+        token = m.group()
+        if token in ("(", "\\{", ")", "\\}"):  # (a, \quad b) stays one piece; [0, 1) may be unbalanced
+            parens = max(0, parens + (1 if token in ("(", "\\{") else -1))
+        elif token.startswith("\\"):  # \begin{ or \end{: an environment, and the brace of its name
+            envs += 1 if token == "\\begin{" else -1
+            braces += 1
+        elif token in "{}":
+            braces += 1 if token == "{" else -1
+        elif braces == 0 and envs == 0 and parens == 0:
+            pieces.append(latex[start : m.start()] + ",")
+            start = m.end()
+    pieces.append(latex[start:])
+    return [p for p in (q.strip() for q in pieces) if p]
+
+
 @lru_cache(maxsize=16384)
 def math_html(latex: str, display: bool = False) -> str:
     """One formula as MathML; a formula latex2mathml cannot read (or that smuggles markup) is escaped code.
@@ -144,13 +167,24 @@ def math_html(latex: str, display: bool = False) -> str:
     """
     if not display and (plain := plain_math(latex)) is not None:
         return f'<span class="math plain">{plain}</span>'
+    if display and len(pieces := display_pieces(latex)) > 1:
+        converted = [_mathml(p, display=True) for p in pieces]
+        if all(converted):
+            inner = "".join(f'<span class="piece">{out}</span>' for out in converted)
+            return f'<span class="math display pieces">{inner}</span>'
+    out = _mathml(latex, display)
+    if not out:
+        return f'<code class="tex">{html.escape(latex)}</code>'
+    return f'<span class="math{" display" if display else ""}">{out}</span>'
+
+
+def _mathml(latex: str, display: bool) -> str:
+    """The formula as MathML, or "" where latex2mathml cannot read it or its output is not safe."""
     try:
         out = latex_to_mathml(latex.strip(), display="block" if display else "inline")
     except Exception:  # the converter raises assorted errors on LaTeX it does not know
-        out = ""
-    if not out or not _safe_mathml(out):
-        return f'<code class="tex">{html.escape(latex)}</code>'
-    return f'<span class="math{" display" if display else ""}">{out}</span>'
+        return ""
+    return out if out and _safe_mathml(out) else ""
 
 
 @lru_cache(maxsize=8192)

@@ -2,15 +2,20 @@
 
 from __future__ import annotations
 
+import math
+import re
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from jinja2 import Environment, FileSystemLoader, select_autoescape
+from markupsafe import Markup
 from sqlalchemy.orm import Session
 
 from app.models import Exam, ExamVariant
 from app.rendering import render, render_inline
 from app.services import exams, latex, pdf
+from problems.base import Instance, Part
 
 _TEMPLATES = Path(__file__).resolve().parent.parent.parent / "templates"
 _env = Environment(loader=FileSystemLoader(_TEMPLATES), autoescape=select_autoescape(["html"]))
@@ -18,23 +23,162 @@ _env.filters["md"] = render
 _env.filters["md_inline"] = render_inline
 
 
+def css_string(text: str, quote: str = '"') -> Markup:
+    """A quoted CSS string for a page-margin `content` (the exam's title): anything but letters,
+    digits and spaces as a CSS escape, so no quote, backslash or `</style>` gets through."""
+    out = "".join(ch if ch.isalnum() or ch == " " else f"\\{ord(ch):x} " for ch in str(text))
+    return Markup(f"{quote}{out}{quote}")
+
+
+_env.filters["css_string"] = css_string
+
+# --- the answer key as a TA reads it ----------------------------------------------------
+
+KEY_FIGURES = 6  # significant figures a printed key shows; the grader keeps the stored reference
+# A decimal number (with a point or an exponent) standing alone: not the 2 of log2 or v2, not an integer.
+_DECIMAL = re.compile(r"(?<![\w.])(\d+\.\d+(?:[eE][+-]?\d+)?|\d+[eE][+-]?\d+)(?![\w.])")
+
+
+def _short_number(text: str, figures: int = KEY_FIGURES) -> str:
+    """A decimal rounded to `figures` significant figures, without trailing zeros or float noise;
+    the integer digits of a large number are all kept (123456789.5 -> 123456790, never 1.23e+08)."""
+    x = float(text)
+    if x == 0 or not math.isfinite(x):
+        return "0" if x == 0 else text
+    exponent = math.floor(math.log10(abs(x)))
+    if exponent < -4:  # 0.0000123456 reads better as 1.23456e-5
+        mantissa, exp = f"{x:.{figures - 1}e}".split("e")
+        mantissa = mantissa.rstrip("0").rstrip(".")
+        return f"{mantissa}e{int(exp)}"
+    out = f"{x:.{max(0, figures - 1 - exponent)}f}"
+    return out.rstrip("0").rstrip(".") if "." in out else out
+
+
+def key_answer(reference: str) -> str:
+    """A reference answer as the printed key shows it: decimals rounded to KEY_FIGURES significant
+    figures; exact forms (integers, fractions, log(10), expressions) as they are; a matrix one row
+    a line. Display only: the stored reference, which grading uses, is not touched."""
+    out = _DECIMAL.sub(lambda m: _short_number(m.group(1)), reference)
+    if out.startswith("[[") and out.endswith("]]"):
+        out = out.replace("], [", "],\n [")
+    return out
+
+
+_env.filters["key_answer"] = key_answer
+
+# --- answer space on the paper ----------------------------------------------------------
+
+LINE_MM = 7.0  # one handwritten line
+TEXT_LINES = 6  # a short-answer (text) part
+MAX_LINES = 14  # however large a reference array, a box stays within half a page
+# Room to work a question out, by the family's difficulty (1..3); none where every part is text
+# or a choice (the text box is the room). Kept modest: the paper must stay a sane length.
+WORKING_MM = {1: 15, 2: 25, 3: 40}
+_SHORT = {"integer", "real", "shape", "choice"}
+
+
+@dataclass(frozen=True)
+class AnswerBox:
+    """One part's box: `kind` is its width (short: half the line), `lines` the handwritten lines."""
+
+    kind: str  # "short" | "line" | "matrix" | "text"
+    lines: int
+
+    @property
+    def height_mm(self) -> float:
+        return self.lines * LINE_MM + (2 if self.kind == "matrix" else 0)  # room for the brackets
+
+
+def _array_dims(text: str) -> list[int]:
+    """The brackets opened at each depth of a reference array: [[1, 2], [3, 4]] -> [1, 2]."""
+    counts: list[int] = []
+    depth = 0
+    for ch in text:
+        if ch == "[":
+            depth += 1
+            counts += [0] * (depth - len(counts))
+            counts[depth - 1] += 1
+        elif ch == "]":
+            depth -= 1
+    return counts
+
+
+def matrix_lines(reference: str | None) -> int:
+    """Handwritten lines a matrix answer needs: its rows, or for k matrices (a 3-d array) their
+    rows with up to three small matrices side by side; 3 when the shape is unknown."""
+    dims = _array_dims(reference or "")
+    if len(dims) < 2:
+        return 3
+    if len(dims) == 2:
+        return max(1, dims[1])
+    k, rows = dims[1], max(1, dims[2] // max(dims[1], 1))
+    columns = (reference or "").count(",") + 1
+    columns //= max(dims[2], 1)  # entries over rows
+    side_by_side = 3 if rows <= 4 and columns <= 4 else 1
+    return -(-k // side_by_side) * rows
+
+
+def answer_box(part: Part, reference: str | None) -> AnswerBox:
+    """The box a part gets, by its answer type and the reference's shape."""
+    t = part.answer_type
+    if t == "text":
+        return AnswerBox("text", TEXT_LINES)
+    if t == "matrix":
+        rows = matrix_lines(reference)
+        return AnswerBox("line", 1) if rows == 1 else AnswerBox("matrix", min(rows, MAX_LINES))
+    if t in _SHORT:
+        return AnswerBox("short", 1)
+    # a vector or an expression: a whole line; a long expression two
+    return AnswerBox("line", 2 if t == "expression" and len(reference or "") > 60 else 1)
+
+
+def working_mm(inst: Instance) -> int:
+    """Room to work the question out (see WORKING_MM)."""
+    if all(p.answer_type in ("text", "choice") for p in inst.parts):
+        return 0
+    return WORKING_MM.get(inst.family.difficulty, WORKING_MM[2])
+
+
+_env.globals["answer_box"] = answer_box
+_env.globals["working_mm"] = working_mm
+
+
 def _bundle(session: Session, variants: list[ExamVariant]) -> list[dict[str, Any]]:
     return [{"code": v.code, "questions": exams.variant_instances(session, v)} for v in variants]
 
 
-def paper_html(session: Session, exam: Exam, variants: list[ExamVariant], lang: str | None = None) -> str:
+def paper_html(
+    session: Session,
+    exam: Exam,
+    variants: list[ExamVariant],
+    lang: str | None = None,
+    *,
+    page_totals: bool | None = None,
+) -> str:
+    """`page_totals`: the page margins say "page k of n" (n counts the document: right only when
+    it holds one variant, the default then); otherwise "page k" and an end-of-paper line."""
     return _env.get_template("exams/paper.html").render(
-        exam=exam, variants=_bundle(session, variants), lang=lang or exam.lang
+        exam=exam,
+        variants=_bundle(session, variants),
+        lang=lang or exam.lang,
+        totals=len(variants) == 1 if page_totals is None else page_totals,
     )
 
 
 def answer_key_html(
-    session: Session, exam: Exam, lang: str | None = None, variants: list[ExamVariant] | None = None
+    session: Session,
+    exam: Exam,
+    lang: str | None = None,
+    variants: list[ExamVariant] | None = None,
+    *,
+    page_totals: bool | None = None,
 ) -> str:
+    variants = list(exam.variants) if variants is None else variants
     return _env.get_template("exams/answer_key.html").render(
         exam=exam,
-        variants=_bundle(session, list(exam.variants) if variants is None else variants),
+        variants=_bundle(session, variants),
         lang=lang or exam.lang,
+        totals=len(variants) == 1 if page_totals is None else page_totals,
     )
 
 
@@ -58,13 +202,19 @@ def paper_pdf(
     timeout: float = 180.0,
 ) -> bytes:
     # A generator: the next document's HTML is rendered while the previous ones print.
-    documents = (paper_html(session, exam, chunk, lang) for chunk in _documents(variants))
+    # A bundle's documents hold many variants (or, the last, perhaps one): no "of n" in any of them.
+    whole = len(variants) == 1
+    documents = (paper_html(session, exam, chunk, lang, page_totals=whole) for chunk in _documents(variants))
     # One student's paper may be read on screen (tagged, accessible); a class bundle is for printing.
     return pdf.htmls_to_pdf(documents, timeout=timeout, tagged=len(variants) == 1)
 
 
 def answer_key_pdf(session: Session, exam: Exam, lang: str | None = None, *, timeout: float = 180.0) -> bytes:
-    documents = (answer_key_html(session, exam, lang, chunk) for chunk in _documents(list(exam.variants)))
+    whole = len(exam.variants) == 1
+    documents = (
+        answer_key_html(session, exam, lang, chunk, page_totals=whole)
+        for chunk in _documents(list(exam.variants))
+    )
     return pdf.htmls_to_pdf(documents, timeout=timeout, tagged=len(exam.variants) == 1)
 
 

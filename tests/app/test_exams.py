@@ -702,3 +702,46 @@ def test_looking_up_a_name_holding_nul_finds_nothing(client, accounts) -> None: 
     assert client.get("/api/v1/attempts?user=a%00b", headers=ta).status_code == 404
     r = client.post("/api/v1/auth/token", json={"name": "a\u0000", "password": "whatever it is"})
     assert r.status_code == 401
+
+
+def test_the_printed_key_rounds_decimals_and_keeps_the_stored_reference(client, accounts) -> None:  # type: ignore[no-untyped-def]
+    """The key printed 0.750260105595 and matrices of 0.00246974235015: a TA reads 6 significant
+    figures, a matrix one row a line; exact forms stay; the stored (graded) reference is unchanged."""
+    import html as htmllib
+
+    from grader import AnswerSpec, grade
+
+    ta = accounts["ta"].headers
+    body = {
+        "title": "t",
+        "items": [
+            {"problem": "loss.softmax_cross_entropy"},
+            {"problem": FAMILY, "params": {"num_classes": 10}},
+        ],
+        "variants": 2,
+        "seed": 5,
+        "lang": "zh",
+    }
+    exam = client.post("/api/v1/exams", json=body, headers=ta).json()
+    key = _key(client, ta, exam["id"])
+    answers = _key_answers(key)
+    assert len(answers) == 4
+    matrices = 0
+    for (_, number), (iid, parts) in answers.items():
+        stored = client.get(f"/api/v1/instances/{iid}/solution", headers=ta).json()["answers"]
+        assert set(parts) == set(stored)
+        for name, shown in parts.items():
+            digits = [re.sub(r"^[0.]+|e.*$|\.", "", n) for n in re.findall(r"\d+\.\d+(?:e-?\d+)?", shown)]
+            assert all(len(d) <= 6 for d in digits), (name, shown)
+            if number == 2:
+                assert shown == stored[name] == "log(10)"  # an exact form as it is
+                continue
+            if stored[name].startswith("[["):
+                matrices += 1
+                assert shown.count("\n") == stored[name].count("], [")  # one row a line
+            assert len(shown) < len(stored[name])  # the stored reference still has every digit
+            # What the TA reads is still right by the grader's own measure.
+            spec = AnswerSpec("matrix" if stored[name].startswith("[[") else "real")
+            assert grade(shown, stored[name], spec).correct, (name, shown, stored[name])
+    assert matrices >= 2
+    assert "0.750260105595" not in htmllib.unescape(key)
