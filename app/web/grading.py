@@ -53,11 +53,10 @@ def waiting(session: Session, request: Request, lang: str) -> tuple[list[dict[st
     """Practice attempts with a part waiting for a TA, oldest first (first come, first graded),
     each with the question and its outline and rubric; and how many wait in all."""
     rows, total = attempts.list_attempts(session, ungraded=True, limit=QUEUE_SIZE, oldest_first=True)
-    names = dict(
-        session.execute(select(User.id, User.name).where(User.id.in_({a.user_id for a in rows})))
-        .tuples()
-        .all()
-    )
+    ids = {a.user_id for a in rows}
+    names: dict[int, str] = {
+        uid: name for uid, name in session.execute(select(User.id, User.name).where(User.id.in_(ids)))
+    }
     items = []
     for a in rows:
         inst = instances.build(request.app.state.records.fetch(session, a.instance_id))
