@@ -225,6 +225,7 @@ def _grade(answer: str, reference: str, spec: AnswerSpec, lang: str) -> Verdict:
                 decimal_given=_decimal_text(answer),
                 reference_exact=not _decimal_text(reference),
                 reference_has_log=_mentions_log(reference),
+                typed=answer,
             )
     ref = _ref(reference, spec)
     got = read(answer, spec)

@@ -260,6 +260,12 @@ def test_sigfig_mode_names_too_few_figures() -> None:
     assert not v.correct and v.reason == "precision" and "3" in v.feedback
 
 
+def test_sigfig_mode_does_not_call_a_wrong_answer_imprecise() -> None:
+    # 3.13 has the 3 figures asked, and pi to 3 figures is 3.14: simply wrong
+    v = grade("3.13", "pi", AnswerSpec("real", sigfigs=3))
+    assert not v.correct and v.reason == "wrong" and "accurate" not in v.feedback
+
+
 def test_sigfig_mode_applies_to_each_entry_of_a_vector() -> None:
     spec = AnswerSpec("vector", sigfigs=3)
     assert grade("[3.14, 0.00272]", "[pi, e/1000]", spec).correct
