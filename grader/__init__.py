@@ -22,7 +22,7 @@ from grader import arrays, limits, numeric, scalars, symbolic
 from grader.feedback import NAMED_FACTORS, factor_message, say
 from grader.parse import AnswerError, err, normalize
 from grader.spec import ANSWER_TYPES, AnswerSpec, Verdict
-from grader.values import read_array, read_scalar, read_shape
+from grader.values import read_array, read_scalar, read_shape, split_transpose
 
 __all__ = ["AnswerError", "AnswerSpec", "Reading", "Verdict", "check", "grade", "read"]
 
@@ -136,10 +136,13 @@ def read(text: str, spec: AnswerSpec | str) -> Reading:
     if t == "shape":
         return Reading(read_shape(text))
     if t in ("vector", "matrix"):
-        value = read_array(text, spec.symbols, spec.symbols_real)
+        body, transposed = split_transpose(text)
+        value = read_array(body, spec.symbols, spec.symbols_real)
         if t == "matrix" and value and not isinstance(value[0], list):
             value = [value]
         _check_rectangular(value)
+        if transposed and value and isinstance(value[0], list):
+            value = [list(column) for column in zip(*value, strict=True)]  # (1, 2, 3)^T is a column
         if t == "vector" and value and all(isinstance(v, list) for v in value):
             # A vector written as a row [[1, 2]] or a column 1; 2 is that vector, answer or
             # reference alike (∂L/∂U of a 1×m U is naturally written as a row); a table stays one.

@@ -89,6 +89,7 @@ def normalize(text: str) -> str:
     text = text.rstrip().removesuffix("。")
     # σ(x) is how the statements write the sigmoid; a bare σ (a standard deviation) stays unknown
     text = _SIGMA_CALL.sub("sigmoid(", text)
+    text = text.replace("ᵀ", "^T")  # NFKC would make (0,1,0,0)ᵀ a product with a name T
     # Superscripts first: NFKC would turn x² into x2 and 10⁻³ into 10-3 (a different value).
     text = _SUPERSCRIPT_RUN.sub(lambda m: "^(" + "".join(_SUPERSCRIPTS[c] for c in m.group()) + ")", text)
     text = unicodedata.normalize("NFKC", text)
@@ -199,6 +200,8 @@ class Parser:
 
     def expect(self, op: str) -> Tok:
         t = self.peek()
+        if t is not None and t.text == "," and op == ")":
+            raise _comma_in_a_value(t.pos)  # (1, 2)*3: a list where one value is asked
         if t is None or t.text != op:
             where = t.pos if t else len(self.text)
             raise err(f"这里缺少 {op!r}", f"expected {op!r} here", where)
@@ -291,10 +294,14 @@ def _parse_expression(text: str):  # type: ignore[no-untyped-def]
     t = p.peek()
     if t is not None:
         if t.text == ",":
-            raise err(
-                "这里只要一个数；逗号用于分隔列表元素（小数请用 “.”）",
-                "a single value is asked; ',' separates list entries (write decimals with '.')",
-                t.pos,
-            )
+            raise _comma_in_a_value(t.pos)
         raise err(f"这里不应出现 {t.text!r}", f"unexpected {t.text!r}", t.pos)
     return node
+
+
+def _comma_in_a_value(pos: int) -> AnswerError:
+    return err(
+        "这里只要一个数；逗号用于分隔列表元素（小数请用 “.”）",
+        "a single value is asked; ',' separates list entries (write decimals with '.')",
+        pos,
+    )

@@ -281,6 +281,16 @@ def split_top(text: str, seps: str) -> list[str]:
     return out
 
 
+_TRANSPOSED = re.compile(r"\s*\^\s*(?:T|\(T\)|\{T\}|\\top|\{\\top\})\s*$")
+
+
+def split_transpose(text: str) -> tuple[str, bool]:
+    """`(0, 1, 0, 0)^T` (also `^{T}`, `^\\top`, `ᵀ`) -> the array's text, and whether it was transposed."""
+    t = strip_assignment(normalize(text))
+    m = _TRANSPOSED.search(t)
+    return (t[: m.start()], True) if m else (t, False)
+
+
 def read_array(text: str, symbols: tuple[str, ...] = (), real: bool = False) -> list[Any]:
     """`[1, 2]`, `(1, 2)`, `[[1,2],[3,4]]`, `1 2; 3 4`, `1, 2, 3` -> nested lists of sympy values."""
     text = strip_assignment(normalize(text))

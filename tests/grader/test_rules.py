@@ -319,3 +319,40 @@ def test_symbols_real_take_either_sign() -> None:
 )
 def test_full_width_ime_text(answer: str, reference: str, answer_type: str) -> None:
     assert check(answer, reference, answer_type).correct, answer
+
+
+@pytest.mark.parametrize(
+    ("answer", "reference", "answer_type", "correct"),
+    [
+        # a vector part: ^T marks a column, and a vector part takes a row or a column alike
+        ("(0, 1, 0, 0)^T", "[0, 1, 0, 0]", "vector", True),
+        ("(0,1,0,0)ᵀ", "[0, 1, 0, 0]", "vector", True),
+        ("[11.1, 0]^T", "[11.1, 0]", "vector", True),
+        ("(0,1,0,0)^\\top", "[0, 1, 0, 0]", "vector", True),
+        ("(0,1,0,0)^{T}", "[0, 1, 0, 0]", "vector", True),
+        ("(0, 1, -1, 0)^\\top", "[0, 1, -1, 0]", "vector", True),
+        ("(0, 1, 0, 0)^T", "[0, 1, 0, 1]", "vector", False),
+        # a matrix part: ^T transposes. (1, 2, 3)^T is the 3x1 column [[1], [2], [3]]
+        ("(1, 2, 3)^T", "[[1], [2], [3]]", "matrix", True),
+        ("(1, 2, 3)^T", "[[1, 2, 3]]", "matrix", False),
+        ("[[1, 2], [3, 4]]^T", "[[1, 3], [2, 4]]", "matrix", True),
+        ("[[1, 2], [3, 4]]^T", "[[1, 2], [3, 4]]", "matrix", False),
+        ("[[1, 2, 3], [4, 5, 6]]^T", "[[1, 4], [2, 5], [3, 6]]", "matrix", True),
+    ],
+)
+def test_a_transposed_array_reads_as_its_transpose(
+    answer: str, reference: str, answer_type: str, correct: bool
+) -> None:
+    v = check(answer, reference, answer_type)
+    assert v.correct is correct, v
+    if answer_type == "matrix" and not correct:
+        assert v.reason == "transposed"
+
+
+def test_a_list_where_one_value_is_asked_says_so_not_a_missing_bracket() -> None:
+    v = check("(1, 2)*3", "9", "real")
+    assert (
+        v.reason == "parse_error"
+        and "separates list entries" in v.feedback
+        and "expected ')'" not in v.feedback
+    )
