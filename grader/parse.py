@@ -79,21 +79,40 @@ _FUNCTION_AND_NUMBER = re.compile(r"(ln|sqrt|exp|sin|cos|tan|tanh)(\d+(?:\.\d+)?
 
 _SUPERSCRIPTS = dict(zip("⁰¹²³⁴⁵⁶⁷⁸⁹⁻⁺", "0123456789-+", strict=True))
 _SUPERSCRIPT_RUN = re.compile("[" + "".join(_SUPERSCRIPTS) + "]+")
+_SUBSCRIPTS = dict(zip("₀₁₂₃₄₅₆₇₈₉", "0123456789", strict=True))
+_SUBSCRIPT_RUN = re.compile("[" + "".join(_SUBSCRIPTS) + "]+")
+# LaTeX grouping as the statements print it: e^{1/2} is e^(1/2), v_{1} is v_1
+_BRACED_POWER = re.compile(r"\^\s*\{([^{}]*)\}")
+_BRACED_SUBSCRIPT = re.compile(r"_\{\s*([A-Za-z0-9]+)\s*\}")
+MAX_BRACES = 10  # nested e^{x^{2}} levels undone; deeper braces stay, and are refused as characters
 
 
 def normalize(text: str) -> str:
     """Full-width IME characters are their ASCII forms; Unicode operators are ours."""
-    if text.isascii():  # nothing below changes ASCII; most answers are (a check reads each many times)
-        return text.strip()
-    # A full stop ending the answer is the sentence's, not a decimal point: 1.0986。
-    text = text.rstrip().removesuffix("。")
-    # σ(x) is how the statements write the sigmoid; a bare σ (a standard deviation) stays unknown
-    text = _SIGMA_CALL.sub("sigmoid(", text)
-    text = text.replace("ᵀ", "^T")  # NFKC would make (0,1,0,0)ᵀ a product with a name T
-    # Superscripts first: NFKC would turn x² into x2 and 10⁻³ into 10-3 (a different value).
-    text = _SUPERSCRIPT_RUN.sub(lambda m: "^(" + "".join(_SUPERSCRIPTS[c] for c in m.group()) + ")", text)
-    text = unicodedata.normalize("NFKC", text)
-    return text.translate(_TRANSLATE_TABLE).strip()
+    if not text.isascii():  # nothing in this branch changes ASCII, and most answers are ASCII
+        # A full stop ending the answer is the sentence's, not a decimal point: 1.0986。
+        text = text.rstrip().removesuffix("。")
+        # σ(x) is how the statements write the sigmoid; a bare σ (a standard deviation) stays unknown
+        text = _SIGMA_CALL.sub("sigmoid(", text)
+        text = text.replace("ᵀ", "^T")  # NFKC would make (0,1,0,0)ᵀ a product with a name T
+        # Superscripts and subscripts first: NFKC would turn x² into x2, 10⁻³ into 10-3 (a
+        # different value) and log₂5 into a name log25.
+        text = _SUPERSCRIPT_RUN.sub(lambda m: "^(" + "".join(_SUPERSCRIPTS[c] for c in m.group()) + ")", text)
+        text = _SUBSCRIPT_RUN.sub(lambda m: "_{" + "".join(_SUBSCRIPTS[c] for c in m.group()) + "}", text)
+        text = unicodedata.normalize("NFKC", text).translate(_TRANSLATE_TABLE)
+    if "{" in text:
+        text = _latex_grouping(text)
+    return text.strip()
+
+
+def _latex_grouping(text: str) -> str:
+    """Braces that only group: v_{1} -> v_1 (a space after, so v_{1}x stays two names), e^{1/2} -> e^(1/2)."""
+    text = _BRACED_SUBSCRIPT.sub(r"_\1 ", text)
+    for _ in range(MAX_BRACES):  # innermost first: e^{x^{2}}
+        text, n = _BRACED_POWER.subn(r"^(\1)", text)
+        if not n:
+            break
+    return text
 
 
 def _bad_character(text: str, i: int) -> AnswerError:

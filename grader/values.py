@@ -86,6 +86,9 @@ def _build(node: Any, symbols: tuple[str, ...], real: bool) -> sympy.Expr:
             return sympy.pi
         if name in symbols:
             return symbol(name, real)
+        alias = _subscript_alias(name, symbols)
+        if alias is not None:
+            return symbol(alias, real)
         if name.lower() in ("inf", "infinity", "nan", "oo"):
             raise err(
                 f"答案必须是有限的数，不能是 {name}", f"the answer must be a finite number, not {name}", pos
@@ -168,6 +171,14 @@ def _build(node: Any, symbols: tuple[str, ...], real: bool) -> sympy.Expr:
             return _UNEVALUATED[name](x)
         return table[name](x)
     raise err("无法识别", "cannot read this")
+
+
+def _subscript_alias(name: str, symbols: tuple[str, ...]) -> str | None:
+    """v_1 (and v₁, v_{1}) where the symbol is v1, or v1 where it is v_1: one subscript, two spellings."""
+    m = re.fullmatch(r"([A-Za-z]+)_?(\d+)", name)
+    if m is None:
+        return None
+    return next((s for s in (m[1] + m[2], m[1] + "_" + m[2]) if s in symbols), None)
 
 
 def _as_written(*values: sympy.Expr) -> bool:
@@ -281,7 +292,7 @@ def split_top(text: str, seps: str) -> list[str]:
     return out
 
 
-_TRANSPOSED = re.compile(r"\s*\^\s*(?:T|\(T\)|\{T\}|\\top|\{\\top\})\s*$")
+_TRANSPOSED = re.compile(r"\s*\^\s*[({]?\s*(?:T|\\top)\s*[)}]?\s*$")
 
 
 def split_transpose(text: str) -> tuple[str, bool]:

@@ -356,3 +356,26 @@ def test_a_list_where_one_value_is_asked_says_so_not_a_missing_bracket() -> None
         and "separates list entries" in v.feedback
         and "expected ')'" not in v.feedback
     )
+
+
+@pytest.mark.parametrize(
+    ("answer", "reference", "correct"),
+    [
+        ("v_1 + 2*v_2", "v1 + 2*v2", True),  # the symbol is v1; the statement prints v_1
+        ("v₁ + 2v₂", "v1 + 2*v2", True),
+        ("v_{1} + 2*v_{2}", "v1 + 2*v2", True),
+        ("v1 + 2*v2", "v_1 + 2*v_2", True),  # and the other way round
+        ("v_2 + 2*v_1", "v1 + 2*v2", False),
+        ("e^{1/2}", "sqrt(e)", True),  # LaTeX grouping braces
+        ("x^{2} + 1", "x^2 + 1", True),
+        ("e^{x^{2}}", "exp(x^2)", True),
+    ],
+)
+def test_subscripts_and_grouping_braces_read_as_written(answer: str, reference: str, correct: bool) -> None:
+    v = check(answer, reference, "expression")
+    assert v.correct is correct, v
+
+
+def test_a_subscript_of_a_name_that_is_no_symbol_is_still_unknown() -> None:
+    v = grade("x_1", "x", AnswerSpec("expression", symbols=("x",)))
+    assert not v.correct and v.reason == "parse_error" and "x_1" in v.feedback
