@@ -20,7 +20,7 @@ from sympy.printing.str import StrPrinter
 
 from grader import arrays, limits, numeric, scalars, symbolic
 from grader.feedback import NAMED_FACTORS, factor_message, say
-from grader.parse import AnswerError, err, normalize
+from grader.parse import CONSTS, FUNCS, AnswerError, err, normalize
 from grader.spec import ANSWER_TYPES, AnswerSpec, Verdict
 from grader.values import read_array, read_scalar, read_shape, split_transpose
 
@@ -445,24 +445,7 @@ def check(
     if answer_type not in ANSWER_TYPES:
         return Verdict(False, 0.0, f"unknown answer type {answer_type!r}", None, "parse_error")
     if answer_type == "expression" and "symbols" not in fields:
-        names = set(re.findall(r"[A-Za-z_][A-Za-z0-9_]*", normalize(reference))) - {
-            "e",
-            "pi",
-            "sqrt",
-            "exp",
-            "ln",
-            "log",
-            "log2",
-            "log10",
-            "sin",
-            "cos",
-            "tan",
-            "tanh",
-            "sigmoid",
-            "abs",
-            "max",
-            "min",
-        }
+        names = set(re.findall(r"[A-Za-z_][A-Za-z0-9_]*", normalize(reference))) - FUNCS - CONSTS
         fields["symbols"] = tuple(sorted(names))
     spec = AnswerSpec(answer_type, rtol=rtol, atol=atol, sigfigs=sigfigs, **fields)  # type: ignore[arg-type]
     return grade(answer, reference, spec, lang)

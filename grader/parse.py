@@ -75,7 +75,10 @@ _TRANSLATE = {
 _TRANSLATE_TABLE = str.maketrans(_TRANSLATE)
 _SIGMA_CALL = re.compile(r"σ\s*\(")
 # ln3, sqrt2: a function and its number written together, as on paper (log2 and log10 are names)
-_FUNCTION_AND_NUMBER = re.compile(r"(ln|sqrt|exp|sin|cos|tan|tanh)(\d+(?:\.\d+)?)")
+_FUNCTION_AND_NUMBER = re.compile(r"(ln|lg|sqrt|exp|sin|cos|tan|tanh)(\d+(?:\.\d+)?)")
+# log_2 5, log₂5, log_{2}(5), log_e 5: a base written as a subscript (2, 10 and e are the course's)
+_LOG_BASE = re.compile(r"\blog_(?:\{\s*(2|10|e)\s*\}|(2|10|e)(?![A-Za-z0-9_]))")
+_LOG_OF_BASE = {"2": "log2 ", "10": "log10 ", "e": "ln "}
 
 _SUPERSCRIPTS = dict(zip("⁰¹²³⁴⁵⁶⁷⁸⁹⁻⁺", "0123456789-+", strict=True))
 _SUPERSCRIPT_RUN = re.compile("[" + "".join(_SUPERSCRIPTS) + "]+")
@@ -100,6 +103,8 @@ def normalize(text: str) -> str:
         text = _SUPERSCRIPT_RUN.sub(lambda m: "^(" + "".join(_SUPERSCRIPTS[c] for c in m.group()) + ")", text)
         text = _SUBSCRIPT_RUN.sub(lambda m: "_{" + "".join(_SUBSCRIPTS[c] for c in m.group()) + "}", text)
         text = unicodedata.normalize("NFKC", text).translate(_TRANSLATE_TABLE)
+    if "log_" in text:
+        text = _LOG_BASE.sub(lambda m: _LOG_OF_BASE[m[1] or m[2]], text)
     if "{" in text:
         text = _latex_grouping(text)
     return text.strip()
@@ -188,17 +193,20 @@ FUNCS = {
     "exp",
     "ln",
     "log",
+    "lg",  # log10, as Chinese textbooks write it
     "log2",
     "log10",
     "sin",
     "cos",
     "tan",
     "tanh",
+    "sech",
     "sigmoid",
     "abs",
     "max",
     "min",
 }
+_PREFIX_CALLS = FUNCS - {"abs", "max", "min", "sigmoid"}  # ln 5, sqrt 2, log2 8, sin x: no brackets needed
 CONSTS = {"e", "pi"}
 _BP = {"+": 10, "-": 10, "*": 20, "/": 20, "^": 30, "**": 30}
 
@@ -277,11 +285,9 @@ class Parser:
                     args.append(self.expr())
                 self.expect(")")
                 return ("call", t.text, args, t.pos)
-            if (
-                t.text in ("ln", "log", "sqrt", "exp", "sin", "cos", "tan", "tanh")
-                and nxt is not None
-                and nxt.kind in ("num", "name")
-            ):
+            if t.text in _PREFIX_CALLS and nxt is not None and nxt.text in ("^", "**"):
+                return self.function_power(t)
+            if t.text in _PREFIX_CALLS and nxt is not None and nxt.kind in ("num", "name"):
                 return ("call", t.text, [self.expr(25)], t.pos)  # ln 5, sqrt 2
             return ("name", t.text, t.pos)
         if t.text == "-":
@@ -293,6 +299,21 @@ class Parser:
             self.expect(")")
             return inner
         raise err(f"这里不应出现 {t.text!r}", f"unexpected {t.text!r}", t.pos)
+
+    def function_power(self, t: Tok):  # type: ignore[no-untyped-def]
+        """tanh^2(x), tanh²(x), sin^2 x: the power of the function's value, (tanh(x))^2."""
+        self.take()
+        power = self.prefix()
+        if power[0] != "num":  # sin^-1(x) is arcsin to some, 1/sin(x) to others
+            raise err(
+                f"{t.text}^ 后面只能是正整数；倒数请写 1/{t.text}(x)",
+                f"only a whole number may follow {t.text}^; write the reciprocal as 1/{t.text}(x)",
+                t.pos,
+            )
+        nxt = self.peek()
+        if nxt is None or not (nxt.text == "(" or nxt.kind in ("num", "name")):
+            raise err(f"函数 {t.text} 后面要有括号", f"the function {t.text} needs brackets", t.pos)
+        return ("bin", "^", ("call", t.text, [self.expr(25)], t.pos), power)
 
 
 def parse_expression(text: str):  # type: ignore[no-untyped-def]

@@ -146,7 +146,7 @@ def _build(node: Any, symbols: tuple[str, ...], real: bool) -> sympy.Expr:
         if len(args) != 1:
             raise err(f"{name} 只接受一个参数", f"{name} takes one argument", pos)
         x = args[0]
-        if x.is_number and name in ("exp", "sigmoid", "sin", "cos", "tan", "tanh"):
+        if x.is_number and name in ("exp", "sigmoid", "sin", "cos", "tan", "tanh", "sech"):
             rough = _rough(x)
             if rough is not None and abs(rough) > 1e4:
                 raise err("参数太大", "the argument is too large", pos)
@@ -157,10 +157,12 @@ def _build(node: Any, symbols: tuple[str, ...], real: bool) -> sympy.Expr:
             "log": sympy.log,
             "log2": lambda v: sympy.log(v, 2),
             "log10": lambda v: sympy.log(v, 10),
+            "lg": lambda v: sympy.log(v, 10),
             "sin": sympy.sin,
             "cos": sympy.cos,
             "tan": sympy.tan,
             "tanh": sympy.tanh,
+            "sech": lambda v: 2 / (sympy.exp(v) + sympy.exp(-v)),  # from exp: the evaluator knows it
             "sigmoid": lambda v: 1 / (1 + sympy.exp(-v)),
             "abs": lambda v: sympy.Abs(v, evaluate=False) if v.is_number else sympy.Abs(v),
         }
@@ -205,10 +207,24 @@ _UNEVALUATED = {
     "log": lambda v: sympy.log(v, evaluate=False),
     "log2": lambda v: sympy.Mul(sympy.log(v, evaluate=False), 1 / sympy.log(2), evaluate=False),
     "log10": lambda v: sympy.Mul(sympy.log(v, evaluate=False), 1 / sympy.log(10), evaluate=False),
+    "lg": lambda v: sympy.Mul(sympy.log(v, evaluate=False), 1 / sympy.log(10), evaluate=False),
     "sin": lambda v: sympy.sin(v, evaluate=False),
     "cos": lambda v: sympy.cos(v, evaluate=False),
     "tan": lambda v: sympy.tan(v, evaluate=False),
     "tanh": lambda v: sympy.tanh(v, evaluate=False),
+    "sech": lambda v: sympy.Mul(
+        2,
+        sympy.Pow(
+            sympy.Add(
+                sympy.exp(v, evaluate=False),
+                sympy.exp(sympy.Mul(-1, v, evaluate=False), evaluate=False),
+                evaluate=False,
+            ),
+            -1,
+            evaluate=False,
+        ),
+        evaluate=False,
+    ),
     "sigmoid": lambda v: sympy.Pow(
         sympy.Add(1, sympy.exp(sympy.Mul(-1, v, evaluate=False), evaluate=False), evaluate=False),
         -1,

@@ -379,3 +379,43 @@ def test_subscripts_and_grouping_braces_read_as_written(answer: str, reference: 
 def test_a_subscript_of_a_name_that_is_no_symbol_is_still_unknown() -> None:
     v = grade("x_1", "x", AnswerSpec("expression", symbols=("x",)))
     assert not v.correct and v.reason == "parse_error" and "x_1" in v.feedback
+
+
+# Values by hand: ln 5 = 1.6094, log10 5 = 0.69897, log2 5 = 2.3219, tanh(0.5) = 0.46212, cosh(1) = 1.5431
+@pytest.mark.parametrize(
+    ("answer", "reference", "answer_type", "correct"),
+    [
+        ("lg5", "0.69897", "real", True),
+        ("lg(100)", "2", "integer", True),
+        ("log₂5", "2.3219", "real", True),
+        ("log_2 5", "2.3219", "real", True),
+        ("log_2(5)", "2.3219", "real", True),
+        ("log_{2}5", "2.3219", "real", True),
+        ("log_{10}(100)", "2", "integer", True),
+        ("log_e 5", "1.6094", "real", True),
+        ("log2 8", "3", "integer", True),
+        ("tanh²(0.5)", "0.213556", "real", True),  # 0.46212^2
+        ("tanh^2(0.5)", "0.213556", "real", True),
+        ("sin²x + cos²x", "sin(x)^2 + cos(x)^2", "expression", True),
+        ("sin^2 x", "sin(x)^2", "expression", True),
+        ("2tanh^2(x)", "2*tanh(x)^2", "expression", True),
+        ("sech(1)", "0.64805", "real", True),  # 1/1.5431
+        ("sech^2(x)", "1 - tanh(x)^2", "expression", True),
+    ],
+)
+def test_logarithm_bases_and_powers_of_functions(
+    answer: str, reference: str, answer_type: str, correct: bool
+) -> None:
+    v = check(answer, reference, answer_type)
+    assert v.correct is correct, v
+
+
+def test_lg_is_log10_so_the_log_base_feedback_fires() -> None:
+    v = check("lg5", "log(5)", "real")
+    assert v.reason == "log_base" and "base-10" in v.feedback and "did you mean" not in v.feedback
+
+
+@pytest.mark.parametrize("text", ["sin^-1(x)", "sin^(-1)(x)", "sin^x(x)", "tanh^2"])
+def test_an_inverse_or_a_function_without_argument_is_refused(text: str) -> None:
+    v = check(text, "x", "expression")
+    assert not v.correct and v.reason == "parse_error"
