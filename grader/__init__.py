@@ -129,7 +129,7 @@ def read(text: str, spec: AnswerSpec | str) -> Reading:
     if t == "text":
         return Reading(text)
     if t == "choice":
-        letters = re.sub(r"[\s,;、/]+", "", normalize(text).upper())
+        letters = _choice_letters(text)
         if not letters or (spec.choices and any(c not in spec.choices for c in letters)):
             raise err("请写选项字母", "write the option letter(s)")
         return Reading("".join(sorted(set(letters))))
@@ -379,7 +379,17 @@ _TF = {
     "×": "F",
     "✗": "F",
     "否": "F",
+    "不对": "F",
+    "不正确": "F",
+    "不是": "F",
 }
+# 选A, （A）, A., A、C: the letters are what counts; the rest is how an IME or a paper writes them
+_CHOICE_PREFIX = re.compile("^(?:选择|选)")
+_CHOICE_MARKS = re.compile(r"[\s,;、/().\[\]]+")
+
+
+def _choice_letters(text: str) -> str:
+    return _CHOICE_MARKS.sub("", _CHOICE_PREFIX.sub("", normalize(text)).upper())
 
 
 def _choice(answer: str, reference: str, spec: AnswerSpec, lang: str) -> Verdict:
@@ -400,7 +410,7 @@ def _choice(answer: str, reference: str, spec: AnswerSpec, lang: str) -> Verdict
             )
         picked = {got}
     else:
-        letters = re.sub(r"[\s,;、/]+", "", text)
+        letters = _choice_letters(answer)
         if not letters or any(c not in keys for c in letters):
             return Verdict(
                 False,

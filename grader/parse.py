@@ -69,7 +69,13 @@ _TRANSLATE = {
     "：": ":",
     "＝": "=",
     "≈": "=",  # ln(3) ≈ 1.0986: a chain, read as its last value
+    "、": ",",  # the IME's enumeration comma: 0.5、0.25
 }
+# Words an IME answer begins or ends with: 约1.609 is ≈1.609, 根号2 is √2; 3660个, 2.5469 nats
+_WORDS = re.compile("约等于|约为|大约|约|根号")
+_WORD_SIGNS = {"约等于": "≈", "约为": "≈", "大约": "≈", "约": "≈", "根号": "√"}
+# A measure word or a unit after a number is not part of its value (bits would be: not read)
+_UNIT = re.compile(r"(?<=[\d)\]])\s*(?:个参数|参数|个|次|步|层|维|项|种|轮|条|张|nats?)$")
 
 
 _TRANSLATE_TABLE = str.maketrans(_TRANSLATE)
@@ -102,7 +108,11 @@ def normalize(text: str) -> str:
         # different value) and log₂5 into a name log25.
         text = _SUPERSCRIPT_RUN.sub(lambda m: "^(" + "".join(_SUPERSCRIPTS[c] for c in m.group()) + ")", text)
         text = _SUBSCRIPT_RUN.sub(lambda m: "_{" + "".join(_SUBSCRIPTS[c] for c in m.group()) + "}", text)
+        text = _WORDS.sub(lambda m: _WORD_SIGNS[m.group()], text)
         text = unicodedata.normalize("NFKC", text).translate(_TRANSLATE_TABLE)
+        text = _UNIT.sub("", text.rstrip())
+    elif text.rstrip().endswith(("nat", "nats")):
+        text = _UNIT.sub("", text.rstrip())
     if "log_" in text:
         text = _LOG_BASE.sub(lambda m: _LOG_OF_BASE[m[1] or m[2]], text)
     if "{" in text:

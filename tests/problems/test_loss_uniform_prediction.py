@@ -51,6 +51,8 @@ def test_matches_pytorch_cross_entropy_of_equal_logits() -> None:
         ("1.61", True, None),
         ("-log(1/5)", True, None),
         ("ｌｎ（５）", True, None),  # full-width, from an IME
+        ("约1.609", True, None),  # "about", as ≈
+        ("1.609 nats", True, None),  # the unit of a natural-log loss
         ("log10(5)", False, "log_base_10"),
         ("0.699", False, "log_base_10"),
         ("log2(5)", False, "log_base_2"),
