@@ -20,9 +20,9 @@ from sympy.printing.str import StrPrinter
 
 from grader import arrays, limits, numeric, scalars, symbolic
 from grader.feedback import NAMED_FACTORS, factor_message, say
-from grader.parse import AnswerError, err, normalize
+from grader.parse import CONSTS, FUNCS, AnswerError, err, normalize
 from grader.spec import ANSWER_TYPES, AnswerSpec, Verdict
-from grader.values import read_array, read_scalar, read_shape
+from grader.values import read_array, read_scalar, read_shape, split_transpose
 
 __all__ = ["AnswerError", "AnswerSpec", "Reading", "Verdict", "check", "grade", "read"]
 
@@ -129,17 +129,20 @@ def read(text: str, spec: AnswerSpec | str) -> Reading:
     if t == "text":
         return Reading(text)
     if t == "choice":
-        letters = re.sub(r"[\s,;、/]+", "", normalize(text).upper())
+        letters = _choice_letters(text)
         if not letters or (spec.choices and any(c not in spec.choices for c in letters)):
             raise err("请写选项字母", "write the option letter(s)")
         return Reading("".join(sorted(set(letters))))
     if t == "shape":
         return Reading(read_shape(text))
     if t in ("vector", "matrix"):
-        value = read_array(text, spec.symbols, spec.symbols_real)
+        body, transposed = split_transpose(text)
+        value = read_array(body, spec.symbols, spec.symbols_real)
         if t == "matrix" and value and not isinstance(value[0], list):
             value = [value]
         _check_rectangular(value)
+        if transposed and value and isinstance(value[0], list):
+            value = [list(column) for column in zip(*value, strict=True)]  # (1, 2, 3)^T is a column
         if t == "vector" and value and all(isinstance(v, list) for v in value):
             # A vector written as a row [[1, 2]] or a column 1; 2 is that vector, answer or
             # reference alike (∂L/∂U of a 1×m U is naturally written as a row); a table stays one.
@@ -225,6 +228,7 @@ def _grade(answer: str, reference: str, spec: AnswerSpec, lang: str) -> Verdict:
                 decimal_given=_decimal_text(answer),
                 reference_exact=not _decimal_text(reference),
                 reference_has_log=_mentions_log(reference),
+                typed=answer,
             )
     ref = _ref(reference, spec)
     got = read(answer, spec)
@@ -375,7 +379,17 @@ _TF = {
     "×": "F",
     "✗": "F",
     "否": "F",
+    "不对": "F",
+    "不正确": "F",
+    "不是": "F",
 }
+# 选A, （A）, A., A、C: the letters are what counts; the rest is how an IME or a paper writes them
+_CHOICE_PREFIX = re.compile("^(?:选择|选)")
+_CHOICE_MARKS = re.compile(r"[\s,;、/().\[\]]+")
+
+
+def _choice_letters(text: str) -> str:
+    return _CHOICE_MARKS.sub("", _CHOICE_PREFIX.sub("", normalize(text)).upper())
 
 
 def _choice(answer: str, reference: str, spec: AnswerSpec, lang: str) -> Verdict:
@@ -396,7 +410,7 @@ def _choice(answer: str, reference: str, spec: AnswerSpec, lang: str) -> Verdict
             )
         picked = {got}
     else:
-        letters = re.sub(r"[\s,;、/]+", "", text)
+        letters = _choice_letters(answer)
         if not letters or any(c not in keys for c in letters):
             return Verdict(
                 False,
@@ -441,24 +455,7 @@ def check(
     if answer_type not in ANSWER_TYPES:
         return Verdict(False, 0.0, f"unknown answer type {answer_type!r}", None, "parse_error")
     if answer_type == "expression" and "symbols" not in fields:
-        names = set(re.findall(r"[A-Za-z_][A-Za-z0-9_]*", normalize(reference))) - {
-            "e",
-            "pi",
-            "sqrt",
-            "exp",
-            "ln",
-            "log",
-            "log2",
-            "log10",
-            "sin",
-            "cos",
-            "tan",
-            "tanh",
-            "sigmoid",
-            "abs",
-            "max",
-            "min",
-        }
+        names = set(re.findall(r"[A-Za-z_][A-Za-z0-9_]*", normalize(reference))) - FUNCS - CONSTS
         fields["symbols"] = tuple(sorted(names))
     spec = AnswerSpec(answer_type, rtol=rtol, atol=atol, sigfigs=sigfigs, **fields)  # type: ignore[arg-type]
     return grade(answer, reference, spec, lang)

@@ -69,30 +69,65 @@ _TRANSLATE = {
     "：": ":",
     "＝": "=",
     "≈": "=",  # ln(3) ≈ 1.0986: a chain, read as its last value
+    "、": ",",  # the IME's enumeration comma: 0.5、0.25
 }
+# Words an IME answer begins or ends with: 约1.609 is ≈1.609, 根号2 is √2; 3660个, 2.5469 nats
+_WORDS = re.compile("约等于|约为|大约|约|根号")
+_WORD_SIGNS = {"约等于": "≈", "约为": "≈", "大约": "≈", "约": "≈", "根号": "√"}
+# A measure word or a unit after a number is not part of its value (bits would be: not read)
+_UNIT = re.compile(r"(?<=[\d)\]])\s*(?:个参数|参数|个|次|步|层|维|项|种|轮|条|张|nats?)$")
 
 
 _TRANSLATE_TABLE = str.maketrans(_TRANSLATE)
 _SIGMA_CALL = re.compile(r"σ\s*\(")
 # ln3, sqrt2: a function and its number written together, as on paper (log2 and log10 are names)
-_FUNCTION_AND_NUMBER = re.compile(r"(ln|sqrt|exp|sin|cos|tan|tanh)(\d+(?:\.\d+)?)")
+_FUNCTION_AND_NUMBER = re.compile(r"(ln|lg|sqrt|exp|sin|cos|tan|tanh)(\d+(?:\.\d+)?)")
+# log_2 5, log₂5, log_{2}(5), log_e 5: a base written as a subscript (2, 10 and e are the course's)
+_LOG_BASE = re.compile(r"\blog_(?:\{\s*(2|10|e)\s*\}|(2|10|e)(?![A-Za-z0-9_]))")
+_LOG_OF_BASE = {"2": "log2 ", "10": "log10 ", "e": "ln "}
 
 _SUPERSCRIPTS = dict(zip("⁰¹²³⁴⁵⁶⁷⁸⁹⁻⁺", "0123456789-+", strict=True))
 _SUPERSCRIPT_RUN = re.compile("[" + "".join(_SUPERSCRIPTS) + "]+")
+_SUBSCRIPTS = dict(zip("₀₁₂₃₄₅₆₇₈₉", "0123456789", strict=True))
+_SUBSCRIPT_RUN = re.compile("[" + "".join(_SUBSCRIPTS) + "]+")
+# LaTeX grouping as the statements print it: e^{1/2} is e^(1/2), v_{1} is v_1
+_BRACED_POWER = re.compile(r"\^\s*\{([^{}]*)\}")
+_BRACED_SUBSCRIPT = re.compile(r"_\{\s*([A-Za-z0-9]+)\s*\}")
+MAX_BRACES = 10  # nested e^{x^{2}} levels undone; deeper braces stay, and are refused as characters
 
 
 def normalize(text: str) -> str:
     """Full-width IME characters are their ASCII forms; Unicode operators are ours."""
-    if text.isascii():  # nothing below changes ASCII; most answers are (a check reads each many times)
-        return text.strip()
-    # A full stop ending the answer is the sentence's, not a decimal point: 1.0986。
-    text = text.rstrip().removesuffix("。")
-    # σ(x) is how the statements write the sigmoid; a bare σ (a standard deviation) stays unknown
-    text = _SIGMA_CALL.sub("sigmoid(", text)
-    # Superscripts first: NFKC would turn x² into x2 and 10⁻³ into 10-3 (a different value).
-    text = _SUPERSCRIPT_RUN.sub(lambda m: "^(" + "".join(_SUPERSCRIPTS[c] for c in m.group()) + ")", text)
-    text = unicodedata.normalize("NFKC", text)
-    return text.translate(_TRANSLATE_TABLE).strip()
+    if not text.isascii():  # nothing in this branch changes ASCII, and most answers are ASCII
+        # A full stop ending the answer is the sentence's, not a decimal point: 1.0986。
+        text = text.rstrip().removesuffix("。")
+        # σ(x) is how the statements write the sigmoid; a bare σ (a standard deviation) stays unknown
+        text = _SIGMA_CALL.sub("sigmoid(", text)
+        text = text.replace("ᵀ", "^T")  # NFKC would make (0,1,0,0)ᵀ a product with a name T
+        # Superscripts and subscripts first: NFKC would turn x² into x2, 10⁻³ into 10-3 (a
+        # different value) and log₂5 into a name log25.
+        text = _SUPERSCRIPT_RUN.sub(lambda m: "^(" + "".join(_SUPERSCRIPTS[c] for c in m.group()) + ")", text)
+        text = _SUBSCRIPT_RUN.sub(lambda m: "_{" + "".join(_SUBSCRIPTS[c] for c in m.group()) + "}", text)
+        text = _WORDS.sub(lambda m: _WORD_SIGNS[m.group()], text)
+        text = unicodedata.normalize("NFKC", text).translate(_TRANSLATE_TABLE)
+        text = _UNIT.sub("", text.rstrip())
+    elif text.rstrip().endswith(("nat", "nats")):
+        text = _UNIT.sub("", text.rstrip())
+    if "log_" in text:
+        text = _LOG_BASE.sub(lambda m: _LOG_OF_BASE[m[1] or m[2]], text)
+    if "{" in text:
+        text = _latex_grouping(text)
+    return text.strip()
+
+
+def _latex_grouping(text: str) -> str:
+    """Braces that only group: v_{1} -> v_1 (a space after, so v_{1}x stays two names), e^{1/2} -> e^(1/2)."""
+    text = _BRACED_SUBSCRIPT.sub(r"_\1 ", text)
+    for _ in range(MAX_BRACES):  # innermost first: e^{x^{2}}
+        text, n = _BRACED_POWER.subn(r"^(\1)", text)
+        if not n:
+            break
+    return text
 
 
 def _bad_character(text: str, i: int) -> AnswerError:
@@ -168,17 +203,20 @@ FUNCS = {
     "exp",
     "ln",
     "log",
+    "lg",  # log10, as Chinese textbooks write it
     "log2",
     "log10",
     "sin",
     "cos",
     "tan",
     "tanh",
+    "sech",
     "sigmoid",
     "abs",
     "max",
     "min",
 }
+_PREFIX_CALLS = FUNCS - {"abs", "max", "min", "sigmoid"}  # ln 5, sqrt 2, log2 8, sin x: no brackets needed
 CONSTS = {"e", "pi"}
 _BP = {"+": 10, "-": 10, "*": 20, "/": 20, "^": 30, "**": 30}
 
@@ -199,6 +237,8 @@ class Parser:
 
     def expect(self, op: str) -> Tok:
         t = self.peek()
+        if t is not None and t.text == "," and op == ")":
+            raise _comma_in_a_value(t.pos)  # (1, 2)*3: a list where one value is asked
         if t is None or t.text != op:
             where = t.pos if t else len(self.text)
             raise err(f"这里缺少 {op!r}", f"expected {op!r} here", where)
@@ -255,11 +295,9 @@ class Parser:
                     args.append(self.expr())
                 self.expect(")")
                 return ("call", t.text, args, t.pos)
-            if (
-                t.text in ("ln", "log", "sqrt", "exp", "sin", "cos", "tan", "tanh")
-                and nxt is not None
-                and nxt.kind in ("num", "name")
-            ):
+            if t.text in _PREFIX_CALLS and nxt is not None and nxt.text in ("^", "**"):
+                return self.function_power(t)
+            if t.text in _PREFIX_CALLS and nxt is not None and nxt.kind in ("num", "name"):
                 return ("call", t.text, [self.expr(25)], t.pos)  # ln 5, sqrt 2
             return ("name", t.text, t.pos)
         if t.text == "-":
@@ -271,6 +309,21 @@ class Parser:
             self.expect(")")
             return inner
         raise err(f"这里不应出现 {t.text!r}", f"unexpected {t.text!r}", t.pos)
+
+    def function_power(self, t: Tok):  # type: ignore[no-untyped-def]
+        """tanh^2(x), tanh²(x), sin^2 x: the power of the function's value, (tanh(x))^2."""
+        self.take()
+        power = self.prefix()
+        if power[0] != "num":  # sin^-1(x) is arcsin to some, 1/sin(x) to others
+            raise err(
+                f"{t.text}^ 后面只能是正整数；倒数请写 1/{t.text}(x)",
+                f"only a whole number may follow {t.text}^; write the reciprocal as 1/{t.text}(x)",
+                t.pos,
+            )
+        nxt = self.peek()
+        if nxt is None or not (nxt.text == "(" or nxt.kind in ("num", "name")):
+            raise err(f"函数 {t.text} 后面要有括号", f"the function {t.text} needs brackets", t.pos)
+        return ("bin", "^", ("call", t.text, [self.expr(25)], t.pos), power)
 
 
 def parse_expression(text: str):  # type: ignore[no-untyped-def]
@@ -291,10 +344,14 @@ def _parse_expression(text: str):  # type: ignore[no-untyped-def]
     t = p.peek()
     if t is not None:
         if t.text == ",":
-            raise err(
-                "这里只要一个数；逗号用于分隔列表元素（小数请用 “.”）",
-                "a single value is asked; ',' separates list entries (write decimals with '.')",
-                t.pos,
-            )
+            raise _comma_in_a_value(t.pos)
         raise err(f"这里不应出现 {t.text!r}", f"unexpected {t.text!r}", t.pos)
     return node
+
+
+def _comma_in_a_value(pos: int) -> AnswerError:
+    return err(
+        "这里只要一个数；逗号用于分隔列表元素（小数请用 “.”）",
+        "a single value is asked; ',' separates list entries (write decimals with '.')",
+        pos,
+    )

@@ -83,9 +83,8 @@ def _leading_zeros(x: Fraction) -> int:
     return k
 
 
-def plain_number(text: str) -> Fraction | None:
-    """The value of text that is one plain number (`-0.5`, `1.6e-3`, `7,411,500`), else None.
-    The fast path: no parser, no sympy."""
+def _plain_text(text: str) -> str | None:
+    """The text of the one plain number `text` is (`-0.5`, `1.6e-3`, `7411500`), else None."""
     t = normalize(text)
     if "=" in t:
         t = t[t.rindex("=") + 1 :].strip()
@@ -94,7 +93,29 @@ def plain_number(text: str) -> Fraction | None:
     m = _PLAIN.fullmatch(t)
     if m is None or (m.group(1) is not None and int(m.group(1)) > MAX_EXPONENT) or len(t) > MAX_DIGITS:
         return None  # a number of thousands of digits goes to the parser, which says what is wrong
-    return Fraction(t)
+    return t
+
+
+def plain_number(text: str) -> Fraction | None:
+    """The value of text that is one plain number (`-0.5`, `1.6e-3`, `7,411,500`), else None.
+    The fast path: no parser, no sympy."""
+    t = _plain_text(text)
+    return None if t is None else Fraction(t)
+
+
+def last_figure(text: str) -> Fraction | None:
+    """The place value of the last significant figure typed: 0.1 for `2.5`, 0.001 for `2.547`,
+    100 for `2500` (trailing zeros of a whole number are not significant); None when the text is
+    not one plain number, or is zero (no figures at all)."""
+    t = _plain_text(text)
+    if t is None or Fraction(t) == 0:
+        return None
+    mantissa, _, exponent = t.lower().lstrip("+-").partition("e")
+    if "." in mantissa:
+        place = -len(mantissa.partition(".")[2])
+    else:
+        place = len(mantissa) - len(mantissa.rstrip("0"))
+    return Fraction(10) ** (place + int(exponent or 0))
 
 
 def is_plain_number(text: str) -> bool:
@@ -123,9 +144,11 @@ def judge(
     decimal_given: bool = False,
     reference_exact: bool = False,
     reference_has_log: bool = False,
+    typed: str | None = None,
 ) -> Verdict:
     """Judge a number against the reference. For integer parts `whole` is the answer's exact
-    integer value (None if it is not a whole number)."""
+    integer value (None if it is not a whole number); `typed` is the answer's text when it is
+    one plain number (its figures decide whether "not precise enough" can be said)."""
     if spec.answer_type == "integer":
         if whole is None:
             return Verdict(False, 0.0, say("not_integer", lang), interpreted, "not_integer")
@@ -136,12 +159,17 @@ def judge(
             return Verdict(False, 0.0, say("exact_required", lang), interpreted, "exact_required")
     if ok:
         return Verdict(True, 1.0, say("correct", lang), interpreted)
-    message, reason = why(got, want, spec, lang, reference_has_log)
+    message, reason = why(got, want, spec, lang, reference_has_log, typed)
     return Verdict(False, 0.0, message, interpreted, reason)
 
 
 def why(
-    got: Fraction, want: Fraction, spec: AnswerSpec, lang: str, reference_has_log: bool = False
+    got: Fraction,
+    want: Fraction,
+    spec: AnswerSpec,
+    lang: str,
+    reference_has_log: bool = False,
+    typed: str | None = None,
 ) -> tuple[str, str]:
     """The likeliest slip that turns the reference into this answer: sign, a factor, off by one,
     rounding too early; else just "not correct"."""
@@ -160,17 +188,18 @@ def why(
                 return say("log_base", lang, b=base), "log_base"
     if spec.answer_type == "integer" and abs(got - want) == 1:
         return say("off_by_one", lang), "off_by_one"
-    if (
-        spec.answer_type == "real"
-        and figures is not None
-        and figures > 1
-        and close(got, want, rtol, atol, figures - 1)
-    ):
-        return say("precision", lang, n=figures), "precision"
-    if spec.answer_type == "real" and figures is None and rtol and close(got, want, 10 * rtol, atol):
-        n = max(3, round(-_log10(rtol * 2)) + 1)
-        return say("precision", lang, n=n), "precision"
+    unit = last_figure(typed) if typed is not None and spec.answer_type == "real" and want != 0 else None
+    if unit is not None and (figures or rtol or atol) and abs(got - want) <= unit / 2:
+        # The reference rounded to the figures typed, too few of them for the tolerance. An
+        # answer with enough figures that is merely near (2.4897 for 2.54692) is not "imprecise".
+        return say("precision", lang, n=figures or _figures_needed(want, rtol, atol)), "precision"
     return say("wrong", lang), "wrong"
+
+
+def _figures_needed(want: Fraction, rtol: Fraction, atol: Fraction) -> int:
+    """How many significant figures of `want` meet the tolerance when rounded (3 for ln(5), 0.5%)."""
+    bound = max(rtol * abs(want), atol)
+    return max(1, math.floor(_log10(abs(want))) - math.floor(_log10(2 * bound)) + 1)
 
 
 def _log10(x: Fraction) -> float:

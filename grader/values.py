@@ -86,6 +86,9 @@ def _build(node: Any, symbols: tuple[str, ...], real: bool) -> sympy.Expr:
             return sympy.pi
         if name in symbols:
             return symbol(name, real)
+        alias = _subscript_alias(name, symbols)
+        if alias is not None:
+            return symbol(alias, real)
         if name.lower() in ("inf", "infinity", "nan", "oo"):
             raise err(
                 f"答案必须是有限的数，不能是 {name}", f"the answer must be a finite number, not {name}", pos
@@ -143,7 +146,7 @@ def _build(node: Any, symbols: tuple[str, ...], real: bool) -> sympy.Expr:
         if len(args) != 1:
             raise err(f"{name} 只接受一个参数", f"{name} takes one argument", pos)
         x = args[0]
-        if x.is_number and name in ("exp", "sigmoid", "sin", "cos", "tan", "tanh"):
+        if x.is_number and name in ("exp", "sigmoid", "sin", "cos", "tan", "tanh", "sech"):
             rough = _rough(x)
             if rough is not None and abs(rough) > 1e4:
                 raise err("参数太大", "the argument is too large", pos)
@@ -154,10 +157,12 @@ def _build(node: Any, symbols: tuple[str, ...], real: bool) -> sympy.Expr:
             "log": sympy.log,
             "log2": lambda v: sympy.log(v, 2),
             "log10": lambda v: sympy.log(v, 10),
+            "lg": lambda v: sympy.log(v, 10),
             "sin": sympy.sin,
             "cos": sympy.cos,
             "tan": sympy.tan,
             "tanh": sympy.tanh,
+            "sech": lambda v: 2 / (sympy.exp(v) + sympy.exp(-v)),  # from exp: the evaluator knows it
             "sigmoid": lambda v: 1 / (1 + sympy.exp(-v)),
             "abs": lambda v: sympy.Abs(v, evaluate=False) if v.is_number else sympy.Abs(v),
         }
@@ -168,6 +173,14 @@ def _build(node: Any, symbols: tuple[str, ...], real: bool) -> sympy.Expr:
             return _UNEVALUATED[name](x)
         return table[name](x)
     raise err("无法识别", "cannot read this")
+
+
+def _subscript_alias(name: str, symbols: tuple[str, ...]) -> str | None:
+    """v_1 (and v₁, v_{1}) where the symbol is v1, or v1 where it is v_1: one subscript, two spellings."""
+    m = re.fullmatch(r"([A-Za-z]+)_?(\d+)", name)
+    if m is None:
+        return None
+    return next((s for s in (m[1] + m[2], m[1] + "_" + m[2]) if s in symbols), None)
 
 
 def _as_written(*values: sympy.Expr) -> bool:
@@ -194,10 +207,24 @@ _UNEVALUATED = {
     "log": lambda v: sympy.log(v, evaluate=False),
     "log2": lambda v: sympy.Mul(sympy.log(v, evaluate=False), 1 / sympy.log(2), evaluate=False),
     "log10": lambda v: sympy.Mul(sympy.log(v, evaluate=False), 1 / sympy.log(10), evaluate=False),
+    "lg": lambda v: sympy.Mul(sympy.log(v, evaluate=False), 1 / sympy.log(10), evaluate=False),
     "sin": lambda v: sympy.sin(v, evaluate=False),
     "cos": lambda v: sympy.cos(v, evaluate=False),
     "tan": lambda v: sympy.tan(v, evaluate=False),
     "tanh": lambda v: sympy.tanh(v, evaluate=False),
+    "sech": lambda v: sympy.Mul(
+        2,
+        sympy.Pow(
+            sympy.Add(
+                sympy.exp(v, evaluate=False),
+                sympy.exp(sympy.Mul(-1, v, evaluate=False), evaluate=False),
+                evaluate=False,
+            ),
+            -1,
+            evaluate=False,
+        ),
+        evaluate=False,
+    ),
     "sigmoid": lambda v: sympy.Pow(
         sympy.Add(1, sympy.exp(sympy.Mul(-1, v, evaluate=False), evaluate=False), evaluate=False),
         -1,
@@ -279,6 +306,16 @@ def split_top(text: str, seps: str) -> list[str]:
         raise err("括号不匹配", "unbalanced brackets", len(text))
     out.append("".join(cur))
     return out
+
+
+_TRANSPOSED = re.compile(r"\s*\^\s*[({]?\s*(?:T|\\top)\s*[)}]?\s*$")
+
+
+def split_transpose(text: str) -> tuple[str, bool]:
+    """`(0, 1, 0, 0)^T` (also `^{T}`, `^\\top`, `ᵀ`) -> the array's text, and whether it was transposed."""
+    t = strip_assignment(normalize(text))
+    m = _TRANSPOSED.search(t)
+    return (t[: m.start()], True) if m else (t, False)
 
 
 def read_array(text: str, symbols: tuple[str, ...] = (), real: bool = False) -> list[Any]:

@@ -62,6 +62,15 @@ RIGHT = [
     ("32*(3*3*3+1)=896", "896", "integer"),
     ("1/(1+exp(-2x))", "tanh(x)/2+1/2", "expression"),
     ("2.54692", "2.54692", "real"),
+    # everyday IME input
+    ("约1.609", "log(5)", "real"),
+    ("大约 1.609", "log(5)", "real"),
+    ("3660个", "3660", "integer"),
+    ("3660 个参数", "3660", "integer"),
+    ("2.5469 nats", "2.54692", "real"),
+    ("根号2/2", "0.70711", "real"),
+    ("0.5、0.25", "[0.5, 0.25]", "vector"),
+    ("[0.5、0.25、1]", "[0.5, 0.25, 1]", "vector"),
 ]
 
 
@@ -142,3 +151,42 @@ def test_interpreted_reads_back_to_the_same_value() -> None:
 
 def test_feedback_in_chinese() -> None:
     assert "符号" in check("-3", "3", "integer", lang="zh").feedback
+
+
+@pytest.mark.parametrize(
+    ("answer", "reference", "choices"),
+    [
+        ("（A）", "A", "ABCD"),
+        ("A.", "A", "ABCD"),
+        ("选A", "A", "ABCD"),
+        ("选择 B", "B", "ABCD"),
+        ("A、C", "AC", "ABCD"),
+        ("不对", "F", "TF"),
+        ("不正确", "F", "TF"),
+        ("不是", "F", "TF"),
+    ],
+)
+def test_choices_as_typed_from_an_ime(answer: str, reference: str, choices: str) -> None:
+    v = grade(answer, reference, AnswerSpec("choice", choices=tuple(choices)))
+    assert v.correct, v
+
+
+@pytest.mark.parametrize(
+    ("answer", "reference", "answer_type"),
+    [
+        ("3660个苹果", "3660", "integer"),  # a measure word, not a sentence
+        ("个", "3660", "integer"),
+        ("约", "1", "real"),
+        ("2.5469 bits", "2.54692", "real"),  # another unit is another value
+        ("0.5、0.25", "0.5", "real"),
+        ("选", "A", "choice"),
+        ("AX", "A", "choice"),
+        ("不", "F", "choice"),
+    ],
+)
+def test_text_that_is_not_clearly_an_answer_is_still_refused(
+    answer: str, reference: str, answer_type: str
+) -> None:
+    choices = ("T", "F") if reference == "F" else ("A", "B", "C", "D")
+    v = grade(answer, reference, AnswerSpec(answer_type, choices=choices))  # type: ignore[arg-type]
+    assert not v.correct and v.reason == "parse_error", v

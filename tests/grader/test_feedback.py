@@ -15,7 +15,13 @@ WHY = [
     ("3661", "3660", "integer", "off_by_one", "Off by one"),
     ("0.2", "0.5*0.4", "real", None, ""),  # right: 0.2 is 0.5*0.4 exactly
     ("1.61", "log(5)", "real", None, ""),  # right to 3 significant figures
-    ("1.63", "log(5)", "real", "precision", "3 significant figures"),
+    ("1.6", "log(5)", "real", "precision", "3 significant figures"),  # ln(5) = 1.609 rounded too early
+    ("1.63", "log(5)", "real", "wrong", "Not correct"),  # three figures, and they are not ln(5)'s
+    ("2.4897", "2.54692", "real", "wrong", "Not correct"),  # 2.2% off with five figures: not "imprecise"
+    ("2.5", "2.54692", "real", "precision", "3 significant figures"),
+    ("3.1", "pi", "real", "precision", "3 significant figures"),
+    ("3.12", "pi", "real", "wrong", "Not correct"),  # 0.7% off, with the three figures a right answer needs
+    ("3000", "3162", "real", "precision", "3 significant figures"),  # one figure: trailing zeros do not count
     ("-1.609", "log(5)", "real", "sign", "sign"),
     ("160.9", "log(5)", "real", "factor", "100 times"),
     ("[1, 2]", "[1, 2, 3]", "vector", "wrong_shape", "3 entries are expected; you gave 2"),

@@ -260,6 +260,12 @@ def test_sigfig_mode_names_too_few_figures() -> None:
     assert not v.correct and v.reason == "precision" and "3" in v.feedback
 
 
+def test_sigfig_mode_does_not_call_a_wrong_answer_imprecise() -> None:
+    # 3.13 has the 3 figures asked, and pi to 3 figures is 3.14: simply wrong
+    v = grade("3.13", "pi", AnswerSpec("real", sigfigs=3))
+    assert not v.correct and v.reason == "wrong" and "accurate" not in v.feedback
+
+
 def test_sigfig_mode_applies_to_each_entry_of_a_vector() -> None:
     spec = AnswerSpec("vector", sigfigs=3)
     assert grade("[3.14, 0.00272]", "[pi, e/1000]", spec).correct
@@ -313,3 +319,103 @@ def test_symbols_real_take_either_sign() -> None:
 )
 def test_full_width_ime_text(answer: str, reference: str, answer_type: str) -> None:
     assert check(answer, reference, answer_type).correct, answer
+
+
+@pytest.mark.parametrize(
+    ("answer", "reference", "answer_type", "correct"),
+    [
+        # a vector part: ^T marks a column, and a vector part takes a row or a column alike
+        ("(0, 1, 0, 0)^T", "[0, 1, 0, 0]", "vector", True),
+        ("(0,1,0,0)ᵀ", "[0, 1, 0, 0]", "vector", True),
+        ("[11.1, 0]^T", "[11.1, 0]", "vector", True),
+        ("(0,1,0,0)^\\top", "[0, 1, 0, 0]", "vector", True),
+        ("(0,1,0,0)^{T}", "[0, 1, 0, 0]", "vector", True),
+        ("(0, 1, -1, 0)^\\top", "[0, 1, -1, 0]", "vector", True),
+        ("(0, 1, 0, 0)^T", "[0, 1, 0, 1]", "vector", False),
+        # a matrix part: ^T transposes. (1, 2, 3)^T is the 3x1 column [[1], [2], [3]]
+        ("(1, 2, 3)^T", "[[1], [2], [3]]", "matrix", True),
+        ("(1, 2, 3)^T", "[[1, 2, 3]]", "matrix", False),
+        ("[[1, 2], [3, 4]]^T", "[[1, 3], [2, 4]]", "matrix", True),
+        ("[[1, 2], [3, 4]]^T", "[[1, 2], [3, 4]]", "matrix", False),
+        ("[[1, 2, 3], [4, 5, 6]]^T", "[[1, 4], [2, 5], [3, 6]]", "matrix", True),
+    ],
+)
+def test_a_transposed_array_reads_as_its_transpose(
+    answer: str, reference: str, answer_type: str, correct: bool
+) -> None:
+    v = check(answer, reference, answer_type)
+    assert v.correct is correct, v
+    if answer_type == "matrix" and not correct:
+        assert v.reason == "transposed"
+
+
+def test_a_list_where_one_value_is_asked_says_so_not_a_missing_bracket() -> None:
+    v = check("(1, 2)*3", "9", "real")
+    assert (
+        v.reason == "parse_error"
+        and "separates list entries" in v.feedback
+        and "expected ')'" not in v.feedback
+    )
+
+
+@pytest.mark.parametrize(
+    ("answer", "reference", "correct"),
+    [
+        ("v_1 + 2*v_2", "v1 + 2*v2", True),  # the symbol is v1; the statement prints v_1
+        ("v₁ + 2v₂", "v1 + 2*v2", True),
+        ("v_{1} + 2*v_{2}", "v1 + 2*v2", True),
+        ("v1 + 2*v2", "v_1 + 2*v_2", True),  # and the other way round
+        ("v_2 + 2*v_1", "v1 + 2*v2", False),
+        ("e^{1/2}", "sqrt(e)", True),  # LaTeX grouping braces
+        ("x^{2} + 1", "x^2 + 1", True),
+        ("e^{x^{2}}", "exp(x^2)", True),
+    ],
+)
+def test_subscripts_and_grouping_braces_read_as_written(answer: str, reference: str, correct: bool) -> None:
+    v = check(answer, reference, "expression")
+    assert v.correct is correct, v
+
+
+def test_a_subscript_of_a_name_that_is_no_symbol_is_still_unknown() -> None:
+    v = grade("x_1", "x", AnswerSpec("expression", symbols=("x",)))
+    assert not v.correct and v.reason == "parse_error" and "x_1" in v.feedback
+
+
+# Values by hand: ln 5 = 1.6094, log10 5 = 0.69897, log2 5 = 2.3219, tanh(0.5) = 0.46212, cosh(1) = 1.5431
+@pytest.mark.parametrize(
+    ("answer", "reference", "answer_type", "correct"),
+    [
+        ("lg5", "0.69897", "real", True),
+        ("lg(100)", "2", "integer", True),
+        ("log₂5", "2.3219", "real", True),
+        ("log_2 5", "2.3219", "real", True),
+        ("log_2(5)", "2.3219", "real", True),
+        ("log_{2}5", "2.3219", "real", True),
+        ("log_{10}(100)", "2", "integer", True),
+        ("log_e 5", "1.6094", "real", True),
+        ("log2 8", "3", "integer", True),
+        ("tanh²(0.5)", "0.213556", "real", True),  # 0.46212^2
+        ("tanh^2(0.5)", "0.213556", "real", True),
+        ("sin²x + cos²x", "sin(x)^2 + cos(x)^2", "expression", True),
+        ("sin^2 x", "sin(x)^2", "expression", True),
+        ("2tanh^2(x)", "2*tanh(x)^2", "expression", True),
+        ("sech(1)", "0.64805", "real", True),  # 1/1.5431
+        ("sech^2(x)", "1 - tanh(x)^2", "expression", True),
+    ],
+)
+def test_logarithm_bases_and_powers_of_functions(
+    answer: str, reference: str, answer_type: str, correct: bool
+) -> None:
+    v = check(answer, reference, answer_type)
+    assert v.correct is correct, v
+
+
+def test_lg_is_log10_so_the_log_base_feedback_fires() -> None:
+    v = check("lg5", "log(5)", "real")
+    assert v.reason == "log_base" and "base-10" in v.feedback and "did you mean" not in v.feedback
+
+
+@pytest.mark.parametrize("text", ["sin^-1(x)", "sin^(-1)(x)", "sin^x(x)", "tanh^2"])
+def test_an_inverse_or_a_function_without_argument_is_refused(text: str) -> None:
+    v = check(text, "x", "expression")
+    assert not v.correct and v.reason == "parse_error"

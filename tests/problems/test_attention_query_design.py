@@ -105,6 +105,25 @@ def test_seed_000_q2_the_seeds_q3_is_valid() -> None:
     assert satisfies(inst.params, parse_vector(inst.answers["query"]))
 
 
+@pytest.mark.parametrize(
+    "typed",
+    [
+        "(0, 1, 0, 0)^T",
+        "(0,1,0,0)ᵀ",
+        "(0,1,0,0)^\\top",
+        "(0,1,0,0)^{T}",
+        "q3 = (0, 1, 0, 0)^T",
+        "（0，1，0，0）ᵀ",
+    ],
+)
+def test_seed_000_q2_the_key_writes_q3_transposed(typed: str) -> None:
+    # The answer key writes q3 = (0,1,0,0)^T, as the statements print k_1 = (0,1,-1,0)^\top: a column.
+    # q3.k_j = (1, 0, -1) by hand, so token 1 is strictly largest and |q3| = 1.
+    assert satisfies(SEED_Q2, [0, 1, 0, 0])
+    r = grade_answers(instantiate(ID, params=SEED_Q2), {"query": typed}).parts["query"]
+    assert r.correct and r.score == 1.0, r
+
+
 def test_seed_000_q3_the_seeds_q4_is_invalid_and_feedback_names_head_1() -> None:
     # Head 1 uses dims 1-2: q4[0:2] = (0, 1) scores the tokens (1, 0, -1, 0), so token 1 wins, not token 2.
     inst = instantiate(ID, params=SEED_Q3)

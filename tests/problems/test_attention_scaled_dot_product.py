@@ -137,6 +137,28 @@ def test_seed_000_q2_our_y3_is_right_and_the_seeds_y3_is_wrong() -> None:
     assert seed_scores.parts["scores"].score == 0
 
 
+@pytest.mark.parametrize(
+    "typed",
+    [
+        "(e*v_1 + sqrt(e)*v_2 + v_3)/(e+sqrt(e)+1)",  # subscripts as the statement prints them
+        "(e*v₁ + sqrt(e)*v₂ + v₃)/(e+sqrt(e)+1)",
+        "(e*v_{1} + e^{1/2}*v_{2} + v_{3})/(e + e^{1/2} + 1)",  # LaTeX grouping braces
+        "(e v₁ + √e v₂ + v₃)/(e + √e + 1)",
+    ],
+)
+def test_symbolic_output_with_subscripts_as_written(typed: str) -> None:
+    # q = (1, 1, 0, 0), keys (1, 1, 0, 0), (1, 0, 0, 0), (0, 0, 1, 0): dots (2, 1, 0), / sqrt(4) = (1, 1/2, 0),
+    # so the weights are (e, e^(1/2), 1)/(e + e^(1/2) + 1) (by hand).
+    keys = [[1, 1, 0, 0], [1, 0, 0, 0], [0, 0, 1, 0]]
+    inst = instantiate(ID, params={"Q": [[1, 1, 0, 0]], "K": keys, "symbolic_values": True})
+    assert (
+        grade_answers(inst, {"output_1": "(e*v1 + sqrt(e)*v2 + v3)/(e + sqrt(e) + 1)"})
+        .parts["output_1"]
+        .correct
+    )
+    assert grade_answers(inst, {"output_1": typed}).parts["output_1"].correct
+
+
 def test_seed_000_q3_per_head_outputs_of_the_seeds_q4_are_rejected() -> None:
     # q4 = (0, 1, 0, 0) split into heads of 2 dims (d_h = 2). Head 1: q = (0, 1) against the keys' dims 1-2
     # scores (1, 0, -1, 0)/sqrt(2); head 2: q = (0, 0) scores all 0, a plain average of v1..v4.

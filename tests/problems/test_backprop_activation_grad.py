@@ -105,6 +105,11 @@ def grade_one(params: dict[str, Any], part: str, answer: str) -> Any:
         ({"activation": "sigmoid", "x": 0.5}, "sigmoid(x)", False, "value_not_derivative"),
         ({"activation": "tanh", "x": -1.2}, "1-tanh(x)^2", True, None),
         ({"activation": "tanh", "x": -1.2}, "4/(exp(x)+exp(-x))^2", True, None),
+        ({"activation": "tanh", "x": -1.2}, "1-tanh²(x)", True, None),  # powers of a function, as on paper
+        ({"activation": "tanh", "x": -1.2}, "1-tanh^2(x)", True, None),
+        ({"activation": "tanh", "x": -1.2}, "1 - tanh^2 x", True, None),
+        ({"activation": "tanh", "x": -1.2}, "sech^2(x)", True, None),  # 1/cosh^2 = 1 - tanh^2
+        ({"activation": "tanh", "x": -1.2}, "sech(x)", False, None),
         ({"activation": "tanh", "x": -1.2}, "1-x^2", False, "input_instead_of_output"),
         ({"activation": "tanh", "x": -1.2}, "1-tanh(x)", False, "tanh_forgot_square"),
         ({"activation": "softplus", "x": 1.5}, "exp(x)/(1+exp(x))", True, None),

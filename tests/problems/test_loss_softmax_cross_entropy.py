@@ -103,6 +103,19 @@ def test_seed_004_loss(answer: str, correct: bool, misconception: str | None) ->
         assert r.feedback
 
 
+@pytest.mark.parametrize(
+    ("answer", "reason"),
+    [
+        ("2.4897", "wrong"),  # five figures, 2.2% below 2.54692: wrong, not "keep more figures"
+        ("2.5", "precision"),  # 2.54692 rounded to two figures: too few for the tolerance
+    ],
+)
+def test_seed_004_precision_is_said_only_of_a_rounded_value(answer: str, reason: str) -> None:
+    r = grade_answers(instantiate(ID, params=SEED_004), {"loss": answer}).parts["loss"]
+    assert not r.correct and r.reason == reason, r
+    assert ("accurate" in r.feedback) is (reason == "precision"), r.feedback
+
+
 # Worked by hand: logits [[0, log 3], [log 2, 0]] (written as such), labels [1, 1] (0-based).
 # Row 1: softmax (1/4, 3/4); row 2: (2/3, 1/3). P - Y = [[1/4, -1/4], [2/3, -2/3]].
 HAND = {"logits": [[0.0, 1.0986122886681098], [0.6931471805599453, 0.0]], "labels": [1, 1]}

@@ -51,10 +51,18 @@ def test_matches_pytorch_cross_entropy_of_equal_logits() -> None:
         ("1.61", True, None),
         ("-log(1/5)", True, None),
         ("ｌｎ（５）", True, None),  # full-width, from an IME
+        ("约1.609", True, None),  # "about", as ≈
+        ("1.609 nats", True, None),  # the unit of a natural-log loss
         ("log10(5)", False, "log_base_10"),
         ("0.699", False, "log_base_10"),
         ("log2(5)", False, "log_base_2"),
         ("2.32", False, "log_base_2"),
+        ("lg5", False, "log_base_10"),  # lg is log10 in Chinese textbooks
+        ("lg(5)", False, "log_base_10"),
+        ("log₂5", False, "log_base_2"),  # a subscript base, not a name log25
+        ("log_2 5", False, "log_base_2"),
+        ("log_{2}(5)", False, "log_base_2"),
+        ("log_e 5", True, None),
         ("0.2", False, "probability_not_loss"),
         ("1/5", False, "probability_not_loss"),
         ("1.5", False, None),

@@ -70,6 +70,17 @@ def test_hand_worked_misconceptions(params: dict[str, Any], typed: str, misconce
     assert r.feedback
 
 
+def test_a_near_miss_with_enough_figures_is_not_called_imprecise() -> None:
+    # Q(0,1) = 1, target 1 + 0.9*Q(1,0) = 2.8, so Q(0,1) <- 1 + 0.5*(2.8 - 1) = 1.9 (by hand).
+    # 1.85 is 2.6% off with three figures typed: wrong, not "keep at least 3 significant figures".
+    step = {"q": [[0, 1], [2, 3]], "s": 0, "a": 1, "r": 1, "s_next": 1, "a_next": 0}
+    inst = instantiate(ID, params={**step, "alpha": 0.5, "gamma": 0.9})
+    assert float(Fraction(inst.answers["q_new"])) == pytest.approx(1.9)
+    r = grade_answers(inst, {"q_new": "1.85"}).parts["q_new"]
+    assert (r.correct, r.reason) == (False, "wrong"), r
+    assert "accurate" not in r.feedback
+
+
 def test_terminal_step_uses_the_reward_alone() -> None:
     assert instantiate(ID, params={**HAND, "terminal": True}).answers["q_new"] == "0.55"
 
