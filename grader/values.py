@@ -323,6 +323,16 @@ def read_array(text: str, symbols: tuple[str, ...] = (), real: bool = False) -> 
     text = strip_assignment(normalize(text))
     if not text:
         raise err("答案为空", "the answer is empty", 0)
+    lines = [line for line in text.splitlines() if line.strip()]
+    if (
+        len(lines) > 1
+        and ";" not in text
+        and not text.startswith("[[")
+        and not lines[0].rstrip().endswith(",")
+    ):
+        # Rows pasted from a PDF or a spreadsheet, one a line: the line breaks part the rows (a
+        # 3x3 matrix pasted so was read as 1x9). Rows written [[...],\n[...]] or 1, 2,\n are not.
+        text = ";".join(lines)
     if ";" in text and not text.startswith("[["):
         body = text.strip()
         if body[:1] in "[(" and body[-1:] in "])" and _matching(body):

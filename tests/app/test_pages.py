@@ -375,3 +375,23 @@ def test_a_parse_error_shows_a_caret_under_the_spot(web) -> None:  # type: ignor
     history = web.get("/me").text.split('class="grid history"')[1]
     caret = history.split('<pre class="caret">')[1].split("</pre>")[0]  # /me keeps the two lines too
     assert caret.split("\n")[1].index("^") == caret.split("\n")[0].index("*")
+
+
+def test_a_matrix_answer_box_keeps_rows_pasted_one_a_line(web) -> None:  # type: ignore[no-untyped-def]
+    """A one-line input turned the line breaks of rows pasted from a PDF into spaces: a 3x3 matrix
+    came out 1x9. A matrix part is a box of lines, and its lines are its rows."""
+    import json
+
+    from problems.registry import instantiate
+
+    iid, html = _practice(web, "loss.softmax_cross_entropy")
+    assert re.search(r'<textarea[^>]*name="probabilities"[^>]*data-type="matrix"', html)
+    posed = web.get(f"/api/v1/instances/{iid}").json()
+    rows = json.loads(instantiate(posed["problem"], params=posed["params"]).answers["probabilities"])
+    pasted = "\n".join(" ".join(str(x) for x in row) for row in rows)
+    r = web.post(
+        "/practice/loss.softmax_cross_entropy",
+        data={"csrf_token": _csrf(html), "instance_id": iid, "probabilities": pasted},
+    )
+    part = r.text.split('data-part="probabilities"')[1][:40]
+    assert 'data-correct="true"' in part, (pasted, part)

@@ -419,3 +419,24 @@ def test_lg_is_log10_so_the_log_base_feedback_fires() -> None:
 def test_an_inverse_or_a_function_without_argument_is_refused(text: str) -> None:
     v = check(text, "x", "expression")
     assert not v.correct and v.reason == "parse_error"
+
+
+# --- rows pasted one a line (a student walk-through: a 3x3 matrix pasted from a PDF read as 1x9) ------
+
+
+@pytest.mark.parametrize(
+    ("text", "reference", "answer_type", "correct"),
+    [
+        ("1 0 0\n0.1192 0.8808 0\n0 0 1", "[[1,0,0],[0.1192,0.8808,0],[0,0,1]]", "matrix", True),
+        ("1\t0\r\n0\t1\r\n", "[[1,0],[0,1]]", "matrix", True),  # a spreadsheet's tabs and CRLF
+        ("[1 2\n3 4]", "[[1,2],[3,4]]", "matrix", True),
+        ("[[1, 2],\n [3, 4]]", "[[1,2],[3,4]]", "matrix", True),  # bracketed rows: breaks are layout
+        ("1\n2\n3", "[1,2,3]", "vector", True),  # a column is the vector
+        ("1,\n2,\n3", "[1,2,3]", "vector", True),  # a list broken after its commas
+        ("1 2\n3 4", "[[1,3],[2,4]]", "matrix", False),  # rows are rows, not columns
+    ],
+)
+def test_line_breaks_part_the_rows_of_a_pasted_matrix(
+    text: str, reference: str, answer_type: str, correct: bool
+) -> None:
+    assert grade(text, reference, AnswerSpec(answer_type)).correct is correct

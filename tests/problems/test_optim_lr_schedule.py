@@ -206,7 +206,6 @@ def test_statement_and_solution_carry_the_numbers() -> None:
     assert "0.03" in steps["en"][-1] and "0.03" in steps["zh"][-1]
 
 
-
 @pytest.mark.parametrize(
     ("params", "rate_at_0"),
     [
@@ -228,6 +227,7 @@ def test_statement_says_what_t_0_gives_for_its_own_schedule(params: dict[str, An
     # The torch check above pins the values; the statement's claim agrees with the reference at t = 0.
     at_0 = float(instantiate(ID, params={**params, "t": 0}).answers["lr"])
     assert at_0 == (0.0 if rate_at_0 == "0" else params["lr"])
+
 
 @pytest.mark.parametrize(
     ("params", "field"),

@@ -49,7 +49,7 @@
     }).catch(function () { /* preview is a nicety; the submit still works */ });
   }
   forms.forEach(function (form) {
-    form.querySelectorAll("input[data-type]").forEach(function (input) {
+    form.querySelectorAll("input[data-type], textarea[data-type=matrix]").forEach(function (input) {
       var out = input.closest("[data-part]").querySelector("output.preview");
       if (!out) return;
       input.addEventListener("input", function () {
