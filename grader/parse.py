@@ -72,6 +72,9 @@ _TRANSLATE = {
     "、": ",",  # the IME's enumeration comma: 0.5、0.25
 }
 # Words an IME answer begins or ends with: 约1.609 is ≈1.609, 根号2 is √2; 3660个, 2.5469 nats
+# Powers said in words, as an IME user writes them: e的x次方 is e^(x), x的平方 is x^2. The
+# exponent is short and holds no other 的 (the base is what comes before, as on paper).
+_SAID_POWER = re.compile(r"的\s*([^的次方]{1,40}?)\s*次方|的平方|的立方")
 _WORDS = re.compile("约等于|约为|大约|约|根号")
 _WORD_SIGNS = {"约等于": "≈", "约为": "≈", "大约": "≈", "约": "≈", "根号": "√"}
 # A measure word or a unit after a number is not part of its value (bits would be: not read)
@@ -108,6 +111,8 @@ def normalize(text: str) -> str:
         # different value) and log₂5 into a name log25.
         text = _SUPERSCRIPT_RUN.sub(lambda m: "^(" + "".join(_SUPERSCRIPTS[c] for c in m.group()) + ")", text)
         text = _SUBSCRIPT_RUN.sub(lambda m: "_{" + "".join(_SUBSCRIPTS[c] for c in m.group()) + "}", text)
+        if "的" in text:
+            text = _SAID_POWER.sub(_said_power, text)
         text = _WORDS.sub(lambda m: _WORD_SIGNS[m.group()], text)
         text = unicodedata.normalize("NFKC", text).translate(_TRANSLATE_TABLE)
         text = _UNIT.sub("", text.rstrip())
@@ -118,6 +123,14 @@ def normalize(text: str) -> str:
     if "{" in text:
         text = _latex_grouping(text)
     return text.strip()
+
+
+def _said_power(m: re.Match[str]) -> str:
+    if m.group() == "的平方":
+        return "^2"
+    if m.group() == "的立方":
+        return "^3"
+    return f"^({m.group(1)})"
 
 
 def _latex_grouping(text: str) -> str:

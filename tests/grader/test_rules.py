@@ -440,3 +440,24 @@ def test_line_breaks_part_the_rows_of_a_pasted_matrix(
     text: str, reference: str, answer_type: str, correct: bool
 ) -> None:
     assert grade(text, reference, AnswerSpec(answer_type)).correct is correct
+
+
+# --- powers said in words, as typed from a Chinese IME (a walk-through: e的x次方 was refused) --------
+
+
+@pytest.mark.parametrize(
+    ("text", "reference", "answer_type"),
+    [
+        ("e的-2次方", "0.1353352832366127", "real"),  # e^-2, by hand
+        ("2的3次方", "8", "real"),
+        ("3的立方", "27", "real"),
+        ("（1+x）的平方", "(1+x)^2", "expression"),
+        ("e的x次方/(1+e的x次方)", "1/(1+exp(-x))", "expression"),
+    ],
+)
+def test_powers_said_in_words_read_as_powers(text: str, reference: str, answer_type: str) -> None:
+    assert check(text, reference, answer_type).correct
+
+
+def test_a_bare_de_is_still_refused() -> None:
+    assert check("e的", "exp(1)", "real").reason == "parse_error"
