@@ -89,7 +89,8 @@ _FUNCTION_AND_NUMBER = re.compile(r"(ln|lg|sqrt|exp|sin|cos|tan|tanh)(\d+(?:\.\d
 _LOG_BASE = re.compile(r"\blog_(?:\{\s*(2|10|e)\s*\}|(2|10|e)(?![A-Za-z0-9_]))")
 _LOG_OF_BASE = {"2": "log2 ", "10": "log10 ", "e": "ln "}
 
-_SUPERSCRIPTS = dict(zip("⁰¹²³⁴⁵⁶⁷⁸⁹⁻⁺", "0123456789-+", strict=True))
+# Letters too, as phones and IMEs offer them: e⁻ˣ is e^(-x), 2eˣ is 2*e^(x), xⁿ is x^(n)
+_SUPERSCRIPTS = dict(zip("⁰¹²³⁴⁵⁶⁷⁸⁹⁻⁺ˣⁿⁱᵗᵏ", "0123456789-+xnitk", strict=True))
 _SUPERSCRIPT_RUN = re.compile("[" + "".join(_SUPERSCRIPTS) + "]+")
 _SUBSCRIPTS = dict(zip("₀₁₂₃₄₅₆₇₈₉", "0123456789", strict=True))
 _SUBSCRIPT_RUN = re.compile("[" + "".join(_SUBSCRIPTS) + "]+")

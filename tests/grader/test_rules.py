@@ -453,6 +453,9 @@ def test_line_breaks_part_the_rows_of_a_pasted_matrix(
         ("3的立方", "27", "real"),
         ("（1+x）的平方", "(1+x)^2", "expression"),
         ("e的x次方/(1+e的x次方)", "1/(1+exp(-x))", "expression"),
+        # superscript letters, as phones offer them (e⁻ˣ was "unexpected ')'", 2eˣ "unknown name ex")
+        ("e⁻ˣ/(1+e⁻ˣ)²", "exp(-x)/(1+exp(-x))^2", "expression"),
+        ("2eˣ", "2*exp(x)", "expression"),
     ],
 )
 def test_powers_said_in_words_read_as_powers(text: str, reference: str, answer_type: str) -> None:
