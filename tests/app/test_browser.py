@@ -346,3 +346,12 @@ def test_homework_shows_how_an_answer_is_read_as_it_is_typed(live, page) -> None
     page.fill("#q1-1", "ln(10)/2")
     page.wait_for_function("document.querySelector('#q1-1-p').textContent.includes('识别为')")
     assert "data-correct" not in page.content()  # read, not graded
+
+
+def test_after_a_practice_submit_the_result_has_the_focus(live, page) -> None:  # type: ignore[no-untyped-def]
+    """A screen reader user submitted and heard nothing: the focus fell back to the page's top."""
+    page.goto(f"{live}/practice/{FAMILY}")
+    page.fill('input[name="loss"]', "1")
+    page.locator("form.answers button[type=submit]").click()
+    page.wait_for_load_state()
+    assert page.evaluate("document.activeElement.dataset.score") is not None

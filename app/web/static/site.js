@@ -1,3 +1,11 @@
+// Every page: after a submit, focus goes to the result (data-focus), so a screen reader reads it
+// (it fell back to the top of the page, and the result was not announced).
+(function () {
+  "use strict";
+  var result = document.querySelector("[data-focus]");
+  if (result) result.focus({preventScroll: false});
+})();
+
 // Every page: homework drafts are one user's, and short-lived. Logging out forgets them; a page of
 // another user (the next student on a shared computer, even after a session that simply ended)
 // drops them; any page drops those older than a day.
