@@ -365,6 +365,10 @@ def check_submission(
     return CheckedSubmissions(exam, _over_stored(session, exam, [(student, variant, qs, answers)]), lang)
 
 
+def _code_of(exam: Exam, variant_id: int) -> str:
+    return next(v.code for v in exam.variants if v.id == variant_id)
+
+
 def _over_stored(session: Session, exam: Exam, items: list[Any]) -> list[Any]:
     """Each student's new answers laid over what is stored for the same paper: a TA who uploads one
     corrected cell (or one question) changes that part, not the whole paper (a partial upload wiped
@@ -374,6 +378,11 @@ def _over_stored(session: Session, exam: Exam, items: list[Any]) -> list[Any]:
     merged = []
     for student, variant, qs, answers in items:
         old = before.get(student)
+        if old is not None and old.user_id is not None and old.variant_id != variant.id:
+            raise Invalid(
+                f"{student}: answers variant {_code_of(exam, old.variant_id)} online, not {variant.code}",
+                field="code",
+            )
         if old is not None and old.variant_id == variant.id:
             answers = {n: {**old.answers.get(n, {}), **answers.get(n, {})} for n in {*old.answers, *answers}}
         merged.append((student, variant, qs, answers))
@@ -403,17 +412,20 @@ def store_submissions(
     exam = checked.exam
     late = exam.due_at is not None and utcnow() > exam.due_at
     before = {s.student: s for s in latest_submissions(session, exam)}
-    subs = [
-        _new_submission(
-            exam.id,
-            variant.id,
-            student,
-            answers,
-            _keep_ta_grades(tally(qs, results_of), answers, before.get(student), variant.id),
-            late=late,
+    subs = []
+    for (student, variant, qs, answers), results_of in zip(checked.items, graded, strict=True):
+        old = before.get(student)
+        # A TA's entry for a student who answers online joins that student's own submissions
+        # (their user, never late: a TA's correction is not a late answer). Stored beside them, it
+        # split the grade in two: grades.csv took the TA's, the student's next answers went on
+        # updating the older one, which nothing read any more.
+        online = old.user_id if old is not None and old.variant_id == variant.id else None
+        totals = _keep_ta_grades(tally(qs, results_of), answers, old, variant.id)
+        subs.append(
+            _new_submission(
+                exam.id, variant.id, student, answers, totals, late=late and online is None, user_id=online
+            )
         )
-        for (student, variant, qs, answers), results_of in zip(checked.items, graded, strict=True)
-    ]
     session.add_all(subs)
     session.commit()
     return subs
@@ -532,8 +544,8 @@ def latest_submissions(session: Session, exam: Exam) -> list[ExamSubmission]:
     )
     latest: dict[str, ExamSubmission] = {}
     for s in rows:
-        if s.late and s.student in latest and not latest[s.student].late:
-            continue  # a refused late answer never replaces what was handed in on time
+        if s.late and s.user_id is not None and s.student in latest and not latest[s.student].late:
+            continue  # a student's refused late answer never replaces what was handed in on time
         latest[s.student] = s
     return [latest[k] for k in sorted(latest)]
 
