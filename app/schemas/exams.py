@@ -46,6 +46,19 @@ class ExamCreate(BaseModel):
     due_at: datetime | None = None
     time_limit_minutes: int | None = Field(default=None, ge=1, le=24 * 60)
 
+    @model_validator(mode="after")
+    def _times(self) -> ExamCreate:
+        # An exam's verdicts and solutions are shown when it is over for everyone: with no due time
+        # that would be never (one student's time limit running out is not the end: the others sit it).
+        if self.kind == "exam" and self.due_at is None:
+            raise ValueError(
+                "due_at: an online exam needs a due time; its verdicts and solutions are shown to "
+                "everyone after it (在线考试需要截止时间：所有人截止后才公布成绩与解答)"
+            )
+        if self.opens_at is not None and self.due_at is not None and self.due_at <= self.opens_at:
+            raise ValueError("due_at: must be after opens_at (截止时间应晚于开放时间)")
+        return self
+
 
 class VariantRef(BaseModel):
     code: str

@@ -256,7 +256,9 @@ def test_drafts_follow_what_is_stored_not_what_is_shown(live, page) -> None:  # 
     lost when another question was sent; a box emptied and sent came back empty, marked a draft."""
     two = [{"problem": FAMILY}, {"problem": FAMILY}]
     exam = page.request.post(
-        f"{live}/api/v1/exams", data={"title": "e", "items": two, "kind": "exam"}, headers=STAFF
+        f"{live}/api/v1/exams",
+        data={"title": "e", "items": two, "kind": "exam", "due_at": "2099-01-01T00:00:00Z"},
+        headers=STAFF,
     )
     exam_id = exam.json()["id"]
     _login_to(page, live, exam_id)
@@ -320,7 +322,13 @@ def test_unsent_text_stays_visible_when_the_homework_closes(live, page) -> None:
 def test_a_timed_exam_counts_down_on_the_servers_clock(live, page) -> None:  # type: ignore[no-untyped-def]
     """The page stated only the end time; it now counts the time left, and a phone whose clock is
     an hour fast still counts the exam's 30 minutes (the page carries the server's time)."""
-    body = {"title": "限时", "items": [{"problem": FAMILY}], "kind": "exam", "time_limit_minutes": 30}
+    body = {
+        "title": "限时",
+        "items": [{"problem": FAMILY}],
+        "kind": "exam",
+        "time_limit_minutes": 30,
+        "due_at": "2099-01-01T00:00:00Z",
+    }
     exam_id = page.request.post(f"{live}/api/v1/exams", data=body, headers=STAFF).json()["id"]
     page.clock.install(time=time.time() + 3600)  # this browser's clock: an hour ahead
     _login_to(page, live, exam_id, "bob")

@@ -146,6 +146,23 @@ def test_bad_exam_items_are_422(client, accounts, items, field) -> None:  # type
     assert r.status_code == 422 and field in r.text, r.text
 
 
+@pytest.mark.parametrize(
+    ("extra", "message"),
+    [
+        # an online exam's results come when it is over for everyone: with no due time, never
+        ({"kind": "exam", "time_limit_minutes": 30}, "needs a due time"),
+        (
+            {"kind": "homework", "opens_at": "2026-12-20T10:00:00Z", "due_at": "2026-12-01T10:00:00Z"},
+            "after opens_at",
+        ),
+    ],
+)
+def test_exam_times_that_cannot_work_are_422(client, accounts, extra, message) -> None:  # type: ignore[no-untyped-def]
+    body = {"title": "t", "items": [{"problem": FAMILY}], **extra}
+    r = client.post("/api/v1/exams", json=body, headers=accounts["ta"].headers)
+    assert r.status_code == 422 and message in r.text, r.text
+
+
 CJK = re.compile(r"[\u4e00-\u9fff]")
 
 

@@ -368,7 +368,14 @@ def test_a_part_sent_twice_at_once_in_an_exam_is_stored_once(pooled) -> None:  #
     c = pooled
     ta = add_account(c.app, "tina", "ta").headers
     alice = add_account(c.app, "alice", "student").headers
-    body = {"title": "exam", "items": [{"problem": "test.slow"}], "variants": 1, "seed": 1, "kind": "exam"}
+    body = {
+        "title": "exam",
+        "items": [{"problem": "test.slow"}],
+        "variants": 1,
+        "seed": 1,
+        "kind": "exam",
+        "due_at": "2099-01-01T00:00:00Z",
+    }
     exam_id = c.post("/api/v1/exams", json=body, headers=ta).json()["id"]
     assert c.get(f"/api/v1/exams/{exam_id}/mine", headers=alice).status_code == 200
     url = f"/api/v1/exams/{exam_id}/mine/answers"
