@@ -323,27 +323,29 @@ def read_array(text: str, symbols: tuple[str, ...] = (), real: bool = False) -> 
     text = strip_assignment(normalize(text))
     if not text:
         raise err("答案为空", "the answer is empty", 0)
-    lines = [line for line in text.splitlines() if line.strip()]
-    if (
-        len(lines) > 1
-        and ";" not in text
-        and not text.startswith("[[")
-        and not lines[0].rstrip().endswith(",")
-    ):
-        # Rows pasted from a PDF or a spreadsheet, one a line: the line breaks part the rows (a
-        # 3x3 matrix pasted so was read as 1x9). Rows written [[...],\n[...]] or 1, 2,\n are not.
-        text = ";".join(lines)
+    m = _PRINTED_ARRAY.fullmatch(text)
+    if m:  # as numpy and torch print an array: array([[1, 2], [3, 4]]), tensor([...])
+        text = m.group(1).strip()
+    if "\n" in text or "\r" in text:
+        text = _rows_by_line(text)
     if ";" in text and not text.startswith("[["):
         body = text.strip()
         if body[:1] in "[(" and body[-1:] in "])" and _matching(body):
             body = body[1:-1]  # one pair around the rows: [1 2; 3 4]; not the ) of sqrt(4)
-        rows = [r for r in split_top(body, ";") if r.strip()]
+        rows = [r.strip() for r in split_top(body, ";") if r.strip()]
+        # a row in its own brackets, one a line as numpy or a list of lists prints: [1, 2] / [3, 4]
+        rows = [r[1:-1] if r[:1] == "[" and r[-1:] == "]" and _matching(r) else r for r in rows]
         return [_row_entries(r, symbols, real) for r in rows]
     if text[0] in "[(" and text[-1] in "])" and _matching(text):
         inner = text[1:-1].strip()
         if not inner:
             return []
         items = split_top(inner, ",")
+        if len(items) == 1 and inner[:1] == "[":
+            # numpy prints rows side by side with no comma: [[0.1 0.8] [0.2 0.3]]
+            groups = _split_spaces(inner)
+            if len(groups) > 1 and all(g[:1] == "[" for g in groups):
+                items = groups
         if len(items) == 1 and not _is_row(inner):
             return _row_entries(inner, symbols, real)  # [1 2 3] is three entries, [1 - 2] one
         if items and not items[-1].strip():
@@ -356,6 +358,32 @@ def read_array(text: str, symbols: tuple[str, ...] = (), real: bool = False) -> 
             return _entries(items, symbols, real)
         return [read_array(x, symbols, real) if _is_row(x) else read_scalar(x, symbols, real) for x in items]
     return _row_entries(text, symbols, real)
+
+
+_PRINTED_ARRAY = re.compile(r"(?:(?:np|numpy|torch)\.)?(?:array|tensor)\((.*)\)", re.S)
+
+
+def _rows_by_line(text: str) -> str:
+    """Line breaks of rows pasted one a line (from a PDF or a spreadsheet: a 3x3 matrix so pasted
+    was read as 1x9) become ';'. A break parts rows outside brackets, or inside one pair that
+    holds no brackets of its own ([1 2 / 3 4]); elsewhere, and beside a comma or a bracket, it
+    is layout ([[1, 2], / [3, 4]], a list broken after its commas)."""
+    flat = text[:1] in "[(" and text[-1:] in "])" and _matching(text) and not re.search(r"[\[(]", text[1:-1])
+    out: list[str] = []
+    depth = 0
+    before = ""  # the last character written that is not a space
+    for i, c in enumerate(text):
+        if c in "\r\n":
+            after = text[i + 1 : i + 200].lstrip()[:1]
+            parts_rows = depth == 0 or (depth == 1 and flat)
+            c = ";" if parts_rows and before and before not in ",;[(" and after not in ",;])" else " "
+        else:
+            depth += c in "(["
+            depth -= c in ")]"
+        out.append(c)
+        if not c.isspace():
+            before = c
+    return "".join(out)
 
 
 def _row_entries(row: str, symbols: tuple[str, ...], real: bool) -> list[Any]:

@@ -434,6 +434,17 @@ def test_an_inverse_or_a_function_without_argument_is_refused(text: str) -> None
         ("1\n2\n3", "[1,2,3]", "vector", True),  # a column is the vector
         ("1,\n2,\n3", "[1,2,3]", "vector", True),  # a list broken after its commas
         ("1 2\n3 4", "[[1,3],[2,4]]", "matrix", False),  # rows are rows, not columns
+        # brackets laid out over lines (a review: these were refused by the first version)
+        ("[\n[1, 2],\n[3, 4]\n]", "[[1,2],[3,4]]", "matrix", True),
+        ("[\n  [1, 2],\n  [3, 4]\n]", "[[1,2],[3,4]]", "matrix", True),
+        ("(1, 2\n, 3)", "[1,2,3]", "vector", True),
+        ("(1\n,2)", "[1,2]", "vector", True),
+        ("[1, 2]\n[3, 4]", "[[1,2],[3,4]]", "matrix", True),
+        # as numpy and torch print arrays (a walk-through pasted these)
+        ("[[0.1 0.8 0.1]\n [0.2 0.3 0.5]]", "[[0.1,0.8,0.1],[0.2,0.3,0.5]]", "matrix", True),
+        ("array([[1, 2],\n       [3, 4]])", "[[1,2],[3,4]]", "matrix", True),
+        ("tensor([[1., 2.],\n        [3., 4.]])", "[[1,2],[3,4]]", "matrix", True),
+        ("array([[1, 2],\n       [3, 5]])", "[[1,2],[3,4]]", "matrix", False),
     ],
 )
 def test_line_breaks_part_the_rows_of_a_pasted_matrix(
