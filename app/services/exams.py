@@ -171,7 +171,7 @@ def _new_answers_draw(
     for draw in range(DRAWS_FOR_NEW_ANSWERS):
         qseed = _derived_seed(exam_seed, v, q) if draw == 0 else _derived_seed(exam_seed, v, q, draw)
         inst = problems.instantiate(problem, seed=qseed)
-        here = json.dumps([problem, inst.params], sort_keys=True)
+        here = _question_of(problem, inst)
         if here in posed:
             continue
         fallback = fallback or (qseed, inst)
@@ -185,8 +185,14 @@ def _new_answers_draw(
         if fallback is None:  # twelve draws posed nothing new: a family of very few instances
             fallback = (qseed, inst)
         qseed, inst = fallback
-    posed.add(json.dumps([problem, inst.params], sort_keys=True))
+    posed.add(_question_of(problem, inst))
     return qseed, inst
+
+
+def _question_of(problem: str, inst: problems.Instance) -> str:
+    """What makes two questions the same: a concept's bank item, whatever its options' order
+    (a review found one choice item twice in a variant, shuffled); otherwise the params."""
+    return json.dumps([problem, inst.params.get("item", inst.params)], sort_keys=True)
 
 
 def create_from_spec(session: Session, spec: ExamCreate, user: User) -> Exam:
