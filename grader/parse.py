@@ -69,7 +69,7 @@ _TRANSLATE = {
     "：": ":",
     "＝": "=",
     "≈": "=",  # ln(3) ≈ 1.0986: a chain, read as its last value
-    "、": ",",  # the IME's enumeration comma: 0.5、0.25
+    "、": ", ",  # the IME's enumeration comma: 0.5、0.25 (a list, never 1、500 as a thousands group)
 }
 # Words an IME answer begins or ends with: 约1.609 is ≈1.609, 根号2 is √2; 3660个, 2.5469 nats
 # Powers said in words, as an IME user writes them: e的x次方 is e^(x), x的平方 is x^2. The
@@ -126,12 +126,42 @@ def normalize(text: str) -> str:
     return text.strip()
 
 
+_POWER_BASE = re.compile(r"(?:[A-Za-z0-9.]+|[)）\]])\s*$")
+# What may stand before a said power's base: there it is the whole base, as on paper. After a sign
+# or an operator of lower precedence it is not: -1的平方 is (-1)^2 in words, -1^2 as written.
+_BASE_STARTS_AFTER = set("(（[*/×÷·=,，、;；") | {""}  # not after + - ^: a+b的平方 is (a+b)^2 to some
+
+
 def _said_power(m: re.Match[str]) -> str:
+    head = m.string[: m.start()]
+    base = _POWER_BASE.search(head)
+    if base is None:
+        return m.group()  # nothing to raise: the 的 stays, and is refused as a character
+    if base.group().rstrip()[-1:] in ")）]":
+        start = _group_start(head.rstrip())
+        if start is None:
+            return m.group()
+        before = head[:start].rstrip()[-1:]
+    else:
+        before = head[: base.start()].rstrip()[-1:]
+    if before not in _BASE_STARTS_AFTER:
+        return m.group()  # -1的平方, a+b的平方, 2^3的平方: which base is meant? brackets say
     if m.group() == "的平方":
         return "^2"
     if m.group() == "的立方":
         return "^3"
     return f"^({m.group(1)})"
+
+
+def _group_start(text: str) -> int | None:
+    """Where the bracketed group that ends `text` opens (None: it does not)."""
+    depth = 0
+    for i in range(len(text) - 1, -1, -1):
+        depth += text[i] in ")）]"
+        depth -= text[i] in "(（["
+        if depth == 0:
+            return i
+    return None
 
 
 def _latex_grouping(text: str) -> str:
@@ -159,6 +189,13 @@ def _bad_character(text: str, i: int) -> AnswerError:
         return err("请用 abs(x) 表示绝对值", "write absolute values as abs(x)", i)
     if c == "⁄":
         return err("请用 / 写分数，例如 1/2", "write fractions with /, e.g. 1/2", i)
+    if c == "的":  # a power said in words whose base is not plain (see _said_power)
+        return err(
+            "“的…次方”的底数要用括号标明，例如 (-1)的平方、1+(e的x次方)，或写成 ^，例如 e^x",
+            "put the base of a power said in words in brackets, e.g. (-1)的平方 or 1+(e的x次方), "
+            "or write ^, e.g. e^x",
+            i,
+        )
     return err(f"无法识别的字符 {c!r}", f"unexpected character {c!r}", i)
 
 

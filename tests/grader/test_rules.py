@@ -463,7 +463,10 @@ def test_line_breaks_part_the_rows_of_a_pasted_matrix(
         ("2的3次方", "8", "real"),
         ("3的立方", "27", "real"),
         ("（1+x）的平方", "(1+x)^2", "expression"),
-        ("e的x次方/(1+e的x次方)", "1/(1+exp(-x))", "expression"),
+        ("e的x次方/(1+(e的x次方))", "1/(1+exp(-x))", "expression"),
+        ("(-1)的平方", "1", "real"),
+        ("(2的3次方)的平方", "64", "real"),
+        ("2*3的平方", "18", "real"),  # after * the number is the whole base, as on paper
         # superscript letters, as phones offer them (e⁻ˣ was "unexpected ')'", 2eˣ "unknown name ex")
         ("e⁻ˣ/(1+e⁻ˣ)²", "exp(-x)/(1+exp(-x))^2", "expression"),
         ("2eˣ", "2*exp(x)", "expression"),
@@ -475,3 +478,27 @@ def test_powers_said_in_words_read_as_powers(text: str, reference: str, answer_t
 
 def test_a_bare_de_is_still_refused() -> None:
     assert check("e的", "exp(1)", "real").reason == "parse_error"
+
+
+@pytest.mark.parametrize(
+    ("text", "reference"),
+    [
+        # A review: a plain ^ bound these otherwise than they are said (-1的平方 is (-1)^2 in
+        # words, -1^2 = -1 as written; 2的3次方的平方 became 2^(3^2) = 512). Brackets are asked for.
+        ("-1的平方", "1"),
+        ("-1的平方", "-1"),
+        ("2的3次方的平方", "64"),
+        ("2的3次方的平方", "512"),
+        ("1+2的平方", "9"),
+        ("1+2的平方", "5"),
+    ],
+)
+def test_a_said_power_whose_base_is_unclear_asks_for_brackets(text: str, reference: str) -> None:
+    v = check(text, reference, "real")
+    assert v.reason == "parse_error" and "bracket" in v.feedback
+
+
+def test_the_enumeration_comma_never_groups_thousands() -> None:
+    # A review: 、 read as ',' made 1、500 the number 1500 in a number part.
+    assert not grade("1、500", "1500", AnswerSpec("integer")).correct
+    assert grade("0.5、0.25", "[0.5, 0.25]", AnswerSpec("vector")).correct
