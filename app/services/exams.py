@@ -8,7 +8,7 @@ import io
 import json
 import secrets
 from collections import defaultdict
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -350,6 +350,9 @@ class CheckedSubmissions:
         tuple[str, ExamVariant, list[tuple[ExamQuestion, problems.Instance]], dict[str, dict[str, str]]]
     ]
     lang: str
+    # The stored submission each student's answers were laid over (None: none), to find one that
+    # changed while they were graded: storing over it would drop that change.
+    bases: dict[str, int | None] = field(default_factory=dict)
 
 
 def check_submission(
@@ -368,22 +371,24 @@ def check_submission(
     variant, qs, errors = _check_shape(session, exam, code, answers, "answers")
     if errors:
         raise Invalid("; ".join(errors), field="answers")
-    return CheckedSubmissions(exam, _over_stored(session, exam, [(student, variant, qs, answers)]), lang)
+    return _over_stored(session, exam, [(student, variant, qs, answers)], lang)
 
 
 def _code_of(exam: Exam, variant_id: int) -> str:
     return next(v.code for v in exam.variants if v.id == variant_id)
 
 
-def _over_stored(session: Session, exam: Exam, items: list[Any]) -> list[Any]:
+def _over_stored(session: Session, exam: Exam, items: list[Any], lang: str) -> CheckedSubmissions:
     """Each student's new answers laid over what is stored for the same paper: a TA who uploads one
     corrected cell (or one question) changes that part, not the whole paper (a partial upload wiped
     every other answer, and the score with it). A blank cell clears its part; another variant
     code is another paper, and replaces it."""
     before = {s.student: s for s in latest_submissions(session, exam)}
     merged = []
+    bases: dict[str, int | None] = {}
     for student, variant, qs, answers in items:
         old = before.get(student)
+        bases[student] = old.id if old is not None else None
         if old is not None and old.user_id is not None and old.variant_id != variant.id:
             raise Invalid(
                 f"{student}: answers variant {_code_of(exam, old.variant_id)} online, not {variant.code}",
@@ -392,7 +397,7 @@ def _over_stored(session: Session, exam: Exam, items: list[Any]) -> list[Any]:
         if old is not None and old.variant_id == variant.id:
             answers = {n: {**old.answers.get(n, {}), **answers.get(n, {})} for n in {*old.answers, *answers}}
         merged.append((student, variant, qs, answers))
-    return merged
+    return CheckedSubmissions(exam, merged, lang, bases)
 
 
 async def grade_in_turn(grader: Grader, checked: CheckedSubmissions) -> list[dict[str, GradeResult]]:
@@ -421,6 +426,12 @@ def store_submissions(
     subs = []
     for (student, variant, qs, answers), results_of in zip(checked.items, graded, strict=True):
         old = before.get(student)
+        if student in checked.bases and checked.bases[student] != (old.id if old is not None else None):
+            raise Conflict(
+                f"{student}: their answers changed while these were graded (another upload, or an "
+                "answer online); nothing was stored: send it again",
+                field="student",
+            )
         # A TA's entry for a student who answers online joins that student's own submissions
         # (their user, never late: a TA's correction is not a late answer). Stored beside them, it
         # split the grade in two: grades.csv took the TA's, the student's next answers went on
@@ -541,7 +552,7 @@ def check_class_csv(session: Session, *, exam: Exam, text: str, lang: str = "en"
         checked.append((student, variant, qs, answers))
     if errors:
         raise Invalid("; ".join(errors), field="csv")
-    return CheckedSubmissions(exam, _over_stored(session, exam, checked), lang)
+    return _over_stored(session, exam, checked, lang)
 
 
 def latest_submissions(session: Session, exam: Exam) -> list[ExamSubmission]:

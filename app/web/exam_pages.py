@@ -25,7 +25,7 @@ from app.schemas.exams import ExamCreate
 from app.services import attempts, exams
 from app.services.catalogue import list_problems
 from app.services.csvtext import decode_upload
-from app.services.errors import Invalid
+from app.services.errors import Conflict, Invalid
 from app.settings import Settings
 from app.web import charts
 from app.web.csrf import verify_csrf
@@ -305,14 +305,15 @@ async def exam_grade_csv(request: Request, exam_id: str, session: SessionDep, us
     checked = await run_in_threadpool(_check_class, request, exam_id, session, user, form, uploaded)
     if isinstance(checked, Response):
         return checked
-    graded = await exams.grade_in_turn(request.app.state.grader, checked)
-    return await run_in_threadpool(_store_class, request, session, user, checked, graded)
+    graded = await exams.grade_in_turn(request.app.state.grader, checked[0])
+    return await run_in_threadpool(_store_class, request, session, user, *checked, graded)
 
 
 def _check_class(
     request: Request, exam_id: str, session: Session, user: Any, form: FormData, uploaded: bytes | None
-) -> exams.CheckedSubmissions | Response:
-    """The class's rows checked, or the page with the rows to fix."""
+) -> tuple[exams.CheckedSubmissions, str] | Response:
+    """The class's rows checked (and the text, to give back if storing is refused), or the page
+    with the rows to fix."""
     exam = exams.get_exam(session, exam_id)
     verify_csrf(request, str(form.get("csrf_token", "")))
     text = str(form.get("csv_text", ""))[:MAX_CSV_BYTES]
@@ -325,7 +326,7 @@ def _check_class(
         errors = exc.message.split("; ")
         return _exam_page(request, session, user, exam, status=422, csv_text=text, csv_errors=errors)
     release_connection(session)  # nothing is written before the grading is done
-    return checked
+    return checked, text
 
 
 def _store_class(
@@ -333,7 +334,14 @@ def _store_class(
     session: Session,
     user: Any,
     checked: exams.CheckedSubmissions,
+    text: str,
     graded: list[dict[str, Any]],
 ) -> Response:
-    subs = exams.store_submissions(session, checked, graded)
+    try:
+        subs = exams.store_submissions(session, checked, graded)
+    except Conflict as exc:  # a student's answers changed meanwhile: the text comes back to send again
+        session.rollback()
+        return _exam_page(
+            request, session, user, checked.exam, status=409, csv_text=text, csv_errors=[exc.message]
+        )
     return _exam_page(request, session, user, checked.exam, graded=len(subs))

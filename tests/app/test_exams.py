@@ -765,3 +765,44 @@ def test_the_printed_key_rounds_decimals_and_keeps_the_stored_reference(client, 
             assert grade(shown, stored[name], spec).correct, (name, shown, stored[name])
     assert matrices >= 2
     assert "0.750260105595" not in htmllib.unescape(key)
+
+
+def test_an_upload_over_answers_that_changed_while_it_was_graded_is_refused(app, client, accounts) -> None:  # type: ignore[no-untyped-def]
+    """A review: a partial upload is laid over the stored answers when it is read, then graded for
+    seconds; another TA's upload stored meanwhile was silently dropped by it. Now a 409, nothing stored."""
+    import asyncio
+
+    from app.services import exams
+    from app.services.errors import Conflict
+    from app.services.grading import Grader
+
+    ta = accounts["ta"].headers
+    exam = _exam(client, ta)
+    code = exam["variants"][0]["code"]
+    url = f"/api/v1/exams/{exam['id']}/submissions"
+    assert (
+        client.post(
+            url, json={"student": "s1", "code": code, "answers": {"1": {"loss": "0"}}}, headers=ta
+        ).status_code
+        == 200
+    )
+    grader = Grader(0, 1.0)
+    with app.state.session_factory() as s:
+        stored = exams.get_exam(s, exam["id"])
+        checked = exams.check_submission(
+            s, exam=stored, student="s1", code=code, answers={"2": {"loss": "1"}}
+        )
+        graded = asyncio.run(exams.grade_in_turn(grader, checked))
+        # meanwhile another TA corrects question 1
+        right = _key_answers(_key(client, ta, exam["id"]))[(code, 1)][1]["loss"]
+        r = client.post(
+            url, json={"student": "s1", "code": code, "answers": {"1": {"loss": right}}}, headers=ta
+        )
+        assert r.status_code == 200
+        with pytest.raises(Conflict):
+            exams.store_submissions(s, checked, graded)
+        s.rollback()
+    grades = list(
+        csv.DictReader(io.StringIO(client.get(f"/api/v1/exams/{exam['id']}/grades.csv", headers=ta).text))
+    )
+    assert [row["q1"] for row in grades if row["student"] == "s1"] == ["5.0"]  # the other TA's change stands
