@@ -9,9 +9,10 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import RedirectResponse, Response
 from pydantic import BaseModel, Field
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
+from app.db import utcnow
 from app.deps import SessionDep, StaffUser
 from app.models import Attempt, User
 from app.routing import OneTripRoute
@@ -43,7 +44,9 @@ def read_score(text: str) -> float | None:
 class _AttemptGrade(BaseModel):
     csrf_token: str = Field(default="", max_length=100)
     score: str = Field(max_length=20)  # read here, with a message a form can show
-    comment: str = Field(default="", max_length=5000)
+    comment: str = Field(
+        default="", max_length=10_000
+    )  # a browser sends 5000 characters' line breaks as CRLF
 
 
 AttemptForm = Annotated[_AttemptGrade, Form()]
@@ -120,17 +123,32 @@ def grade_attempt(
     if attempt is None or not attempt.needs_manual:
         raise NotFound(f"no attempt {attempt_id} waiting for a TA")
     if attempt.graded_at is not None:
-        given = attempt.manual_score or 0.0
-        message = (
-            f"这个答案已评分（{given:g}），未作修改。"
-            if lang == "zh"
-            else f"This answer was graded already ({given:g}); nothing changed."
+        return _queue_page(
+            request, session, user, status=409, error=_graded_already(session, attempt_id, lang)
         )
-        return _queue_page(request, session, user, status=409, error=message)
     score = read_score(form.score)
     if score is None:  # the TA's score and comment come back in that answer's form
         return _queue_page(
             request, session, user, status=422, error=SCORE_HELP[lang], form_of=attempt_id, form=form
         )
-    attempts.grade_manually(session, attempt_id=attempt_id, grader=user, score=score, comment=form.comment)
+    # Claimed in one statement: two TAs (or a double submit) both past the check above, the second
+    # finds it taken instead of overwriting the first one's grade.
+    claim = update(Attempt).where(Attempt.id == attempt_id, Attempt.graded_at.is_(None))
+    if session.execute(claim.values(graded_at=utcnow(), graded_by=user.id)).rowcount == 0:  # type: ignore[attr-defined]
+        session.rollback()
+        return _queue_page(
+            request, session, user, status=409, error=_graded_already(session, attempt_id, lang)
+        )
+    attempts.grade_manually(
+        session, attempt_id=attempt_id, grader=user, score=score, comment=form.comment.replace("\r\n", "\n")
+    )
     return RedirectResponse("/grading", status_code=303)
+
+
+def _graded_already(session: Session, attempt_id: int, lang: str) -> str:
+    given = session.scalar(select(Attempt.manual_score).where(Attempt.id == attempt_id)) or 0.0
+    return (
+        f"这个答案已评分（{given:g}），未作修改。"
+        if lang == "zh"
+        else f"This answer was graded already ({given:g}); nothing changed."
+    )

@@ -205,3 +205,34 @@ def test_a_ta_grades_practice_short_answers_from_a_page(ta) -> None:  # type: ig
     graded = next(a for a in mine if a["id"] == int(first))
     assert graded["score"] == 0.7 and graded["manual_comment"] == "不错"
     assert "甲的答案" not in c.get("/grading").text and "1 份待批改" in c.get("/exams").text
+
+
+def test_two_tas_grading_one_practice_answer_at_once_keep_the_first_grade(ta, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    """A review: the 'graded already?' check and the grade were two steps, so a second TA past the
+    check overwrote the first one's grade. The grade is claimed in one statement."""
+    import re
+
+    from app.models import Attempt, User
+    from app.services import attempts
+    from app.web import grading
+
+    c = ta
+    alice = add_account(c.app_ref, "alice", "student").headers
+    inst = c.post("/api/v1/instances", json={"problem": "concept.short_answer", "seed": 3}).json()
+    c.post(f"/api/v1/instances/{inst['id']}/check", json={"answers": {"answer": "残差"}}, headers=alice)
+    page = c.get("/grading").text
+    aid = int(re.search(r'action="/grading/(\d+)"', page).group(1))  # type: ignore[union-attr]
+    real = grading.read_score
+
+    def other_ta_grades_meanwhile(text: str) -> float | None:
+        with c.app_ref.state.session_factory() as s:
+            first = s.query(User).filter_by(name="tina").one()
+            attempts.grade_manually(s, attempt_id=aid, grader=first, score=0.9, comment="第一位助教")
+        return real(text)
+
+    monkeypatch.setattr(grading, "read_score", other_ta_grades_meanwhile)
+    r = c.post(f"/grading/{aid}", data={"csrf_token": _csrf(page), "score": "0.1", "comment": "第二位"})
+    assert r.status_code == 409 and "0.9" in r.text
+    with c.app_ref.state.session_factory() as s:
+        kept = s.get(Attempt, aid)
+        assert kept is not None and kept.manual_score == 0.9 and kept.manual_comment == "第一位助教"
