@@ -399,7 +399,9 @@ def _choice(answer: str, reference: str, spec: AnswerSpec, lang: str) -> Verdict
     keys = set(spec.choices)
     if keys == {"T", "F"} or keys <= {"T", "F"}:
         raw = answer.strip()
-        got = _TF.get(text, _TF.get(raw))
+        # （F）, (T), F., 选F: marks around the word as on a choice (a walk-through found them refused)
+        bare = _CHOICE_MARKS.sub("", _CHOICE_PREFIX.sub("", text)).strip()
+        got = _TF.get(text, _TF.get(raw, _TF.get(bare)))
         if got is None:
             return Verdict(
                 False,

@@ -42,7 +42,7 @@ class _ManualGrade(BaseModel):
     question: int = Field(ge=1, le=60)
     part: str = Field(min_length=1, max_length=64)
     score: str = Field(max_length=20)  # read here, with a message a form can show
-    comment: str = Field(default="", max_length=5000)
+    comment: str = Field(default="", max_length=10_000)  # a browser sends 5000 characters' line breaks as CRLF
 
 
 ManualForm = Annotated[_ManualGrade, Form()]
@@ -287,7 +287,7 @@ def exam_grade_part(
         question=form.question,
         part=form.part,
         score=score,
-        comment=form.comment,
+        comment=form.comment.replace("\r\n", "\n"),
     )
     return RedirectResponse(f"/exams/{exam_id}#manual", status_code=303)
 

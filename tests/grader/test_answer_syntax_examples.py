@@ -164,6 +164,12 @@ def test_feedback_in_chinese() -> None:
         ("不对", "F", "TF"),
         ("不正确", "F", "TF"),
         ("不是", "F", "TF"),
+        # true/false in the marks a choice takes (a walk-through: refused while (A) was read)
+        ("（F）", "F", "TF"),
+        ("(T)", "T", "TF"),
+        ("F.", "F", "TF"),
+        ("选F", "F", "TF"),
+        ("（对）", "T", "TF"),
     ],
 )
 def test_choices_as_typed_from_an_ime(answer: str, reference: str, choices: str) -> None:
