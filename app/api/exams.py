@@ -157,16 +157,20 @@ async def submit(exam: ExamDep, request: Request, session: SessionDep) -> Any:
     # Reading and storing block: in threads. The grading pool's part is awaited here with no thread
     # held: a class's worth of slow answers would otherwise hold the worker's request threads.
     is_csv = ctype in ("text/csv", "application/csv")
-    checked = await run_in_threadpool(_check_submission, exam, session, is_csv, raw)
+    fallback = pick_lang(request, None, None)
+    checked = await run_in_threadpool(_check_submission, exam, session, is_csv, raw, fallback)
     graded = await exams.grade_in_turn(request.app.state.grader, checked)
     results = await run_in_threadpool(_store, exam, session, checked, graded)
     return results if is_csv else results[0]
 
 
-def _check_submission(exam: Exam, session: Session, is_csv: bool, raw: bytes) -> exams.CheckedSubmissions:
+def _check_submission(
+    exam: Exam, session: Session, is_csv: bool, raw: bytes, fallback_lang: str
+) -> exams.CheckedSubmissions:
     if is_csv:
         text = decode_upload(raw, field="csv")  # GB18030 too, as the page's upload: Excel on Chinese Windows
-        checked = exams.check_class_csv(session, exam=exam, text=text)
+        lang = exams.feedback_lang(exam, None, fallback_lang)
+        checked = exams.check_class_csv(session, exam=exam, text=text, lang=lang)
     else:
         try:
             body = SubmissionCreate.model_validate_json(raw.removeprefix(b"\xef\xbb\xbf"))  # as /instances
@@ -175,7 +179,12 @@ def _check_submission(exam: Exam, session: Session, is_csv: bool, raw: bytes) ->
                 [{**e, "loc": ("body", *e["loc"])} for e in exc.errors(include_url=False)]
             ) from None
         checked = exams.check_submission(
-            session, exam=exam, student=body.student, code=body.code, answers=body.answers, lang=body.lang
+            session,
+            exam=exam,
+            student=body.student,
+            code=body.code,
+            answers=body.answers,
+            lang=exams.feedback_lang(exam, body.lang, fallback_lang),
         )
     release_connection(session)  # nothing is written before the grading is done
     return checked
@@ -239,6 +248,7 @@ async def my_answers(
         answers=body.answers,
         lang=body.lang,
         received=utcnow(),  # on time or late as it arrived, however long grading and retries take
+        fallback_lang=pick_lang(request, None, user),
     )
 
 

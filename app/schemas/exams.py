@@ -79,7 +79,7 @@ class SubmissionCreate(BaseModel):
     student: str = Field(min_length=1, max_length=64)
     code: str = Field(min_length=1, max_length=16)
     answers: dict[PartName, dict[PartName, AnswerText]] = Field(max_length=60)
-    lang: Literal["zh", "en"] = "en"
+    lang: Literal["zh", "en"] | None = None  # the feedback's; None: the exam's language
 
 
 class SubmissionResult(BaseModel):
@@ -97,7 +97,7 @@ class OnlineAnswer(BaseModel):
 
     question: int = Field(ge=1, le=60)
     answers: dict[PartName, AnswerText] = Field(min_length=1, max_length=32)
-    lang: Literal["zh", "en"] = "en"
+    lang: Literal["zh", "en"] | None = None  # the feedback's; None: the exam's language
 
 
 class ManualPartGrade(BaseModel):

@@ -355,6 +355,13 @@ class CheckedSubmissions:
     bases: dict[str, int | None] = field(default_factory=dict)
 
 
+def feedback_lang(exam: Exam, asked: str | None, fallback: str) -> str:
+    """The language stored verdicts are written in: the one asked for, else the exam's own (a zh
+    exam answered through the API with no lang had English feedback on its Chinese page), else
+    the caller's."""
+    return asked or (exam.lang if exam.lang in ("zh", "en") else fallback)
+
+
 def check_submission(
     session: Session,
     *,
@@ -986,22 +993,25 @@ async def answer_online(
     user: User,
     question: int,
     answers: dict[str, str],
-    lang: str,
+    lang: str | None,
     received: datetime,
+    fallback_lang: str = "en",
 ) -> dict[str, Any]:
     """A student's online answer from the event loop (the API and the page): checked and stored in
     worker threads, the grading pool awaited with no thread held (a whole class answers at once).
-    Graded again if the same question was answered meanwhile; `received` keeps it on time."""
+    Graded again if the same question was answered meanwhile; `received` keeps it on time.
+    Feedback is in `lang`, else the exam's language, else `fallback_lang`."""
 
     def begin() -> BegunAnswer:
+        exam = get_exam(session, exam_id)
         begun = begin_online_answer(
             session,
-            exam=get_exam(session, exam_id),
+            exam=exam,
             grader=grader,
             user=user,
             question=question,
             answers=answers,
-            lang=lang,
+            lang=feedback_lang(exam, lang, fallback_lang),
             received=received,
         )
         release_connection(session)  # only after success (app/deps.py, _read_record)

@@ -42,7 +42,9 @@ class _ManualGrade(BaseModel):
     question: int = Field(ge=1, le=60)
     part: str = Field(min_length=1, max_length=64)
     score: str = Field(max_length=20)  # read here, with a message a form can show
-    comment: str = Field(default="", max_length=10_000)  # a browser sends 5000 characters' line breaks as CRLF
+    comment: str = Field(
+        default="", max_length=10_000
+    )  # a browser sends 5000 characters' line breaks as CRLF
 
 
 ManualForm = Annotated[_ManualGrade, Form()]

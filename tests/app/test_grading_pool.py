@@ -282,7 +282,9 @@ def test_online_exam_answers_waiting_for_the_pool_hold_no_request_thread(one_thr
     slow: dict = {}
 
     def run_slow() -> None:
-        r = c.post(url, json={"question": number["expr"], "answers": {"expr": "x+1"}}, headers=alice)
+        r = c.post(
+            url, json={"question": number["expr"], "answers": {"expr": "x+1"}, "lang": "en"}, headers=alice
+        )
         slow.update(r.json())
         finished.append(f"slow {r.status_code}")
 

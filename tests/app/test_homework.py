@@ -431,3 +431,30 @@ def test_a_tas_entry_for_an_online_student_joins_their_answers_and_counts_after_
     )
     wrong = client.post(url, json={"student": name, "code": other, "answers": {}}, headers=ta)
     assert wrong.status_code == 422 and "online" in wrong.text
+
+
+def test_feedback_is_in_the_exams_language_when_the_answer_names_none(client, accounts) -> None:  # type: ignore[no-untyped-def]
+    """A walk-through: a zh exam answered through the API with no lang showed 'Not correct.' on its
+    Chinese page; a TA's JSON entry the same."""
+    import re
+
+    ta, alice = accounts["ta"].headers, accounts["student"].headers
+    exam_id = _make(client, ta, "homework", lang="zh")
+    client.get(f"/api/v1/exams/{exam_id}/mine", headers=alice)
+    r = client.post(
+        f"/api/v1/exams/{exam_id}/mine/answers", json={"question": 1, "answers": {"loss": "0"}}, headers=alice
+    )
+    assert re.search(r"[\u4e00-\u9fff]", r.json()["parts"]["loss"]["feedback"]), r.json()
+    code = client.get(f"/api/v1/exams/{exam_id}", headers=ta).json()["variants"][0]["code"]
+    t = client.post(
+        f"/api/v1/exams/{exam_id}/submissions",
+        json={"student": "s9", "code": code, "answers": {"1": {"loss": "0"}}},
+        headers=ta,
+    )
+    assert re.search(r"[\u4e00-\u9fff]", str(t.json()["items"])), t.json()
+    en = client.post(
+        f"/api/v1/exams/{exam_id}/mine/answers",
+        json={"question": 1, "answers": {"loss": "0"}, "lang": "en"},
+        headers=alice,
+    )
+    assert en.json()["parts"]["loss"]["feedback"].startswith("Not correct")  # asked for: kept
