@@ -528,7 +528,8 @@ def check_class_csv(session: Session, *, exam: Exam, text: str, lang: str = "en"
         if not row or not any(c.strip() for c in row):
             continue
         if len(row) != 5:
-            errors.append(f"line {n}: expected 5 columns, found {len(row)}")
+            hint = " (an answer holding commas goes in quotes: \"[9, 9, 9]\")" if len(row) > 5 else ""
+            errors.append(f"line {n}: expected 5 columns, found {len(row)}{hint}")
             continue
         student, code, question, part = (c.strip() for c in row[:4])
         answer = row[4]

@@ -100,7 +100,7 @@ UI: dict[str, dict[str, str]] = {
     "nothing_typed": {"zh": "请先填写答案再提交。", "en": "Type an answer before submitting."},
     "not_stored": {"zh": "未保存", "en": "Not stored"},
     "taken_elsewhere": {
-        "zh": "第 {n} 题的 {parts} 已经提交过（也许是在另一个标签页），保留先前提交的答案，此处填写的（括号内）未保存。",
+        "zh": "第 {n} 题的{parts}已经提交过（也许是在另一个标签页），保留先前提交的答案，此处填写的（括号内）未保存。",
         "en": "Question {n}: {parts} was already submitted (perhaps in another tab); the answer submitted first stays, and what you typed here for it (in brackets) was not stored.",
     },
     "rest_stored": {"zh": "本题其余小题已保存。", "en": " The other parts of this question were stored."},

@@ -15,7 +15,7 @@
     out.textContent = (h ? h + ":" + pad(m) : m) + ":" + pad(s);
     box.classList.toggle("soon", left <= 300);
     if (left === 0) {
-      out.textContent = box.dataset.over;
+      box.textContent = box.dataset.over;  // "time is up", not "time left: time is up"
       clearInterval(timer);
     }
   }
