@@ -761,16 +761,19 @@ def closed(exam: Exam, a: ExamAssignment | None, at: datetime | None = None) -> 
     return end is not None and (at or utcnow()) >= end
 
 
-def over_for_all(exam: Exam) -> bool:
+def over_for_all(exam: Exam, a: ExamAssignment | None) -> bool:
     """Everyone's time is over: the due time has passed. One student's time limit running out is
     not: the others are still sitting it (a walk-through let the clock run out and read every
-    verdict and worked solution of its variant, to pass on). No due time: never over."""
-    return exam.due_at is not None and utcnow() >= exam.due_at
+    verdict and worked solution of its variant, to pass on). An online exam must have a due time
+    now; one stored before that rule (or homework without one) is over when this student's is."""
+    if exam.due_at is None:
+        return closed(exam, a)
+    return utcnow() >= exam.due_at
 
 
 def feedback_visible(exam: Exam, a: ExamAssignment | None) -> bool:
     """Homework shows verdicts at once; an exam hides them until it is over for everyone."""
-    return exam.kind != "exam" or over_for_all(exam)
+    return exam.kind != "exam" or over_for_all(exam, a)
 
 
 def _online(session: Session, exam: Exam, user: User) -> ExamSubmission | None:
@@ -870,7 +873,7 @@ def open_for_student(session: Session, *, exam: Exam, user: User) -> dict[str, A
                     }
                     for name, text in given.items()
                 },
-                "solution": inst.solution() if show and over_for_all(exam) else None,
+                "solution": inst.solution() if show and over_for_all(exam, a) else None,
                 "late": late.get(str(q.number), {}),  # sent after the deadline: kept, not counted
             }
         )

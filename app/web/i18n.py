@@ -56,10 +56,6 @@ UI: dict[str, dict[str, str]] = {
         "zh": "你的作答时间已结束，答案已保存。成绩与解答在所有人截止（{when}）后公布。",
         "en": "Your time is over and your answers are stored. Scores and solutions are shown once the exam closes for everyone ({when}).",
     },
-    "results_later_no_end": {
-        "zh": "你的作答时间已结束，答案已保存。成绩与解答在考试结束后公布。",
-        "en": "Your time is over and your answers are stored. Scores and solutions are shown once the exam is over.",
-    },
     "homework_rules": {
         "zh": "作业：提交后立即看到对错，可以改正后再提交，以最后一次为准。",
         "en": "Homework: each submit shows the verdicts at once; you may correct and resubmit, the last answer counts.",

@@ -458,3 +458,22 @@ def test_feedback_is_in_the_exams_language_when_the_answer_names_none(client, ac
         headers=alice,
     )
     assert en.json()["parts"]["loss"]["feedback"].startswith("Not correct")  # asked for: kept
+
+
+def test_an_exam_stored_before_due_times_were_required_shows_results_when_its_student_is_done(
+    app, client, accounts
+) -> None:  # type: ignore[no-untyped-def]
+    """A review: with results waiting for the due time, an exam stored with none would hide them
+    for good (there is no way to set one later). Such an exam shows them as it did."""
+    from app.models import Exam, ExamAssignment
+
+    ta, alice = accounts["ta"].headers, accounts["student"].headers
+    exam_id = _make(client, ta, "exam", time_limit_minutes=4)
+    client.get(f"/api/v1/exams/{exam_id}/mine", headers=alice)
+    with app.state.session_factory() as s:
+        s.get(Exam, exam_id).due_at = None  # type: ignore[union-attr]
+        for a in s.query(ExamAssignment).filter_by(exam_id=exam_id):
+            a.started_at -= timedelta(minutes=5)
+        s.commit()
+    mine = client.get(f"/api/v1/exams/{exam_id}/mine", headers=alice).json()
+    assert mine["closed"] and mine["feedback_visible"] and mine["questions"][0]["solution"]
