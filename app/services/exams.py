@@ -24,7 +24,7 @@ from app.models import Exam, ExamAssignment, ExamQuestion, ExamSubmission, ExamV
 from app.schemas.exams import ExamCreate
 from app.services import attempts, instances
 from app.services.csvtext import rows_with_lines
-from app.services.errors import Conflict, Invalid, NotFound
+from app.services.errors import Conflict, Invalid, NotFound, ServiceError
 from app.services.grading import Grader, Pending
 from problems import GradeResult
 from problems.base import validate_params
@@ -381,6 +381,27 @@ def check_submission(
     return _over_stored(session, exam, [(student, variant, qs, answers)], lang)
 
 
+def _refuse_online_students(
+    session: Session, exam: Exam, names: list[str], error: type[ServiceError]
+) -> None:
+    """A TA does not enter answers for a student who answers this exam online: stored beside the
+    student's own (updated in place, under their lock), such an entry split the grade in two, lost
+    answers sent while it was graded, and turned late answers on-time (two reviews). Their answers
+    are theirs; a short answer of theirs is graded on the exam's page."""
+    online = session.execute(
+        select(User.name, ExamAssignment.variant_id)
+        .join(ExamAssignment, ExamAssignment.user_id == User.id)
+        .where(ExamAssignment.exam_id == exam.id, User.name.in_(set(names)))
+    ).all()
+    if online:
+        who = ", ".join(f"{name} ({_code_of(exam, vid)})" for name, vid in sorted(online))
+        raise error(
+            f"student: {who} answer this exam online: their answers are their own (a short answer is "
+            "graded on the exam's page); nothing was stored",
+            field="student",
+        )
+
+
 def _code_of(exam: Exam, variant_id: int) -> str:
     return next(v.code for v in exam.variants if v.id == variant_id)
 
@@ -390,17 +411,13 @@ def _over_stored(session: Session, exam: Exam, items: list[Any], lang: str) -> C
     corrected cell (or one question) changes that part, not the whole paper (a partial upload wiped
     every other answer, and the score with it). A blank cell clears its part; another variant
     code is another paper, and replaces it."""
+    _refuse_online_students(session, exam, [item[0] for item in items], Invalid)
     before = {s.student: s for s in latest_submissions(session, exam)}
     merged = []
     bases: dict[str, int | None] = {}
     for student, variant, qs, answers in items:
         old = before.get(student)
         bases[student] = old.id if old is not None else None
-        if old is not None and old.user_id is not None and old.variant_id != variant.id:
-            raise Invalid(
-                f"{student}: answers variant {_code_of(exam, old.variant_id)} online, not {variant.code}",
-                field="code",
-            )
         if old is not None and old.variant_id == variant.id:
             answers = {n: {**old.answers.get(n, {}), **answers.get(n, {})} for n in {*old.answers, *answers}}
         merged.append((student, variant, qs, answers))
@@ -439,17 +456,18 @@ def store_submissions(
                 "answer online); nothing was stored: send it again",
                 field="student",
             )
-        # A TA's entry for a student who answers online joins that student's own submissions
-        # (their user, never late: a TA's correction is not a late answer). Stored beside them, it
-        # split the grade in two: grades.csv took the TA's, the student's next answers went on
-        # updating the older one, which nothing read any more.
-        online = old.user_id if old is not None and old.variant_id == variant.id else None
+        # A correction of a paper keeps its lateness: one cell fixed after the due time is not a
+        # paper handed in late.
+        same_paper = old is not None and old.variant_id == variant.id
         totals = _keep_ta_grades(tally(qs, results_of), answers, old, variant.id)
         subs.append(
             _new_submission(
-                exam.id, variant.id, student, answers, totals, late=late and online is None, user_id=online
+                exam.id, variant.id, student, answers, totals, late=old.late if same_paper and old else late
             )
         )
+    # A student who opened the exam online meanwhile: their first answer would start a submission
+    # of its own beside this one.
+    _refuse_online_students(session, exam, [item[0] for item in checked.items], Conflict)
     session.add_all(subs)
     session.commit()
     return subs
@@ -528,7 +546,7 @@ def check_class_csv(session: Session, *, exam: Exam, text: str, lang: str = "en"
         if not row or not any(c.strip() for c in row):
             continue
         if len(row) != 5:
-            hint = " (an answer holding commas goes in quotes: \"[9, 9, 9]\")" if len(row) > 5 else ""
+            hint = ' (an answer holding commas goes in quotes: "[9, 9, 9]")' if len(row) > 5 else ""
             errors.append(f"line {n}: expected 5 columns, found {len(row)}{hint}")
             continue
         student, code, question, part = (c.strip() for c in row[:4])

@@ -380,57 +380,60 @@ def test_the_live_preview_reads_an_answer_to_my_own_question(client, accounts) -
     assert mine["questions"][0]["submitted"] == {}  # nothing stored
 
 
-def test_a_tas_entry_for_an_online_student_joins_their_answers_and_counts_after_the_due_time(
+def test_a_ta_enters_no_answers_for_a_student_who_answers_online_and_corrects_papers_after_the_due_time(
     app, client, accounts
 ) -> None:  # type: ignore[no-untyped-def]
-    """Two walk-throughs: a TA's CSV row for a student who answers online was stored beside their own
-    submission, so grades.csv took the TA's while the student's next answers updated the older
-    one that nothing read; and a TA's correction sent after the due time was skipped as 'late'."""
+    """Two walk-throughs and two reviews: a TA's row for a student answering online was stored
+    beside the student's own (grades split in two, answers sent meanwhile lost, late answers turned
+    on time): refused now, naming the student. On paper, a TA's correction sent after the due time
+    was marked late and ignored while the API answered 200: it counts, and keeps the paper's lateness."""
     import csv
     import io
 
     from app.models import Exam
 
     ta, alice = accounts["ta"].headers, accounts["student"].headers
-    two = [{"problem": FAMILY}, {"problem": FAMILY}]
-    exam_id = _make(client, ta, "homework", items=two, due_at=_iso(datetime.now(UTC) + timedelta(hours=1)))
-    code = client.get(f"/api/v1/exams/{exam_id}/mine", headers=alice).json()["code"]
     name = accounts["student"].name
-    mine = f"/api/v1/exams/{exam_id}/mine/answers"
-    assert client.post(mine, json={"question": 1, "answers": {"loss": "0"}}, headers=alice).status_code == 200
-    key = client.get(f"/api/v1/exams/{exam_id}/answer-key.html", headers=ta).text.split(
-        f'data-code="{code}"'
-    )[1]
-    right = [k.split("<")[0].strip() for k in key.split('class="ans" data-part="loss">')[1:3]]
-    url = f"/api/v1/exams/{exam_id}/submissions"
+    online = _make(client, ta, "homework", due_at=_iso(datetime.now(UTC) + timedelta(hours=1)))
+    code = client.get(f"/api/v1/exams/{online}/mine", headers=alice).json()["code"]
     r = client.post(
-        url, json={"student": name, "code": code, "answers": {"1": {"loss": right[0]}}}, headers=ta
+        f"/api/v1/exams/{online}/submissions",
+        json={"student": name, "code": code, "answers": {"1": {"loss": "0"}}},
+        headers=ta,
     )
-    assert r.status_code == 200 and r.json()["score"] == 1.0
+    assert r.status_code == 422 and "online" in r.text and name in r.text
+    csv_text = f"student,code,question,part,answer\n{name},{code},1,loss,0\n"
+    r = client.post(
+        f"/api/v1/exams/{online}/submissions",
+        content=csv_text.encode(),
+        headers={**ta, "Content-Type": "text/csv"},
+    )
+    assert r.status_code == 422 and "online" in r.text
+
+    two = [{"problem": FAMILY}, {"problem": FAMILY}]
+    paper = _make(client, ta, "paper", items=two, due_at=_iso(datetime.now(UTC) + timedelta(hours=1)))
+    pcode = client.get(f"/api/v1/exams/{paper}", headers=ta).json()["variants"][0]["code"]
+    url = f"/api/v1/exams/{paper}/submissions"
+    key = client.get(f"/api/v1/exams/{paper}/answer-key.html", headers=ta).text.split(f'data-code="{pcode}"')[
+        1
+    ]
+    right = [k.split("<")[0].strip() for k in key.split('class="ans" data-part="loss">')[1:3]]
     assert (
-        client.post(mine, json={"question": 2, "answers": {"loss": right[1]}}, headers=alice).status_code
+        client.post(
+            url, json={"student": "s1", "code": pcode, "answers": {"1": {"loss": right[0]}}}, headers=ta
+        ).status_code
         == 200
     )
-
-    def total() -> str:
-        rows = csv.DictReader(io.StringIO(client.get(f"/api/v1/exams/{exam_id}/grades.csv", headers=ta).text))
-        return {row["student"]: row for row in rows}[name]["total"]
-
-    assert total() == "2.0"  # the TA's correction and the student's later answer, together
-    assert client.get(f"/api/v1/exams/{exam_id}/mine", headers=alice).json()["score"] == 2.0
     with app.state.session_factory() as s:
-        exam = s.get(Exam, exam_id)
-        exam.due_at = datetime.now(UTC) - timedelta(seconds=1)
+        s.get(Exam, paper).due_at = datetime.now(UTC) - timedelta(seconds=1)  # type: ignore[union-attr]
         s.commit()
-    r = client.post(url, json={"student": name, "code": code, "answers": {"2": {"loss": "0"}}}, headers=ta)
-    assert r.status_code == 200 and total() == "1.0"  # a TA's correction after the due time counts
-    other = next(
-        v["code"]
-        for v in client.get(f"/api/v1/exams/{exam_id}", headers=ta).json()["variants"]
-        if v["code"] != code
+    r = client.post(
+        url, json={"student": "s1", "code": pcode, "answers": {"2": {"loss": right[1]}}}, headers=ta
     )
-    wrong = client.post(url, json={"student": name, "code": other, "answers": {}}, headers=ta)
-    assert wrong.status_code == 422 and "online" in wrong.text
+    assert r.status_code == 200 and r.json()["late"] is False  # a correction, not a late paper
+    rows = csv.DictReader(io.StringIO(client.get(f"/api/v1/exams/{paper}/grades.csv", headers=ta).text))
+    s1 = {row["student"]: row for row in rows}["s1"]
+    assert (s1["total"], s1["late"]) == ("2.0", "false")
 
 
 def test_feedback_is_in_the_exams_language_when_the_answer_names_none(client, accounts) -> None:  # type: ignore[no-untyped-def]
