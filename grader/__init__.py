@@ -386,6 +386,7 @@ _TF = {
 # 选A, （A）, A., A、C: the letters are what counts; the rest is how an IME or a paper writes them
 _CHOICE_PREFIX = re.compile("^(?:选择|选)")
 _CHOICE_MARKS = re.compile(r"[\s,;、/().\[\]]+")
+_TF_MARKS = re.compile(r"^[\s(\[]+|[\s)\].]+$")
 
 
 def _choice_letters(text: str) -> str:
@@ -400,7 +401,7 @@ def _choice(answer: str, reference: str, spec: AnswerSpec, lang: str) -> Verdict
     if keys == {"T", "F"} or keys <= {"T", "F"}:
         raw = answer.strip()
         # （F）, (T), F., 选F: marks around the word as on a choice (a walk-through found them refused)
-        bare = _CHOICE_MARKS.sub("", _CHOICE_PREFIX.sub("", text)).strip()
+        bare = _TF_MARKS.sub("", _CHOICE_PREFIX.sub("", text))  # at the ends only: (不)对 is no answer
         got = _TF.get(text, _TF.get(raw, _TF.get(bare)))
         if got is None:
             return Verdict(

@@ -368,7 +368,8 @@ def _rows_by_line(text: str) -> str:
     was read as 1x9) become ';'. A break parts rows outside brackets, or inside one pair that
     holds no brackets of its own ([1 2 / 3 4]); elsewhere, and beside a comma or a bracket, it
     is layout ([[1, 2], / [3, 4]], a list broken after its commas)."""
-    flat = text[:1] in "[(" and text[-1:] in "])" and _matching(text) and not re.search(r"[\[(]", text[1:-1])
+    # a ( inside is an entry's (sqrt(4), e^(-1)), not a row's: only a [ makes the rows bracketed
+    flat = text[:1] in "[(" and text[-1:] in "])" and _matching(text) and "[" not in text[1:-1]
     out: list[str] = []
     depth = 0
     before = ""  # the last character written that is not a space

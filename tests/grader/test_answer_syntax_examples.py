@@ -186,6 +186,8 @@ def test_choices_as_typed_from_an_ime(answer: str, reference: str, choices: str)
         ("2.5469 bits", "2.54692", "real"),  # another unit is another value
         ("0.5、0.25", "0.5", "real"),
         ("选", "A", "choice"),
+        ("(不)对", "F", "choice"),  # a copied template or a hedge, not an answer (a review)
+        ("不/对", "F", "choice"),
         ("AX", "A", "choice"),
         ("不", "F", "choice"),
     ],

@@ -444,6 +444,9 @@ def test_an_inverse_or_a_function_without_argument_is_refused(text: str) -> None
         ("[[0.1 0.8 0.1]\n [0.2 0.3 0.5]]", "[[0.1,0.8,0.1],[0.2,0.3,0.5]]", "matrix", True),
         ("array([[1, 2],\n       [3, 4]])", "[[1,2],[3,4]]", "matrix", True),
         ("tensor([[1., 2.],\n        [3., 4.]])", "[[1,2],[3,4]]", "matrix", True),
+        # a ( inside is an entry's, not a row's (a review: read 1x4)
+        ("[1 2\n3 sqrt(4)]", "[[1,2],[3,2]]", "matrix", True),
+        ("[0.5 e^(-1)\n0.2 0.3]", "[[0.5,exp(-1)],[0.2,0.3]]", "matrix", True),
         ("array([[1, 2],\n       [3, 5]])", "[[1,2],[3,4]]", "matrix", False),
     ],
 )
@@ -467,6 +470,10 @@ def test_line_breaks_part_the_rows_of_a_pasted_matrix(
         ("(-1)的平方", "1", "real"),
         ("(2的3次方)的平方", "64", "real"),
         ("2*3的平方", "18", "real"),  # after * the number is the whole base, as on paper
+        # a review: read before NFKC, these lost their bases; a call is its whole base
+        ("π的平方", "pi^2", "real"),
+        ("２的平方", "4", "real"),
+        ("sin(x)的平方", "sin(x)^2", "expression"),
         # superscript letters, as phones offer them (e⁻ˣ was "unexpected ')'", 2eˣ "unknown name ex")
         ("e⁻ˣ/(1+e⁻ˣ)²", "exp(-x)/(1+exp(-x))^2", "expression"),
         ("2eˣ", "2*exp(x)", "expression"),
