@@ -150,14 +150,14 @@ def _result(exam: Exam, s: ExamSubmission) -> dict[str, Any]:
         }
     },
 )
-async def submit(exam: ExamDep, request: Request, session: SessionDep) -> Any:
+async def submit(exam: ExamDep, request: Request, session: SessionDep, user: StaffUser) -> Any:
     """Grade one student's answers (JSON) or a whole class (text/csv: student,code,question,part,answer)."""
     ctype = request.headers.get("content-type", "").split(";")[0].strip().lower()
     raw = await request.body()
     # Reading and storing block: in threads. The grading pool's part is awaited here with no thread
     # held: a class's worth of slow answers would otherwise hold the worker's request threads.
     is_csv = ctype in ("text/csv", "application/csv")
-    fallback = pick_lang(request, None, None)
+    fallback = pick_lang(request, None, user)
     checked = await run_in_threadpool(_check_submission, exam, session, is_csv, raw, fallback)
     graded = await exams.grade_in_turn(request.app.state.grader, checked)
     results = await run_in_threadpool(_store, exam, session, checked, graded)

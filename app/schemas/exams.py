@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic_core import PydanticCustomError
 
 from app.schemas.common import AnswerText, Params, PartName
 
@@ -51,13 +52,21 @@ class ExamCreate(BaseModel):
         # An exam's verdicts and solutions are shown when it is over for everyone: with no due time
         # that would be never (one student's time limit running out is not the end: the others sit it).
         if self.kind == "exam" and self.due_at is None:
-            raise ValueError(
+            raise PydanticCustomError(
+                "due_at_missing",
                 "due_at: an online exam needs a due time; its verdicts and solutions are shown to "
-                "everyone after it (在线考试需要截止时间：所有人截止后才公布成绩与解答)"
+                "everyone after it (在线考试需要截止时间：所有人截止后才公布成绩与解答)",
             )
-        if self.opens_at is not None and self.due_at is not None and self.due_at <= self.opens_at:
-            raise ValueError("due_at: must be after opens_at (截止时间应晚于开放时间)")
+        if self.opens_at is not None and self.due_at is not None and _utc(self.due_at) <= _utc(self.opens_at):
+            raise PydanticCustomError(
+                "due_before_open", "due_at: must be after opens_at (截止时间应晚于开放时间)"
+            )
         return self
+
+
+def _utc(moment: datetime) -> datetime:
+    """A time with no zone is UTC, as the service stores it (comparing it with a zoned one was a 500)."""
+    return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
 
 
 class VariantRef(BaseModel):

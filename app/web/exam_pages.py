@@ -322,7 +322,8 @@ def _check_class(
     try:
         if uploaded is not None:
             text = decode_upload(uploaded, field="csv")
-        checked = exams.check_class_csv(session, exam=exam, text=text, lang=page_lang(request, user))
+        lang = exams.feedback_lang(exam, None, page_lang(request, user))  # the students read it
+        checked = exams.check_class_csv(session, exam=exam, text=text, lang=lang)
     except Invalid as exc:
         session.rollback()
         errors = exc.message.split("; ")

@@ -158,6 +158,11 @@ def test_bad_exam_items_are_422(client, accounts, items, field) -> None:  # type
             {"kind": "homework", "opens_at": "2026-12-20T10:00:00Z", "due_at": "2026-12-01T10:00:00Z"},
             "after opens_at",
         ),
+        # one time with a zone, one without (UTC): compared, not a 500 (a review)
+        (
+            {"kind": "homework", "opens_at": "2026-12-20T10:00:00", "due_at": "2026-12-01T10:00:00Z"},
+            "after opens_at",
+        ),
     ],
 )
 def test_exam_times_that_cannot_work_are_422(client, accounts, extra, message) -> None:  # type: ignore[no-untyped-def]
