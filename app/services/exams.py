@@ -452,8 +452,8 @@ def store_submissions(
         old = before.get(student)
         if student in checked.bases and checked.bases[student] != (old.id if old is not None else None):
             raise Conflict(
-                f"{student}: their answers changed while these were graded (another upload, or an "
-                "answer online); nothing was stored: send it again",
+                f"{student}: their answers changed while these were graded (another upload); nothing "
+                "was stored: send it again",
                 field="student",
             )
         # A correction of a paper keeps its lateness: one cell fixed after the due time is not a
