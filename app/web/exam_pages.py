@@ -130,7 +130,35 @@ def _in_rows(message: str, rows: list[int], zh: bool) -> str:
         where = f"第 {row} 行" if zh else f"row {row}"
         return " ".join(x for x in (where, column if field else "", rest) if x)
 
-    return re.sub(r"items\.(\d+)(?:\.([\w.]+))?", name, message)
+    named = re.sub(r"items\.(\d+)(?:\.([\w.]+))?", name, message)
+    return _in_chinese(named) if zh else named
+
+
+# pydantic's words for the errors the builder's fields can have, said in Chinese on a zh page (its
+# rows' names were Chinese, the rest English: "第 2 行 固定参数 num_classes: Input should be ...").
+_ZH_WORDS = [
+    (r"Value error, ", ""),
+    (r"Input should be greater than or equal to (\S+)", r"应不小于 \1"),
+    (r"Input should be less than or equal to (\S+)", r"应不大于 \1"),
+    (r"Input should be greater than (\S+)", r"应大于 \1"),
+    (r"Input should be less than (\S+)", r"应小于 \1"),
+    (r"Input should be a valid integer[^;]*", "应是整数"),
+    (r"Input should be a valid number[^;]*", "应是数"),
+    (r"Input should be a valid datetime[^;]*", "应是日期时间"),
+    (r"String should have at least (\d+) characters?", r"至少 \1 个字符"),
+    (r"String should have at most (\d+) characters?", r"最多 \1 个字符"),
+    (r"List should have at least (\d+) items?[^;]*", r"至少 \1 项"),
+    (r"Field required", "必填"),
+    (r"Input should be ([^;]+)", r"应是 \1"),
+    (r"not JSON \(", "不是合法的 JSON（"),
+    (r"is not a date and time", "不是日期时间"),
+]
+
+
+def _in_chinese(message: str) -> str:
+    for english, chinese in _ZH_WORDS:
+        message = re.sub(english, chinese, message)
+    return message
 
 
 def _exam_body(form: dict[str, str], offset_hours: float) -> tuple[dict[str, Any], list[str], list[int]]:
@@ -196,15 +224,16 @@ def _create_from_form(
     verify_csrf(request, form.get("csrf_token"))
     body, errors, rows = _exam_body(form, settings.course_utc_offset_hours)
     zh = page_lang(request, user) == "zh"
+    # Every error at once: a row's bad JSON no longer hid the other rows' errors until a resubmit.
     try:
-        if errors:
-            return _builder(
-                request, user, settings, form, [_in_rows(e, rows, zh) for e in errors], status=422
-            )
         spec = ExamCreate.model_validate(body)
     except ValidationError as exc:
-        errs = [f"{'.'.join(str(x) for x in e['loc'])}: {e['msg']}" for e in exc.errors(include_url=False)]
-        return _builder(request, user, settings, form, [_in_rows(e, rows, zh) for e in errs], status=422)
+        errors += [
+            f"{'.'.join(str(x) for x in e['loc'])}: {e['msg']}" if e["loc"] else e["msg"]
+            for e in exc.errors(include_url=False)
+        ]
+    if errors:
+        return _builder(request, user, settings, form, [_in_rows(e, rows, zh) for e in errors], status=422)
     try:
         exam = exams.create_from_spec(session, spec, user)
     except Invalid as exc:

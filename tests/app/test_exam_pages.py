@@ -78,7 +78,7 @@ def test_building_an_exam_from_the_form(ta) -> None:  # type: ignore[no-untyped-
 @pytest.mark.parametrize(
     ("fields", "message"),
     [
-        ({"item0.source": FAMILY, "item0.params": "{num_classes: 10"}, "第 1 行 固定参数: not JSON"),
+        ({"item0.source": FAMILY, "item0.params": "{num_classes: 10"}, "第 1 行 固定参数: 不是合法的 JSON"),
         ({"item0.source": FAMILY, "item0.params": '{"num_classes": 1}'}, "num_classes"),
         ({"item0.source": "tag:cnn", "item0.count": "61"}, "第 1 行 数量"),
         # Items skip empty rows: the error names the row the form shows, not the item's index.
@@ -236,3 +236,25 @@ def test_two_tas_grading_one_practice_answer_at_once_keep_the_first_grade(ta, mo
     with c.app_ref.state.session_factory() as s:
         kept = s.get(Attempt, aid)
         assert kept is not None and kept.manual_score == 0.9 and kept.manual_comment == "第一位助教"
+
+
+def test_the_builder_reports_every_row_at_once_in_the_pages_language(ta) -> None:  # type: ignore[no-untyped-def]
+    """A walk-through: a row's bad JSON hid the other rows' errors until a resubmit, and pydantic's
+    English followed the Chinese row names."""
+    r = _build(
+        ta,
+        title="t",
+        **{
+            "item0.source": FAMILY,
+            "item0.params": "{oops",
+            "item2.source": FAMILY,
+            "item2.params": '{"num_classes": 1}',
+            "item3.source": "tag:cnn",
+            "item3.count": "61",
+        },
+    )
+    errors = re.search(r'<div class="error" role="alert" id="errors">(.*?)</div>', r.text, re.S).group(1)  # type: ignore[union-attr]
+    assert r.status_code == 422
+    for said in ("第 1 行 固定参数: 不是合法的 JSON", "第 4 行 数量: 应不大于 60"):
+        assert said in errors, errors
+    assert "Input should" not in errors and "Value error" not in errors
