@@ -128,10 +128,10 @@ def normalize(text: str) -> str:
 
 # A base: a whole run of letters and digits (the lookbehind keeps the search linear on a long run
 # that is not at the end: a review measured 4 s on 2000 characters without it), or a bracket.
-_POWER_BASE = re.compile(r"(?:(?<![A-Za-z0-9.])[A-Za-z0-9.]+|[)）\]])\s*$")
+_POWER_BASE = re.compile(r"(?:(?<![A-Za-z0-9.])[A-Za-z0-9.]+|[)\]])\s*$")
 # What may stand before a said power's base: there it is the whole base, as on paper. After a sign
 # or an operator of lower precedence it is not: -1的平方 is (-1)^2 in words, -1^2 as written.
-_BASE_STARTS_AFTER = set("(（[*/×÷·=,，、;；") | {""}  # not after + - ^: a+b的平方 is (a+b)^2 to some
+_BASE_STARTS_AFTER = set("([*/=,;") | {""}  # not after + - ^: a+b的平方 is (a+b)^2 to some
 
 
 def _said_power(m: re.Match[str]) -> str:
@@ -139,7 +139,7 @@ def _said_power(m: re.Match[str]) -> str:
     base = _POWER_BASE.search(head)
     if base is None:
         return m.group()  # nothing to raise: the 的 stays, and is refused as a character
-    if base.group().rstrip()[-1:] in ")）]":
+    if base.group().rstrip()[-1:] in ")]":
         start = _group_start(head.rstrip())
         if start is None:
             return m.group()
@@ -161,8 +161,8 @@ def _group_start(text: str) -> int | None:
     """Where the bracketed group that ends `text` opens (None: it does not)."""
     depth = 0
     for i in range(len(text) - 1, -1, -1):
-        depth += text[i] in ")）]"
-        depth -= text[i] in "(（["
+        depth += text[i] in ")]"
+        depth -= text[i] in "(["
         if depth == 0:
             return i
     return None

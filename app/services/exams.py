@@ -930,15 +930,20 @@ class BegunAnswer:
     grading: Grading
 
 
-def my_question(session: Session, *, exam: Exam, user: User, question: int) -> problems.Instance:
-    """A question of the student's own variant, for the live preview of how an answer is read (its
-    instance id stays hidden: with it, a check would tell an exam's verdicts before it closes)."""
+def _opened_variant(session: Session, exam: Exam, user: User) -> tuple[ExamAssignment, ExamVariant]:
+    """The student's assignment of an online exam and its variant (a paper: 404; not opened: 403)."""
     if exam.kind == "paper":
         raise NotFound(f"exam {exam.id} is printed on paper, not taken online")
     a = _assignment(session, exam, user, create=False)
     if a is None:
         raise NotOpen("open the assignment first", field="exam")
-    variant = next(v for v in exam.variants if v.id == a.variant_id)
+    return a, next(v for v in exam.variants if v.id == a.variant_id)
+
+
+def my_question(session: Session, *, exam: Exam, user: User, question: int) -> problems.Instance:
+    """A question of the student's own variant, for the live preview of how an answer is read (its
+    instance id stays hidden: with it, a check would tell an exam's verdicts before it closes)."""
+    _, variant = _opened_variant(session, exam, user)
     for q, inst in variant_instances(session, variant):
         if q.number == question:
             return inst
@@ -964,12 +969,7 @@ def begin_online_answer(
     Only the question answered is graded: the others keep their stored verdicts. Grading them all
     again cost the pool's time on every answer, and an answer that once ran out of time could come
     out differently the next time."""
-    if exam.kind == "paper":
-        raise NotFound(f"exam {exam.id} is printed on paper, not taken online")
-    a = _assignment(session, exam, user, create=False)
-    if a is None:
-        raise NotOpen("open the assignment before answering it", field="exam")
-    variant = next(v for v in exam.variants if v.id == a.variant_id)
+    a, variant = _opened_variant(session, exam, user)
     qs = variant_instances(session, variant)
     _, _, errors = _check_shape(session, exam, variant.code, {str(question): answers}, "answers")
     if errors:
@@ -1140,8 +1140,6 @@ def manual_queue(session: Session, exam: Exam, lang: str = "en") -> list[dict[st
                     if s.variant_id not in posed:
                         qs = variant_instances(session, variants[s.variant_id])
                         posed[s.variant_id] = {str(q.number): inst for q, inst in qs}
-                    inst = posed[s.variant_id][number]
-                    steps = inst.solution()
                     out.append(
                         {
                             "submission": s.id,
@@ -1150,8 +1148,7 @@ def manual_queue(session: Session, exam: Exam, lang: str = "en") -> list[dict[st
                             "part": part,
                             "answer": s.answers.get(number, {}).get(part, ""),
                             "points": r["points"],
-                            "statement": inst.statement.get(lang, inst.statement["en"]),
-                            "guide": steps.get(lang, steps["en"]),
+                            **instances.question_and_guide(posed[s.variant_id][number], lang),
                         }
                     )
     return out

@@ -51,6 +51,16 @@ def build(record: InstanceRecord) -> problems.Instance:
         raise Gone(f"instance {record.id} can no longer be posed: {exc}") from None
 
 
+def question_and_guide(inst: problems.Instance, lang: str) -> dict[str, Any]:
+    """What a TA grades a hand-graded answer by: the question, and the worked solution (key points
+    and rubric), in the reader's language."""
+    steps = inst.solution()
+    return {
+        "statement": inst.statement.get(lang, inst.statement["en"]),
+        "guide": steps.get(lang, steps["en"]),
+    }
+
+
 def create_instance(
     session: Session,
     *,

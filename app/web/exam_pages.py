@@ -29,7 +29,7 @@ from app.services.errors import Conflict, Invalid
 from app.settings import Settings
 from app.web import charts
 from app.web.csrf import verify_csrf
-from app.web.grading import SCORE_HELP, read_score
+from app.web.grading import SCORE_HELP, graded_already, read_score
 from app.web.i18n import page_lang
 from app.web.templating import page
 
@@ -301,11 +301,7 @@ def exam_grade_part(
     if graded is not None:
         # A form left open (a second TA, Back and resend) must not overwrite a colleague's grade;
         # changing a given grade is deliberate, through the API.
-        message = (
-            f"这个答案已评分（{graded:g}），未作修改。"
-            if zh
-            else f"This answer was graded already ({graded:g}); nothing changed."
-        )
+        message = graded_already(graded, "zh" if zh else "en")
         return _exam_page(request, session, user, exam, status=409, grade_error=message)
     score = read_score(form.score)
     if score is None:  # the TA's score and comment come back in that answer's form, with the message

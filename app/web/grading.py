@@ -63,7 +63,6 @@ def waiting(session: Session, request: Request, lang: str) -> tuple[list[dict[st
     items = []
     for a in rows:
         inst = instances.build(request.app.state.records.fetch(session, a.instance_id))
-        steps = inst.solution()
         items.append(
             {
                 "id": a.id,
@@ -73,8 +72,7 @@ def waiting(session: Session, request: Request, lang: str) -> tuple[list[dict[st
                 "answers": {
                     n: a.answers.get(n, "") for n, p in a.parts.items() if p.get("reason") == "manual"
                 },
-                "statement": inst.statement.get(lang, inst.statement["en"]),
-                "guide": steps.get(lang, steps["en"]),
+                **instances.question_and_guide(inst, lang),
             }
         )
     return items, total
@@ -146,9 +144,15 @@ def grade_attempt(
 
 
 def _graded_already(session: Session, attempt_id: int, lang: str) -> str:
-    given = session.scalar(select(Attempt.manual_score).where(Attempt.id == attempt_id)) or 0.0
+    return graded_already(
+        session.scalar(select(Attempt.manual_score).where(Attempt.id == attempt_id)) or 0.0, lang
+    )
+
+
+def graded_already(score: float, lang: str) -> str:
+    """A hand grade found given already (a form left open, a second TA): said, nothing changed."""
     return (
-        f"这个答案已评分（{given:g}），未作修改。"
+        f"这个答案已评分（{score:g}），未作修改。"
         if lang == "zh"
-        else f"This answer was graded already ({given:g}); nothing changed."
+        else f"This answer was graded already ({score:g}); nothing changed."
     )
