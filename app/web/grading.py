@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Form, Request
+from fastapi import APIRouter, Form, Path, Request
 from fastapi.responses import RedirectResponse, Response
 from pydantic import BaseModel, Field
 from sqlalchemy import select, update
@@ -111,7 +111,11 @@ def grading_queue(request: Request, session: SessionDep, user: StaffUser) -> Res
 
 @router.post("/grading/{attempt_id}")
 def grade_attempt(
-    request: Request, attempt_id: int, session: SessionDep, user: StaffUser, form: AttemptForm
+    request: Request,
+    attempt_id: Annotated[int, Path(ge=1, le=2**31 - 1)],  # as the API's: a bigger id was a 500 on SQLite
+    session: SessionDep,
+    user: StaffUser,
+    form: AttemptForm,
 ) -> Response:
     """Score one practice short answer; back to the queue. A grade given meanwhile is not
     overwritten (a second TA, Back and resend: 409); changing a grade is deliberate, through the API."""

@@ -199,6 +199,8 @@ def test_a_ta_grades_practice_short_answers_from_a_page(ta) -> None:  # type: ig
         follow_redirects=False,
     )
     assert ok.status_code == 303
+    huge = c.post(f"/grading/{10**20}", data={"csrf_token": token, "score": "1", "comment": ""})
+    assert huge.status_code == 422  # an id past any row: said, not a 500 (SQLite cannot bind it)
     again = c.post(f"/grading/{first}", data={"csrf_token": token, "score": "0", "comment": "?"})
     assert again.status_code == 409 and "0.7" in again.text
     mine = c.get("/api/v1/me/attempts", headers=alice).json()["data"]
