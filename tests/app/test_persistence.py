@@ -204,6 +204,28 @@ def test_two_copies_of_a_retried_check_store_one_attempt(app, accounts) -> None:
     assert stored[0].created_at.tzinfo is not None  # the UTC column type still applies to a Core insert
 
 
+def test_an_attempt_is_committed_by_its_insert_alone(app, client, accounts) -> None:  # type: ignore[no-untyped-def]
+    """The attempt's INSERT commits by itself: on SQLite the write lock is then taken and freed in
+    one call into SQLite, never held while the thread waits for the GIL (the other worker's writers
+    slept in SQLite's busy handler meanwhile: both CPUs 15 % idle in bench.http_bench's checks)."""
+    from sqlalchemy import event, func
+
+    iid = client.post("/api/v1/instances", json={"problem": FAMILY, "seed": 5}).json()["id"]
+    visible: list[int] = []
+
+    def after_insert(conn, cursor, statement, *_):  # type: ignore[no-untyped-def]
+        if statement.lstrip().upper().startswith("INSERT INTO ATTEMPTS"):
+            with app.state.engine.connect() as other:  # another connection sees only what is committed
+                visible.append(other.scalar(select(func.count()).select_from(Attempt)))
+
+    event.listen(app.state.engine, "after_cursor_execute", after_insert)
+    r = client.post(
+        f"/api/v1/instances/{iid}/check", json={"answers": {"loss": "1"}}, headers=accounts["student"].headers
+    )
+    assert r.status_code == 200 and r.json()["attempt_id"] > 0
+    assert visible == [1]
+
+
 @pytest.mark.parametrize("path", ["api", "practice form"])
 def test_an_anonymous_check_holds_no_connection_when_it_is_done(app, path) -> None:  # type: ignore[no-untyped-def]
     """An anonymous check stores nothing: through the API, of a cached instance, it touches no
