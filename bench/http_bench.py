@@ -75,29 +75,24 @@ def create_user(db_url: str, name: str, role: str) -> str:
     return out.stdout.strip().splitlines()[-1]
 
 
-def make_check_mix(
-    base: str, ta: str, n_instances: int = 60, seed: int = 1
-) -> list[tuple[str, dict[str, str]]]:
-    """Pose instances across families; answers: right, slightly off, wrong, and unreadable."""
+def make_check_mix(c: httpx.Client, n_instances: int = 60, seed: int = 1) -> list[tuple[str, dict[str, str]]]:
+    """Pose instances across families; answers: right, slightly off, wrong, and unreadable.
+    `c` sends a TA's token (a client of the served app, or a TestClient of it: bench.instr_bench)."""
     rng = random.Random(seed)
-    h = {"Authorization": f"Bearer {ta}"}
-    with httpx.Client(base_url=base, headers=h, timeout=30) as c:
-        families = [
-            p["id"] for p in c.get("/api/v1/problems").json() if not p["id"].startswith("concept.short")
-        ]
-        mix = []
-        for i in range(n_instances):
-            fam = families[i % len(families)]
-            inst = c.post("/api/v1/instances", json={"problem": fam, "seed": rng.randrange(10**6)}).json()
-            sol = c.get(f"/api/v1/instances/{inst['id']}/solution").json()["answers"]
-            kind = rng.random()
-            if kind < 0.6:
-                answers = dict(sol)
-            elif kind < 0.85:
-                answers = {k: "0" for k in sol}
-            else:
-                answers = {k: v + ")(" for k, v in sol.items()}
-            mix.append((inst["id"], answers))
+    families = [p["id"] for p in c.get("/api/v1/problems").json() if not p["id"].startswith("concept.short")]
+    mix = []
+    for i in range(n_instances):
+        fam = families[i % len(families)]
+        inst = c.post("/api/v1/instances", json={"problem": fam, "seed": rng.randrange(10**6)}).json()
+        sol = c.get(f"/api/v1/instances/{inst['id']}/solution").json()["answers"]
+        kind = rng.random()
+        if kind < 0.6:
+            answers = dict(sol)
+        elif kind < 0.85:
+            answers = {k: "0" for k in sol}
+        else:
+            answers = {k: v + ")(" for k, v in sol.items()}
+        mix.append((inst["id"], answers))
     return mix
 
 
@@ -173,7 +168,8 @@ def main() -> None:
         student = create_user(db_url, "bench_student", "student")
         proc = start_server(db_url, port)
         try:
-            mix = make_check_mix(base, ta)
+            with httpx.Client(base_url=base, headers={"Authorization": f"Bearer {ta}"}, timeout=30) as c:
+                mix = make_check_mix(c)
             sh = {"Authorization": f"Bearer {student}"}
 
             def health(i: int):  # type: ignore[no-untyped-def]

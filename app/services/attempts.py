@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sqlite3
 from typing import Any
 
 from sqlalchemy import bindparam, func, insert, select
@@ -45,9 +46,34 @@ def find_by_key(session: Session, *, user: User, key: str) -> Attempt | None:
 
 # Built once, values bound per call: building it with .values() coerced every value into the
 # statement and keyed the cache on them, which cost more than the INSERT itself (measured).
-# No explicit RETURNING: SQLite hands the new id back as lastrowid once the statement is done
-# (with RETURNING, its autocommit would wait for the row to be fetched), PostgreSQL by RETURNING.
 _INSERT_ATTEMPT = insert(Attempt.__table__)
+_INSERT_ATTEMPT_RETURNING = _INSERT_ATTEMPT.returning(Attempt.__table__.c.id)
+
+
+def _insert_committed(session: Session, row: dict[str, Any]) -> int:
+    """INSERT the attempt, commit, and return its id.
+
+    On SQLite, when the session has only read so far (a check: the caller, the instance), the
+    INSERT runs in autocommit mode: it takes and frees the database's write lock inside one call
+    into SQLite. As INSERT ... RETURNING and a COMMIT, the lock was held across Python code, where
+    a thread waits for the GIL for milliseconds under load while the other worker process's writers
+    sleep in SQLite's busy handler: both CPUs were 15 % idle during bench.http_bench's checks, 5 %
+    now. The mode is switched on the DB-API connection itself: SQLAlchemy's AUTOCOMMIT option did
+    the same at 0.1 ms more per check (a second checkout, the level set and reset)."""
+    conn = session.connection()
+    dbapi = conn.connection.driver_connection
+    if isinstance(dbapi, sqlite3.Connection) and not dbapi.in_transaction:
+        level = dbapi.isolation_level
+        dbapi.isolation_level = None  # autocommit; the id comes back as lastrowid, no RETURNING
+        try:
+            attempt_id: int = conn.execute(_INSERT_ATTEMPT, row).inserted_primary_key[0]
+        finally:
+            dbapi.isolation_level = level
+        session.commit()  # ends the session's (read) transaction
+        return attempt_id
+    attempt_id = conn.execute(_INSERT_ATTEMPT_RETURNING, row).scalar_one()
+    session.commit()
+    return attempt_id
 
 
 def record_attempt(
@@ -64,8 +90,8 @@ def record_attempt(
     """Store the attempt, commit, and return its id. The caller has looked the Idempotency-Key up
     already; a copy of the same request that raced it here gets the first one's id.
 
-    One prepared INSERT ... RETURNING through the Core rather than the ORM's unit of work: nothing of
-    the new row is read back here, and the flush machinery was a fifth of a check's CPU (measured).
+    One prepared INSERT through the Core (_insert_committed) rather than the ORM's unit of work: nothing
+    of the new row is read back here, and the flush machinery was a fifth of a check's CPU (measured).
     `verdicts` are the response's parts (result_to_json) when the caller has built them already.
     """
     verdicts = verdicts if verdicts is not None else result_to_json(result)["parts"]
@@ -81,17 +107,8 @@ def record_attempt(
         "needs_manual": any(r.reason == "manual" for r in result.parts.values()),
         "created_at": utcnow(),
     }
-    # One INSERT in autocommit mode, on a connection of its own: the session has only read so far
-    # (the caller, the instance), and that transaction ends first. On SQLite the statement then
-    # takes and frees the database's write lock inside one call into SQLite. As INSERT ... RETURNING
-    # and a COMMIT, the lock was held across Python code, where a thread waits for the GIL for
-    # milliseconds under load, and the other worker process's writers slept in SQLite's busy
-    # handler meanwhile: 15 % of both CPUs idle during bench.http_bench's checks, 5 % now.
-    # On PostgreSQL it is one round trip instead of two.
-    session.commit()
     try:
-        conn = session.connection(execution_options={"isolation_level": "AUTOCOMMIT"})
-        attempt_id: int = conn.execute(_INSERT_ATTEMPT, row).inserted_primary_key[0]
+        attempt_id = _insert_committed(session, row)
     except IntegrityError:
         # Two copies of the same retried request raced; the other one was stored first.
         session.rollback()
