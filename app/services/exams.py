@@ -456,14 +456,12 @@ def store_submissions(
                 "was stored: send it again",
                 field="student",
             )
-        # A correction of a paper keeps its lateness: one cell fixed after the due time is not a
-        # paper handed in late.
-        same_paper = old is not None and old.variant_id == variant.id
+        # A TA's entry over a stored paper is a correction and keeps its lateness: one cell, or a
+        # mistyped variant code, fixed after the due time is not a paper handed in late (and a late
+        # row after an on-time one would not count: latest_submissions).
         totals = _keep_ta_grades(tally(qs, results_of), answers, old, variant.id)
         subs.append(
-            _new_submission(
-                exam.id, variant.id, student, answers, totals, late=old.late if same_paper and old else late
-            )
+            _new_submission(exam.id, variant.id, student, answers, totals, late=old.late if old else late)
         )
     # A student who opened the exam online meanwhile: their first answer would start a submission
     # of its own beside this one.
@@ -582,13 +580,17 @@ def check_class_csv(session: Session, *, exam: Exam, text: str, lang: str = "en"
 
 
 def latest_submissions(session: Session, exam: Exam) -> list[ExamSubmission]:
+    """The submission that counts, per student: the newest, except that a late one never replaces
+    one on time (a refused late answer is kept, not counted). Judged by the row's own `late`: by
+    its user_id, an answer whose user was deleted (or restored from a backup without them) counted
+    again. A TA's entries are never late after an on-time one (store_submissions)."""
     rows = session.scalars(
         select(ExamSubmission).where(ExamSubmission.exam_id == exam.id).order_by(ExamSubmission.id)
     )
     latest: dict[str, ExamSubmission] = {}
     for s in rows:
-        if s.late and s.user_id is not None and s.student in latest and not latest[s.student].late:
-            continue  # a student's refused late answer never replaces what was handed in on time
+        if s.late and s.student in latest and not latest[s.student].late:
+            continue
         latest[s.student] = s
     return [latest[k] for k in sorted(latest)]
 

@@ -527,6 +527,37 @@ def test_late_submission_is_stored_and_marked(client, accounts) -> None:  # type
     assert r.status_code == 200 and r.json()["late"] is True
 
 
+def test_a_paper_entered_again_with_another_code_after_the_due_time_stays_on_time_and_counts(
+    app, client, accounts
+) -> None:  # type: ignore[no-untyped-def]
+    """A late row never replaces an on-time one (latest_submissions, whoever its user). A TA who fixes a
+    mistyped variant code after the due time corrects the paper handed in on time: it keeps that
+    lateness, and so counts (it was stored late, and would have been hidden behind the old paper)."""
+    from datetime import UTC, datetime, timedelta
+
+    from app.models import Exam
+
+    ta = accounts["ta"].headers
+    exam = _exam(client, ta, due_at=(datetime.now(UTC) + timedelta(hours=1)).isoformat())
+    a, b = exam["variants"][0]["code"], exam["variants"][1]["code"]
+    url = f"/api/v1/exams/{exam['id']}/submissions"
+    assert (
+        client.post(url, json={"student": "s1", "code": a, "answers": {}}, headers=ta).json()["late"] is False
+    )
+    with app.state.session_factory() as s:
+        s.get(Exam, exam["id"]).due_at = datetime.now(UTC) - timedelta(seconds=1)  # type: ignore[union-attr]
+        s.commit()
+    r = client.post(url, json={"student": "s1", "code": b, "answers": {}}, headers=ta)
+    assert r.status_code == 200 and r.json()["late"] is False
+    late = client.post(url, json={"student": "s2", "code": a, "answers": {}}, headers=ta)
+    assert late.json()["late"] is True  # a paper first entered after the due time is late, and counts
+    rows = csv.DictReader(io.StringIO(client.get(f"/api/v1/exams/{exam['id']}/grades.csv", headers=ta).text))
+    assert [(row["student"], row["code"], row["late"]) for row in rows] == [
+        ("s1", b, "false"),
+        ("s2", a, "true"),
+    ]
+
+
 def test_statistics_per_question_and_student(client, accounts) -> None:  # type: ignore[no-untyped-def]
     ta = accounts["ta"].headers
     exam = _exam(client, ta)
