@@ -291,7 +291,8 @@ def grade_part(
     body: ManualPartGrade,
     session: SessionDep,
 ) -> dict[str, Any]:
-    """Score one hand-graded part of a submission (0..1) with a comment."""
+    """Score one hand-graded part of a submission (0..1) with a comment; with `if_waiting`, a part
+    graded meanwhile (another TA) is a 409 and keeps its grade."""
     sub = exams.grade_manual_part(
         session,
         exam=exam,
@@ -300,5 +301,6 @@ def grade_part(
         part=body.part,
         score=body.score,
         comment=body.comment,
+        if_waiting=body.if_waiting,
     )
     return _result(exam, sub)

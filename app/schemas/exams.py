@@ -116,3 +116,6 @@ class ManualPartGrade(BaseModel):
     part: PartName
     score: float = Field(ge=0, le=1)
     comment: str = Field(default="", max_length=5000)
+    # True: only a part still waiting for a TA (409 if graded meanwhile, as the exam's page); False:
+    # a given grade is replaced (a deliberate change)
+    if_waiting: bool = False

@@ -456,14 +456,12 @@ def store_submissions(
                 "was stored: send it again",
                 field="student",
             )
-        # A correction of a paper keeps its lateness: one cell fixed after the due time is not a
-        # paper handed in late.
-        same_paper = old is not None and old.variant_id == variant.id
+        # A TA's entry over a stored paper is a correction and keeps its lateness: one cell, or a
+        # mistyped variant code, fixed after the due time is not a paper handed in late (and a late
+        # row after an on-time one would not count: latest_submissions).
         totals = _keep_ta_grades(tally(qs, results_of), answers, old, variant.id)
         subs.append(
-            _new_submission(
-                exam.id, variant.id, student, answers, totals, late=old.late if same_paper and old else late
-            )
+            _new_submission(exam.id, variant.id, student, answers, totals, late=old.late if old else late)
         )
     # A student who opened the exam online meanwhile: their first answer would start a submission
     # of its own beside this one.
@@ -582,13 +580,17 @@ def check_class_csv(session: Session, *, exam: Exam, text: str, lang: str = "en"
 
 
 def latest_submissions(session: Session, exam: Exam) -> list[ExamSubmission]:
+    """The submission that counts, per student: the newest, except that a late one never replaces
+    one on time (a refused late answer is kept, not counted). Judged by the row's own `late`: by
+    its user_id, an answer whose user was deleted (or restored from a backup without them) counted
+    again. A TA's entries are never late after an on-time one (store_submissions)."""
     rows = session.scalars(
         select(ExamSubmission).where(ExamSubmission.exam_id == exam.id).order_by(ExamSubmission.id)
     )
     latest: dict[str, ExamSubmission] = {}
     for s in rows:
-        if s.late and s.user_id is not None and s.student in latest and not latest[s.student].late:
-            continue  # a student's refused late answer never replaces what was handed in on time
+        if s.late and s.student in latest and not latest[s.student].late:
+            continue
         latest[s.student] = s
     return [latest[k] for k in sorted(latest)]
 
@@ -1154,43 +1156,87 @@ def manual_queue(session: Session, exam: Exam, lang: str = "en") -> list[dict[st
     return out
 
 
+class GradedAlready(Conflict):
+    """A part to be graded for the first time was graded meanwhile (409): nothing changed."""
+
+    def __init__(self, score: float) -> None:
+        super().__init__(
+            f"这个答案已评分（{score:g}），未作修改。This answer was graded already ({score:g}); nothing changed.",
+            field="part",
+        )
+        self.score = score
+
+
 def grade_manual_part(
-    session: Session, *, exam: Exam, submission_id: int, question: int, part: str, score: float, comment: str
+    session: Session,
+    *,
+    exam: Exam,
+    submission_id: int,
+    question: int,
+    part: str,
+    score: float,
+    comment: str,
+    if_waiting: bool = False,
 ) -> ExamSubmission:
-    """A TA scores one hand-graded part (0..1 of its share); totals are recomputed."""
+    """A TA scores one hand-graded part (0..1 of its share); totals are recomputed. `if_waiting`: only
+    a part still waiting for a TA, else GradedAlready (a second TA at the same moment, a form left
+    open); without it a given grade is replaced, deliberately.
+
+    Read, checked and written under the lock of the student's submissions: two TAs' grades go one
+    at a time, each over the other's. Read and written in two steps, the second TA's grade of the
+    same part replaced the first's, and a grade of another part of the same paper was dropped."""
     sub = session.get(ExamSubmission, submission_id)
     if sub is None or sub.exam_id != exam.id:
         raise NotFound(f"no submission {submission_id} in exam {exam.id}")
-    if sub.user_id is not None:  # answered online: the student may be storing an answer right now
-        _lock_answers(session, exam.id, sub.user_id)
-        session.refresh(sub)
-    if not _set_manual_grade(sub, str(question), part, score, comment):
-        raise Invalid(f"question {question} part {part!r} is not graded by hand", field="part")
-    # The class sent again meanwhile (or since the TA's queue page was loaded): the grade belongs to
-    # the same answer in the newer submission too, or it lands on one that no longer counts.
-    newer = session.scalars(
-        select(ExamSubmission).where(
-            ExamSubmission.exam_id == exam.id,
-            ExamSubmission.student == sub.student,
-            ExamSubmission.id > sub.id,
+    _lock_grades(session, sub)
+    # As stored now: a colleague's grade committed before the lock was taken is seen. The class sent
+    # again meanwhile (or since the TA's queue page was loaded): the grade belongs to the same answer
+    # in the newer submissions too, or it lands on one that no longer counts.
+    rows = list(
+        session.scalars(
+            select(ExamSubmission)
+            .where(
+                ExamSubmission.exam_id == exam.id,
+                ExamSubmission.student == sub.student,
+                ExamSubmission.id >= sub.id,
+            )
+            .order_by(ExamSubmission.id)
+            .execution_options(populate_existing=True)
         )
     )
-    answer = sub.answers.get(str(question), {}).get(part)
-    for later in newer:
-        if later.answers.get(str(question), {}).get(part) == answer:
-            _set_manual_grade(later, str(question), part, score, comment)
+    number = str(question)
+    answer = sub.answers.get(number, {}).get(part)
+    same = [s for s in rows if s.answers.get(number, {}).get(part) == answer]
+    given = [g for g in (_hand_grade(s, number, part) for s in same) if g is not None]
+    if if_waiting and given:
+        session.rollback()
+        raise GradedAlready(given[-1])
+    if not _set_manual_grade(sub, number, part, score, comment):
+        session.rollback()
+        raise Invalid(f"question {question} part {part!r} is not graded by hand", field="part")
+    for later in same[1:]:
+        _set_manual_grade(later, number, part, score, comment)
     session.commit()
     return sub
 
 
-def hand_grade_of(
-    session: Session, *, exam: Exam, submission_id: int, question: int, part: str
-) -> float | None:
+def _lock_grades(session: Session, sub: ExamSubmission) -> None:
+    """Hold a student's submissions to an exam until commit (a no-op UPDATE, as _lock_answers): a
+    TA's grade waits for another TA's. Answered online, the student's answers are locked first, as
+    store_online_answer does: the student may be storing an answer right now."""
+    if sub.user_id is not None:
+        _lock_answers(session, sub.exam_id, sub.user_id)
+    session.execute(
+        update(ExamSubmission)
+        .where(ExamSubmission.exam_id == sub.exam_id, ExamSubmission.student == sub.student)
+        .values(student=ExamSubmission.student),
+        execution_options={"synchronize_session": False},
+    )
+
+
+def _hand_grade(sub: ExamSubmission, number: str, part: str) -> float | None:
     """The score a TA gave this part, or None while it waits (or if it is no such part)."""
-    sub = session.get(ExamSubmission, submission_id)
-    if sub is None or sub.exam_id != exam.id:
-        return None
-    p = sub.results.get(str(question), {}).get("parts", {}).get(part, {})
+    p = sub.results.get(number, {}).get("parts", {}).get(part, {})
     return float(p["score"]) if p.get("manual") and p.get("graded") else None
 
 

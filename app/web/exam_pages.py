@@ -258,6 +258,13 @@ def _exam_page(
     lang = page_lang(request, user)
     st = exams.statistics(session, exam)
     queue = exams.manual_queue(session, exam, lang)
+    # A TA's score and comment come back in their answer's form; an answer no longer waiting (graded
+    # by a colleague) has none, and they are shown beside the message instead: never lost.
+    in_queue = grade_form is not None and any(
+        (i["submission"], i["question"], i["part"])
+        == (grade_form.submission, grade_form.question, grade_form.part)
+        for i in queue
+    )
     chart = charts.bar_chart(
         [
             (f"Q{q['question']}", q["mean_score"] / q["points"] if q["mean_score"] is not None else 0.0)
@@ -278,7 +285,8 @@ def _exam_page(
         graded=graded,
         queue=queue,
         grade_error=grade_error,
-        grade_form=grade_form,
+        grade_form=grade_form if in_queue else None,
+        kept_grade=None if in_queue else grade_form,
     )
 
 
@@ -291,31 +299,32 @@ def exam_stats(request: Request, exam_id: str, session: SessionDep, user: StaffU
 def exam_grade_part(
     request: Request, exam_id: str, session: SessionDep, user: StaffUser, form: ManualForm
 ) -> Response:
-    """A TA scores one short answer from the page (the API's grade_manual_part); back to the queue."""
+    """A TA scores one short answer from the page (the API's grade_manual_part); back to the queue.
+    A grade given meanwhile (a second TA at the same moment, a form left open, Back and resend) is
+    not overwritten: 409, and what this TA typed comes back with the message. Changing a given
+    grade is deliberate, through the API."""
     verify_csrf(request, form.csrf_token)
     exam = exams.get_exam(session, exam_id)
-    zh = page_lang(request, user) == "zh"
-    graded = exams.hand_grade_of(
-        session, exam=exam, submission_id=form.submission, question=form.question, part=form.part
-    )
-    if graded is not None:
-        # A form left open (a second TA, Back and resend) must not overwrite a colleague's grade;
-        # changing a given grade is deliberate, through the API.
-        message = graded_already(graded, "zh" if zh else "en")
-        return _exam_page(request, session, user, exam, status=409, grade_error=message)
+    lang = page_lang(request, user)
     score = read_score(form.score)
     if score is None:  # the TA's score and comment come back in that answer's form, with the message
-        message = SCORE_HELP["zh" if zh else "en"]
-        return _exam_page(request, session, user, exam, status=422, grade_error=message, grade_form=form)
-    exams.grade_manual_part(
-        session,
-        exam=exam,
-        submission_id=form.submission,
-        question=form.question,
-        part=form.part,
-        score=score,
-        comment=form.comment.replace("\r\n", "\n"),
-    )
+        return _exam_page(
+            request, session, user, exam, status=422, grade_error=SCORE_HELP[lang], grade_form=form
+        )
+    try:
+        exams.grade_manual_part(
+            session,
+            exam=exam,
+            submission_id=form.submission,
+            question=form.question,
+            part=form.part,
+            score=score,
+            comment=form.comment.replace("\r\n", "\n"),
+            if_waiting=True,
+        )
+    except exams.GradedAlready as exc:
+        message = graded_already(exc.score, lang)
+        return _exam_page(request, session, user, exam, status=409, grade_error=message, grade_form=form)
     return RedirectResponse(f"/exams/{exam_id}#manual", status_code=303)
 
 

@@ -14,14 +14,24 @@ from tests.conftest import add_account, make_app
 FAMILY = "loss.uniform_prediction"
 
 
-@pytest.fixture
-def ta(sqlite_db_url):  # type: ignore[no-untyped-def]
-    app = make_app(sqlite_db_url)
+def _logged_in_ta(url: str):  # type: ignore[no-untyped-def]
+    app = make_app(url)
     with TestClient(app) as c:
         add_account(app, "tina", "ta")
         _login(c, "tina")
         c.app_ref = app  # type: ignore[attr-defined]
         yield c
+
+
+@pytest.fixture
+def ta(sqlite_db_url):  # type: ignore[no-untyped-def]
+    yield from _logged_in_ta(sqlite_db_url)
+
+
+@pytest.fixture
+def ta_on_both(db_url):  # type: ignore[no-untyped-def]
+    """A TA's browser, on SQLite and on PostgreSQL."""
+    yield from _logged_in_ta(db_url)
 
 
 def _build(c: TestClient, **fields: str):  # type: ignore[no-untyped-def]
@@ -238,6 +248,51 @@ def test_two_tas_grading_one_practice_answer_at_once_keep_the_first_grade(ta, mo
     with c.app_ref.state.session_factory() as s:
         kept = s.get(Attempt, aid)
         assert kept is not None and kept.manual_score == 0.9 and kept.manual_comment == "第一位助教"
+
+
+def test_two_tas_grading_one_paper_answer_at_once_keep_the_first_grade(ta_on_both, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    """The exam page checked 'graded already?' and then wrote the grade, two steps: a second TA past
+    the check replaced the first one's grade. The second is told now (409, in the page's language),
+    and the score and comment they typed come back on the page."""
+    from app.models import ExamSubmission
+    from app.services import exams
+    from app.web import exam_pages
+    from tests.app.test_exams import short_answer_exam
+
+    c = ta_on_both
+    exam = c.post("/api/v1/exams", json=short_answer_exam()).json()
+    code = exam["variants"][0]["code"]
+    sent = {"student": "s1", "code": code, "answers": {"1": {"answer": "残差连接"}}}
+    assert c.post(f"/api/v1/exams/{exam['id']}/submissions", json=sent).status_code == 200
+    page = c.get(f"/exams/{exam['id']}").text
+    form = re.search(r'<form method="post" action="/exams/[^"]+/manual".*?</form>', page, re.S).group(0)  # type: ignore[union-attr]
+    fields = dict(re.findall(r'<input type="hidden" name="([^"]+)" value="([^"]*)"', form))
+    sid = int(fields["submission"])
+    real = exam_pages.read_score
+
+    def other_ta_grades_meanwhile(text: str) -> float | None:  # past the page's own checks
+        with c.app_ref.state.session_factory() as s:
+            e = exams.get_exam(s, exam["id"])
+            exams.grade_manual_part(
+                s, exam=e, submission_id=sid, question=1, part="answer", score=0.9, comment="第一位助教"
+            )
+        return real(text)
+
+    monkeypatch.setattr(exam_pages, "read_score", other_ta_grades_meanwhile)
+    r = c.post(f"/exams/{exam['id']}/manual", data={**fields, "score": "0.1", "comment": "第二位 <评语>"})
+    monkeypatch.undo()
+    assert r.status_code == 409, r.text[:300]
+    assert "这个答案已评分（0.9），未作修改" in r.text
+    kept = re.search(r"<div class=\"kept\" data-kept-grade>.*?</div>", r.text, re.S).group(0)  # type: ignore[union-attr]
+    assert 'value="0.1"' in kept and "第二位 &lt;评语&gt;</textarea>" in kept
+    with c.app_ref.state.session_factory() as s:
+        stored = s.get(ExamSubmission, sid)
+        assert stored is not None and stored.score == 9.0
+        assert stored.results["1"]["parts"]["answer"]["feedback"] == "第一位助教"
+    # A form left open, sent on an English page: the same, in English.
+    again = c.post(f"/exams/{exam['id']}/manual?lang=en", data={**fields, "score": "1", "comment": "late TA"})
+    assert again.status_code == 409 and "This answer was graded already (0.9); nothing changed." in again.text
+    assert "late TA</textarea>" in again.text and "What you entered" in again.text
 
 
 def test_the_builder_reports_every_row_at_once_in_the_pages_language(ta) -> None:  # type: ignore[no-untyped-def]

@@ -527,6 +527,37 @@ def test_late_submission_is_stored_and_marked(client, accounts) -> None:  # type
     assert r.status_code == 200 and r.json()["late"] is True
 
 
+def test_a_paper_entered_again_with_another_code_after_the_due_time_stays_on_time_and_counts(
+    app, client, accounts
+) -> None:  # type: ignore[no-untyped-def]
+    """A late row never replaces an on-time one (latest_submissions, whoever its user). A TA who fixes a
+    mistyped variant code after the due time corrects the paper handed in on time: it keeps that
+    lateness, and so counts (it was stored late, and would have been hidden behind the old paper)."""
+    from datetime import UTC, datetime, timedelta
+
+    from app.models import Exam
+
+    ta = accounts["ta"].headers
+    exam = _exam(client, ta, due_at=(datetime.now(UTC) + timedelta(hours=1)).isoformat())
+    a, b = exam["variants"][0]["code"], exam["variants"][1]["code"]
+    url = f"/api/v1/exams/{exam['id']}/submissions"
+    assert (
+        client.post(url, json={"student": "s1", "code": a, "answers": {}}, headers=ta).json()["late"] is False
+    )
+    with app.state.session_factory() as s:
+        s.get(Exam, exam["id"]).due_at = datetime.now(UTC) - timedelta(seconds=1)  # type: ignore[union-attr]
+        s.commit()
+    r = client.post(url, json={"student": "s1", "code": b, "answers": {}}, headers=ta)
+    assert r.status_code == 200 and r.json()["late"] is False
+    late = client.post(url, json={"student": "s2", "code": a, "answers": {}}, headers=ta)
+    assert late.json()["late"] is True  # a paper first entered after the due time is late, and counts
+    rows = csv.DictReader(io.StringIO(client.get(f"/api/v1/exams/{exam['id']}/grades.csv", headers=ta).text))
+    assert [(row["student"], row["code"], row["late"]) for row in rows] == [
+        ("s1", b, "false"),
+        ("s2", a, "true"),
+    ]
+
+
 def test_statistics_per_question_and_student(client, accounts) -> None:  # type: ignore[no-untyped-def]
     ta = accounts["ta"].headers
     exam = _exam(client, ta)
@@ -637,6 +668,69 @@ def test_a_class_csv_sent_again_keeps_the_hand_grades_of_unchanged_answers(clien
     rows = {row["student"]: row for row in csv.DictReader(io.StringIO(grades))}
     assert float(rows["乙"]["q1"]) == 5.0 and rows["乙"]["pending_manual"] in ("False", "false", "0", "")
     assert client.get(f"/api/v1/exams/{exam['id']}/manual", headers=ta).json() == []
+
+
+def test_two_tas_grading_two_parts_of_one_paper_at_once_keep_both_grades(app, client, accounts) -> None:  # type: ignore[no-untyped-def]
+    """A paper's hand grade was read, changed and written back whole, with no lock: a TA who read the
+    paper before a colleague's grade of another question was stored wrote it back without that
+    grade. Two sessions, the first reading before the second writes: both grades are kept."""
+    from app.models import ExamSubmission
+    from app.services import exams
+    from problems.concepts import short_answer_items
+
+    ta = accounts["ta"].headers
+    first, second = list(short_answer_items())[:2]
+    items = [
+        {"problem": "concept.short_answer", "params": {"item": i}, "points": 10} for i in (first, second)
+    ]
+    exam = client.post("/api/v1/exams", json={"title": "两道简答", "items": items}, headers=ta).json()
+    answers = {"1": {"answer": "甲"}, "2": {"answer": "乙"}}
+    sent = {"student": "s1", "code": exam["variants"][0]["code"], "answers": answers}
+    assert client.post(f"/api/v1/exams/{exam['id']}/submissions", json=sent, headers=ta).status_code == 200
+    sid = client.get(f"/api/v1/exams/{exam['id']}/manual", headers=ta).json()[0]["submission"]
+    with app.state.session_factory() as one, app.state.session_factory() as two:
+        e1, e2 = exams.get_exam(one, exam["id"]), exams.get_exam(two, exam["id"])
+        read = one.get(ExamSubmission, sid)  # the first TA's request has read the paper (and holds it)
+        assert read is not None and read.needs_manual
+        grade = {"submission_id": sid, "part": "answer", "comment": "ok"}
+        exams.grade_manual_part(two, exam=e2, question=2, score=0.5, **grade)  # the second TA's, stored
+        exams.grade_manual_part(one, exam=e1, question=1, score=0.8, **grade)
+    grades = client.get(f"/api/v1/exams/{exam['id']}/grades.csv", headers=ta).text
+    row = next(csv.DictReader(io.StringIO(grades)))
+    assert (row["q1"], row["q2"], row["total"], row["pending_manual"]) == ("8.0", "5.0", "13.0", "false")
+
+
+def test_a_script_grading_from_the_queue_gets_409_for_a_part_graded_meanwhile(client, accounts) -> None:  # type: ignore[no-untyped-def]
+    """The API's grade replaces a grade given before (a deliberate change). With if_waiting, as the
+    exam's page sends it, a part another TA graded meanwhile is a 409 that names that grade, and
+    keeps it: also when it was graded in the newer submission the class was sent again as."""
+    ta = accounts["ta"].headers
+    exam = client.post("/api/v1/exams", json=short_answer_exam(), headers=ta).json()
+    url = f"/api/v1/exams/{exam['id']}/submissions"
+    queue = f"/api/v1/exams/{exam['id']}/manual"
+    sent = {"student": "s1", "code": exam["variants"][0]["code"], "answers": {"1": {"answer": "残差"}}}
+    client.post(url, json=sent, headers=ta)
+    old = client.get(queue, headers=ta).json()[0]["submission"]
+    client.post(url, json=sent, headers=ta)  # sent again, the same answer
+    new = client.get(queue, headers=ta).json()[0]["submission"]
+    assert new != old
+
+    def grade(sid: int, score: float, **extra: object):  # type: ignore[no-untyped-def]
+        body = {"question": 1, "part": "answer", "score": score, "comment": "c", **extra}
+        return client.post(f"{url}/{sid}/grade", json=body, headers=ta)
+
+    def total() -> str:
+        grades = client.get(f"/api/v1/exams/{exam['id']}/grades.csv", headers=ta).text
+        return str(next(csv.DictReader(io.StringIO(grades)))["total"])
+
+    assert grade(new, 0.6, if_waiting=True).status_code == 200
+    for sid in (new, old):  # a queue loaded before the class was sent again lists the old one
+        r = grade(sid, 0.1, if_waiting=True)
+        assert r.status_code == 409 and "已评分（0.6）" in r.json()["detail"], r.text
+        assert "graded already (0.6)" in r.json()["detail"]
+    assert total() == "6.0"
+    assert grade(new, 0.9).status_code == 200  # without it: a deliberate change
+    assert total() == "9.0"
 
 
 def _first_short_item() -> str:

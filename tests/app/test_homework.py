@@ -5,6 +5,8 @@ from __future__ import annotations
 import time
 from datetime import UTC, datetime, timedelta
 
+import pytest
+
 FAMILY = "loss.uniform_prediction"
 
 
@@ -480,3 +482,72 @@ def test_an_exam_stored_before_due_times_were_required_shows_results_when_its_st
         s.commit()
     mine = client.get(f"/api/v1/exams/{exam_id}/mine", headers=alice).json()
     assert mine["closed"] and mine["feedback_visible"] and mine["questions"][0]["solution"]
+
+
+@pytest.mark.parametrize("gone", ["deleted", "restored-without-them"])
+def test_a_late_answer_stays_late_when_its_student_is_gone(
+    app, client, accounts, db_url, db_kind, tmp_path, gone
+) -> None:  # type: ignore[no-untyped-def]
+    """A late answer was kept and not counted only while its row named its user: once the user was
+    deleted (user_id set to NULL) or a backup was restored without them, it replaced the on-time
+    answer in grades.csv and the statistics, its score counted and the answer on time hidden.
+    Lateness is the row's own."""
+    import contextlib
+    import csv
+    import io
+    import json
+
+    from alembic import command
+    from sqlalchemy import delete, func, select
+
+    from app.cli import alembic_config
+    from app.db import make_engine, make_session_factory
+    from app.models import Exam, ExamSubmission, User
+    from app.services import backup, exams
+    from tests.dbs import database_url
+
+    ta, alice = accounts["ta"].headers, accounts["student"].headers
+    name = accounts["student"].name
+    exam_id = _make(client, ta, "homework", due_at=_iso(datetime.now(UTC) + timedelta(hours=1)))
+    code = client.get(f"/api/v1/exams/{exam_id}/mine", headers=alice).json()["code"]
+    url = f"/api/v1/exams/{exam_id}/mine/answers"
+    right = _answer_for(client, ta, exam_id, code)
+    assert (
+        client.post(url, json={"question": 1, "answers": {"loss": right}}, headers=alice).status_code == 200
+    )
+    with app.state.session_factory() as s:
+        s.get(Exam, exam_id).due_at = datetime.now(UTC) - timedelta(seconds=1)  # type: ignore[union-attr]
+        s.commit()
+    assert client.post(url, json={"question": 1, "answers": {"loss": "0"}}, headers=alice).status_code == 403
+
+    with contextlib.ExitStack() as stack:
+        if gone == "deleted":
+            with app.state.session_factory() as s:
+                s.execute(delete(User).where(User.name == name))  # the database sets user_id NULL
+                s.commit()
+            where = db_url
+        else:
+            out = io.StringIO()
+            backup.export_jsonl(db_url, out)
+            records = [json.loads(line) for line in out.getvalue().splitlines()]
+            # Restored without the student (their account, attempts and assignment left out): the
+            # submissions name a user the database does not know.
+            theirs = ("user", "attempt", "exam_assignment")
+            kept = [
+                r for r in records if not (r["kind"] in theirs and name in (r.get("user"), r.get("name")))
+            ]
+            (tmp_path / "restored").mkdir()
+            where = stack.enter_context(database_url(db_kind, tmp_path / "restored"))
+            command.upgrade(alembic_config(where), "head")
+            backup.import_jsonl(where, [json.dumps(r) for r in kept])
+        engine = make_engine(where)
+        stack.callback(engine.dispose)
+        with make_session_factory(engine)() as s:
+            rows = s.execute(select(ExamSubmission.late, func.count()).group_by(ExamSubmission.late)).all()
+            assert sorted(rows) == [(False, 1), (True, 1)]
+            assert s.scalar(select(func.count()).where(ExamSubmission.user_id.is_not(None))) == 0
+            exam = exams.get_exam(s, exam_id)
+            grades = next(csv.DictReader(io.StringIO(exams.grades_csv(s, exam))))
+            assert (grades["student"], grades["total"], grades["late"]) == (name, "1.0", "false")
+            students = exams.statistics(s, exam)["students"]
+            assert [(x["student"], x["score"], x["late"]) for x in students] == [(name, 1.0, False)]
