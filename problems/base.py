@@ -93,6 +93,11 @@ class Family(Generic[P]):
         """Return the known wrong ways to solve this family."""
         return ()
 
+    def item_chapter(self, item: str) -> str | None:
+        """Return the chapter of the bank item an instance poses (its `item` param); None when the
+        family poses no items, or no longer has this one: its questions are in the family's chapter."""
+        return None
+
     def grade_part(self, p: P, part: Part, answer: str, reference: str, lang: str) -> Verdict:
         """Judge one part; override for parts graded by checking constraints."""
         return grade(answer, reference, part.spec, lang=lang)

@@ -43,7 +43,7 @@ def _chapters(stats: dict[str, progress.FamilyStat]) -> list[dict[str, Any]]:
 
 @router.get("/")
 def home(request: Request, session: SessionDep, user: OptionalUser) -> Response:
-    stats = progress.family_stats(session, user=user) if user else {}
+    stats = progress.family_stats(progress.judged_attempts(session, user=user)) if user else {}
     return page(request, "web/home.html", user, chapters=_chapters(stats))
 
 
@@ -268,9 +268,9 @@ def me(request: Request, session: SessionDep, user: OptionalUser) -> Response:
         return RedirectResponse("/login?next=/me", status_code=303)
     lang = page_lang(request, user)
     fams = {f["id"]: f for f in list_problems()}
-    stats = progress.family_stats(session, user=user)
-    chapter_of = {p: f["chapter"] for p, f in fams.items()}
-    by_chapter = progress.chapter_accuracy(stats, chapter_of)
+    judged = progress.judged_attempts(session, user=user)
+    stats = progress.family_stats(judged)
+    by_chapter = progress.chapter_accuracy(judged)
     chapter_chart = charts.bar_chart(
         [(CHAPTERS[c][lang], by_chapter[c]) for c in CHAPTERS if c in by_chapter],
         title="正确率（按章节）" if lang == "zh" else "Accuracy by chapter",
@@ -307,6 +307,6 @@ def practise_weak_spot(session: SessionDep, user: OptionalUser) -> Response:
     families = [
         f["id"] for f in list_problems() if f["id"] not in NOT_FOR_PRACTICE | {"concept.short_answer"}
     ]
-    stats = progress.family_stats(session, user=user) if user else {}
+    stats = progress.family_stats(progress.judged_attempts(session, user=user)) if user else {}
     choice = progress.next_weak_spot(stats, families, now=utcnow(), tie_break=secrets.randbelow(1000))
     return RedirectResponse(f"/practice/{choice}", status_code=303)

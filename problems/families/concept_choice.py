@@ -180,6 +180,10 @@ class ConceptChoice(Family[ConceptChoiceParams]):
     def misconceptions(self) -> list[Misconception[ConceptChoiceParams]]:
         return list(_distractor_misconceptions())
 
+    def item_chapter(self, item: str) -> str | None:
+        found = choice_items().get(item)
+        return found.chapter if found else None
+
 
 @functools.cache
 def _distractor_misconceptions() -> tuple[Misconception[ConceptChoiceParams], ...]:

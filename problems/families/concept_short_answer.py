@@ -68,6 +68,10 @@ class ConceptShortAnswer(Family[ConceptShortAnswerParams]):
     def solve(self, p: ConceptShortAnswerParams) -> dict[str, str]:
         return {}  # graded by a TA: no automatic reference
 
+    def item_chapter(self, item: str) -> str | None:
+        found = short_answer_items().get(item)
+        return found.chapter if found else None
+
     def statement(self, p: ConceptShortAnswerParams) -> Text:
         item = get_short_answer_item(p.item)
         chapter = CHAPTERS[item.chapter]
