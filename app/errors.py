@@ -13,6 +13,7 @@ from sqlalchemy.exc import DataError, DBAPIError, OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from app.api.lang import asked_lang
 from app.services.errors import Invalid, ServiceError
 from app.services.instances import ParamsInvalid
 
@@ -96,10 +97,13 @@ def install(app: FastAPI) -> None:
 
     @app.exception_handler(ServiceError)
     def _service(request: Request, exc: ServiceError) -> Response:
-        detail: object = exc.message
+        message = exc.message
+        if exc.said and asked_lang(request) == "zh":
+            message = "; ".join(exc.lines("zh"))
+        detail: object = message
         if isinstance(exc, Invalid):
-            detail = [{"loc": [exc.location, exc.field or "body"], "msg": exc.message, "type": "value_error"}]
-        resp = error_response(request, exc.status, exc.message, detail)
+            detail = [{"loc": [exc.location, exc.field or "body"], "msg": message, "type": "value_error"}]
+        resp = error_response(request, exc.status, message, detail)
         if exc.status == 429:
             resp.headers["Retry-After"] = "60"
         return resp

@@ -72,13 +72,16 @@ _TRANSLATE = {
     "、": ", ",  # the IME's enumeration comma: 0.5、0.25 (a list, never 1、500 as a thousands group)
 }
 # Words an IME answer begins or ends with: 约1.609 is ≈1.609, 根号2 is √2; 3660个, 2.5469 nats
-# Powers said in words, as an IME user writes them: e的x次方 is e^(x), x的平方 is x^2. The
-# exponent is short and holds no other 的 (the base is what comes before, as on paper).
-_SAID_POWER = re.compile(r"的\s*([^的次方]{1,40}?)\s*次方|的平方|的立方")
+# Powers and roots said in words, as an IME user writes them: e的x次方 is e^(x), x的平方 is x^2,
+# x的平方根 is sqrt(x), 8的3次方根 is 8^(1/(3)). The exponent is short and holds no other 的 (the
+# base is what comes before, as on paper). The tokenizer reads them in the student's own text: a
+# message then points into what was typed (rewritten first, x的平方根 was "unexpected 根" in x^2根).
+_SAID_POWER = re.compile(r"的\s*(?:([^的次方]{1,40}?)\s*次方(根)?|(算术平方根|平方根|立方根|平方|立方))")
+_SAID_EXPONENT = {"平方": "2", "立方": "3", "平方根": "(1/2)", "算术平方根": "(1/2)", "立方根": "(1/3)"}
 _WORDS = re.compile("约等于|约为|大约|约|根号")
 _WORD_SIGNS = {"约等于": "≈", "约为": "≈", "大约": "≈", "约": "≈", "根号": "√"}
 # A measure word or a unit after a number is not part of its value (bits would be: not read)
-_UNIT = re.compile(r"(?<=[\d)\]])\s*(?:个参数|参数|个|次|步|层|维|项|种|轮|条|张|nats?)$")
+_UNIT = re.compile(r"(?<=[\d)\]方根])\s*(?:个参数|参数|个|次|步|层|维|项|种|轮|条|张|nats?)$")
 
 
 _TRANSLATE_TABLE = str.maketrans(_TRANSLATE)
@@ -113,9 +116,8 @@ def normalize(text: str) -> str:
         text = _SUPERSCRIPT_RUN.sub(lambda m: "^(" + "".join(_SUPERSCRIPTS[c] for c in m.group()) + ")", text)
         text = _SUBSCRIPT_RUN.sub(lambda m: "_{" + "".join(_SUBSCRIPTS[c] for c in m.group()) + "}", text)
         text = _WORDS.sub(lambda m: _WORD_SIGNS[m.group()], text)
+        # After NFKC, π的平方, ２的平方 and ｘ的平方 have their ASCII bases for the tokenizer.
         text = unicodedata.normalize("NFKC", text).translate(_TRANSLATE_TABLE)
-        if "的" in text:  # after NFKC: π的平方, ２的平方 and ｘ的平方 have their ASCII bases by now
-            text = _SAID_POWER.sub(_said_power, text)
         text = _UNIT.sub("", text.rstrip())
     elif text.rstrip().endswith(("nat", "nats")):
         text = _UNIT.sub("", text.rstrip())
@@ -134,27 +136,42 @@ _POWER_BASE = re.compile(r"(?:(?<![A-Za-z0-9.])[A-Za-z0-9.]+|[)\]])\s*$")
 _BASE_STARTS_AFTER = set("([*/=,;") | {""}  # not after + - ^: a+b的平方 is (a+b)^2 to some
 
 
-def _said_power(m: re.Match[str]) -> str:
-    head = m.string[: m.start()]
+def _said_power(text: str, i: int) -> tuple[list[Tok], int] | None:
+    """The power or root said in words at text[i] (a 的) as tokens, ^ and its exponent, each at
+    the words it reads, and where the words end; None if none is said there or its base is unclear."""
+    m = _SAID_POWER.match(text, i)
+    if m is None or not _whole_base(text[:i]):
+        return None
+    _, root, words = m.groups()
+    if words:
+        return _said_tokens("^" + _SAID_EXPONENT[words], i), m.end()
+    inner = tokenize(text, m.start(1), m.end(1))
+    if not inner:
+        return None
+    opened, closed = ("^(1/(", "))") if root else ("^(", ")")
+    at = m.end() - len("次方根" if root else "次方")  # a bracket left open is said to be missing there
+    return _said_tokens(opened, i) + inner + _said_tokens(closed, at), m.end()
+
+
+def _said_tokens(text: str, pos: int) -> list[Tok]:
+    return [Tok("op" if c in "^()/" else "num", c, pos) for c in text]
+
+
+def _whole_base(head: str) -> bool:
+    """Does `head` end with a base that is plainly the whole base of a power said after it?"""
     base = _POWER_BASE.search(head)
     if base is None:
-        return m.group()  # nothing to raise: the 的 stays, and is refused as a character
+        return False
     if base.group().rstrip()[-1:] in ")]":
         start = _group_start(head.rstrip())
         if start is None:
-            return m.group()
+            return False
         while start > 0 and head[start - 1].isalpha():  # a function's call is its whole: sin(x)的平方
             start -= 1
         before = head[:start].rstrip()[-1:]
     else:
         before = head[: base.start()].rstrip()[-1:]
-    if before not in _BASE_STARTS_AFTER:
-        return m.group()  # -1的平方, a+b的平方, 2^3的平方: which base is meant? brackets say
-    if m.group() == "的平方":
-        return "^2"
-    if m.group() == "的立方":
-        return "^3"
-    return f"^({m.group(1)})"
+    return before in _BASE_STARTS_AFTER  # not -1的平方, a+b的平方, 2^3的平方: brackets say which
 
 
 def _group_start(text: str) -> int | None:
@@ -193,6 +210,12 @@ def _bad_character(text: str, i: int) -> AnswerError:
         return err("请用 abs(x) 表示绝对值", "write absolute values as abs(x)", i)
     if c == "⁄":
         return err("请用 / 写分数，例如 1/2", "write fractions with /, e.g. 1/2", i)
+    if c in "平立次方根":  # said without 的, or apart: x平方, 平方根x, x的平方 根
+        return err(
+            "乘方请写成 x^2 或 x的平方，开方请写成 sqrt(x)、根号x 或 x的平方根",
+            "write a power as x^2 or x的平方, and a root as sqrt(x), 根号x or x的平方根",
+            i,
+        )
     if c == "的":  # a power said in words whose base is not plain (see _said_power)
         return err(
             "“的…次方”的底数要用括号标明，例如 (-1)的平方、1+(e的x次方)，或写成 ^，例如 e^x",
@@ -216,14 +239,23 @@ class Tok:
     pos: int
 
 
-def tokenize(text: str) -> list[Tok]:
+def tokenize(text: str, start: int = 0, end: int | None = None) -> list[Tok]:
+    """The tokens of text[start:end], each at its place in `text`."""
     out: list[Tok] = []
-    i = 0
-    while i < len(text):
+    end = len(text) if end is None else end
+    i = start
+    while i < end:
         if text[i].isspace():
             i += 1
             continue
-        m = _TOKEN.match(text, i)
+        said = _said_power(text, i) if text[i] == "的" else None
+        if said is not None:
+            out += said[0]
+            if len(out) > MAX_TOKENS:
+                raise err("答案太长", "the answer is too long", i)
+            i = said[1]
+            continue
+        m = _TOKEN.match(text, i, end)
         if m is None or m.end() == i:
             raise _bad_character(text, i)
         kind = m.lastgroup or "op"

@@ -5,7 +5,19 @@ from __future__ import annotations
 import csv
 import io
 
-from app.services.errors import Invalid
+from app.services.errors import Invalid, say
+
+SAID = {
+    "quote": {
+        "zh": '第 {n} 行的引号（"）没有闭合',
+        "en": '{field}: line {n}: a quote (") opened here is never closed',
+    },
+    "unreadable": {"zh": "第 {n} 行无法按 CSV 读取（{why}）", "en": "{field}: line {n}: {why}"},
+    "encoding": {
+        "zh": "文件既不是 UTF-8 也不是 GB18030 文本，请另存为“CSV UTF-8”后再上传。",
+        "en": "The file is neither UTF-8 nor GB18030 text: save it as CSV UTF-8 and upload it again.",
+    },
+}
 
 
 def rows_with_lines(text: str, *, field: str) -> list[tuple[int, list[str]]]:
@@ -19,10 +31,8 @@ def rows_with_lines(text: str, *, field: str) -> list[tuple[int, list[str]]]:
     if opened is not None:
         # The reader takes every row after such a quote into that one answer: the upload
         # "succeeded" without the students below it.
-        raise Invalid(
-            f'{field}: line {opened}: a quote (") opened here is never closed; 第 {opened} 行的引号没有闭合',
-            field=field,
-        )
+        said = say(SAID["quote"], field=field, n=opened)
+        raise Invalid(f"{said['en']}; 第 {opened} 行的引号没有闭合", field=field, said=[said])
     reader = csv.reader(io.StringIO(text))
     rows: list[tuple[int, list[str]]] = []
     start = 1
@@ -31,7 +41,7 @@ def rows_with_lines(text: str, *, field: str) -> list[tuple[int, list[str]]]:
             rows.append((start, row))
             start = reader.line_num + 1
     except csv.Error as exc:
-        raise Invalid(f"{field}: line {start}: {exc}", field=field) from None
+        raise Invalid.of([say(SAID["unreadable"], field=field, n=start, why=exc)], field=field) from None
     return rows
 
 
@@ -68,5 +78,7 @@ def decode_upload(raw: bytes, *, field: str) -> str:
         return raw.decode("gb18030")
     except UnicodeDecodeError:
         raise Invalid(
-            "文件既不是 UTF-8 也不是 GB18030 文本。The file is neither UTF-8 nor GB18030 text.", field=field
+            "文件既不是 UTF-8 也不是 GB18030 文本。The file is neither UTF-8 nor GB18030 text.",
+            field=field,
+            said=[SAID["encoding"]],
         ) from None

@@ -24,7 +24,7 @@ from app.models import Exam, ExamAssignment, ExamQuestion, ExamSubmission, ExamV
 from app.schemas.exams import ExamCreate
 from app.services import attempts, instances
 from app.services.csvtext import rows_with_lines
-from app.services.errors import Conflict, Invalid, NotFound, ServiceError
+from app.services.errors import Conflict, Invalid, NotFound, Said, ServiceError, say
 from app.services.grading import Grader, Pending
 from problems import GradeResult
 from problems.base import validate_params
@@ -235,25 +235,81 @@ def variant_instances(session: Session, variant: ExamVariant) -> list[tuple[Exam
 
 # --- submissions -----------------------------------------------------------------------
 
+# What a submission's check says, in zh and en: a TA's page shows its own language; the API says
+# the English, as it always has (app/errors.py: Chinese for a caller that asks for it).
+SAID: dict[str, Said] = {
+    "line": {"zh": "第 {n} 行", "en": "line {n}"},
+    "line_of": {"zh": "第 {n} 行（{student}）", "en": "line {n} ({student})"},
+    "unknown_code": {"zh": "{where}：未知的卷号 {code!r}", "en": "{where}: unknown variant code {code!r}"},
+    "no_question": {
+        "zh": "{where}：没有第 {number} 题（题号 1-{n}）",
+        "en": "{where}: question {number} does not exist (1-{n})",
+    },
+    "no_part": {
+        "zh": "{where}：第 {number} 题没有小题 {part!r}（小题：{names}）",
+        "en": "{where}: question {number} has no part {part!r} (parts: {names})",
+    },
+    "empty": {"zh": "CSV 是空的", "en": "csv: empty file"},
+    "header": {
+        "zh": "第 1 行的表头应是 {columns}",
+        "en": "csv: line 1: the header must be {columns}",
+    },
+    "columns": {
+        "zh": "{where}：应有 5 列，实有 {found} 列",
+        "en": "{where}: expected 5 columns, found {found}",
+    },
+    "columns_quote": {
+        "zh": '{where}：应有 5 列，实有 {found} 列（含逗号的答案要放在引号里："[9, 9, 9]"）',
+        "en": '{where}: expected 5 columns, found {found} (an answer holding commas goes in quotes: "[9, 9, 9]")',
+    },
+    "no_student": {"zh": "{where}：学生一栏是空的", "en": "{where}: empty student"},
+    "too_long": {
+        "zh": "{where}：学生超过 {student} 个字符，或答案超过 {answer} 个字符",
+        "en": "{where}: student over {student} or answer over {answer} characters",
+    },
+    "question_nan": {
+        "zh": "{where}：题号 {question!r} 不是数字",
+        "en": "{where}: question {question!r} is not a number",
+    },
+    "two_codes": {
+        "zh": "{where}：学生 {student!r} 有两个卷号（{a} 和 {b}）",
+        "en": "{where}: student {student!r} has two variant codes ({a} and {b})",
+    },
+    "twice": {
+        "zh": "{where}：{student!r} 第 {question} 题的小题 {part!r} 出现了两次",
+        "en": "{where}: question {question} part {part!r} of {student!r} appears twice",
+    },
+    "online": {
+        "zh": "{who} 在线作答这场考试：答案由学生本人提交（简答在考试页面上批改）；未保存任何答卷",
+        "en": "student: {who} answer this exam online: their answers are their own (a short answer is "
+        "graded on the exam's page); nothing was stored",
+    },
+    "changed": {
+        "zh": "{student} 的答案在批改期间变了（另一次上传）；未保存任何答卷，请再提交一次",
+        "en": "{student}: their answers changed while these were graded (another upload); nothing was "
+        "stored: send it again",
+    },
+}
+
 
 def _check_shape(
     session: Session,
     exam: Exam,
     code: str,
     answers: dict[str, dict[str, str]],
-    where: str,
-    where_part: dict[tuple[str, str], str] | None = None,
-) -> tuple[ExamVariant, list[tuple[ExamQuestion, problems.Instance]], list[str]]:
+    where: Said,
+    where_part: dict[tuple[str, str], Said] | None = None,
+) -> tuple[ExamVariant, list[tuple[ExamQuestion, problems.Instance]], list[Said]]:
     """Validate a submission against its variant; return the problems found, one line each.
 
     `where` names the submission; `where_part` (CSV) names the line of each (question, part), so an
     error points at the row to fix rather than at the student's first row.
     """
-    errors: list[str] = []
+    errors: list[Said] = []
     try:
         variant = get_variant(exam, code)
     except NotFound:
-        return None, [], [f"{where}: unknown variant code {code!r}"]  # type: ignore[return-value]
+        return None, [], [say(SAID["unknown_code"], where=where, code=code)]  # type: ignore[return-value]
     qs = variant_instances(session, variant)
     by_number = {str(q.number): inst for q, inst in qs}
     lines = where_part or {}
@@ -261,14 +317,13 @@ def _check_shape(
         inst = by_number.get(str(number))
         if inst is None:
             at = lines.get((number, next(iter(parts), "")), where)
-            errors.append(f"{at}: question {number} does not exist (1-{len(qs)})")
+            errors.append(say(SAID["no_question"], where=at, number=number, n=len(qs)))
             continue
         for part in parts:
             if inst.part(part) is None:
                 names = ", ".join(p.name for p in inst.parts)
-                errors.append(
-                    f"{lines.get((number, part), where)}: question {number} has no part {part!r} (parts: {names})"
-                )
+                at = lines.get((number, part), where)
+                errors.append(say(SAID["no_part"], where=at, number=number, part=part, names=names))
     return variant, qs, errors
 
 
@@ -362,6 +417,9 @@ def feedback_lang(exam: Exam, asked: str | None, fallback: str) -> str:
     return asked or (exam.lang if exam.lang in ("zh", "en") else fallback)
 
 
+ANSWERS: Said = {"zh": "answers", "en": "answers"}  # where a JSON submission's error is
+
+
 def check_submission(
     session: Session,
     *,
@@ -375,9 +433,9 @@ def check_submission(
     if not any(v.code == code for v in exam.variants):
         known = ", ".join(v.code for v in exam.variants[:20])
         raise Invalid(f"code: unknown variant code {code!r} (this exam has {known})", field="code")
-    variant, qs, errors = _check_shape(session, exam, code, answers, "answers")
+    variant, qs, errors = _check_shape(session, exam, code, answers, ANSWERS)
     if errors:
-        raise Invalid("; ".join(errors), field="answers")
+        raise Invalid.of(errors, field="answers")
     return _over_stored(session, exam, [(student, variant, qs, answers)], lang)
 
 
@@ -395,11 +453,7 @@ def _refuse_online_students(
     ).all()
     if online:
         who = ", ".join(f"{name} ({_code_of(exam, vid)})" for name, vid in sorted(online))
-        raise error(
-            f"student: {who} answer this exam online: their answers are their own (a short answer is "
-            "graded on the exam's page); nothing was stored",
-            field="student",
-        )
+        raise error.of([say(SAID["online"], who=who)], field="student")
 
 
 def _code_of(exam: Exam, variant_id: int) -> str:
@@ -451,11 +505,7 @@ def store_submissions(
     for (student, variant, qs, answers), results_of in zip(checked.items, graded, strict=True):
         old = before.get(student)
         if student in checked.bases and checked.bases[student] != (old.id if old is not None else None):
-            raise Conflict(
-                f"{student}: their answers changed while these were graded (another upload); nothing "
-                "was stored: send it again",
-                field="student",
-            )
+            raise Conflict.of([say(SAID["changed"], student=student)], field="student")
         # A TA's entry over a stored paper is a correction and keeps its lateness: one cell, or a
         # mistyped variant code, fixed after the due time is not a paper handed in late (and a late
         # row after an on-time one would not count: latest_submissions).
@@ -533,49 +583,51 @@ def check_class_csv(session: Session, *, exam: Exam, text: str, lang: str = "en"
     row is usable, so a re-upload after fixing the file never leaves half a class graded.
     """
     rows = rows_with_lines(text, field="csv")
-    errors: list[str] = []
+    errors: list[Said] = []
     if not rows:
-        raise Invalid("csv: empty file", field="csv")
+        raise Invalid.of([SAID["empty"]], field="csv")
     header = [h.strip().lower() for h in rows[0][1]]
     if tuple(header) != CSV_COLUMNS:
-        raise Invalid(f"csv: line 1: the header must be {','.join(CSV_COLUMNS)}", field="csv")
+        raise Invalid.of([say(SAID["header"], columns=",".join(CSV_COLUMNS))], field="csv")
     grouped: dict[str, dict[str, Any]] = {}
     for n, row in rows[1:]:
         if not row or not any(c.strip() for c in row):
             continue
+        line = say(SAID["line"], n=n)
         if len(row) != 5:
-            hint = ' (an answer holding commas goes in quotes: "[9, 9, 9]")' if len(row) > 5 else ""
-            errors.append(f"line {n}: expected 5 columns, found {len(row)}{hint}")
+            errors.append(
+                say(SAID["columns_quote" if len(row) > 5 else "columns"], where=line, found=len(row))
+            )
             continue
         student, code, question, part = (c.strip() for c in row[:4])
         answer = row[4]
         if not student:
-            errors.append(f"line {n}: empty student")
+            errors.append(say(SAID["no_student"], where=line))
             continue
         if len(student) > MAX_STUDENT or len(answer) > MAX_ANSWER:
-            errors.append(f"line {n}: student over {MAX_STUDENT} or answer over {MAX_ANSWER} characters")
+            errors.append(say(SAID["too_long"], where=line, student=MAX_STUDENT, answer=MAX_ANSWER))
             continue
         if not question.isdigit():
-            errors.append(f"line {n}: question {question!r} is not a number")
+            errors.append(say(SAID["question_nan"], where=line, question=question))
             continue
         g = grouped.setdefault(student, {"code": code, "answers": defaultdict(dict), "line": n, "lines": {}})
         if g["code"].upper() != code.upper():
-            errors.append(f"line {n}: student {student!r} has two variant codes ({g['code']} and {code})")
+            errors.append(say(SAID["two_codes"], where=line, student=student, a=g["code"], b=code))
             continue
         if part in g["answers"][question]:
-            errors.append(f"line {n}: question {question} part {part!r} of {student!r} appears twice")
+            errors.append(say(SAID["twice"], where=line, question=question, part=part, student=student))
             continue
         g["answers"][question][part] = answer
-        g["lines"][(question, part)] = f"line {n} ({student})"
+        g["lines"][(question, part)] = say(SAID["line_of"], n=n, student=student)
     checked = []
     for student, g in grouped.items():
         answers = {q: dict(p) for q, p in g["answers"].items()}
-        where = f"line {g['line']} ({student})"
+        where = say(SAID["line_of"], n=g["line"], student=student)
         variant, qs, errs = _check_shape(session, exam, g["code"], answers, where, g["lines"])
         errors.extend(errs)
         checked.append((student, variant, qs, answers))
     if errors:
-        raise Invalid("; ".join(errors), field="csv")
+        raise Invalid.of(errors, field="csv")
     return _over_stored(session, exam, checked, lang)
 
 
@@ -973,9 +1025,9 @@ def begin_online_answer(
     out differently the next time."""
     a, variant = _opened_variant(session, exam, user)
     qs = variant_instances(session, variant)
-    _, _, errors = _check_shape(session, exam, variant.code, {str(question): answers}, "answers")
+    _, _, errors = _check_shape(session, exam, variant.code, {str(question): answers}, ANSWERS)
     if errors:
-        raise Invalid("; ".join(errors), field="answers")
+        raise Invalid.of(errors, field="answers")
     if closed(exam, a, received):
         mine = {str(question): answers}
         grading = begin_grading(grader, qs, mine, lang)

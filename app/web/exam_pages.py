@@ -28,9 +28,9 @@ from app.services.csvtext import decode_upload
 from app.services.errors import Conflict, Invalid
 from app.settings import Settings
 from app.web import charts
-from app.web.csrf import verify_csrf
+from app.web.csrf import csrf_valid, verify_csrf
 from app.web.grading import SCORE_HELP, graded_already, read_score
-from app.web.i18n import page_lang
+from app.web.i18n import UI, page_lang
 from app.web.templating import page
 
 router = APIRouter(route_class=OneTripRoute, include_in_schema=False)
@@ -51,6 +51,10 @@ ManualForm = Annotated[_ManualGrade, Form()]
 
 ITEM_ROWS = 10  # item rows of the builder form; an empty row is ignored
 MAX_CSV_BYTES = 1_000_000
+CSV_TOO_LARGE = {
+    "zh": "CSV 超过 1 MB，没有批改；请分成几个文件上传。",
+    "en": "The CSV is over 1 MB: nothing was graded; split it into smaller files.",
+}
 
 
 @router.get("/exams")
@@ -329,9 +333,13 @@ def exam_grade_part(
 
 
 @router.post("/exams/{exam_id}/submissions")
-async def exam_grade_csv(request: Request, exam_id: str, session: SessionDep, user: StaffUser) -> Response:
-    """Grade a whole class from a CSV file or pasted text: every row or none, errors line by line."""
-    form = await request.form()
+async def exam_grade_csv(
+    request: Request, exam_id: str, session: SessionDep, user: StaffUser, settings: SettingsDep
+) -> Response:
+    """Grade a whole class from a CSV file or pasted text: every row or none, errors line by line, in
+    the page's language, and the text comes back with them to be fixed."""
+    # Up to the body's own limit: pasted text over Starlette's 1 MiB a field was a bare 400, and lost.
+    form = await request.form(max_part_size=settings.max_body_bytes)
     upload = form.get("csv_file")
     uploaded = (
         await upload.read(MAX_CSV_BYTES + 1) if isinstance(upload, UploadFile) and upload.filename else None
@@ -351,16 +359,24 @@ def _check_class(
     """The class's rows checked (and the text, to give back if storing is refused), or the page
     with the rows to fix."""
     exam = exams.get_exam(session, exam_id)
-    verify_csrf(request, str(form.get("csrf_token", "")))
-    text = str(form.get("csv_text", ""))[:MAX_CSV_BYTES]
+    lang = page_lang(request, user)
+    text = str(form.get("csv_text", ""))
+    if not csrf_valid(request, str(form.get("csrf_token", ""))):  # logged out in another tab: text kept
+        return _exam_page(
+            request, session, user, exam, status=403, csv_text=text, csv_errors=[UI["form_expired"][lang]]
+        )
+    if len(uploaded or b"") > MAX_CSV_BYTES or len(text.encode()) > MAX_CSV_BYTES:  # was cut short, graded
+        return _exam_page(
+            request, session, user, exam, status=422, csv_text=text, csv_errors=[CSV_TOO_LARGE[lang]]
+        )
     try:
         if uploaded is not None:
             text = decode_upload(uploaded, field="csv")
-        lang = exams.feedback_lang(exam, None, page_lang(request, user))  # the students read it
-        checked = exams.check_class_csv(session, exam=exam, text=text, lang=lang)
+        feedback = exams.feedback_lang(exam, None, lang)  # the students read it
+        checked = exams.check_class_csv(session, exam=exam, text=text, lang=feedback)
     except Invalid as exc:
         session.rollback()
-        errors = exc.message.split("; ")
+        errors = exc.lines(lang)
         return _exam_page(request, session, user, exam, status=422, csv_text=text, csv_errors=errors)
     release_connection(session)  # nothing is written before the grading is done
     return checked, text
@@ -378,7 +394,6 @@ def _store_class(
         subs = exams.store_submissions(session, checked, graded)
     except Conflict as exc:  # a student's answers changed meanwhile: the text comes back to send again
         session.rollback()
-        return _exam_page(
-            request, session, user, checked.exam, status=409, csv_text=text, csv_errors=[exc.message]
-        )
+        errors = exc.lines(page_lang(request, user))
+        return _exam_page(request, session, user, checked.exam, status=409, csv_text=text, csv_errors=errors)
     return _exam_page(request, session, user, checked.exam, graded=len(subs))

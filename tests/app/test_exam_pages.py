@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import html
 import re
 from datetime import UTC, datetime
 
@@ -119,7 +120,9 @@ def test_grading_a_class_csv_from_the_page(ta) -> None:  # type: ignore[no-untyp
     codes = [v["code"] for v in ta.get(f"/api/v1/exams/{exam_id}").json()["variants"]]
     page = ta.get(f"/exams/{exam_id}")
     bad = f"student,code,question,part,answer\ns1,{codes[0]},1,loss,ln(4)\ns2,{codes[1]},1,nope,1\n"
-    r = ta.post(f"/exams/{exam_id}/submissions", data={"csrf_token": _csrf(page.text), "csv_text": bad})
+    r = ta.post(
+        f"/exams/{exam_id}/submissions?lang=en", data={"csrf_token": _csrf(page.text), "csv_text": bad}
+    )
     assert r.status_code == 422
     assert "line 3 (s2): question 1 has no part &#39;nope&#39;" in r.text
     assert "s2," in r.text, "the pasted text stays in its box"
@@ -130,6 +133,200 @@ def test_grading_a_class_csv_from_the_page(ta) -> None:  # type: ignore[no-untyp
     assert r.status_code == 200 and 'data-graded="2"' in r.text
     grades = ta.get(f"/api/v1/exams/{exam_id}/grades.csv").text
     assert "s1" in grades and "s2" in grades
+
+
+HEADER = "student,code,question,part,answer\n"
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("", ("CSV 是空的", "csv: empty file")),
+        (
+            "name,code,question,part,answer\ns1,{a},1,loss,1\n",
+            (
+                "第 1 行的表头应是 student,code,question,part,answer",
+                "csv: line 1: the header must be student,code,question,part,answer",
+            ),
+        ),
+        (
+            HEADER + "s1,ZZZZ,1,loss,1\n",
+            ("第 2 行（s1）：未知的卷号 'ZZZZ'", "line 2 (s1): unknown variant code 'ZZZZ'"),
+        ),
+        (
+            HEADER + "s1,{a},1,nope,1\n",
+            (
+                "第 2 行（s1）：第 1 题没有小题 'nope'（小题：loss）",
+                "line 2 (s1): question 1 has no part 'nope' (parts: loss)",
+            ),
+        ),
+        (
+            HEADER + "s1,{a},9,loss,1\n",
+            ("第 2 行（s1）：没有第 9 题（题号 1-1）", "line 2 (s1): question 9 does not exist (1-1)"),
+        ),
+        (
+            HEADER + "s1,{a},1,loss,1\ns1,{a},1,loss,2\n",
+            (
+                "第 3 行：'s1' 第 1 题的小题 'loss' 出现了两次",
+                "line 3: question 1 part 'loss' of 's1' appears twice",
+            ),
+        ),
+        (
+            HEADER + "s1,{a},1,loss,1\ns1,{b},1,loss,2\n",
+            (
+                "第 3 行：学生 's1' 有两个卷号（{a} 和 {b}）",
+                "line 3: student 's1' has two variant codes ({a} and {b})",
+            ),
+        ),
+        (
+            HEADER + "s1,{a},x,loss,1\n",
+            ("第 2 行：题号 'x' 不是数字", "line 2: question 'x' is not a number"),
+        ),
+        (HEADER + "s1,{a},1\n", ("第 2 行：应有 5 列，实有 3 列", "line 2: expected 5 columns, found 3")),
+        (
+            HEADER + "s1,{a},1,loss,[9, 9]\n",
+            (
+                '第 2 行：应有 5 列，实有 6 列（含逗号的答案要放在引号里："[9, 9, 9]"）',
+                'line 2: expected 5 columns, found 6 (an answer holding commas goes in quotes: "[9, 9, 9]")',
+            ),
+        ),
+        (HEADER + ",{a},1,loss,1\n", ("第 2 行：学生一栏是空的", "line 2: empty student")),
+        (
+            HEADER + "s1,{a},1,loss," + "9" * 10_001 + "\n",
+            (
+                "第 2 行：学生超过 64 个字符，或答案超过 10000 个字符",
+                "line 2: student over 64 or answer over 10000 characters",
+            ),
+        ),
+        (
+            HEADER + 's1,{a},1,loss,"[9, 9\ns2,{a},1,loss,1\n',
+            ('第 2 行的引号（"）没有闭合', 'csv: line 2: a quote (") opened here is never closed'),
+        ),
+        (
+            HEADER + 's1,{a},1,loss,"' + "9" * 131_073 + '"\n',
+            (
+                "第 2 行无法按 CSV 读取（field larger than field limit (131072)）",
+                "csv: line 2: field larger than field limit (131072)",
+            ),
+        ),
+        (
+            "x" * 1_000_001,  # was cut to 1 MB and graded
+            (
+                "CSV 超过 1 MB，没有批改；请分成几个文件上传。",
+                "The CSV is over 1 MB: nothing was graded; split it into smaller files.",
+            ),
+        ),
+        (
+            "学" * 400_000,  # 1.2 MB of UTF-8, over Starlette's 1 MiB a field: was a bare 400
+            (
+                "CSV 超过 1 MB，没有批改；请分成几个文件上传。",
+                "The CSV is over 1 MB: nothing was graded; split it into smaller files.",
+            ),
+        ),
+    ],
+)
+@pytest.mark.parametrize("lang", ["zh", "en"])
+def test_class_csv_errors_are_in_the_pages_language_and_the_text_stays(ta, text, expected, lang) -> None:  # type: ignore[no-untyped-def]
+    """A walk-through: on a Chinese page every CSV error was English. Each is said in the page's
+    language, and the text typed comes back in its box to be fixed."""
+    exam_id, codes = _paper_of_two_variants(ta)
+    text = text.replace("{a}", codes[0]).replace("{b}", codes[1])
+    token = _csrf(ta.get(f"/exams/{exam_id}").text)
+    no_file = {"csv_file": ("", b"", "application/octet-stream")}  # multipart, as a browser sends the form
+    r = ta.post(
+        f"/exams/{exam_id}/submissions?lang={lang}",
+        data={"csrf_token": token, "csv_text": text},
+        files=no_file,
+    )
+    assert r.status_code == 422
+    said = expected[0 if lang == "zh" else 1].replace("{a}", codes[0]).replace("{b}", codes[1])
+    assert _csv_errors(r.text) == [said]
+    assert _csv_box(r.text) == text, "what was typed comes back in its box"
+    assert ta.get(f"/api/v1/exams/{exam_id}/grades.csv").text.count("\n") == 1, "nothing was stored"
+
+
+@pytest.mark.parametrize(
+    ("lang", "said"),
+    [
+        ("zh", "文件既不是 UTF-8 也不是 GB18030 文本，请另存为“CSV UTF-8”后再上传。"),
+        ("en", "The file is neither UTF-8 nor GB18030 text: save it as CSV UTF-8 and upload it again."),
+    ],
+)
+def test_a_file_in_another_encoding_is_refused_in_the_pages_language(ta, lang, said) -> None:  # type: ignore[no-untyped-def]
+    exam_id, codes = _paper_of_two_variants(ta)
+    pasted = f"{HEADER}s1,{codes[0]},1,loss,ln(4)\n"  # typed in the box too: kept
+    token = _csrf(ta.get(f"/exams/{exam_id}").text)
+    files = {"csv_file": ("class.csv", b"student,code\xff\xfe", "text/csv")}
+    r = ta.post(
+        f"/exams/{exam_id}/submissions?lang={lang}",
+        data={"csrf_token": token, "csv_text": pasted},
+        files=files,
+    )
+    assert r.status_code == 422 and _csv_errors(r.text) == [said] and _csv_box(r.text) == pasted
+
+
+def test_a_file_over_the_limit_is_refused_not_cut_short_and_graded(ta) -> None:  # type: ignore[no-untyped-def]
+    """Read to 1 MB + 1 byte, a bigger file was graded as cut there: the students after it dropped."""
+    exam_id, codes = _paper_of_two_variants(ta)
+    rows = HEADER + "".join(f"s{n},{codes[0]},1,loss,ln(4)\n" for n in range(50_000))  # 1.3 MB, all good
+    token = _csrf(ta.get(f"/exams/{exam_id}").text)
+    files = {"csv_file": ("class.csv", rows.encode(), "text/csv")}
+    r = ta.post(
+        f"/exams/{exam_id}/submissions?lang=zh", data={"csrf_token": token, "csv_text": "留着"}, files=files
+    )
+    assert r.status_code == 422 and _csv_errors(r.text) == ["CSV 超过 1 MB，没有批改；请分成几个文件上传。"]
+    assert _csv_box(r.text) == "留着"
+    assert ta.get(f"/api/v1/exams/{exam_id}/grades.csv").text.count("\n") == 1, "nothing was stored"
+
+
+def test_a_class_csv_sent_from_an_expired_form_comes_back_with_its_text(ta) -> None:  # type: ignore[no-untyped-def]
+    """A TA logged out and in again in another tab: the old form's token was refused on a bare 403
+    page, and the class's pasted answers were gone."""
+    exam_id, codes = _paper_of_two_variants(ta)
+    text = f"{HEADER}s1,{codes[0]},1,loss,ln(4)\n"
+    r = ta.post(f"/exams/{exam_id}/submissions?lang=zh", data={"csrf_token": "stale", "csv_text": text})
+    assert r.status_code == 403
+    assert _csv_errors(r.text) == ["此表单已过期（也许你在别处登出了）。你的答案还在下面，请再提交一次。"]
+    assert _csv_box(r.text) == text
+    assert ta.get(f"/api/v1/exams/{exam_id}/grades.csv").text.count("\n") == 1, "nothing was stored"
+
+
+def test_a_class_csv_naming_a_student_who_answers_online_is_refused_in_chinese(ta) -> None:  # type: ignore[no-untyped-def]
+    alice = add_account(ta.app_ref, "alice", "student").headers  # type: ignore[attr-defined]
+    body = {"title": "hw", "kind": "homework", "items": [{"problem": FAMILY}], "variants": 1, "seed": 3}
+    body["due_at"] = "2099-01-01T00:00:00Z"
+    exam_id = ta.post("/api/v1/exams", json=body).json()["id"]
+    code = ta.get(f"/api/v1/exams/{exam_id}/mine", headers=alice).json()["code"]
+    text = f"{HEADER}alice,{code},1,loss,1\n"
+    token = _csrf(ta.get(f"/exams/{exam_id}").text)
+    r = ta.post(f"/exams/{exam_id}/submissions?lang=zh", data={"csrf_token": token, "csv_text": text})
+    assert r.status_code == 422 and _csv_box(r.text) == text
+    assert _csv_errors(r.text) == [
+        f"alice ({code}) 在线作答这场考试：答案由学生本人提交（简答在考试页面上批改）；未保存任何答卷"
+    ]
+
+
+def _paper_of_two_variants(c: TestClient) -> tuple[str, list[str]]:
+    body = {
+        "title": "t",
+        "items": [{"problem": FAMILY, "params": {"num_classes": 4}}],
+        "variants": 2,
+        "seed": 5,
+    }
+    exam = c.post("/api/v1/exams", json=body).json()
+    return exam["id"], [v["code"] for v in exam["variants"]]
+
+
+def _csv_errors(page: str) -> list[str]:
+    box = re.search(r'<div class="error" role="alert" id="csv-errors">.*?<ul>(.*?)</ul>', page, re.S)
+    assert box is not None, "the page shows the CSV's errors"
+    return [html.unescape(e) for e in re.findall(r"<li>(.*?)</li>", box.group(1), re.S)]
+
+
+def _csv_box(page: str) -> str:
+    box = re.search(r'<textarea id="csv_text" name="csv_text" rows="6">(.*?)</textarea>', page, re.S)
+    assert box is not None
+    return html.unescape(box.group(1))
 
 
 def test_a_ta_grades_short_answers_from_the_exam_page(ta) -> None:  # type: ignore[no-untyped-def]

@@ -439,6 +439,41 @@ def test_csv_from_excel_on_chinese_windows_round_trips(client, accounts) -> None
     assert "张三" in excel.decode("utf-8-sig")
 
 
+def test_csv_errors_through_the_api_stay_english_unless_the_request_asks_for_chinese(
+    client, accounts
+) -> None:  # type: ignore[no-untyped-def]
+    """The page says a class CSV's errors in its language; the API keeps its English for scripts
+    (the TA's account is zh: that alone changes nothing) and says them in Chinese to a caller who
+    asks, with ?lang=zh or Accept-Language."""
+    ta = accounts["ta"].headers
+    exam = _exam(client, ta)
+    a, b = exam["variants"][0]["code"], exam["variants"][1]["code"]
+    url = f"/api/v1/exams/{exam['id']}/submissions"
+    bad = f"student,code,question,part,answer\ns1,{a},2,loss,1\ns1,{b},1,loss,1\ns2,{a},3,loss,1\n"
+    english = (
+        f"line 3: student 's1' has two variant codes ({a} and {b}); "
+        "line 4 (s2): question 3 does not exist (1-2)"
+    )
+    chinese = f"第 3 行：学生 's1' 有两个卷号（{a} 和 {b}）; 第 4 行（s2）：没有第 3 题（题号 1-2）"
+    for query, headers, said in [
+        ("", {}, english),
+        ("", {"Accept-Language": "en-US,en;q=0.9"}, english),
+        ("?lang=zh", {}, chinese),
+        ("", {"Accept-Language": "zh-CN,zh;q=0.9"}, chinese),
+        ("?lang=en", {"Accept-Language": "zh-CN"}, english),
+    ]:
+        r = client.post(
+            url + query, content=bad.encode(), headers={**ta, **headers, "Content-Type": "text/csv"}
+        )
+        assert r.status_code == 422
+        assert r.json()["detail"] == [{"loc": ["body", "csv"], "msg": said, "type": "value_error"}], query
+    empty = client.post(url + "?lang=zh", content=b"", headers={**ta, "Content-Type": "text/csv"})
+    assert empty.json()["detail"][0]["msg"] == "CSV 是空的"
+    assert client.post(url, content=b"", headers={**ta, "Content-Type": "text/csv"}).json()["detail"][0][
+        "msg"
+    ] == ("csv: empty file")
+
+
 def test_csv_class_grading_reports_bad_lines_and_applies_nothing(client, accounts) -> None:  # type: ignore[no-untyped-def]
     ta = accounts["ta"].headers
     exam = _exam(client, ta)

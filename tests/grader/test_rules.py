@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from grader import AnswerSpec, check, grade, read
+from grader import AnswerError, AnswerSpec, check, grade, read
 
 # --- bug (a): a bare row is split at spaces only when every piece reads alone -------------------------
 
@@ -477,6 +477,15 @@ def test_line_breaks_part_the_rows_of_a_pasted_matrix(
         # superscript letters, as phones offer them (e⁻ˣ was "unexpected ')'", 2eˣ "unknown name ex")
         ("e⁻ˣ/(1+e⁻ˣ)²", "exp(-x)/(1+exp(-x))^2", "expression"),
         ("2eˣ", "2*exp(x)", "expression"),
+        # roots said in words, with the same bases (x的平方根 was "unexpected 根" in x^2根)
+        ("x的平方根", "sqrt(x)", "expression"),
+        ("ｘ的算术平方根", "sqrt(x)", "expression"),
+        ("4的平方根", "2", "real"),
+        ("8的立方根", "2", "real"),
+        ("8的3次方根", "2", "real"),
+        ("e的x次方根", "exp(1/x)", "expression"),
+        ("(x+1)的平方根/2", "sqrt(x+1)/2", "expression"),
+        ("2*9的平方根", "6", "real"),
     ],
 )
 def test_powers_said_in_words_read_as_powers(text: str, reference: str, answer_type: str) -> None:
@@ -498,11 +507,40 @@ def test_a_bare_de_is_still_refused() -> None:
         ("2的3次方的平方", "512"),
         ("1+2的平方", "9"),
         ("1+2的平方", "5"),
+        ("1+4的平方根", "3"),
+        ("1+4的平方根", "sqrt(5)"),
+        ("-8的立方根", "-2"),
     ],
 )
 def test_a_said_power_whose_base_is_unclear_asks_for_brackets(text: str, reference: str) -> None:
     v = check(text, reference, "real")
     assert v.reason == "parse_error" and "bracket" in v.feedback
+
+
+ROOT_HELP = ("开方请写成 sqrt(x)、根号x 或 x的平方根", "a root as sqrt(x), 根号x or x的平方根")
+
+
+@pytest.mark.parametrize(
+    ("text", "position", "words"),
+    [
+        ("x的平方根+", 6, ("答案不完整", "ends too early")),  # the end of what was typed, not of x^(1/2)+
+        ("y = e的x次方*", 6, ("答案不完整", "ends too early")),  # after the name =, as it is read
+        ("e的(x次方", 6, ("缺少 ')'", "expected ')'")),  # under the 次方 that closes the power
+        ("x的平方 根", 5, ROOT_HELP),  # a 根 apart from its words
+        ("x平方根", 1, ROOT_HELP),
+    ],
+)
+def test_a_message_about_a_said_power_quotes_what_the_student_typed(
+    text: str, position: int, words: tuple[str, str]
+) -> None:
+    """The caret stands under the student's own words (it stood under x^2根, a text they never typed)."""
+    with pytest.raises(AnswerError) as info:
+        read(text, AnswerSpec("expression", symbols=("x",)))
+    typed = text.removeprefix("y = ")
+    assert (info.value.position, info.value.text) == (position, typed)
+    for lang, said in zip(("zh", "en"), words, strict=True):
+        feedback = check(text, "x", "expression", lang=lang).feedback
+        assert said in feedback and feedback.endswith(f"\n{typed}\n{' ' * position}^"), feedback
 
 
 def test_the_enumeration_comma_never_groups_thousands() -> None:
