@@ -219,28 +219,99 @@ def answer_key_pdf(session: Session, exam: Exam, lang: str | None = None, *, tim
 
 
 # The paper's own words in its language; "both" prints the Chinese with the English after it.
+# `page` is the footer's "page k of n": n is the page of the variant's own end label (below).
+_ZH_PAGE = r"第 \thepage{} 页 / 共 \pageref{end-\papercode} 页"
 _TEX_LABELS = {
-    "zh": {"name": "姓名", "id": "学号", "points": "分"},
-    "en": {"name": "Name", "id": "Student ID", "points": "pt"},
-    "both": {"name": "姓名 Name", "id": "学号 Student ID", "points": "分"},
+    "zh": {
+        "name": "姓名",
+        "id": "学号",
+        "points": "分",
+        "working": "解答过程",
+        "end": "（试卷结束）",
+        "page": _ZH_PAGE,
+    },
+    "en": {
+        "name": "Name",
+        "id": "Student ID",
+        "points": "pt",
+        "working": "Working",
+        "end": "(End of paper)",
+        "page": r"page \thepage{} of \pageref{end-\papercode}",
+    },
+    "both": {
+        "name": "姓名 Name",
+        "id": "学号 Student ID",
+        "points": "分",
+        "working": "解答过程 / Working",
+        "end": "（试卷结束 / End of paper）",
+        "page": _ZH_PAGE,
+    },
 }
+SHORT_WIDTH = 0.49  # of the line: two short boxes to a row, as on the HTML paper
+
+# \answerbox{width}{label}{space}: a framed box `width` of the line wide, never split over a page.
+# \workspace{label}{height}: the same with a thin frame, the room to work a question out.
+_TEX_MACROS = [
+    r"\newcommand{\answerbox}[3]{\fbox{\parbox[t]{\dimexpr#1\linewidth-2\fboxsep-2\fboxrule\relax}"
+    r"{\footnotesize #2\par #3}}}",
+    r"\newcommand{\workspace}[2]{{\setlength{\fboxrule}{0.2pt}\answerbox{1}{#1}{\rule{0pt}{#2}}}}",
+]
+
+
+def _tex_space(box: AnswerBox) -> str:
+    """A box's room: a short answer's ruled lines (one every LINE_MM), else blank of its height."""
+    if box.kind == "text":
+        return rf"{{\setlength{{\baselineskip}}{{{LINE_MM:g}mm}}" + r"\hrulefill\par" * box.lines + "}"
+    return rf"\rule{{0pt}}{{{box.height_mm:g}mm}}"
+
+
+def _tex_boxes(boxes: list[tuple[AnswerBox, str]]) -> list[str]:
+    """One row per box, but two short boxes side by side, as the HTML paper's boxes wrap."""
+    rows: list[list[str]] = []
+    half_row = False  # the last row holds one short box
+    for box, label in boxes:
+        short = box.kind == "short"
+        cell = rf"\answerbox{{{SHORT_WIDTH if short else 1:g}}}{{{label}}}{{{_tex_space(box)}}}"
+        if short and half_row:
+            rows[-1].append(cell)
+            half_row = False
+        else:
+            rows.append([cell])
+            half_row = short
+    return [_tex_row(r"\hfill".join(row)) for row in rows]
+
+
+def _tex_row(tex: str) -> str:
+    return r"\par\noindent " + tex + r"\par\vspace{1.5mm}"
 
 
 def paper_tex(session: Session, exam: Exam, variants: list[ExamVariant], lang: str | None = None) -> str:
-    """A ctexart document: one section per variant, questions as an enumerate with answer space."""
+    """A ctexart document (xelatex, twice for the page totals): one variant after another, each
+    with the HTML paper's answer boxes and working space (answer_box, working_mm), and on every
+    page its code and "page k of n", numbered from 1 in each variant."""
     lang = lang or exam.lang
+    labels = _TEX_LABELS.get(lang, _TEX_LABELS["zh"])
+    title = latex.escape(exam.title)
     out = [
         r"\documentclass[a4paper,11pt]{ctexart}",
-        r"\usepackage{amsmath,amssymb,geometry}",
-        r"\geometry{margin=18mm}",
+        r"\usepackage{amsmath,amssymb,geometry,fancyhdr}",
+        r"\geometry{top=22mm,bottom=22mm,hmargin=18mm,headheight=14pt,headsep=5mm,footskip=10mm}",
+        *_TEX_MACROS,
+        r"\newcommand{\papercode}{}",
+        r"\pagestyle{fancy}\fancyhf{}\renewcommand{\headrulewidth}{0pt}",
+        rf"\fancyhead[L]{{\footnotesize {title}}}",
+        r"\fancyhead[R]{\textbf{\texttt{\papercode}}}",
+        rf"\fancyfoot[L]{{\footnotesize {labels['name']} \underline{{\hspace{{30mm}}}}}}",
+        rf"\fancyfoot[R]{{\footnotesize\texttt{{\papercode}} $\cdot$ {labels['page']}}}",
         r"\begin{document}",
     ]
-    labels = _TEX_LABELS.get(lang, _TEX_LABELS["zh"])
     for v in _bundle(session, variants):
+        code = v["code"]
         out += [
-            r"\begin{center}{\Large " + latex.escape(exam.title) + r"}\\[2mm]",
+            rf"\renewcommand{{\papercode}}{{{code}}}\setcounter{{page}}{{1}}",
+            r"\begin{center}{\Large " + title + r"}\\[2mm]",
             r"\fbox{\texttt{"
-            + v["code"]
+            + code
             + rf"}}}}\quad {labels['name']}\underline{{\hspace{{40mm}}}}\quad {labels['id']}\underline{{\hspace{{40mm}}}}",
             r"\end{center}",
             r"\begin{enumerate}",
@@ -252,16 +323,20 @@ def paper_tex(session: Session, exam: Exam, variants: list[ExamVariant], lang: s
             )
             if lang == "both":
                 out.append(r"\par\small " + latex.to_latex(inst.statement["en"]) + r"\normalsize")
+            if work := working_mm(inst):
+                out.append(_tex_row(rf"\workspace{{{labels['working']}}}{{{work}mm}}"))
+            boxes = []
             for part in inst.parts:
                 label = part.label["en"] if lang == "en" else part.label["zh"]
                 if lang == "both" and part.label["en"] != label:
                     label = f"{label} / {part.label['en']}"
-                space = "40mm" if part.answer_type == "text" else "10mm"
-                out.append(
-                    r"\par\noindent "
-                    + latex.to_latex(label)
-                    + rf"\\[1mm]\framebox[\linewidth]{{\rule{{0pt}}{{{space}}}}}"
-                )
-        out += [r"\end{enumerate}", r"\clearpage"]
+                boxes.append((answer_box(part, inst.answers.get(part.name)), latex.to_latex(label)))
+            out += _tex_boxes(boxes)
+        # The end line carries the label that every page's "of n" refers to: the variant's last page.
+        out += [
+            r"\end{enumerate}",
+            rf"\par\noindent{{\footnotesize {labels['end']} {title} $\cdot$ {code}\label{{end-{code}}}}}",
+            r"\clearpage",
+        ]
     out.append(r"\end{document}")
     return "\n".join(out) + "\n"

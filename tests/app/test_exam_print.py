@@ -33,16 +33,19 @@ def _pages(pdf: bytes, tmp_path) -> list[str]:  # type: ignore[no-untyped-def]
     return text.split("\f")[:-1]  # pdftotext ends every page with a form feed
 
 
+# Every kind of box: a matrix, a short answer, numbers and shapes, vectors.
+BOXED = [
+    {"problem": "loss.softmax_cross_entropy"},
+    {"problem": "concept.short_answer"},
+    {"problem": "cnn.network_table"},
+    {"problem": "backprop.mlp_regression"},
+]
+
+
 def test_answer_boxes_are_sized_by_the_answer(client, accounts) -> None:  # type: ignore[no-untyped-def]
     """Every box was one line high: a 4x3 matrix, a short-answer text and a number alike."""
     ta = accounts["ta"].headers
-    items = [
-        {"problem": "loss.softmax_cross_entropy"},
-        {"problem": "concept.short_answer"},
-        {"problem": "cnn.network_table"},
-        {"problem": "backprop.mlp_regression"},
-    ]
-    exam = _exam(client, ta, items)
+    exam = _exam(client, ta, BOXED)
     code = exam["variants"][0]["code"]
     html = client.get(f"/api/v1/exams/{exam['id']}/variants/{code}.html", headers=ta).text
     key = client.get(f"/api/v1/exams/{exam['id']}/answer-key.html", headers=ta).text
@@ -168,3 +171,108 @@ def test_the_title_in_the_page_margin_cannot_leave_its_css_string(client, accoun
     css = html.split("<style>")[1].split("</style>")[0]
     assert "<" not in css and "alert" in css  # the title is there, escaped
     assert re.search(r'@top-left \{ content: "x\\22 \\3b  \\7d  \\3c \\2f style', css)
+
+
+# --- the LaTeX paper: the same boxes, working space and page marks as the HTML one -------------
+
+HTML_Q = re.compile(r'<div class="q">(.*?)<div class="boxes">(.*?)\n    </div>\n  </div>', re.S)
+HTML_WORK = re.compile(r'class="work" style="height: (\d+)mm"')
+HTML_SPACE = re.compile(
+    r'class="box (\w+)" data-type="\w+" data-lines="(\d+)">.*?class="space" style="height: ([\d.]+)mm"', re.S
+)
+TEX_ROW = re.compile(r"^\\par\\noindent (\\answerbox.*)\\par\\vspace\{1\.5mm\}$", re.M)
+TEX_SPACE = re.compile(
+    r"\\answerbox\{([\d.]+)\}\{[^\n]*?\}\{(?:\\rule\{0pt\}\{([\d.]+)mm\}|\{\\setlength\{\\baselineskip\}\{7mm\}((?:\\hrulefill\\par)+)\})\}"
+)
+
+
+def _html_questions(html: str) -> list[tuple[int, list[tuple[str, float]]]]:
+    """Each question's working space (mm, 0 for none) and boxes as (kind, lines or height in mm)."""
+    out = []
+    for head, boxes in HTML_Q.findall(html):
+        work = HTML_WORK.search(head)
+        spaces = [
+            (kind, float(lines) if kind == "text" else float(height))
+            for kind, lines, height in HTML_SPACE.findall(boxes)
+        ]
+        out.append((int(work.group(1)) if work else 0, spaces))
+    return out
+
+
+def _tex_questions(tex: str) -> list[tuple[int, list[tuple[str, float]]]]:
+    """The same read from the LaTeX paper: kinds as the HTML calls them, short by their width."""
+    out = []
+    for q in re.split(r"^\\item \(", tex, flags=re.M)[1:]:
+        work = re.search(r"\\workspace\{[^}]*\}\{(\d+)mm\}", q)
+        spaces = []
+        for row in TEX_ROW.findall(q):
+            cells = TEX_SPACE.findall(row)
+            assert len(cells) == row.count("\\answerbox") and len(cells) in (1, 2), row
+            assert len(cells) == 1 or all(w == "0.49" for w, _, _ in cells), row  # two to a row: short ones
+            for width, height, rules in cells:
+                kind = "short" if width == "0.49" else ("text" if rules else "wide")
+                spaces.append((kind, float(rules.count("\\hrulefill") if rules else height)))
+        out.append((int(work.group(1)) if work else 0, spaces))
+    return out
+
+
+def test_the_latex_paper_has_the_html_papers_boxes(client, accounts) -> None:  # type: ignore[no-untyped-def]
+    """The .tex had a 10 mm box for every answer (40 mm for text) and no working space: it now
+    prints what answer_box and working_mm chose for the HTML paper, question by question."""
+    ta = accounts["ta"].headers
+    exam = _exam(client, ta, BOXED)
+    url = f"/api/v1/exams/{exam['id']}/variants/{exam['variants'][0]['code']}"
+    html = _html_questions(client.get(url + ".html", headers=ta).text)
+    tex = _tex_questions(client.get(url + ".tex", headers=ta).text)
+    assert len(html) == len(tex) == 4
+    wide = {"line", "matrix"}  # one full-width box in TeX, told apart by height only
+    for (h_work, h_boxes), (t_work, t_boxes) in zip(html, tex, strict=True):
+        assert t_work == h_work
+        assert [("wide" if k in wide else k, size) for k, size in h_boxes] == t_boxes
+    kinds = {k for _, boxes in tex for k, _ in boxes}
+    heights = {size for _, boxes in tex for k, size in boxes if k == "wide"}
+    assert kinds == {"short", "text", "wide"} and len(heights) >= 2, (kinds, heights)  # a matrix is taller
+    assert any(work for work, _ in tex) and not all(work for work, _ in tex)  # none for a short answer
+
+
+def _balanced(tex: str) -> bool:
+    """Braces and environments close in order (what a TeX engine would check first)."""
+    stack: list[str] = []
+    for tok in re.findall(r"\\(?:begin|end)\{\w+\*?\}|\\[a-zA-Z@]+|\\.|[{}]", tex):
+        if tok in ("{",) or tok.startswith("\\begin{"):
+            stack.append("{" if tok == "{" else tok[7:])
+        elif tok == "}" or tok.startswith("\\end{"):
+            if not stack or stack.pop() != ("{" if tok == "}" else tok[5:]):
+                return False
+    return not stack
+
+
+@pytest.mark.parametrize(
+    ("lang", "page"),
+    [
+        ("zh", r"第 \thepage{} 页 / 共 \pageref{end-\papercode} 页"),
+        ("en", r"page \thepage{} of \pageref{end-\papercode}"),
+        ("both", r"第 \thepage{} 页 / 共 \pageref{end-\papercode} 页"),
+    ],
+)
+def test_every_latex_page_names_its_variant_and_page_k_of_n(client, accounts, lang, page) -> None:  # type: ignore[no-untyped-def]
+    """The .tex footer had no page number and no code: now, as on the PDF, the code and page k of n
+    on every page, numbered from 1 in each variant; n is the page of the variant's end label, so a
+    bundle's pages say "of n" too (two runs of xelatex)."""
+    ta = accounts["ta"].headers
+    exam = _exam(client, ta, [{"problem": "rnn.gru_step"}, {"problem": "concept.short_answer"}], 3, lang)
+    codes = [v["code"] for v in exam["variants"]]
+    tex = client.get(f"/api/v1/exams/{exam['id']}/bundle.tex", headers=ta).text
+    preamble, body = tex.split("\\begin{document}")
+    assert "fancyhdr" in re.search(r"\\usepackage\{([^}]*)\}", preamble).group(1)
+    assert "\\pagestyle{fancy}" in preamble
+    assert "\\fancyfoot[R]{\\footnotesize\\texttt{\\papercode} $\\cdot$ " + page + "}" in preamble
+    assert "\\fancyhead[R]{\\textbf{\\texttt{\\papercode}}}" in preamble
+    starts = [body.index(f"\\renewcommand{{\\papercode}}{{{c}}}\\setcounter{{page}}{{1}}") for c in codes]
+    ends = [body.index(f"\\label{{end-{c}}}") for c in codes]
+    # Each variant: its code and page 1, its questions, its end label, then a new page.
+    assert starts[0] < ends[0] < starts[1] < ends[1] < starts[2] < ends[2]
+    for c, end in zip(codes, ends, strict=True):
+        assert body.count(f"end-{c}") == 1 and body[end:].startswith(f"\\label{{end-{c}}}}}\n\\clearpage")
+    assert _balanced(tex), tex
+    assert not _balanced("\\begin{center}{x\\end{center}}") and _balanced("\\{ \\\\{x}")
