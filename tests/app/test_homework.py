@@ -62,24 +62,10 @@ def test_homework_assigns_variants_evenly_and_shows_feedback(client, accounts) -
     assert mine["score"] == 1 and mine["questions"][0]["submitted"]["loss"]["answer"] == right
 
 
-def _movable_clock(monkeypatch):  # type: ignore[no-untyped-def]
-    """The service's clock, real until moved: a deadline a few seconds away passed before the first
-    answer on a loaded machine, and waiting for a real one costs seconds. Returns move(to)."""
-    from app.api import exams as api_exams
-    from app.services import exams
-
-    moved: list[datetime] = []
-    real_now = exams.utcnow
-    for module in (exams, api_exams):  # the time an answer is received, and the exam's own checks
-        monkeypatch.setattr(module, "utcnow", lambda: moved[-1] if moved else real_now())
-    return moved.append
-
-
 def test_exam_mode_hides_feedback_allows_one_submission_and_refuses_late(
-    client, accounts, monkeypatch
+    client, accounts, move_clock
 ) -> None:  # type: ignore[no-untyped-def]
     ta = accounts["ta"].headers
-    move_clock = _movable_clock(monkeypatch)
     due = datetime.now(UTC) + timedelta(hours=1)
     exam_id = _make(client, ta, "exam", due_at=_iso(due))
     alice = accounts["student"].headers
@@ -180,7 +166,9 @@ def test_a_students_time_running_out_does_not_show_the_results_while_others_sit_
     )
 
 
-def test_an_answer_graded_again_after_the_deadline_is_still_on_time(client, accounts, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+def test_an_answer_graded_again_after_the_deadline_is_still_on_time(
+    client, accounts, monkeypatch, move_clock
+) -> None:  # type: ignore[no-untyped-def]
     """An answer that finds its question answered meanwhile is graded again (AnsweredMeanwhile).
     It arrived on time: the deadline passing during the retry must not store it late and answer
     403 (it did: the retry judged lateness by the clock at the retry)."""
@@ -193,7 +181,6 @@ def test_an_answer_graded_again_after_the_deadline_is_still_on_time(client, acco
     due = datetime.now(UTC) + timedelta(minutes=10)
     exam_id = _make(client, ta, "homework", due_at=_iso(due))
     client.get(f"/api/v1/exams/{exam_id}/mine", headers=alice)
-    move_clock = _movable_clock(monkeypatch)
     real_store = exams.store_online_answer
     stores: list[bool] = []
 

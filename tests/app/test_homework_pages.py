@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import re
-import time
 from datetime import UTC, datetime, timedelta
 
 from tests.app.test_homework import FAMILY, _answer_for, _iso
@@ -68,8 +67,9 @@ def test_homework_in_the_browser_shows_verdicts_and_takes_corrections(web) -> No
     assert f"/homework/{exam_id}" in staff  # the link a TA hands out
 
 
-def test_an_online_exam_in_the_browser_takes_a_part_once_and_keeps_what_was_typed(web) -> None:  # type: ignore[no-untyped-def]
-    exam_id, _ = _exam(web, "exam", due_at=_iso(datetime.now(UTC) + timedelta(seconds=4)))
+def test_an_online_exam_in_the_browser_takes_a_part_once_and_keeps_what_was_typed(web, move_clock) -> None:  # type: ignore[no-untyped-def]
+    due = datetime.now(UTC) + timedelta(hours=1)
+    exam_id, _ = _exam(web, "exam", due_at=_iso(due))
     _student(web)
     page = web.get(f"/homework/{exam_id}").text
     typo = _send(web, exam_id, page, "ln(10")
@@ -88,7 +88,7 @@ def test_an_online_exam_in_the_browser_takes_a_part_once_and_keeps_what_was_type
     assert 'value="ln(10)"' in again.text and 'value="7"' not in again.text  # the box shows what was taken
     expired = web.post(f"/homework/{exam_id}/1", data={"csrf_token": "old", "loss": "8"})
     assert expired.status_code == 403 and ">8</textarea>" in expired.text  # shown back to copy
-    time.sleep(4.2)  # the exam closes
+    move_clock(due + timedelta(seconds=1))  # the exam closes
     page = web.get(f"/homework/{exam_id}").text
     assert 'data-closed="true"' in page and "data-correct=" in page  # verdicts once it has closed
 
@@ -122,11 +122,12 @@ def test_a_part_taken_in_another_tab_keeps_its_answer_and_the_other_parts_are_st
     assert re.search(r'<input[^>]*name="probability"[^>]*value="0.5"[^>]*disabled', page)  # the first stays
 
 
-def test_a_late_homework_answer_is_refused_with_the_reason_and_kept_in_its_box(web) -> None:  # type: ignore[no-untyped-def]
-    exam_id, _ = _exam(web, "homework", due_at=_iso(datetime.now(UTC) + timedelta(seconds=2)))
+def test_a_late_homework_answer_is_refused_with_the_reason_and_kept_in_its_box(web, move_clock) -> None:  # type: ignore[no-untyped-def]
+    due = datetime.now(UTC) + timedelta(hours=1)
+    exam_id, _ = _exam(web, "homework", due_at=_iso(due))
     _student(web)
     page = web.get(f"/homework/{exam_id}").text
-    time.sleep(2.2)
+    move_clock(due + timedelta(seconds=1))
     late = _send(web, exam_id, page, "ln(3)")
     assert late.status_code == 403 and 'value="ln(3)"' in late.text
     again = _send(web, exam_id, page, "ln(3)")  # a reload of the refusal posts it again
