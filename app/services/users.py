@@ -15,7 +15,7 @@ from app.db import utcnow
 from app.models import ApiToken, User
 from app.models.user import ROLES
 from app.services.csvtext import rows_with_lines
-from app.services.errors import Conflict, Invalid, NotFound
+from app.services.errors import Conflict, Invalid, NotFound, Said, say
 
 _hasher = PasswordHasher()
 NAME_RE = re.compile(r"^[A-Za-z0-9_.@-]{1,64}$")
@@ -144,6 +144,24 @@ def names_by_id(session: Session, ids: set[int]) -> dict[int, str]:
     return {uid: name for uid, name in session.execute(select(User.id, User.name).where(User.id.in_(ids)))}
 
 
+# A roster's errors, said on the instructor's page in its language (the English as it always was).
+_ROSTER = {
+    "bad_id": {
+        "zh": "第 {n} 行：学号 {sid} 只能由 1–64 个字母、数字或 _ . @ - 组成",
+        "en": "line {n}: student id {sid} must be 1-64 letters, digits or _ . @ -",
+    },
+    "twice": {"zh": "第 {n} 行：学号 {sid} 出现了两次", "en": "line {n}: student id {sid} appears twice"},
+    "exists": {
+        "zh": "第 {n} 行：学号 {sid} 已有账号",
+        "en": "line {n}: student id {sid} already has an account",
+    },
+    "empty": {
+        "zh": "名单中没有学生（两列：学号, 姓名）",
+        "en": "roster: no students found (columns: student id, name)",
+    },
+}
+
+
 def import_roster(session: Session, csv_text: str) -> list[tuple[str, str, str]]:
     """Create student accounts from a CSV roster (student id, name); all or nothing.
 
@@ -158,7 +176,7 @@ def import_roster(session: Session, csv_text: str) -> list[tuple[str, str, str]]
         and rows[0][1][0].strip().lower() in ("student id", "student_id", "id", "学号", "name")
     ):
         rows = rows[1:]
-    errors: list[str] = []
+    errors: list[Said] = []
     seen: set[str] = set()
     plan: list[tuple[str, str]] = []
     for n, row in rows:
@@ -167,17 +185,17 @@ def import_roster(session: Session, csv_text: str) -> list[tuple[str, str, str]]
         sid = row[0].strip()
         display = row[1].strip() if len(row) > 1 else ""
         if not NAME_RE.fullmatch(sid):
-            errors.append(f"line {n}: student id {sid!r} must be 1-64 letters, digits or _ . @ -")
+            errors.append(say(_ROSTER["bad_id"], n=n, sid=repr(sid)))
         elif sid in seen:
-            errors.append(f"line {n}: student id {sid!r} appears twice")
+            errors.append(say(_ROSTER["twice"], n=n, sid=repr(sid)))
         elif session.scalar(select(User.id).where(User.name == sid)) is not None:
-            errors.append(f"line {n}: student id {sid!r} already has an account")
+            errors.append(say(_ROSTER["exists"], n=n, sid=repr(sid)))
         seen.add(sid)
         plan.append((sid, display[:128]))
     if errors:
-        raise Invalid("; ".join(errors), field="roster")
+        raise Invalid.of(errors, field="roster")
     if not plan:
-        raise Invalid("roster: no students found (columns: student id, name)", field="roster")
+        raise Invalid.of([_ROSTER["empty"]], field="roster")
     created = []
     for sid, display in plan:
         password = secrets.token_urlsafe(9)

@@ -16,6 +16,7 @@ from app.services import users
 from app.services.csvtext import decode_upload
 from app.services.errors import Conflict, Invalid
 from app.web.csrf import verify_csrf
+from app.web.i18n import page_lang
 from app.web.templating import page
 
 router = APIRouter(route_class=OneTripRoute, include_in_schema=False)
@@ -23,7 +24,7 @@ router = APIRouter(route_class=OneTripRoute, include_in_schema=False)
 
 @router.get("/roster")
 def roster_form(request: Request, user: InstructorUser) -> Response:
-    return page(request, "web/roster.html", user, created=None, error=None)
+    return page(request, "web/roster.html", user, created=None, errors=[])
 
 
 @router.post("/roster")
@@ -52,10 +53,11 @@ def _import_roster(
         session.commit()
     except Invalid as exc:
         session.rollback()
+        errors = exc.lines(page_lang(request, user))
         return page(
-            request, "web/roster.html", user, status=422, created=None, error=exc.message, roster_text=text
+            request, "web/roster.html", user, status=422, created=None, errors=errors, roster_text=text
         )
-    return page(request, "web/roster.html", user, created=created, error=None)
+    return page(request, "web/roster.html", user, created=created, errors=[])
 
 
 @router.get("/register")

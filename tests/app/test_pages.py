@@ -317,8 +317,16 @@ def test_roster_import_is_for_instructors_and_all_or_nothing(web) -> None:  # ty
     page = web.get("/roster")
     assert page.status_code == 200
     token = _csrf(page.text)
-    bad = web.post("/roster", data={"csrf_token": token, "roster_text": "学号,姓名\ns1,张三\ns2,李四\n"})
-    assert bad.status_code == 422 and "line 3" in bad.text and "s2" in bad.text  # the header is line 1
+    roster = "学号,姓名\ns1,张三\ns2,李四\nbad id,赵六\n"
+    bad = web.post("/roster", data={"csrf_token": token, "roster_text": roster})
+    assert bad.status_code == 422  # the header is line 1; every error is listed, in the page's language
+    assert (
+        "第 3 行：学号 &#39;s2&#39; 已有账号" in bad.text
+        and "第 4 行：学号 &#39;bad id&#39; 只能由" in bad.text
+    )
+    assert f"{roster}</textarea>" in bad.text  # what was pasted stays
+    en = web.post("/roster?lang=en", data={"csrf_token": token, "roster_text": roster})
+    assert "line 3: student id &#39;s2&#39; already has an account" in en.text and "已有账号" not in en.text
     ok = web.post("/roster", data={"csrf_token": token, "roster_text": "学号,姓名\ns1,张三\ns3,王五\n"})
     assert ok.status_code == 200 and 'data-created="2"' in ok.text and "张三" in ok.text
 
