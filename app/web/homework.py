@@ -160,7 +160,7 @@ async def answer(
             refusal, part_errors = (exc.status, taken_note + UI["unreadable"][lang]), exc.parts
         except ServiceError as exc:
             await run_in_threadpool(session.rollback)
-            refusal = (exc.status, f"{taken_note}{UI['not_stored'][lang]}: {exc.message}")
+            refusal = (exc.status, f"{taken_note}{UI['not_stored'][lang]}: {'; '.join(exc.lines(lang))}")
     status, message = refusal
     return await run_in_threadpool(
         _page,
