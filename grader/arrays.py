@@ -44,8 +44,10 @@ def judge_array(
     spec: AnswerSpec,
     lang: str,
     interpreted: str,
+    diagnose: bool = True,
 ) -> Verdict:
-    """`a`, `b` are the nested lists as read; values_* their entries (flattened) as exact numbers."""
+    """`a`, `b` are the nested lists as read; values_* their entries (flattened) as exact numbers.
+    Without `diagnose`, a wrong answer is not told why (grader.matches)."""
     tol = tolerances(spec)
     da, db = dims(a), dims(b)  # a vector's row or column is flat by now (grader.read)
 
@@ -53,6 +55,8 @@ def judge_array(
         return Verdict(False, 0.0, message, interpreted, reason)
 
     if da != db:
+        if not diagnose:
+            return wrong("", "wrong_shape")
         if len(db) == 2 and da == (db[1], db[0]) and _all_close(_transpose(values_a, da), values_b, tol):
             return wrong(say("transposed", lang), "transposed")
         if len(db) == 2:
@@ -64,6 +68,8 @@ def judge_array(
         return wrong(say("wrong_length", lang, n=len(values_b), m=len(values_a)), "wrong_shape")
     if _all_close(values_a, values_b, tol):
         return Verdict(True, 1.0, say("correct", lang), interpreted)
+    if not diagnose:
+        return wrong("", "wrong")
     if len(db) == 2 and db[0] == db[1] > 1 and _all_close(_transpose(values_a, da), values_b, tol):
         return wrong(say("transposed", lang), "transposed")
     if any(values_b) and _all_close([-x for x in values_a], values_b, tol):

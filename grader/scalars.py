@@ -145,10 +145,12 @@ def judge(
     reference_exact: bool = False,
     reference_has_log: bool = False,
     typed: str | None = None,
+    diagnose: bool = True,
 ) -> Verdict:
     """Judge a number against the reference. For integer parts `whole` is the answer's exact
     integer value (None if it is not a whole number); `typed` is the answer's text when it is
-    one plain number (its figures decide whether "not precise enough" can be said)."""
+    one plain number (its figures decide whether "not precise enough" can be said). Without
+    `diagnose`, a wrong answer is not told why (grader.matches)."""
     if spec.answer_type == "integer":
         if whole is None:
             return Verdict(False, 0.0, say("not_integer", lang), interpreted, "not_integer")
@@ -159,6 +161,8 @@ def judge(
             return Verdict(False, 0.0, say("exact_required", lang), interpreted, "exact_required")
     if ok:
         return Verdict(True, 1.0, say("correct", lang), interpreted)
+    if not diagnose:
+        return Verdict(False, 0.0, "", interpreted, "wrong")
     message, reason = why(got, want, spec, lang, reference_has_log, typed)
     return Verdict(False, 0.0, message, interpreted, reason)
 

@@ -11,7 +11,7 @@ from typing import Any, ClassVar, Generic, TypeVar
 import numpy as np
 from pydantic import BaseModel, ConfigDict
 
-from grader import AnswerSpec, Verdict, grade, limits
+from grader import AnswerSpec, Verdict, grade, limits, matches
 from grader.feedback import say
 
 Text = dict[str, str]  # {"zh": ..., "en": ...}
@@ -261,7 +261,7 @@ def grade_answers(instance: Instance, answers: Mapping[str, str], lang: str = "e
                 alt_ref = alt.get(part.name)
                 if alt_ref is None or alt_ref == ref:
                     continue
-                if grade(str(text), alt_ref, part.spec, lang=lang).correct:
+                if matches(str(text), alt_ref, part.spec):
                     matched = m.id
                     feedback = _with_misconception(v, m.feedback.get(lang, m.feedback["en"]), lang)
                     break

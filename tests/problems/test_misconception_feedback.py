@@ -33,3 +33,48 @@ def test_misconception_feedback_is_said_once(lang: str) -> None:
                     if r.reason in ("sign", "factor"):
                         assert before == "", where
     assert matched > 300, "the sweep reached the bank's misconceptions"
+
+
+def test_matching_a_misconception_agrees_with_grading_against_it() -> None:
+    """grader.matches (which skips saying what is wrong) answers as grade(...).correct does, for
+    every pair of the bank's references and wrong ways, plus answers that are near, off and odd."""
+    from grader import grade, matches
+
+    compared = agreed_right = 0
+    for fam in all_families():
+        for seed in range(3):
+            inst = instantiate(fam.id, seed=seed)
+            for part in inst.parts:
+                ref = inst.answers.get(part.name)
+                if ref is None:
+                    continue
+                refs = [ref] + [alt[part.name] for _, alt in inst.wrong_ways if alt.get(part.name)]
+                texts = refs + ["0", "-" + ref, f"2*({ref})", f"({ref}))", "x", f"{ref}, 1"]
+                for text in texts:
+                    for against in refs:
+                        want = grade(text, against, part.spec).correct
+                        assert matches(text, against, part.spec) is want, (
+                            fam.id,
+                            seed,
+                            part.name,
+                            text,
+                            against,
+                        )
+                        compared += 1
+                        agreed_right += want
+    assert compared > 5000 and agreed_right > 500, (compared, agreed_right)
+
+
+def test_a_wrong_answer_is_diagnosed_once_not_once_per_misconception(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Saying what is wrong (sign, a factor, ...) is for the reference only: against each wrong way
+    only a match matters, and diagnosing each was most of a wrong answer's grading time."""
+    from grader import scalars
+
+    inst = instantiate("cnn.conv2d", seed=0)
+    assert len(inst.wrong_ways) >= 3
+    calls: list[object] = []
+    real_why = scalars.why
+    monkeypatch.setattr(scalars, "why", lambda *a, **k: calls.append(a) or real_why(*a, **k))
+    r = grade_answers(inst, {"num_params": "987654"}, "en").parts["num_params"]
+    assert not r.correct and r.misconception is None
+    assert len(calls) == 1
