@@ -6,7 +6,7 @@ import hashlib
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import cached_property
-from typing import Any, ClassVar, Generic, TypeVar
+from typing import Any, ClassVar, Generic, Protocol, TypeVar
 
 import numpy as np
 from pydantic import BaseModel, ConfigDict
@@ -30,6 +30,16 @@ class Params(BaseModel):
 
 
 P = TypeVar("P", bound=Params)
+
+
+class BankItem(Protocol):
+    """A question kept as data (problems/data): what an exam's tag item filters it by."""
+
+    @property
+    def chapter(self) -> str: ...
+
+    @property
+    def difficulty(self) -> int: ...
 
 
 @dataclass(frozen=True)
@@ -93,10 +103,19 @@ class Family(Generic[P]):
         """Return the known wrong ways to solve this family."""
         return ()
 
+    def bank_items(self) -> Mapping[str, BankItem]:
+        """Return the bank items this family poses (its `item` param) by id; empty when it poses none."""
+        return {}
+
+    def generate_among(self, rng: np.random.Generator, items: tuple[str, ...]) -> P:
+        """Return params posing one of these bank items, drawn as `generate` draws from the whole bank."""
+        raise NotImplementedError
+
     def item_chapter(self, item: str) -> str | None:
         """Return the chapter of the bank item an instance poses (its `item` param); None when the
         family poses no items, or no longer has this one: its questions are in the family's chapter."""
-        return None
+        found = self.bank_items().get(item)
+        return found.chapter if found else None
 
     def grade_part(self, p: P, part: Part, answer: str, reference: str, lang: str) -> Verdict:
         """Judge one part; override for parts graded by checking constraints."""

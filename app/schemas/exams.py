@@ -12,7 +12,9 @@ from app.schemas.common import AnswerText, Params, PartName
 
 
 class ExamItem(BaseModel):
-    """A question by family (optionally with fixed params), or `count` families with a tag."""
+    """A question by family (optionally with fixed params), or `count` families with a tag; a tag's
+    `concepts` also draws the concept bank's items of that chapter, `auto_only` leaves out what a TA
+    grades (short answers). Both off by default: a spec written before them builds the same exam."""
 
     model_config = ConfigDict(extra="forbid")
 
@@ -21,6 +23,8 @@ class ExamItem(BaseModel):
     tag: str | None = Field(default=None, min_length=1, max_length=64)
     count: int = Field(default=1, ge=1, le=60)
     difficulty: tuple[int, int] | None = None
+    concepts: bool = False
+    auto_only: bool = False
     points: float = Field(default=1.0, gt=0, le=1000)
 
     @model_validator(mode="after")
@@ -29,6 +33,8 @@ class ExamItem(BaseModel):
             raise ValueError("give either 'problem' or 'tag'")
         if self.params is not None and self.problem is None:
             raise ValueError("'params' goes with 'problem'")
+        if (self.concepts or self.auto_only) and self.tag is None:
+            raise ValueError("'concepts' and 'auto_only' go with 'tag'")
         if self.difficulty is not None and not (1 <= self.difficulty[0] <= self.difficulty[1] <= 3):
             raise ValueError("difficulty: [low, high] within 1..3")
         return self

@@ -27,7 +27,8 @@ from app.services.csvtext import rows_with_lines
 from app.services.errors import Conflict, Invalid, NotFound, Said, ServiceError, say
 from app.services.grading import Grader, Pending
 from problems import GradeResult
-from problems.base import validate_params
+from problems.base import family_rng, validate_params
+from problems.syllabus import CHAPTERS
 
 CODE_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # no I/1, O/0: read off paper without doubt
 MAX_VARIANTS = 500
@@ -45,6 +46,7 @@ class PlannedItem:
     problem: str
     params: dict[str, Any] | None
     points: float
+    among: tuple[str, ...] | None = None  # a tag's concept question: one of these bank items
 
 
 def plan_items(items: list[dict[str, Any]], seed: int) -> list[PlannedItem]:
@@ -70,10 +72,13 @@ def plan_items(items: list[dict[str, Any]], seed: int) -> list[PlannedItem]:
             continue
         tag, count = item["tag"], int(item.get("count", 1))
         lo, hi = item.get("difficulty") or (1, 3)
-        pool = [f.id for f in fams if tag in f.tags and lo <= f.difficulty <= hi and f.id != "custom.answer"]
+        pool = _tag_pool(
+            fams, tag, lo, hi, concepts=item.get("concepts", False), auto_only=item.get("auto_only", False)
+        )
         if not pool:
             raise Invalid(
-                f"items.{i}.tag: no problem family has tag {tag!r} at difficulty {lo}-{hi}",
+                f"items.{i}.tag: no problem family has tag {tag!r} at difficulty {lo}-{hi}"
+                + (" graded automatically" if item.get("auto_only") else ""),
                 field=f"items.{i}.tag",
             )
         # Each family once before any twice: "6 concept questions" from 2 concept families is 3
@@ -81,7 +86,7 @@ def plan_items(items: list[dict[str, Any]], seed: int) -> list[PlannedItem]:
         rounds, rest = divmod(count, len(pool))
         picked = sorted(pool) * rounds + list(rng.choice(sorted(pool), size=rest, replace=False))
         for fid in sorted(picked):
-            planned.append(PlannedItem(str(fid), None, points))
+            planned.append(PlannedItem(str(fid), None, points, pool[str(fid)]))
     if not planned:
         raise Invalid("items: at least one item", field="items")
     if len(planned) > MAX_QUESTIONS:
@@ -89,11 +94,34 @@ def plan_items(items: list[dict[str, Any]], seed: int) -> list[PlannedItem]:
     return planned
 
 
+def _tag_pool(
+    fams: list[problems.Family[Any]], tag: str, lo: int, hi: int, *, concepts: bool, auto_only: bool
+) -> dict[str, tuple[str, ...] | None]:
+    """The families a tag item draws from, each with the bank items it may pose (None: whatever it
+    generates). `concepts`: a family of bank items (the concept bank) joins a chapter's tag with its
+    items of that chapter, by their own difficulty, and poses only those (an item has a chapter, no
+    topic tags; by its own tags it would pose any chapter's item). `auto_only`: no family a TA grades."""
+    pool: dict[str, tuple[str, ...] | None] = {}
+    for f in fams:
+        if f.id == "custom.answer" or (auto_only and any(p["answer_type"] == "text" for p in f.part_list())):
+            continue
+        bank = f.bank_items() if concepts and tag in CHAPTERS else {}
+        if bank:
+            among = sorted(i for i, it in bank.items() if it.chapter == tag and lo <= it.difficulty <= hi)
+            if among:
+                pool[f.id] = tuple(among)
+        elif tag in f.tags and lo <= f.difficulty <= hi:
+            pool[f.id] = None
+    return pool
+
+
 def _codes(seed: int, n: int, planned: list[PlannedItem]) -> list[str]:
     """Variant codes from the seed and what is asked: the same exam built again has the same codes
     (its printed papers stay gradable), and two exams of one seed but other questions have others,
     so a class CSV sent to the wrong one is refused for its unknown codes rather than graded."""
-    asked = json.dumps([[i.problem, i.params, i.points] for i in planned], sort_keys=True).encode()
+    asked = json.dumps(
+        [[i.problem, i.params, i.points, *([i.among] if i.among else [])] for i in planned], sort_keys=True
+    ).encode()
     salt = int.from_bytes(hashlib.sha256(asked).digest()[:4], "big")
     rng = np.random.default_rng(_derived_seed(seed, 0xC0DE, salt))
     codes: list[str] = []
@@ -145,7 +173,7 @@ def create_exam(
             qseed, drawn = (
                 (None, None)
                 if item.params is not None
-                else _new_answers_draw(item.problem, seed, v, q, answers_seen, posed)
+                else _new_answers_draw(item.problem, item.among, seed, v, q, answers_seen, posed)
             )
             record, _ = instances.pose(
                 session, problem=item.problem, seed=qseed, params=item.params, user=user, instance=drawn
@@ -159,18 +187,25 @@ DRAWS_FOR_NEW_ANSWERS = 12
 
 
 def _new_answers_draw(
-    problem: str, exam_seed: int, v: int, q: int, seen: dict[int, set[str] | None], posed: set[str]
-) -> tuple[int, problems.Instance]:
+    problem: str,
+    among: tuple[str, ...] | None,
+    exam_seed: int,
+    v: int,
+    q: int,
+    seen: dict[int, set[str] | None],
+    posed: set[str],
+) -> tuple[int | None, problems.Instance]:
     """The seed of question q in variant v and its instance (posed once, not again): the first of a
     few draws whose answers no earlier variant has, so that a neighbour's answer sheet is no use
     (40 variants of one exam had 28 distinct receptive-field answers). When every draw repeats, the
     family has few answers (a choice): later variants stop trying. Never an instance this variant
-    already poses (`posed`): a tag asked for more questions than it has families repeats them."""
+    already poses (`posed`): a tag asked for more questions than it has families repeats them.
+    `among`: one of these bank items, posed by its params (seed None: the seed alone poses another)."""
     known = seen[q]
     fallback: tuple[int, problems.Instance] | None = None
     for draw in range(DRAWS_FOR_NEW_ANSWERS):
         qseed = _derived_seed(exam_seed, v, q) if draw == 0 else _derived_seed(exam_seed, v, q, draw)
-        inst = problems.instantiate(problem, seed=qseed)
+        inst = _drawn(problem, qseed, among)
         here = _question_of(problem, inst)
         if here in posed:
             continue
@@ -186,7 +221,15 @@ def _new_answers_draw(
             fallback = (qseed, inst)
         qseed, inst = fallback
     posed.add(_question_of(problem, inst))
-    return qseed, inst
+    return (qseed if among is None else None), inst
+
+
+def _drawn(problem: str, seed: int, among: tuple[str, ...] | None) -> problems.Instance:
+    """The instance a seed poses; with `among`, one of those bank items, drawn as the family draws."""
+    if among is None:
+        return problems.instantiate(problem, seed=seed)
+    family = problems.get_family(problem)
+    return problems.instantiate(problem, params=family.generate_among(family_rng(problem, seed), among))
 
 
 def _question_of(problem: str, inst: problems.Instance) -> str:

@@ -116,6 +116,8 @@ _COLUMNS = {
     "tag": ("题型或标签", "Family or tag"),
     "count": ("数量", "Count"),
     "difficulty": ("难度", "Difficulty"),
+    "concepts": ("标签选项", "Tag options"),
+    "auto_only": ("标签选项", "Tag options"),
     "points": ("分值", "Points"),
     "params": ("固定参数", "Fixed params"),
 }
@@ -183,6 +185,9 @@ def _exam_body(form: dict[str, str], offset_hours: float) -> tuple[dict[str, Any
             lo, hi = form.get(f"item{n}.low", "").strip(), form.get(f"item{n}.high", "").strip()
             if lo or hi:
                 item["difficulty"] = [lo or "1", hi or "3"]
+            for flag in ("concepts", "auto_only"):  # a checkbox: sent only when ticked
+                if form.get(f"item{n}.{flag}"):
+                    item[flag] = True
         else:
             item["problem"] = source
             raw = form.get(f"item{n}.params", "").strip()

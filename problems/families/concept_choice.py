@@ -7,7 +7,7 @@ one of them with its options shuffled and lettered A, B, C, ... in the shown ord
 from __future__ import annotations
 
 import functools
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 
 import numpy as np
 from pydantic import Field, field_validator, model_validator
@@ -17,6 +17,7 @@ from problems.base import Family, Misconception, Params, Part, Text, bi
 from problems.concepts import (
     CHOICE_FILE,
     LETTERS,
+    ChoiceItem,
     choice_ids,
     choice_items,
     get_choice_item,
@@ -121,7 +122,10 @@ class ConceptChoice(Family[ConceptChoiceParams]):
     Params = ConceptChoiceParams
 
     def generate(self, rng: np.random.Generator) -> ConceptChoiceParams:
-        item_id = pick_item(choice_ids(), int(rng.integers(0, 2**63 - 1)))
+        return self.generate_among(rng, choice_ids())
+
+    def generate_among(self, rng: np.random.Generator, items: tuple[str, ...]) -> ConceptChoiceParams:
+        item_id = pick_item(items, int(rng.integers(0, 2**63 - 1)))
         n = len(get_choice_item(item_id).options)
         order = [int(i) for i in rng.permutation(n)] if n else None  # true/false: not shuffled
         return ConceptChoiceParams(item=item_id, option_order=order)
@@ -180,9 +184,8 @@ class ConceptChoice(Family[ConceptChoiceParams]):
     def misconceptions(self) -> list[Misconception[ConceptChoiceParams]]:
         return list(_distractor_misconceptions())
 
-    def item_chapter(self, item: str) -> str | None:
-        found = choice_items().get(item)
-        return found.chapter if found else None
+    def bank_items(self) -> Mapping[str, ChoiceItem]:
+        return choice_items()
 
 
 @functools.cache

@@ -7,6 +7,8 @@ and the solution shows the TA the outline of a good answer and the rubric.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 import numpy as np
 from pydantic import Field, field_validator
 
@@ -14,6 +16,7 @@ from grader import AnswerSpec
 from problems.base import Family, Params, Part, Text, bi
 from problems.concepts import (
     SHORT_ANSWER_FILE,
+    ShortAnswerItem,
     get_short_answer_item,
     pick_item,
     short_answer_ids,
@@ -50,7 +53,10 @@ class ConceptShortAnswer(Family[ConceptShortAnswerParams]):
     Params = ConceptShortAnswerParams
 
     def generate(self, rng: np.random.Generator) -> ConceptShortAnswerParams:
-        return ConceptShortAnswerParams(item=pick_item(short_answer_ids(), int(rng.integers(0, 2**63 - 1))))
+        return self.generate_among(rng, short_answer_ids())
+
+    def generate_among(self, rng: np.random.Generator, items: tuple[str, ...]) -> ConceptShortAnswerParams:
+        return ConceptShortAnswerParams(item=pick_item(items, int(rng.integers(0, 2**63 - 1))))
 
     def parts(self, p: ConceptShortAnswerParams) -> list[Part]:
         return [
@@ -68,9 +74,8 @@ class ConceptShortAnswer(Family[ConceptShortAnswerParams]):
     def solve(self, p: ConceptShortAnswerParams) -> dict[str, str]:
         return {}  # graded by a TA: no automatic reference
 
-    def item_chapter(self, item: str) -> str | None:
-        found = short_answer_items().get(item)
-        return found.chapter if found else None
+    def bank_items(self) -> Mapping[str, ShortAnswerItem]:
+        return short_answer_items()
 
     def statement(self, p: ConceptShortAnswerParams) -> Text:
         item = get_short_answer_item(p.item)

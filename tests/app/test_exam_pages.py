@@ -86,6 +86,29 @@ def test_building_an_exam_from_the_form(ta) -> None:  # type: ignore[no-untyped-
     assert ta.get(f"/api/v1/exams/{exam_id}/bundle.html").status_code == 200, "the links work with the cookie"
 
 
+def test_a_tag_row_may_draw_concept_questions_of_its_chapter_and_leave_out_short_answers(ta) -> None:  # type: ignore[no-untyped-def]
+    from app.models import Exam, InstanceRecord
+    from problems.concepts import choice_items
+    from problems.registry import all_families
+
+    rl = sorted(f.id for f in all_families() if "rl" in f.tags)
+    row = {"item0.source": "tag:rl", "item0.count": str(len(rl) + 1), "item0.auto_only": "on"}
+    bad = _build(ta, title="RL", **{**row, "item0.concepts": "on", "item0.count": "61"})
+    assert bad.status_code == 422 and 'name="item0.concepts" checked' in bad.text
+    assert 'name="item0.auto_only" checked' in bad.text and 'name="item1.concepts" >' in bad.text
+    r = _build(ta, title="RL", variants="3", seed="4", **{**row, "item0.concepts": "on"})
+    assert r.status_code == 303, r.text
+    with ta.app_ref.state.session_factory() as s:  # type: ignore[attr-defined]
+        exam = s.get(Exam, r.headers["location"].rsplit("/", 1)[1])
+        assert exam is not None
+        for v in exam.variants:
+            records = [s.get(InstanceRecord, q.instance_id) for q in v.questions]
+            # every RL family and one RL choice question; no short answer (auto-graded only)
+            assert sorted(r.problem for r in records) == sorted([*rl, "concept.choice"])
+            (choice,) = [r for r in records if r.problem == "concept.choice"]
+            assert choice_items()[choice.params["item"]].chapter == "rl"
+
+
 @pytest.mark.parametrize(
     ("fields", "message"),
     [
