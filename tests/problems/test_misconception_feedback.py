@@ -82,3 +82,21 @@ def test_a_wrong_answer_is_diagnosed_once_not_once_per_misconception(monkeypatch
     r = grade_answers(inst, {"num_params": "987654"}, "en").parts["num_params"]
     assert not r.correct and r.misconception is None
     assert len(calls) == 1
+
+
+def test_a_wrong_answer_is_read_once_not_once_per_misconception(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Each wrong way is matched against what the student typed: it was read again for each (a
+    matrix at ~0.1 ms a time; a wrong layer-norm answer took 2.5 ms)."""
+    import grader
+
+    inst = instantiate("norm.layer_norm", seed=1)
+    part = "output"
+    alts = {alt[part] for _, alt in inst.wrong_ways if alt.get(part) not in (None, inst.answers[part])}
+    assert len(alts) >= 2
+    typed = "[[0.1234567, 1, 1], [1, 1, 1], [1, 1, 1]]"  # read nowhere else in this process
+    reads: list[str] = []
+    real_read = grader.read
+    monkeypatch.setattr(grader, "read", lambda text, spec: reads.append(text) or real_read(text, spec))
+    r = grade_answers(inst, {part: typed}, "en").parts[part]
+    assert not r.correct and r.misconception is None
+    assert reads.count(typed) == 1
