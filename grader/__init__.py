@@ -8,7 +8,9 @@ The rules, for TAs: docs/grading.md.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from fractions import Fraction
 from functools import lru_cache
 from typing import Any
@@ -24,7 +26,17 @@ from grader.parse import CONSTS, FUNCS, AnswerError, err, normalize
 from grader.spec import ANSWER_TYPES, AnswerSpec, Verdict
 from grader.values import read_array, read_scalar, read_shape, split_transpose
 
-__all__ = ["AnswerError", "AnswerSpec", "Reading", "Verdict", "check", "grade", "matches", "read"]
+__all__ = [
+    "AnswerError",
+    "AnswerSpec",
+    "Reading",
+    "Verdict",
+    "check",
+    "grade",
+    "matches",
+    "read",
+    "reading_once",
+]
 
 DEFAULT_RTOL = scalars.DEFAULT_RTOL  # agrees to 3 significant figures
 DEFAULT_ATOL = scalars.DEFAULT_ATOL
@@ -275,12 +287,30 @@ def _grade(answer: str, reference: str, spec: AnswerSpec, lang: str, diagnose: b
     )
 
 
-@lru_cache(maxsize=512)
+# What one student's text read as, while it is judged against its reference and then against each
+# misconception (problems.grade_answers): each match read it again, a matrix at ~0.1 ms a time.
+# Kept only inside `reading_once`, so no check is ever answered from another's readings.
+_READINGS: ContextVar[dict[tuple[str, AnswerSpec], Reading] | None] = ContextVar("readings", default=None)
+
+
+@contextmanager
+def reading_once() -> Iterator[None]:
+    """Within the block, a text read once for a spec is not read again (nothing changes a Reading)."""
+    token = _READINGS.set({})
+    try:
+        yield
+    finally:
+        _READINGS.reset(token)
+
+
 def _read_answer(text: str, spec: AnswerSpec) -> Reading:
-    """read(), kept for the answers read last: a wrong answer is read again against each of its
-    instance's misconceptions (problems.grade_answers), a matrix at ~0.1 ms a time. Nothing here
-    changes a Reading once made; text that cannot be read raises, and is not kept."""
-    return read(text, spec)
+    readings = _READINGS.get()
+    if readings is None:
+        return read(text, spec)
+    key = (text, spec)
+    if key not in readings:
+        readings[key] = read(text, spec)  # text that cannot be read raises, and is not kept
+    return readings[key]
 
 
 @lru_cache(maxsize=20000)

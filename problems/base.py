@@ -11,7 +11,7 @@ from typing import Any, ClassVar, Generic, Protocol, TypeVar
 import numpy as np
 from pydantic import BaseModel, ConfigDict
 
-from grader import AnswerSpec, Verdict, grade, limits, matches
+from grader import AnswerSpec, Verdict, grade, limits, matches, reading_once
 from grader.feedback import say
 
 Text = dict[str, str]  # {"zh": ..., "en": ...}
@@ -266,24 +266,25 @@ def grade_answers(instance: Instance, answers: Mapping[str, str], lang: str = "e
             )
             continue
         ref = instance.answers.get(part.name)
-        if ref is None:  # a manually graded part (text)
-            v = grade(str(text), "", part.spec, lang=lang)
-        else:
-            try:
-                v = fam.grade_part(p, part, str(text), ref, lang)
-            except limits.OutOfTime:  # a family's own grading ran past the check's shared deadline
-                v = Verdict(False, 0.0, say("timeout", lang), None, "timeout")
-        matched = None
-        feedback = v.feedback
-        if not v.correct and ref is not None and v.reason not in ("parse_error", "timeout"):
-            for m, alt in instance.wrong_ways:
-                alt_ref = alt.get(part.name)
-                if alt_ref is None or alt_ref == ref:
-                    continue
-                if matches(str(text), alt_ref, part.spec):
-                    matched = m.id
-                    feedback = _with_misconception(v, m.feedback.get(lang, m.feedback["en"]), lang)
-                    break
+        with reading_once():  # what was typed is read once, for the reference and each wrong way
+            if ref is None:  # a manually graded part (text)
+                v = grade(str(text), "", part.spec, lang=lang)
+            else:
+                try:
+                    v = fam.grade_part(p, part, str(text), ref, lang)
+                except limits.OutOfTime:  # a family's own grading ran past the check's shared deadline
+                    v = Verdict(False, 0.0, say("timeout", lang), None, "timeout")
+            matched = None
+            feedback = v.feedback
+            if not v.correct and ref is not None and v.reason not in ("parse_error", "timeout"):
+                for m, alt in instance.wrong_ways:
+                    alt_ref = alt.get(part.name)
+                    if alt_ref is None or alt_ref == ref:
+                        continue
+                    if matches(str(text), alt_ref, part.spec):
+                        matched = m.id
+                        feedback = _with_misconception(v, m.feedback.get(lang, m.feedback["en"]), lang)
+                        break
         results[part.name] = PartResult(v.correct, v.score, feedback, v.interpreted, matched, v.reason)
     total = sum(r.score for r in results.values()) / len(results) if results else 0.0
     return GradeResult(score=total, parts=results)

@@ -93,10 +93,12 @@ def test_a_wrong_answer_is_read_once_not_once_per_misconception(monkeypatch: pyt
     part = "output"
     alts = {alt[part] for _, alt in inst.wrong_ways if alt.get(part) not in (None, inst.answers[part])}
     assert len(alts) >= 2
-    typed = "[[0.1234567, 1, 1], [1, 1, 1], [1, 1, 1]]"  # read nowhere else in this process
+    typed = "[[0.1234567, 1, 1], [1, 1, 1], [1, 1, 1]]"
     reads: list[str] = []
     real_read = grader.read
     monkeypatch.setattr(grader, "read", lambda text, spec: reads.append(text) or real_read(text, spec))
     r = grade_answers(inst, {part: typed}, "en").parts[part]
     assert not r.correct and r.misconception is None
     assert reads.count(typed) == 1
+    grade_answers(inst, {part: typed}, "en")  # and a check is never answered from another's readings
+    assert reads.count(typed) == 2
