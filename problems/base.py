@@ -78,6 +78,9 @@ class Family(Generic[P]):
     difficulty: ClassVar[int]  # 1..3
     tags: ClassVar[tuple[str, ...]]  # first tag is the chapter (see problems.syllabus)
     Params: ClassVar[type[Params]]
+    # Params that hold the answer itself (a TA's own question's reference): never shown with the
+    # instance (GET/POST /instances), only with its solution.
+    answer_params: ClassVar[tuple[str, ...]] = ()
 
     def generate(self, rng: np.random.Generator) -> P:
         """Return sensible random params (clean numbers, integer sizes, no ties)."""

@@ -27,12 +27,13 @@ router = APIRouter(route_class=OneTripRoute, tags=["instances"])
 
 
 def _public(record: InstanceRecord, inst: Instance) -> dict[str, Any]:
+    """The instance as anyone may see it: never its answer (a custom question's reference is a param)."""
     return {
         "id": record.id,
         "problem": record.problem,
         "version": record.version,
         "seed": record.seed,
-        "params": record.params,
+        "params": {k: v for k, v in record.params.items() if k not in inst.family.answer_params},
         "statement": inst.statement,
         "parts": [{"name": q.name, "answer_type": q.answer_type} for q in inst.parts],
     }

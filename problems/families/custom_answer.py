@@ -235,6 +235,7 @@ class CustomAnswer(Family[CustomAnswerParams]):
     difficulty = 1
     tags = ("ml_basics", "custom")  # a chapter tag is required; a TA's question belongs to no chapter
     Params = CustomAnswerParams
+    answer_params = ("reference",)
 
     def generate(self, rng: np.random.Generator) -> CustomAnswerParams:
         return SAMPLES[int(rng.integers(len(SAMPLES)))](rng)

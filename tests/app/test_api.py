@@ -38,6 +38,31 @@ def test_pose_by_seed_is_open_and_never_contains_the_answer(client) -> None:  # 
     assert again.status_code == 200 and again.json() == body
 
 
+def test_a_custom_question_never_shows_its_reference(client, accounts) -> None:  # type: ignore[no-untyped-def]
+    """A TA's own question keeps its answer in a param (`reference`): a student read it with
+    GET /instances/{id}, or drew a seeded one and had its answer at once. Only /solution shows it."""
+    ta, student = accounts["ta"].headers, accounts["student"].headers
+    params = {
+        "answer_type": "real",
+        "reference": "0.693147",
+        "statement": {"zh": "ln 2 等于多少？", "en": "What is ln 2?"},
+    }
+    posed = client.post("/api/v1/instances", json={"problem": "custom.answer", "params": params}, headers=ta)
+    assert posed.status_code == 201 and "0.693147" not in posed.text
+    seen = client.get(f"/api/v1/instances/{posed.json()['id']}", headers=student)
+    assert seen.status_code == 200 and "0.693147" not in seen.text
+    assert "reference" not in seen.json()["params"] and seen.json()["params"]["answer_type"] == "real"
+    solution = client.get(f"/api/v1/instances/{posed.json()['id']}/solution", headers=ta).json()
+    assert solution["answers"] == {"answer": "0.693147"}
+    for seed in range(5):  # seeded ones, drawn by a student
+        drawn = client.post(
+            "/api/v1/instances", json={"problem": "custom.answer", "seed": seed}, headers=student
+        )
+        assert drawn.status_code == 201 and "reference" not in drawn.json()["params"]
+        answer = client.get(f"/api/v1/instances/{drawn.json()['id']}/solution", headers=ta).json()["answers"]
+        assert not set(answer.values()) & {str(v) for v in drawn.json()["params"].values()}, (seed, answer)
+
+
 def test_same_seed_same_instance(client) -> None:  # type: ignore[no-untyped-def]
     a, b = _pose(client, seed=123).json(), _pose(client, seed=123).json()
     assert a["params"] == b["params"] and a["statement"] == b["statement"] and a["id"] != b["id"]
