@@ -64,4 +64,4 @@ def grade_attempt(
     a = attempts.grade_manually(
         session, attempt_id=attempt_id, grader=staff, score=body.score, comment=body.comment
     )
-    return attempts.attempt_json(a)
+    return {**attempts.attempt_json(a), "user": users.names_by_id(session, {a.user_id}).get(a.user_id)}

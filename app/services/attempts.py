@@ -193,7 +193,7 @@ def grade_manually(session: Session, *, attempt_id: int, grader: User, score: fl
                 **p,
                 "score": score,
                 "correct": score >= 1.0,
-                "feedback": comment or p.get("feedback", ""),
+                "feedback": comment,  # no comment now is none: not an earlier grade's (as on exams)
             }
     attempt.parts = parts
     attempt.score = sum(float(p["score"]) for p in parts.values()) / len(parts) if parts else score

@@ -341,6 +341,11 @@ def test_short_answers_wait_for_a_ta_who_scores_them_with_a_comment(client, acco
     assert mine["manual_comment"] == "要点齐全" and mine["score"] == 0.8
     bad = client.post(f"/api/v1/attempts/{aid}/grade", json={"score": 1.5}, headers=ta)
     assert bad.status_code == 422 and "score" in bad.text
+    # Graded again without a comment: the student no longer reads the first grade's comment.
+    again = client.post(f"/api/v1/attempts/{aid}/grade", json={"score": 0.6}, headers=ta)
+    assert again.status_code == 200 and again.json()["user"] == "alice"
+    mine = client.get("/api/v1/me/attempts", headers=alice).json()["data"][0]
+    assert mine["manual_comment"] == "" and mine["parts"]["answer"]["feedback"] == "" and mine["score"] == 0.6
 
 
 def test_problem_list_serves_every_family_of_the_catalogue(client) -> None:  # type: ignore[no-untyped-def]
