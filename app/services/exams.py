@@ -8,6 +8,7 @@ import io
 import json
 import secrets
 from collections import defaultdict
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
@@ -682,12 +683,18 @@ def latest_submissions(session: Session, exam: Exam) -> list[ExamSubmission]:
     rows = session.scalars(
         select(ExamSubmission).where(ExamSubmission.exam_id == exam.id).order_by(ExamSubmission.id)
     )
+    latest = _counting(rows)
+    return [latest[k] for k in sorted(latest)]
+
+
+def _counting(rows: Iterable[ExamSubmission]) -> dict[str, ExamSubmission]:
+    """Per student, the submission that counts among these (in id order): latest_submissions' rule."""
     latest: dict[str, ExamSubmission] = {}
     for s in rows:
         if s.late and s.student in latest and not latest[s.student].late:
             continue
         latest[s.student] = s
-    return [latest[k] for k in sorted(latest)]
+    return latest
 
 
 def spreadsheet_safe(cell: str) -> str:
@@ -1251,6 +1258,23 @@ def manual_queue(session: Session, exam: Exam, lang: str = "en") -> list[dict[st
     return out
 
 
+class Superseded(Conflict):
+    """A hand grade for a paper a newer one replaced, whose answer to that part differs (409): the
+    grade would land where it no longer counts (a correction sent while a TA graded from the queue)."""
+
+    def __init__(self, submission_id: int, current_id: int) -> None:
+        said = say(_SUPERSEDED, old=submission_id, new=current_id)
+        super().__init__(said["en"], field="submission", said=[said])
+        self.current_id = current_id
+
+
+_SUPERSEDED = {
+    "zh": "第 {old} 号答卷已被第 {new} 号取代，这一小题的答案已改，未评分；请给第 {new} 号评分。",
+    "en": "submission {old} was replaced by submission {new}, whose answer to this part differs; "
+    "nothing was graded: grade submission {new}",
+}
+
+
 class GradedAlready(Conflict):
     """A part to be graded for the first time was graded meanwhile (409): nothing changed."""
 
@@ -1287,21 +1311,21 @@ def grade_manual_part(
     # As stored now: a colleague's grade committed before the lock was taken is seen. The class sent
     # again meanwhile (or since the TA's queue page was loaded): the grade belongs to the same answer
     # in the newer submissions too, or it lands on one that no longer counts.
-    rows = list(
+    everything = list(
         session.scalars(
             select(ExamSubmission)
-            .where(
-                ExamSubmission.exam_id == exam.id,
-                ExamSubmission.student == sub.student,
-                ExamSubmission.id >= sub.id,
-            )
+            .where(ExamSubmission.exam_id == exam.id, ExamSubmission.student == sub.student)
             .order_by(ExamSubmission.id)
             .execution_options(populate_existing=True)
         )
     )
     number = str(question)
     answer = sub.answers.get(number, {}).get(part)
-    same = [s for s in rows if s.answers.get(number, {}).get(part) == answer]
+    same = [s for s in everything if s.id >= sub.id and s.answers.get(number, {}).get(part) == answer]
+    current = _counting(everything)[sub.student]
+    if current not in same:
+        session.rollback()
+        raise Superseded(sub.id, current.id)
     given = [g for g in (_hand_grade(s, number, part) for s in same) if g is not None]
     if if_waiting and given:
         session.rollback()

@@ -334,6 +334,9 @@ def exam_grade_part(
     except exams.GradedAlready as exc:
         message = graded_already(exc.score, lang)
         return _exam_page(request, session, user, exam, status=409, grade_error=message, grade_form=form)
+    except exams.Superseded as exc:  # a correction replaced this answer meanwhile: grade the new one
+        message = " ".join(exc.lines(lang))
+        return _exam_page(request, session, user, exam, status=409, grade_error=message, grade_form=form)
     return RedirectResponse(f"/exams/{exam_id}#manual", status_code=303)
 
 

@@ -768,6 +768,34 @@ def test_a_script_grading_from_the_queue_gets_409_for_a_part_graded_meanwhile(cl
     assert total() == "9.0"
 
 
+def test_a_grade_for_a_paper_replaced_by_a_correction_with_another_answer_is_a_409(client, accounts) -> None:  # type: ignore[no-untyped-def]
+    """A TA grading from a queue read before a colleague sent a correction of that answer: the grade
+    was answered 200 but landed on the replaced paper, which no longer counts (the part still waited
+    in grades.csv). Now a 409 naming the paper to grade; nothing is changed."""
+    ta = accounts["ta"].headers
+    exam = client.post("/api/v1/exams", json=short_answer_exam(), headers=ta).json()
+    url = f"/api/v1/exams/{exam['id']}/submissions"
+    code = exam["variants"][0]["code"]
+    client.post(url, json={"student": "s1", "code": code, "answers": {"1": {"answer": "第一版"}}}, headers=ta)
+    old = client.get(f"/api/v1/exams/{exam['id']}/manual", headers=ta).json()[0]["submission"]
+    client.post(url, json={"student": "s1", "code": code, "answers": {"1": {"answer": "第二版"}}}, headers=ta)
+    new = client.get(f"/api/v1/exams/{exam['id']}/manual", headers=ta).json()[0]["submission"]
+    body = {"question": 1, "part": "answer", "score": 1.0, "comment": "好"}
+    for extra in ({}, {"if_waiting": True}):
+        r = client.post(f"{url}/{old}/grade", json={**body, **extra}, headers=ta)
+        assert r.status_code == 409 and f"replaced by submission {new}" in r.json()["detail"], r.text
+    zh = client.post(f"{url}/{old}/grade?lang=zh", json=body, headers=ta)
+    assert zh.status_code == 409 and f"请给第 {new} 号评分" in zh.text
+    grades = client.get(f"/api/v1/exams/{exam['id']}/grades.csv", headers=ta).text
+    row = next(csv.DictReader(io.StringIO(grades)))
+    assert row["pending_manual"] == "true" and float(row["total"]) == 0.0
+    assert client.post(f"{url}/{new}/grade", json=body, headers=ta).status_code == 200
+    row = next(
+        csv.DictReader(io.StringIO(client.get(f"/api/v1/exams/{exam['id']}/grades.csv", headers=ta).text))
+    )
+    assert row["pending_manual"] == "false" and float(row["total"]) > 0
+
+
 def _first_short_item() -> str:
     from problems.concepts import short_answer_items
 
