@@ -10,6 +10,7 @@ from pathlib import Path
 import anyio.to_thread
 from fastapi import FastAPI
 from fastapi.responses import JSONResponse
+from fastapi_offline import FastAPIOffline
 from sqlalchemy import text
 from starlette.middleware.sessions import SessionMiddleware
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -89,7 +90,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             grader.close()
             engine.dispose()
 
-    app = FastAPI(
+    # FastAPIOffline: /docs and /redoc with their scripts served by the app. FastAPI's own pages load
+    # them from cdn.jsdelivr.net, often blocked or slow on Chinese campus networks (/docs was blank).
+    app = FastAPIOffline(
         title="DL Grader",
         version="0.1.0",
         description="Parameterized deep-learning problems, a safe answer grader, attempts and mock exams.",

@@ -363,3 +363,17 @@ def test_problem_list_serves_every_family_of_the_catalogue(client) -> None:  # t
     from problems.registry import all_families
 
     assert served == {f.id for f in all_families()}
+
+
+def test_the_api_docs_pages_need_nothing_from_outside(client) -> None:  # type: ignore[no-untyped-def]
+    """/docs and /redoc loaded their scripts from cdn.jsdelivr.net (FastAPI's default), often blocked
+    on Chinese campus networks: the pages stayed blank. Every file they need is served by the app."""
+    import re
+
+    for path in ("/docs", "/redoc"):
+        page = client.get(path)
+        assert page.status_code == 200 and "/openapi.json" in page.text
+        urls = re.findall(r"""(?:src|href)=["']([^"']+)["']""", page.text)
+        assert urls and all(u.startswith("/") for u in urls), (path, urls)  # none on another host
+        for u in urls:
+            assert client.get(u).status_code == 200, u
