@@ -101,7 +101,7 @@ def install(app: FastAPI) -> None:
         if exc.said and asked_lang(request) == "zh":
             message = "; ".join(exc.lines("zh"))
         detail: object = message
-        if isinstance(exc, Invalid):
+        if isinstance(exc, Invalid) and exc.status == 422:  # a 403 (too late, not open yet) says it plainly
             detail = [{"loc": [exc.location, exc.field or "body"], "msg": message, "type": "value_error"}]
         resp = error_response(request, exc.status, message, detail)
         if exc.status == 429:

@@ -80,6 +80,7 @@ def test_exam_mode_hides_feedback_allows_one_submission_and_refuses_late(
     move_clock(due + timedelta(seconds=1))  # the exam closes
     late = client.post(url, json={"question": 1, "answers": {"loss": "2"}}, headers=alice)
     assert late.status_code == 403 and "too late" in late.text and "kept" in late.text
+    assert isinstance(late.json()["detail"], str)  # a 403's body as documented, not a 422's list
     after = client.get(f"/api/v1/exams/{exam_id}/mine", headers=alice).json()
     assert after["closed"] and after["feedback_visible"]
     assert after["questions"][0]["submitted"]["loss"]["correct"] is True  # the on-time answer counts
