@@ -9,7 +9,7 @@ from starlette.concurrency import run_in_threadpool
 
 from app.api.lang import pick_lang
 from app.deps import InstanceDep, OptionalUser, SessionDep, StaffUser, resolve_caller
-from app.models import InstanceRecord
+from app.models import InstanceRecord, User
 from app.routing import OneTripRoute
 from app.schemas.instances import (
     CheckRequest,
@@ -26,14 +26,16 @@ from problems import Instance
 router = APIRouter(route_class=OneTripRoute, tags=["instances"])
 
 
-def _public(record: InstanceRecord, inst: Instance) -> dict[str, Any]:
-    """The instance as anyone may see it: never its answer (a custom question's reference is a param)."""
+def _public(record: InstanceRecord, inst: Instance, user: User | None) -> dict[str, Any]:
+    """The instance as its caller may see it: a custom question's answer is one of its params, shown
+    to staff only (who see /solution too; a TA copies the params into an exam), never to a student."""
+    hidden = () if user is not None and user.is_staff else inst.family.answer_params
     return {
         "id": record.id,
         "problem": record.problem,
         "version": record.version,
         "seed": record.seed,
-        "params": {k: v for k, v in record.params.items() if k not in inst.family.answer_params},
+        "params": {k: v for k, v in record.params.items() if k not in hidden},
         "statement": inst.statement,
         "parts": [{"name": q.name, "answer_type": q.answer_type} for q in inst.parts],
     }
@@ -48,13 +50,13 @@ def create_instance(
         session, problem=body.problem, seed=body.seed, params=body.params, user=user
     )
     request.app.state.records.put(record)  # its checks come next
-    return _public(record, inst)
+    return _public(record, inst, user)
 
 
 @router.get("/instances/{instance_id}", response_model=InstancePublic)
-def get_instance(record: InstanceDep) -> dict[str, Any]:
+def get_instance(record: InstanceDep, user: OptionalUser) -> dict[str, Any]:
     """Read an instance back (statement and parts, no answers)."""
-    return _public(record, instances.build(record))
+    return _public(record, instances.build(record), user)
 
 
 @router.post("/instances/{instance_id}/check", response_model=CheckResponse)

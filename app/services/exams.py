@@ -703,15 +703,30 @@ def spreadsheet_safe(cell: str) -> str:
 
 
 def grades_csv(session: Session, exam: Exam) -> str:
-    """One row per student: variant code, each question's score, total, maximum, late, pending."""
+    """One row per student: variant code, each question's score, total, maximum, late, pending, and
+    the student's display name."""
     n = len(exam.variants[0].questions) if exam.variants else 0
     codes = {v.id: v.code for v in exam.variants}
     out = io.StringIO()
     w = csv.writer(out)
-    w.writerow(
-        ["student", "code", *[f"q{i}" for i in range(1, n + 1)], "total", "max", "late", "pending_manual"]
+    header = [
+        "student",
+        "code",
+        *[f"q{i}" for i in range(1, n + 1)],
+        "total",
+        "max",
+        "late",
+        "pending_manual",
+    ]
+    w.writerow([*header, "display_name"])  # last: scripts that read the columns by position keep working
+    subs = latest_submissions(session, exam)
+    # The names TAs know students by (张三), from their accounts; empty for a paper under another name.
+    names = dict(
+        session.execute(select(User.name, User.display_name).where(User.name.in_({s.student for s in subs})))
+        .tuples()
+        .all()
     )
-    for s in latest_submissions(session, exam):
+    for s in subs:
         scores = [round(float(s.results.get(str(i), {}).get("score", 0.0)), 4) for i in range(1, n + 1)]
         w.writerow(
             [
@@ -722,6 +737,7 @@ def grades_csv(session: Session, exam: Exam) -> str:
                 s.max_score,
                 str(s.late).lower(),
                 str(s.needs_manual).lower(),
+                spreadsheet_safe(names.get(s.student) or ""),
             ]
         )
     return out.getvalue()

@@ -40,7 +40,7 @@ def test_pose_by_seed_is_open_and_never_contains_the_answer(client) -> None:  # 
 
 def test_a_custom_question_never_shows_its_reference(client, accounts) -> None:  # type: ignore[no-untyped-def]
     """A TA's own question keeps its answer in a param (`reference`): a student read it with
-    GET /instances/{id}, or drew a seeded one and had its answer at once. Only /solution shows it."""
+    GET /instances/{id}, or drew a seeded one and had its answer at once. Staff see it (and /solution)."""
     ta, student = accounts["ta"].headers, accounts["student"].headers
     params = {
         "answer_type": "real",
@@ -48,10 +48,11 @@ def test_a_custom_question_never_shows_its_reference(client, accounts) -> None: 
         "statement": {"zh": "ln 2 等于多少？", "en": "What is ln 2?"},
     }
     posed = client.post("/api/v1/instances", json={"problem": "custom.answer", "params": params}, headers=ta)
-    assert posed.status_code == 201 and "0.693147" not in posed.text
-    seen = client.get(f"/api/v1/instances/{posed.json()['id']}", headers=student)
-    assert seen.status_code == 200 and "0.693147" not in seen.text
-    assert "reference" not in seen.json()["params"] and seen.json()["params"]["answer_type"] == "real"
+    assert posed.status_code == 201 and posed.json()["params"]["reference"] == "0.693147"  # the TA's own
+    for who in (student, {}):
+        seen = client.get(f"/api/v1/instances/{posed.json()['id']}", headers=who)
+        assert seen.status_code == 200 and "0.693147" not in seen.text
+        assert "reference" not in seen.json()["params"] and seen.json()["params"]["answer_type"] == "real"
     solution = client.get(f"/api/v1/instances/{posed.json()['id']}/solution", headers=ta).json()
     assert solution["answers"] == {"answer": "0.693147"}
     for seed in range(5):  # seeded ones, drawn by a student

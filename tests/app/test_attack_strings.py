@@ -291,7 +291,9 @@ def test_custom_question_text_is_stored_exactly_and_rendered_escaped(client, acc
             posed.append((r.json()["id"], text))
     exam_items = []
     for iid, text in posed:
-        again = client.get(f"/api/v1/instances/{iid}").json()
+        again = client.get(
+            f"/api/v1/instances/{iid}", headers=ta.headers
+        ).json()  # a TA's copy: with its answer
         assert again["params"]["statement"]["en"] == text
         page = client.get(f"/practice/custom.answer?i={iid}")
         assert page.status_code == 200

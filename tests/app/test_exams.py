@@ -377,6 +377,7 @@ def test_json_submission_and_grades_csv(client, accounts) -> None:  # type: igno
             "max": "7.0",
             "late": "false",
             "pending_manual": "false",
+            "display_name": "",  # a paper under a student id with no account
         }
     ]
     assert (
@@ -800,6 +801,27 @@ def _first_short_item() -> str:
     from problems.concepts import short_answer_items
 
     return next(iter(short_answer_items()))
+
+
+def test_grades_csv_names_students_as_their_accounts_do(client, accounts) -> None:  # type: ignore[no-untyped-def]
+    """TAs know students as 张三, not 2022012111: the display name of a student's account comes last
+    (scripts reading the columns by position keep working); a name no account has is left empty."""
+    ta, boss = accounts["ta"].headers, accounts["instructor"].headers
+    made = client.post(
+        "/api/v1/users", json={"name": "2022012111", "role": "student", "display_name": "张三"}, headers=boss
+    )
+    assert made.status_code in (200, 201), made.text
+    exam = _exam(client, ta)
+    code = exam["variants"][0]["code"]
+    for student in ("2022012111", "2022012199"):
+        sent = {"student": student, "code": code, "answers": {"2": {"loss": "ln(10)"}}}
+        assert (
+            client.post(f"/api/v1/exams/{exam['id']}/submissions", json=sent, headers=ta).status_code == 200
+        )
+    text = client.get(f"/api/v1/exams/{exam['id']}/grades.csv", headers=ta).text
+    header, *rows = list(csv.reader(io.StringIO(text)))
+    assert header[-1] == "display_name" and header[:2] == ["student", "code"]
+    assert {r[0]: r[-1] for r in rows} == {"2022012111": "张三", "2022012199": ""}
 
 
 def short_answer_exam(**extra: object) -> dict[str, object]:
