@@ -291,7 +291,9 @@ def paper_tex(session: Session, exam: Exam, variants: list[ExamVariant], lang: s
     page its code and "page k of n", numbered from 1 in each variant."""
     lang = lang or exam.lang
     labels = _TEX_LABELS.get(lang, _TEX_LABELS["zh"])
-    title = latex.escape(exam.title)
+    # On one line: a blank line in a title (the API takes one) ended the paragraph inside
+    # \fancyhead's argument, and xelatex stopped ("Paragraph ended before \f@nch@fancyhf").
+    title = latex.escape(" ".join(exam.title.split()))
     out = [
         r"\documentclass[a4paper,11pt]{ctexart}",
         r"\usepackage{amsmath,amssymb,geometry,fancyhdr}",

@@ -15,7 +15,7 @@ from typing import Any
 
 import anyio.to_thread
 import numpy as np
-from sqlalchemy import select, update
+from sqlalchemy import false, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -544,7 +544,12 @@ def store_submissions(
     """Store graded submissions in one transaction (late ones marked late: paper answers still count)."""
     exam = checked.exam
     late = exam.due_at is not None and utcnow() > exam.due_at
-    before = {s.student: s for s in latest_submissions(session, exam)}
+    # Read and written under the lock of the exam's papers, as a TA's grade is
+    # (grade_manual_part): a grade stored between this read and the write stayed on the paper
+    # replaced, and its answer was back in the TA's queue. As read now, not as this session
+    # read it before the grading (objects it may still hold).
+    _lock_papers(session, exam.id)
+    before = {s.student: s for s in latest_submissions(session, exam, fresh=True)}
     subs = []
     for (student, variant, qs, answers), results_of in zip(checked.items, graded, strict=True):
         old = before.get(student)
@@ -675,14 +680,13 @@ def check_class_csv(session: Session, *, exam: Exam, text: str, lang: str = "en"
     return _over_stored(session, exam, checked, lang)
 
 
-def latest_submissions(session: Session, exam: Exam) -> list[ExamSubmission]:
+def latest_submissions(session: Session, exam: Exam, *, fresh: bool = False) -> list[ExamSubmission]:
     """The submission that counts, per student: the newest, except that a late one never replaces
     one on time (a refused late answer is kept, not counted). Judged by the row's own `late`: by
     its user_id, an answer whose user was deleted (or restored from a backup without them) counted
     again. A TA's entries are never late after an on-time one (store_submissions)."""
-    rows = session.scalars(
-        select(ExamSubmission).where(ExamSubmission.exam_id == exam.id).order_by(ExamSubmission.id)
-    )
+    q = select(ExamSubmission).where(ExamSubmission.exam_id == exam.id).order_by(ExamSubmission.id)
+    rows = session.scalars(q.execution_options(populate_existing=True) if fresh else q)
     latest = _counting(rows)
     return [latest[k] for k in sorted(latest)]
 
@@ -1356,15 +1360,27 @@ def grade_manual_part(
 
 
 def _lock_grades(session: Session, sub: ExamSubmission) -> None:
-    """Hold a student's submissions to an exam until commit (a no-op UPDATE, as _lock_answers): a
-    TA's grade waits for another TA's. Answered online, the student's answers are locked first, as
+    """Hold a student's submissions to an exam until commit (_lock_papers): a TA's grade waits for
+    another TA's, and for a class being stored. Answered online, the student's answers are locked first, as
     store_online_answer does: the student may be storing an answer right now."""
     if sub.user_id is not None:
         _lock_answers(session, sub.exam_id, sub.user_id)
+    _lock_papers(session, sub.exam_id, sub.student)
+
+
+def _lock_papers(session: Session, exam_id: str, student: str | None = None) -> None:
+    """Hold an exam's submissions (one student's, if named) until commit: a TA's grade and a class's
+    store go one at a time. On PostgreSQL the rows are locked in id order (SELECT ... FOR UPDATE),
+    one order for every locker, so two never wait for each other in a circle (a no-op UPDATE
+    locked them in the order it found them, and a row graded since has moved). SQLite has no FOR
+    UPDATE (there that SELECT is a plain read): it takes its write lock for a write, even one of no
+    row, which PostgreSQL does not write at all."""
+    mine = [ExamSubmission.exam_id == exam_id]
+    if student is not None:
+        mine.append(ExamSubmission.student == student)
+    session.execute(select(ExamSubmission.id).where(*mine).order_by(ExamSubmission.id).with_for_update())
     session.execute(
-        update(ExamSubmission)
-        .where(ExamSubmission.exam_id == sub.exam_id, ExamSubmission.student == sub.student)
-        .values(student=ExamSubmission.student),
+        update(ExamSubmission).where(false()).values(student=ExamSubmission.student),
         execution_options={"synchronize_session": False},
     )
 

@@ -276,3 +276,16 @@ def test_every_latex_page_names_its_variant_and_page_k_of_n(client, accounts, la
         assert body.count(f"end-{c}") == 1 and body[end:].startswith(f"\\label{{end-{c}}}}}\n\\clearpage")
     assert _balanced(tex), tex
     assert not _balanced("\\begin{center}{x\\end{center}}") and _balanced("\\{ \\\\{x}")
+
+
+def test_a_title_of_several_lines_is_one_line_in_the_latex_paper(client, accounts) -> None:  # type: ignore[no-untyped-def]
+    """The API takes a title with a blank line in it: inside \\fancyhead's argument that ends a
+    paragraph, and xelatex stops there. The .tex has it on one line, its TeX characters escaped."""
+    ta = accounts["ta"].headers
+    body = {"title": "期中\n\n模拟 50%_#", "items": [{"problem": "loss.uniform_prediction"}], "lang": "zh"}
+    exam = client.post("/api/v1/exams", json=body, headers=ta).json()
+    code = exam["variants"][0]["code"]
+    tex = client.get(f"/api/v1/exams/{exam['id']}/variants/{code}.tex", headers=ta).text
+    title = r"期中 模拟 50\%\_\#"
+    assert "\\fancyhead[L]{\\footnotesize " + title + "}\n" in tex
+    assert tex.count(title) == 3  # the header, the paper's head and its end line

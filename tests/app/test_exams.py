@@ -797,6 +797,66 @@ def test_a_grade_for_a_paper_replaced_by_a_correction_with_another_answer_is_a_4
     assert row["pending_manual"] == "false" and float(row["total"]) > 0
 
 
+def test_a_grade_given_while_the_class_is_stored_again_is_kept(
+    app, client, accounts, db_url, monkeypatch
+) -> None:  # type: ignore[no-untyped-def]
+    """A class sent again keeps the hand grades of unchanged answers (_keep_ta_grades), judged by the
+    paper as read when the new one is stored. A colleague's grade stored between that read and the
+    write stayed on the paper replaced, and the answer was back in the TA's queue (the grade's lock
+    held the old paper; the store took none). Now the grade waits for the store: here it is tried
+    once with a short lock wait while the store is under way, and sent again after if it had to wait.
+    Either way the paper that counts has it."""
+    from sqlalchemy import text
+    from sqlalchemy.exc import OperationalError
+
+    from app.db import make_engine, make_session_factory
+    from app.services import exams
+
+    ta = accounts["ta"].headers
+    exam = client.post("/api/v1/exams", json=short_answer_exam(), headers=ta).json()
+    url = f"/api/v1/exams/{exam['id']}/submissions"
+    queue = f"/api/v1/exams/{exam['id']}/manual"
+    sent = {"student": "s1", "code": exam["variants"][0]["code"], "answers": {"1": {"answer": "残差"}}}
+    assert client.post(url, json=sent, headers=ta).status_code == 200
+    sid = client.get(queue, headers=ta).json()[0]["submission"]
+    engine = make_engine(db_url)  # the colleague's own connection, which waits for a lock briefly
+    tried: list[str] = []
+
+    def colleague_grades() -> None:
+        with make_session_factory(engine)() as s:
+            brief = "PRAGMA busy_timeout = 50" if db_url.startswith("sqlite") else "SET lock_timeout = '50ms'"
+            s.execute(text(brief))
+            e = exams.get_exam(s, exam["id"])
+            exams.grade_manual_part(
+                s, exam=e, submission_id=sid, question=1, part="answer", score=0.7, comment="ok"
+            )
+
+    real_keep = exams._keep_ta_grades
+
+    def a_colleague_grades_meanwhile(*args, **kwargs):  # type: ignore[no-untyped-def]
+        if not tried:  # the store has read the paper and not yet written the new one
+            try:
+                colleague_grades()
+                tried.append("stored")
+            except OperationalError:
+                tried.append("waited")
+        return real_keep(*args, **kwargs)
+
+    monkeypatch.setattr(exams, "_keep_ta_grades", a_colleague_grades_meanwhile)
+    try:
+        again = client.post(url, json=sent, headers=ta)  # the same paper sent again
+        assert again.status_code == 200, again.text
+        if tried == ["waited"]:
+            colleague_grades()  # what the waiting grade does once the store is done
+    finally:
+        engine.dispose()
+    assert tried in (["stored"], ["waited"])
+    assert client.get(queue, headers=ta).json() == []
+    grades = client.get(f"/api/v1/exams/{exam['id']}/grades.csv", headers=ta).text
+    row = next(csv.DictReader(io.StringIO(grades)))
+    assert (row["total"], row["pending_manual"]) == ("7.0", "false")
+
+
 def _first_short_item() -> str:
     from problems.concepts import short_answer_items
 

@@ -237,6 +237,40 @@ def test_on_sqlite_an_attempt_is_committed_by_its_insert_alone(sqlite_db_url) ->
     assert visible == [1, 2]
 
 
+def test_the_connection_is_transactional_again_after_an_attempts_autocommit(sqlite_db_url) -> None:  # type: ignore[no-untyped-def]
+    """The attempt's INSERT runs in autocommit on the connection itself: the connection goes back to
+    the pool as it came, after a stored attempt and after a copy refused by the unique key alike. Left
+    in autocommit, the next request on it would commit each write as it went (a class's papers half
+    stored, a rollback undoing nothing)."""
+    from sqlalchemy.orm import Session
+
+    from app.db import make_engine
+    from app.services import attempts, instances
+    from app.services.grading import Grader
+    from app.services.users import create_user
+
+    engine = make_engine(sqlite_db_url)
+    with engine.connect() as conn:  # one connection, kept: what the pool would hand on
+        s = Session(bind=conn, expire_on_commit=False, autoflush=False)
+        user = create_user(s, name="alice", role="student", password="correct horse battery")
+        record, inst = instances.create_instance(s, problem=FAMILY, seed=3, params=None, user=user)
+        s.commit()
+        result = Grader(0, 1.0).grade(inst, dict(inst.answers), "en")
+        dbapi = conn.connection.driver_connection
+        for _ in range(2):  # stored, then the same key again: the unique key refuses the copy
+            attempts.record_attempt(
+                s, user=user, record=record, answers={}, result=result, lang="en", idempotency_key="k"
+            )
+            assert dbapi.isolation_level == ""  # type: ignore[union-attr]
+            user.display_name = "not kept"
+            s.flush()
+            assert dbapi.in_transaction  # type: ignore[union-attr]
+            s.rollback()
+            assert s.scalar(select(User.display_name).where(User.id == user.id)) != "not kept"
+        s.close()
+    engine.dispose()
+
+
 @pytest.mark.parametrize("path", ["api", "practice form"])
 def test_an_anonymous_check_holds_no_connection_when_it_is_done(app, path) -> None:  # type: ignore[no-untyped-def]
     """An anonymous check stores nothing: through the API, of a cached instance, it touches no
