@@ -725,11 +725,12 @@ def grades_csv(session: Session, exam: Exam) -> str:
     w.writerow([*header, "display_name"])  # last: scripts that read the columns by position keep working
     subs = latest_submissions(session, exam)
     # The names TAs know students by (张三), from their accounts; empty for a paper under another name.
-    names = dict(
-        session.execute(select(User.name, User.display_name).where(User.name.in_({s.student for s in subs})))
-        .tuples()
-        .all()
-    )
+    names = {
+        name: shown
+        for name, shown in session.execute(
+            select(User.name, User.display_name).where(User.name.in_({s.student for s in subs}))
+        )
+    }
     for s in subs:
         scores = [round(float(s.results.get(str(i), {}).get("score", 0.0)), 4) for i in range(1, n + 1)]
         w.writerow(
