@@ -17,8 +17,7 @@ from app.deps import SessionDep, StaffUser
 from app.models import Attempt, User
 from app.routing import OneTripRoute
 from app.services import attempts, instances
-from app.services.errors import NotFound
-from app.web.csrf import verify_csrf
+from app.web.csrf import csrf_valid
 from app.web.i18n import page_lang
 from app.web.templating import page
 from grader.parse import normalize
@@ -29,6 +28,14 @@ QUEUE_SIZE = 100  # the oldest answers first: a page at a time, the rest after t
 SCORE_HELP = {
     "zh": "得分应是 0 到 1 之间的数（例如 0.8）。",
     "en": "The score is a number from 0 to 1 (e.g. 0.8).",
+}
+FORM_EXPIRED = {
+    "zh": "表单已过期（也许你在别处登出过），评分未保存，请再提交一次。",
+    "en": "The form expired (perhaps you logged out elsewhere); the grade was not saved: send it again.",
+}
+NOT_WAITING = {
+    "zh": "这个答案不在待批改之列（已删除，或无需人工评分），未作修改。",
+    "en": "This answer is not waiting for a TA (deleted, or nothing in it is graded by hand); nothing changed.",
 }
 
 
@@ -90,6 +97,20 @@ def _queue_page(
 ) -> Response:
     lang = page_lang(request, user)
     items, total = waiting(session, request, lang)
+    # A TA's score and comment come back in their answer's form; an answer no longer waiting (graded
+    # by a colleague, gone) has none, and they are shown beside the message instead (as on an
+    # exam's page): never lost.
+    in_queue = form is not None and any(i["id"] == form_of for i in items)
+    kept = None if in_queue else form
+    about = (
+        session.execute(
+            select(User.name, Attempt.problem)
+            .join(User, User.id == Attempt.user_id)
+            .where(Attempt.id == form_of)
+        ).first()
+        if kept is not None
+        else None
+    )
     return page(
         request,
         "web/grading.html",
@@ -99,7 +120,9 @@ def _queue_page(
         total=total,
         error=error,
         form_of=form_of,
-        form=form,
+        form=form if in_queue else None,
+        kept_grade=kept,
+        kept_about=about,
     )
 
 
@@ -118,29 +141,31 @@ def grade_attempt(
     form: AttemptForm,
 ) -> Response:
     """Score one practice short answer; back to the queue. A grade given meanwhile is not
-    overwritten (a second TA, Back and resend: 409); changing a grade is deliberate, through the API."""
-    verify_csrf(request, form.csrf_token)
+    overwritten (a second TA, Back and resend: 409); changing a grade is deliberate, through the API.
+    Refused (that, a score that is not one, an expired form, an answer gone), the queue comes back
+    with the message and what the TA typed."""
     lang = page_lang(request, user)
+
+    def refused(status: int, error: str) -> Response:
+        return _queue_page(request, session, user, status=status, error=error, form_of=attempt_id, form=form)
+
+    # An expired form (a logout in another tab): the grade is not even read, a forged post changes nothing
+    if not csrf_valid(request, form.csrf_token):
+        return refused(403, FORM_EXPIRED[lang])
     attempt = session.get(Attempt, attempt_id)
     if attempt is None or not attempt.needs_manual:
-        raise NotFound(f"no attempt {attempt_id} waiting for a TA")
+        return refused(404, NOT_WAITING[lang])
     if attempt.graded_at is not None:
-        return _queue_page(
-            request, session, user, status=409, error=_graded_already(session, attempt_id, lang)
-        )
+        return refused(409, _graded_already(session, attempt_id, lang))
     score = read_score(form.score)
-    if score is None:  # the TA's score and comment come back in that answer's form
-        return _queue_page(
-            request, session, user, status=422, error=SCORE_HELP[lang], form_of=attempt_id, form=form
-        )
+    if score is None:
+        return refused(422, SCORE_HELP[lang])
     # Claimed in one statement: two TAs (or a double submit) both past the check above, the second
     # finds it taken instead of overwriting the first one's grade.
     claim = update(Attempt).where(Attempt.id == attempt_id, Attempt.graded_at.is_(None))
     if session.execute(claim.values(graded_at=utcnow(), graded_by=user.id)).rowcount == 0:  # type: ignore[attr-defined]
         session.rollback()
-        return _queue_page(
-            request, session, user, status=409, error=_graded_already(session, attempt_id, lang)
-        )
+        return refused(409, _graded_already(session, attempt_id, lang))
     attempts.grade_manually(
         session, attempt_id=attempt_id, grader=user, score=score, comment=form.comment.replace("\r\n", "\n")
     )

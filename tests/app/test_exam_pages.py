@@ -439,16 +439,17 @@ def test_a_ta_grades_practice_short_answers_from_a_page(ta) -> None:  # type: ig
     assert "甲的答案" not in c.get("/grading").text and "1 份待批改" in c.get("/exams").text
 
 
-def test_two_tas_grading_one_practice_answer_at_once_keep_the_first_grade(ta, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+def test_two_tas_grading_one_practice_answer_at_once_keep_the_first_grade(ta_on_both, monkeypatch) -> None:  # type: ignore[no-untyped-def]
     """A review: the 'graded already?' check and the grade were two steps, so a second TA past the
-    check overwrote the first one's grade. The grade is claimed in one statement."""
+    check overwrote the first one's grade. The grade is claimed in one statement. The second TA's
+    score and comment were not shown back: they come back beside the message (SQLite and PostgreSQL)."""
     import re
 
     from app.models import Attempt, User
     from app.services import attempts
     from app.web import grading
 
-    c = ta
+    c = ta_on_both
     alice = add_account(c.app_ref, "alice", "student").headers
     inst = c.post("/api/v1/instances", json={"problem": "concept.short_answer", "seed": 3}).json()
     c.post(f"/api/v1/instances/{inst['id']}/check", json={"answers": {"answer": "残差"}}, headers=alice)
@@ -463,11 +464,105 @@ def test_two_tas_grading_one_practice_answer_at_once_keep_the_first_grade(ta, mo
         return real(text)
 
     monkeypatch.setattr(grading, "read_score", other_ta_grades_meanwhile)
-    r = c.post(f"/grading/{aid}", data={"csrf_token": _csrf(page), "score": "0.1", "comment": "第二位"})
-    assert r.status_code == 409 and "0.9" in r.text
+    r = c.post(
+        f"/grading/{aid}", data={"csrf_token": _csrf(page), "score": "0.1", "comment": "第二位 <评语>"}
+    )
+    monkeypatch.undo()
+    assert r.status_code == 409 and "这个答案已评分（0.9），未作修改" in r.text
+    # What the second TA typed comes back beside the message (the answer left the queue, and its form)
+    box = _kept_box(r.text)
+    assert 'value="0.1"' in box and "第二位 &lt;评语&gt;</textarea>" in box and "你填写的评分" in box
+    assert "<strong>alice</strong>" in box and f'id="a{aid}"' not in r.text
     with c.app_ref.state.session_factory() as s:
         kept = s.get(Attempt, aid)
         assert kept is not None and kept.manual_score == 0.9 and kept.manual_comment == "第一位助教"
+    # A form left open, sent on an English page: the same, in English.
+    again = c.post(
+        f"/grading/{aid}?lang=en", data={"csrf_token": _csrf(page), "score": "1", "comment": "late TA"}
+    )
+    assert again.status_code == 409 and "This answer was graded already (0.9); nothing changed." in again.text
+    assert "late TA</textarea>" in _kept_box(again.text) and "What you entered" in again.text
+
+
+def _kept_box(text: str) -> str:
+    """The read-only box with a refused grade as typed (an answer no longer in the queue)."""
+    found = re.search(r'<div class="kept" data-kept-grade>.*?</div>', text, re.S)
+    assert found is not None, "no box with what the TA typed"
+    return found.group(0)
+
+
+def _grading_form(text: str, attempt_id: int) -> str:
+    found = re.search(rf'<form method="post" action="/grading/{attempt_id}".*?</form>', text, re.S)
+    assert found is not None, f"no form for answer {attempt_id}"
+    return found.group(0)
+
+
+REFUSALS = {  # expired form, not a score, not waiting, the box's title
+    "zh": (
+        "表单已过期",
+        "得分应是 0 到 1 之间的数",
+        "这个答案不在待批改之列",
+        "你填写的评分（未保存，可复制）",
+    ),
+    "en": (
+        "The form expired",
+        "The score is a number from 0 to 1",
+        "not waiting for a TA",
+        "What you entered",
+    ),
+}
+
+
+@pytest.mark.parametrize("lang", ["zh", "en"])
+def test_a_practice_grade_refused_comes_back_as_typed(ta, monkeypatch, lang: str) -> None:  # type: ignore[no-untyped-def]
+    """/grading kept what a TA typed only for a bad score while the answer was still listed: an
+    expired form and an answer not waiting were bare error pages, and a bad score for an answer
+    graded meanwhile came back with nothing. Each refusal is the queue again, in the page's
+    language, with the score and comment in the answer's form, or beside the message if it left."""
+    from app.models import User
+    from app.services import attempts
+    from app.web import grading
+
+    c = ta
+    q = "" if lang == "zh" else "?lang=en"
+    expired, not_a_score, not_waiting, box_title = REFUSALS[lang]
+    alice = add_account(c.app_ref, "alice", "student").headers
+    inst = c.post("/api/v1/instances", json={"problem": "concept.short_answer", "seed": 3}).json()
+    c.post(f"/api/v1/instances/{inst['id']}/check", json={"answers": {"answer": "残差"}}, headers=alice)
+    page = c.get("/grading").text
+    aid = int(re.search(r'action="/grading/(\d+)"', page).group(1))  # type: ignore[union-attr]
+    typed = {"score": "0.6", "comment": "要点齐全 <b>"}
+
+    # A form from before a logout in another tab: the answer still waits, its form holds the text.
+    r = c.post(f"/grading/{aid}{q}", data={"csrf_token": "stale", **typed})
+    assert r.status_code == 403 and expired in r.text
+    form = _grading_form(r.text, aid)
+    assert 'value="0.6"' in form and "要点齐全 &lt;b&gt;</textarea>" in form and expired in form
+    assert "data-kept-grade" not in r.text
+
+    # A score that is not one, for an answer graded meanwhile: beside the message.
+    def graded_meanwhile(text: str) -> float | None:
+        with c.app_ref.state.session_factory() as s:
+            tina = s.query(User).filter_by(name="tina").one()
+            attempts.grade_manually(s, attempt_id=aid, grader=tina, score=0.9, comment="第一位助教")
+        return None
+
+    monkeypatch.setattr(grading, "read_score", graded_meanwhile)
+    r = c.post(f"/grading/{aid}{q}", data={"csrf_token": _csrf(page), "score": "很好", "comment": "留着"})
+    monkeypatch.undo()
+    assert r.status_code == 422 and not_a_score in r.text
+    box = _kept_box(r.text)
+    assert 'value="很好"' in box and "留着</textarea>" in box and box_title in box
+    assert f"<code>{inst['problem']}</code>" in box
+
+    # An answer with nothing graded by hand (a forged id, or one gone): the same.
+    numeric = c.post("/api/v1/instances", json={"problem": FAMILY, "seed": 1}).json()
+    c.post(f"/api/v1/instances/{numeric['id']}/check", json={"answers": {"loss": "1"}}, headers=alice)
+    mine = c.get("/api/v1/me/attempts", headers=alice).json()["data"]
+    other = next(a["id"] for a in mine if a["problem"] == FAMILY)
+    r = c.post(f"/grading/{other}{q}", data={"csrf_token": _csrf(page), **typed})
+    assert r.status_code == 404 and not_waiting in r.text
+    assert "要点齐全 &lt;b&gt;</textarea>" in _kept_box(r.text)
 
 
 def test_two_tas_grading_one_paper_answer_at_once_keep_the_first_grade(ta_on_both, monkeypatch) -> None:  # type: ignore[no-untyped-def]
