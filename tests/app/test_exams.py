@@ -857,6 +857,94 @@ def test_a_grade_given_while_the_class_is_stored_again_is_kept(
     assert (row["total"], row["pending_manual"]) == ("7.0", "false")
 
 
+def _held_elsewhere(app, submission_id: int) -> bool:  # type: ignore[no-untyped-def]
+    """Whether a stored submission is locked now: another connection asks for it without waiting."""
+    from sqlalchemy import create_engine, select, update
+    from sqlalchemy.exc import OperationalError
+    from sqlalchemy.pool import NullPool
+
+    from app.models import ExamSubmission
+
+    url = app.state.engine.url
+    sqlite = url.get_backend_name() == "sqlite"
+    probe = create_engine(url, poolclass=NullPool, connect_args={"timeout": 0} if sqlite else {})
+    row = ExamSubmission.id == submission_id
+    try:
+        with probe.connect() as conn:
+            if sqlite:  # one writer at a time: a write waits for the lock (here: refused at once)
+                conn.execute(update(ExamSubmission).where(row).values(student=ExamSubmission.student))
+            else:
+                conn.execute(select(ExamSubmission.id).where(row).with_for_update(nowait=True))
+            conn.rollback()
+        return False
+    except OperationalError:
+        return True
+    finally:
+        probe.dispose()
+
+
+def test_a_class_csv_stored_while_tas_grade_keeps_their_grades(app, client, accounts, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    """As the test above, with the colleague's grade really waiting: one grade committed while the
+    class is graded (before the store reads the papers) is carried over; another, sent while the store
+    holds the papers, waits in a thread for its commit and then follows the same answer into the new
+    paper. Deterministic on both databases: the second grade is given at once if nothing holds the
+    paper (without the store's lock: the part then waits for a TA again), else in a thread."""
+    import asyncio
+    from concurrent.futures import Future, ThreadPoolExecutor
+
+    from app.db import release_connection
+    from app.services import exams
+
+    ta = accounts["ta"].headers
+    exam = client.post("/api/v1/exams", json=short_answer_exam(), headers=ta).json()
+    code = exam["variants"][0]["code"]
+    text = f"student,code,question,part,answer\n甲,{code},1,answer,残差连接\n乙,{code},1,answer,梯度\n"
+    url = f"/api/v1/exams/{exam['id']}/submissions"
+    assert (
+        client.post(url, content=text.encode(), headers={**ta, "Content-Type": "text/csv"}).status_code == 200
+    )
+    old = {
+        q["student"]: q["submission"]
+        for q in client.get(f"/api/v1/exams/{exam['id']}/manual", headers=ta).json()
+    }
+
+    def a_ta_grades(student: str, score: float) -> None:
+        with app.state.session_factory() as other:
+            e = exams.get_exam(other, exam["id"])
+            grade = {"question": 1, "part": "answer", "comment": student, "if_waiting": True}
+            exams.grade_manual_part(other, exam=e, submission_id=old[student], score=score, **grade)
+
+    turns: list[str] = []
+    waited: list[Future[None]] = []
+    real = exams._keep_ta_grades
+
+    def keep_ta_grades(*args):  # type: ignore[no-untyped-def]
+        if not turns:  # the stored papers are read by now: another TA grades 乙's
+            if _held_elsewhere(app, old["乙"]):
+                turns.append("waits")
+                waited.append(pool.submit(a_ta_grades, "乙", 0.4))  # for this class's commit
+            else:  # nothing stops them: graded between the reading and the storing
+                turns.append("at once")
+                a_ta_grades("乙", 0.4)
+        return real(*args)
+
+    monkeypatch.setattr(exams, "_keep_ta_grades", keep_ta_grades)
+    with ThreadPoolExecutor(1) as pool, app.state.session_factory() as s:  # as the routes send a class
+        checked = exams.check_class_csv(s, exam=exams.get_exam(s, exam["id"]), text=text, lang="zh")
+        release_connection(s)
+        graded = asyncio.run(exams.grade_in_turn(app.state.grader, checked))
+        a_ta_grades("甲", 0.7)  # while the class was graded
+        stored = exams.store_submissions(s, checked, graded)
+        for grade in waited:
+            grade.result()
+    assert client.get(f"/api/v1/exams/{exam['id']}/manual", headers=ta).json() == []
+    grades = client.get(f"/api/v1/exams/{exam['id']}/grades.csv", headers=ta).text
+    rows = {r["student"]: (r["total"], r["pending_manual"]) for r in csv.DictReader(io.StringIO(grades))}
+    assert rows == {"甲": ("7.0", "false"), "乙": ("4.0", "false")}
+    assert turns == ["waits"] and {s.student: s.needs_manual for s in stored} == {"甲": False, "乙": True}
+    assert not _held_elsewhere(app, old["乙"])
+
+
 def _first_short_item() -> str:
     from problems.concepts import short_answer_items
 
