@@ -61,6 +61,17 @@ def start_server(db_url: str, port: int, workers: int = 2) -> subprocess.Popen[b
     raise RuntimeError("server did not become healthy in 60 s")
 
 
+def migrate(db_url: str) -> None:
+    """A fresh database at `db_url`, migrated by the CLI as `make run` does."""
+    subprocess.run(
+        [str(Path(sys.executable).parent / "dlgrader"), "migrate"],
+        cwd=ROOT,
+        env={**os.environ, "DLGRADER_DATABASE_URL": db_url},
+        check=True,
+        capture_output=True,
+    )
+
+
 def create_user(db_url: str, name: str, role: str) -> str:
     env = {**os.environ, "DLGRADER_DATABASE_URL": db_url}
     exe = str(Path(sys.executable).parent / "dlgrader")
@@ -157,13 +168,7 @@ def main() -> None:
     base = f"http://127.0.0.1:{port}"
     with tempfile.TemporaryDirectory() as tmp:
         db_url = f"sqlite:///{tmp}/bench.db"
-        subprocess.run(
-            [str(Path(sys.executable).parent / "dlgrader"), "migrate"],
-            cwd=ROOT,
-            check=True,
-            env={**os.environ, "DLGRADER_DATABASE_URL": db_url},
-            capture_output=True,
-        )
+        migrate(db_url)
         ta = create_user(db_url, "bench_ta", "ta")
         student = create_user(db_url, "bench_student", "student")
         proc = start_server(db_url, port)

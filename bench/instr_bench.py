@@ -24,7 +24,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from bench.http_bench import ROOT, create_user, make_check_mix
+from bench.http_bench import ROOT, create_user, make_check_mix, migrate
 
 REQUESTS = int(os.environ.get("BENCH_INSTR_REQUESTS", "300"))  # per phase; ~1 min in all
 CONCURRENCY = 16
@@ -38,13 +38,7 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         db_url = f"sqlite:///{tmp}/instr.db"
         env = {**os.environ, "DLGRADER_DATABASE_URL": db_url}
-        subprocess.run(
-            [str(Path(sys.executable).parent / "dlgrader"), "migrate"],
-            cwd=ROOT,
-            env=env,
-            check=True,
-            capture_output=True,
-        )
+        migrate(db_url)
         tokens = [create_user(db_url, "instr_ta", "ta"), create_user(db_url, "instr_student", "student")]
         out = f"{tmp}/callgrind.out"
         driver = subprocess.Popen(

@@ -33,7 +33,7 @@ ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:  # `python bench/load.py` as well as `python -m bench.load`
     sys.path.insert(0, str(ROOT))
 
-from bench.http_bench import _free_port  # noqa: E402
+from bench.http_bench import _free_port, migrate  # noqa: E402
 
 SLOW = "+".join(f"sin(x^{k})*cos(x^{k + 1})" for k in range(1, 40))  # long, but within the grader's limits
 
@@ -292,14 +292,7 @@ def main() -> None:
             with psycopg.connect("postgresql://postgres@127.0.0.1:5432/test", autocommit=True) as c:
                 c.execute(f'CREATE SCHEMA "{schema}"')
             db_url = f"postgresql+psycopg://postgres@127.0.0.1:5432/test?options=-csearch_path%3D{schema}"
-        env = {**os.environ, "DLGRADER_DATABASE_URL": db_url}
-        subprocess.run(
-            [str(Path(sys.executable).parent / "dlgrader"), "migrate"],
-            env=env,
-            cwd=ROOT,
-            check=True,
-            capture_output=True,
-        )
+        migrate(db_url)
         tokens = _make_users(db_url, args.students)
         port = _free_port()
         log_path = Path(tmp) / "server.log"
