@@ -7,7 +7,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Path, Query, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import HTMLResponse, PlainTextResponse, Response
+from fastapi.responses import HTMLResponse, JSONResponse, PlainTextResponse, Response
 from pydantic import ValidationError
 from sqlalchemy.orm import Session
 from starlette.concurrency import run_in_threadpool
@@ -65,16 +65,21 @@ def read_exam(exam: ExamDep) -> dict[str, Any]:
     return _public(exam)
 
 
-_FILE = re.compile(r"^([A-Za-z0-9]{1,16})\.(pdf|html|tex)$")
+_FILE = re.compile(r"^([A-Za-z0-9]{1,16})\.(pdf|html|tex|json)$")
 
 
 @router.get("/exams/{exam_id}/variants/{filename}")
 def variant_file(exam: ExamDep, filename: str, session: SessionDep, lang: str | None = None) -> Response:
-    """One variant, print-ready: CODE.html, CODE.pdf or CODE.tex."""
+    """One variant, print-ready: CODE.html, CODE.pdf or CODE.tex; CODE.json: its questions' families,
+    instances and part names, what a script needs to write the variant's rows of a class CSV."""
     m = _FILE.match(filename)
     if m is None:
-        raise Invalid("filename: CODE.pdf, CODE.html or CODE.tex", field="filename", location="path")
+        raise Invalid(
+            "filename: CODE.pdf, CODE.html, CODE.tex or CODE.json", field="filename", location="path"
+        )
     variant = exams.get_variant(exam, m.group(1))
+    if m.group(2) == "json":
+        return JSONResponse(exams.variant_map(session, variant))
     return _output(session, exam, [variant], m.group(2), lang, f"{exam.id}-{variant.code}")
 
 

@@ -271,6 +271,24 @@ def get_variant(exam: Exam, code: str) -> ExamVariant:
     raise NotFound(f"exam {exam.id} has no variant {code!r}")
 
 
+def variant_map(session: Session, variant: ExamVariant) -> dict[str, Any]:
+    """A variant's questions as a script writes a class CSV for them (tag items ask other families in
+    other variants): number, points, family, instance, and each part's name and answer type."""
+    return {
+        "code": variant.code,
+        "questions": [
+            {
+                "number": q.number,
+                "points": q.points,
+                "problem": inst.problem,
+                "instance_id": q.instance_id,
+                "parts": [{"name": p.name, "answer_type": p.answer_type} for p in inst.parts],
+            }
+            for q, inst in variant_instances(session, variant)
+        ],
+    }
+
+
 def variant_instances(session: Session, variant: ExamVariant) -> list[tuple[ExamQuestion, problems.Instance]]:
     ids = [q.instance_id for q in variant.questions]
     records = {r.id: r for r in session.scalars(select(InstanceRecord).where(InstanceRecord.id.in_(ids)))}

@@ -972,6 +972,48 @@ def test_grades_csv_names_students_as_their_accounts_do(client, accounts) -> Non
     assert {r[0]: r[-1] for r in rows} == {"2022012111": "张三", "2022012199": ""}
 
 
+def test_a_script_writes_a_class_csv_from_each_variants_map(client, accounts) -> None:  # type: ignore[no-untyped-def]
+    """Tag items ask other families in other variants, and part names were printed nowhere a script
+    could read them (a TA scraped answer-key.html). variants/CODE.json gives them; a CSV written from
+    it alone, with each instance's reference answers, scores every variant in full."""
+    ta = accounts["ta"].headers
+    spec = {"title": "按主题", "items": [{"tag": "rl", "count": 2}, {"problem": "loss.uniform_prediction"}]}
+    exam = client.post("/api/v1/exams", json={**spec, "variants": 3, "seed": 11}, headers=ta).json()
+    rows = ["student,code,question,part,answer"]
+    for n, variant in enumerate(exam["variants"]):
+        code = variant["code"]
+        shown = client.get(f"/api/v1/exams/{exam['id']}/variants/{code}.json", headers=ta)
+        assert shown.status_code == 200 and shown.json()["code"] == code
+        questions = shown.json()["questions"]
+        assert [q["number"] for q in questions] == [1, 2, 3] and questions[2][
+            "problem"
+        ] == "loss.uniform_prediction"
+        for q in questions:
+            instance = client.get(f"/api/v1/instances/{q['instance_id']}", headers=ta).json()
+            assert [p["name"] for p in q["parts"]] == [p["name"] for p in instance["parts"]]
+            answers = client.get(f"/api/v1/instances/{q['instance_id']}/solution", headers=ta).json()[
+                "answers"
+            ]
+            for part in q["parts"]:
+                cell = answers[part["name"]].replace('"', '""')
+                rows.append(f's{n},{code},{q["number"]},{part["name"]},"{cell}"')
+    graded = client.post(
+        f"/api/v1/exams/{exam['id']}/submissions",
+        content="\n".join(rows).encode(),
+        headers={**ta, "Content-Type": "text/csv"},
+    )
+    assert graded.status_code == 200, graded.text
+    assert all(r["score"] == r["max_score"] for r in graded.json())
+    code = exam["variants"][0]["code"]
+    assert (
+        client.get(
+            f"/api/v1/exams/{exam['id']}/variants/{code}.json", headers=accounts["student"].headers
+        ).status_code
+        == 403
+    )
+    assert client.get(f"/api/v1/exams/{exam['id']}/variants/ZZZZ.json", headers=ta).status_code == 404
+
+
 def short_answer_exam(**extra: object) -> dict[str, object]:
     """The body of an exam of one short answer worth 10 points (graded by a TA)."""
     item = {"problem": "concept.short_answer", "params": {"item": _first_short_item()}, "points": 10}
