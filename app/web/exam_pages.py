@@ -25,11 +25,11 @@ from app.schemas.exams import ExamCreate
 from app.services import attempts, exams
 from app.services.catalogue import list_problems
 from app.services.csvtext import decode_upload
-from app.services.errors import Conflict, Invalid
+from app.services.errors import Conflict, Invalid, NotFound
 from app.settings import Settings
 from app.web import charts
 from app.web.csrf import csrf_valid, verify_csrf
-from app.web.grading import SCORE_HELP, graded_already, read_score
+from app.web.grading import FORM_EXPIRED, NOT_WAITING, SCORE_HELP, graded_already, read_score
 from app.web.i18n import UI, page_lang
 from app.web.templating import page
 
@@ -311,15 +311,19 @@ def exam_grade_part(
     """A TA scores one short answer from the page (the API's grade_manual_part); back to the queue.
     A grade given meanwhile (a second TA at the same moment, a form left open, Back and resend) is
     not overwritten: 409, and what this TA typed comes back with the message. Changing a given
-    grade is deliberate, through the API."""
-    verify_csrf(request, form.csrf_token)
+    grade is deliberate, through the API. Every refusal (an expired form, an answer gone or not
+    graded by hand too) brings the page back with the message and what was typed, as /grading does."""
     exam = exams.get_exam(session, exam_id)
     lang = page_lang(request, user)
+
+    def refused(status: int, error: str) -> Response:
+        return _exam_page(request, session, user, exam, status=status, grade_error=error, grade_form=form)
+
+    if not csrf_valid(request, form.csrf_token):  # not even read: a forged post changes nothing
+        return refused(403, FORM_EXPIRED[lang])
     score = read_score(form.score)
     if score is None:  # the TA's score and comment come back in that answer's form, with the message
-        return _exam_page(
-            request, session, user, exam, status=422, grade_error=SCORE_HELP[lang], grade_form=form
-        )
+        return refused(422, SCORE_HELP[lang])
     try:
         exams.grade_manual_part(
             session,
@@ -332,11 +336,13 @@ def exam_grade_part(
             if_waiting=True,
         )
     except exams.GradedAlready as exc:
-        message = graded_already(exc.score, lang)
-        return _exam_page(request, session, user, exam, status=409, grade_error=message, grade_form=form)
+        return refused(409, graded_already(exc.score, lang))
     except exams.Superseded as exc:  # a correction replaced this answer meanwhile: grade the new one
-        message = " ".join(exc.lines(lang))
-        return _exam_page(request, session, user, exam, status=409, grade_error=message, grade_form=form)
+        return refused(409, " ".join(exc.lines(lang)))
+    except NotFound:  # no such paper in this exam
+        return refused(404, NOT_WAITING[lang])
+    except Invalid:  # a paper, but no such part of it graded by hand
+        return refused(422, NOT_WAITING[lang])
     return RedirectResponse(f"/exams/{exam_id}#manual", status_code=303)
 
 

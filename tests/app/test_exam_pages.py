@@ -386,6 +386,17 @@ def test_a_ta_grades_short_answers_from_the_exam_page(ta) -> None:  # type: igno
     bad = c.post(f"/exams/{exam['id']}/manual", data={**fields, "score": "很好", "comment": "长评语 keep me"})
     assert bad.status_code == 422 and "0 到 1" in bad.text
     assert 'value="很好"' in bad.text and "长评语 keep me</textarea>" in bad.text  # kept, in its form
+    # An expired form and a paper not in this exam were bare error pages: what was typed is kept.
+    stale_form = {**fields, "csrf_token": "stale", "score": "0.7", "comment": "过期 keep"}
+    expired = c.post(f"/exams/{exam['id']}/manual", data=stale_form)
+    assert (
+        expired.status_code == 403 and "表单已过期" in expired.text and "过期 keep</textarea>" in expired.text
+    )
+    gone = c.post(
+        f"/exams/{exam['id']}/manual",
+        data={**fields, "submission": "999999", "score": "0.7", "comment": "别丢"},
+    )
+    assert gone.status_code == 404 and "不在待批改之列" in gone.text and "别丢</textarea>" in gone.text
     r = c.post(
         f"/exams/{exam['id']}/manual",
         data={**fields, "score": "0，8", "comment": "不错"},
