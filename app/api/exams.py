@@ -19,6 +19,7 @@ from app.models import Exam, ExamSubmission
 from app.routing import OneTripRoute
 from app.schemas.exams import (
     ExamCreate,
+    ExamList,
     ExamPublic,
     ManualPartGrade,
     OnlineAnswer,
@@ -51,6 +52,18 @@ def _public(exam: Exam) -> dict[str, Any]:
         "variants": [{"code": v.code} for v in exam.variants],
         "questions": len(exam.variants[0].questions) if exam.variants else 0,
     }
+
+
+@router.get("/exams", response_model=ExamList)
+def exam_list(
+    session: SessionDep,
+    staff: StaffUser,
+    limit: Annotated[int, Query(ge=1, le=1000)] = 100,
+    offset: Annotated[int, Query(ge=0, le=10_000_000)] = 0,
+) -> dict[str, Any]:
+    """Every exam, newest first, a page at a time (`count`: all of them): a script finds ids here."""
+    rows, total = exams.list_exams(session, limit=limit, offset=offset)
+    return {"data": rows, "count": total}
 
 
 @router.post("/exams", status_code=201, response_model=ExamPublic)

@@ -88,6 +88,23 @@ class ExamPublic(BaseModel):
     questions: int
 
 
+class ExamSummary(BaseModel):
+    id: str
+    title: str
+    kind: str
+    lang: str
+    opens_at: datetime | None
+    due_at: datetime | None
+    time_limit_minutes: int | None
+    created_at: datetime
+    variants: int
+
+
+class ExamList(BaseModel):
+    data: list[ExamSummary]
+    count: int  # all exams, not this page's
+
+
 class SubmissionCreate(BaseModel):
     model_config = ConfigDict(extra="forbid")
 

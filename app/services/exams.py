@@ -15,7 +15,7 @@ from typing import Any
 
 import anyio.to_thread
 import numpy as np
-from sqlalchemy import false, select, update
+from sqlalchemy import false, func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -262,6 +262,36 @@ def get_exam(session: Session, exam_id: str) -> Exam:
     if exam is None:
         raise NotFound(f"no exam {exam_id!r}")
     return exam
+
+
+def list_exams(session: Session, *, limit: int, offset: int) -> tuple[list[dict[str, Any]], int]:
+    """Exams newest first, a page at a time, each with its times and its number of variants (one
+    query: a script looking for an exam's id needs no variant or question loaded)."""
+    variants = (
+        select(func.count(ExamVariant.id))
+        .where(ExamVariant.exam_id == Exam.id)
+        .correlate(Exam)
+        .scalar_subquery()
+    )
+    rows = session.execute(
+        select(Exam, variants).order_by(Exam.created_at.desc(), Exam.id).limit(limit).offset(offset)
+    ).all()
+    total = session.scalar(select(func.count(Exam.id))) or 0
+    page = [
+        {
+            "id": e.id,
+            "title": e.title,
+            "kind": e.kind,
+            "lang": e.lang,
+            "opens_at": e.opens_at,
+            "due_at": e.due_at,
+            "time_limit_minutes": e.time_limit_minutes,
+            "created_at": e.created_at,
+            "variants": n,
+        }
+        for e, n in rows
+    ]
+    return page, total
 
 
 def get_variant(exam: Exam, code: str) -> ExamVariant:

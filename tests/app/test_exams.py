@@ -1014,6 +1014,24 @@ def test_a_script_writes_a_class_csv_from_each_variants_map(client, accounts) ->
     assert client.get(f"/api/v1/exams/{exam['id']}/variants/ZZZZ.json", headers=ta).status_code == 404
 
 
+def test_a_script_finds_exams_by_listing_them(client, accounts) -> None:  # type: ignore[no-untyped-def]
+    """GET /exams was a 405: a script had no way to find an exam's id. Newest first, a page at a time,
+    each with its times and number of variants; staff only."""
+    ta = accounts["ta"].headers
+    first = _exam(client, ta, variants=2)
+    second = _exam(client, ta, variants=4, title="期中模拟")
+    listed = client.get("/api/v1/exams", headers=ta)
+    assert listed.status_code == 200 and listed.json()["count"] == 2
+    rows = listed.json()["data"]
+    assert [r["id"] for r in rows] == [second["id"], first["id"]]
+    assert rows[0]["title"] == "期中模拟" and rows[0]["variants"] == 4 and rows[1]["variants"] == 2
+    assert set(rows[0]) >= {"kind", "lang", "opens_at", "due_at", "time_limit_minutes", "created_at"}
+    page = client.get("/api/v1/exams?limit=1&offset=1", headers=ta).json()
+    assert page["count"] == 2 and [r["id"] for r in page["data"]] == [first["id"]]
+    assert client.get("/api/v1/exams", headers=accounts["student"].headers).status_code == 403
+    assert client.get("/api/v1/exams?limit=0", headers=ta).status_code == 422
+
+
 def short_answer_exam(**extra: object) -> dict[str, object]:
     """The body of an exam of one short answer worth 10 points (graded by a TA)."""
     item = {"problem": "concept.short_answer", "params": {"item": _first_short_item()}, "points": 10}
