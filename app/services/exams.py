@@ -24,6 +24,7 @@ from app.db import release_connection, utcnow
 from app.models import Exam, ExamAssignment, ExamQuestion, ExamSubmission, ExamVariant, InstanceRecord, User
 from app.schemas.exams import ExamCreate
 from app.services import attempts, instances
+from app.services.catalogue import list_problems
 from app.services.csvtext import rows_with_lines
 from app.services.errors import Conflict, Invalid, NotFound, Said, ServiceError, say
 from app.services.grading import Grader, Pending
@@ -102,9 +103,11 @@ def _tag_pool(
     generates). `concepts`: a family of bank items (the concept bank) joins a chapter's tag with its
     items of that chapter, by their own difficulty, and poses only those (an item has a chapter, no
     topic tags; by its own tags it would pose any chapter's item). `auto_only`: no family a TA grades."""
+    # The catalogue's parts, listed once per process (part_list poses an example instance each call).
+    by_hand = {p["id"] for p in list_problems() if any(q["answer_type"] == "text" for q in p["parts"])}
     pool: dict[str, tuple[str, ...] | None] = {}
     for f in fams:
-        if f.id == "custom.answer" or (auto_only and any(p["answer_type"] == "text" for p in f.part_list())):
+        if f.id == "custom.answer" or (auto_only and f.id in by_hand):
             continue
         bank = f.bank_items() if concepts and tag in CHAPTERS else {}
         if bank:
@@ -331,6 +334,11 @@ def variant_instances(session: Session, variant: ExamVariant) -> list[tuple[Exam
 # the English, as it always has (app/errors.py: Chinese for a caller that asks for it).
 SAID: dict[str, Said] = {
     "line": {"zh": "第 {n} 行", "en": "line {n}"},
+    "superseded": {
+        "zh": "第 {old} 号答卷已被第 {new} 号取代，这一小题的答案已改，未评分；请给第 {new} 号评分。",
+        "en": "submission {old} was replaced by submission {new}, whose answer to this part differs; "
+        "nothing was graded: grade submission {new}",
+    },
     "line_of": {"zh": "第 {n} 行（{student}）", "en": "line {n} ({student})"},
     "unknown_code": {"zh": "{where}：未知的卷号 {code!r}", "en": "{where}: unknown variant code {code!r}"},
     "no_question": {
@@ -1332,16 +1340,9 @@ class Superseded(Conflict):
     grade would land where it no longer counts (a correction sent while a TA graded from the queue)."""
 
     def __init__(self, submission_id: int, current_id: int) -> None:
-        said = say(_SUPERSEDED, old=submission_id, new=current_id)
+        said = say(SAID["superseded"], old=submission_id, new=current_id)
         super().__init__(said["en"], field="submission", said=[said])
         self.current_id = current_id
-
-
-_SUPERSEDED = {
-    "zh": "第 {old} 号答卷已被第 {new} 号取代，这一小题的答案已改，未评分；请给第 {new} 号评分。",
-    "en": "submission {old} was replaced by submission {new}, whose answer to this part differs; "
-    "nothing was graded: grade submission {new}",
-}
 
 
 class GradedAlready(Conflict):
