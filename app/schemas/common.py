@@ -4,12 +4,27 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from pydantic import AfterValidator, StringConstraints
+from pydantic import AfterValidator, BeforeValidator, StringConstraints
 
 # An answer is kept as typed; the grader refuses over-long text itself, this only stops abuse.
 MAX_ANSWER_CHARS = 10_000
 AnswerText = Annotated[str, StringConstraints(max_length=MAX_ANSWER_CHARS)]
 PartName = Annotated[str, StringConstraints(min_length=1, max_length=64)]
+
+
+def numbers_as_text(value: Any) -> Any:
+    """Answers sent as JSON numbers (scripts often send 896 rather than "896"), as their text; in
+    dicts of answers too. true is no number. Used before a whole field or body is validated, never
+    on one string: pydantic then skipped its own check of the text (a lone surrogate got through
+    and broke the response)."""
+    if isinstance(value, dict):
+        return {k: numbers_as_text(v) for k, v in value.items()}
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        return str(value)
+    return value
+
+
+Answers = Annotated[dict[PartName, AnswerText], BeforeValidator(numbers_as_text)]
 
 # No family's params nest deeper than a list of layer dicts (depth 3); a body nested hundreds
 # of levels deep would only reach the recursion limit of the serializer and the database driver.

@@ -8,7 +8,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 from pydantic_core import PydanticCustomError
 
-from app.schemas.common import AnswerText, Params, PartName
+from app.schemas.common import Answers, Params, PartName
 
 
 class ExamItem(BaseModel):
@@ -110,7 +110,7 @@ class SubmissionCreate(BaseModel):
 
     student: str = Field(min_length=1, max_length=64)
     code: str = Field(min_length=1, max_length=16)
-    answers: dict[PartName, dict[PartName, AnswerText]] = Field(max_length=60)
+    answers: dict[PartName, Answers] = Field(max_length=60)
     lang: Literal["zh", "en"] | None = None  # the feedback's; None: the exam's language
 
 
@@ -128,7 +128,7 @@ class OnlineAnswer(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     question: int = Field(ge=1, le=60)
-    answers: dict[PartName, AnswerText] = Field(min_length=1, max_length=32)
+    answers: Answers = Field(min_length=1, max_length=32)
     lang: Literal["zh", "en"] | None = None  # the feedback's; None: the exam's language
 
 

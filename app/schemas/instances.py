@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from app.schemas.common import AnswerText, Params, PartName
+from app.schemas.common import Answers, AnswerText, Params, PartName, numbers_as_text
 
 Lang = Literal["zh", "en"]
 
@@ -59,19 +59,8 @@ class InstancePublic(BaseModel):
 class CheckRequest(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    answers: dict[PartName, AnswerText] = Field(max_length=256)
+    answers: Answers = Field(max_length=256)
     lang: Lang | None = None
-
-    @field_validator("answers", mode="before")
-    @classmethod
-    def _numbers_as_text(cls, v: Any) -> Any:
-        # Scripts often send 896 rather than "896"; read both the same way.
-        if isinstance(v, dict):
-            return {
-                k: (str(x) if isinstance(x, int | float) and not isinstance(x, bool) else x)
-                for k, x in v.items()
-            }
-        return v
 
 
 class PartVerdict(BaseModel):
@@ -100,6 +89,13 @@ class PreviewRequest(BaseModel):
     part: PartName
     text: AnswerText
     lang: Lang | None = None
+
+    @model_validator(mode="before")
+    @classmethod
+    def _number_as_text(cls, data: Any) -> Any:
+        if isinstance(data, dict) and "text" in data:
+            return {**data, "text": numbers_as_text(data["text"])}
+        return data
 
 
 class QuestionPreviewRequest(PreviewRequest):

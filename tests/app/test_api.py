@@ -292,6 +292,9 @@ def test_numbers_sent_as_json_numbers_are_read(client, accounts) -> None:  # typ
     inst = _pose(client, accounts["ta"].headers, params={"num_classes": 2}).json()
     r = client.post(f"/api/v1/instances/{inst['id']}/check", json={"answers": {"loss": 0.6931}})
     assert r.status_code == 200 and r.json()["parts"]["loss"]["correct"] is True
+    preview = client.post(f"/api/v1/instances/{inst['id']}/preview", json={"part": "loss", "text": 0.6931})
+    as_text = client.post(f"/api/v1/instances/{inst['id']}/preview", json={"part": "loss", "text": "0.6931"})
+    assert preview.status_code == 200 and preview.json() == as_text.json()
 
 
 def test_huge_body_is_413(client) -> None:  # type: ignore[no-untyped-def]

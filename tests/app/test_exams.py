@@ -386,6 +386,27 @@ def test_json_submission_and_grades_csv(client, accounts) -> None:  # type: igno
     )
 
 
+def test_a_script_may_send_answers_as_json_numbers_as_the_check_endpoint_allows(client, accounts) -> None:  # type: ignore[no-untyped-def]
+    ta = accounts["ta"].headers
+    exam = _exam(client, ta)
+    code = exam["variants"][0]["code"]
+    url = f"/api/v1/exams/{exam['id']}/submissions"
+    ln10 = float(np.log(10))  # question 2: the uniform prediction's loss over 10 classes
+    as_number = client.post(
+        url, json={"student": "s1", "code": code, "answers": {"2": {"loss": ln10}}}, headers=ta
+    )
+    as_text = client.post(
+        url, json={"student": "s2", "code": code, "answers": {"2": {"loss": str(ln10)}}}, headers=ta
+    )
+    assert as_number.status_code == 200, as_number.text
+    assert as_number.json()["items"][1]["parts"] == as_text.json()["items"][1]["parts"]
+    assert as_number.json()["items"][1]["parts"]["loss"]["correct"] is True
+    flag = client.post(
+        url, json={"student": "s3", "code": code, "answers": {"2": {"loss": True}}}, headers=ta
+    )
+    assert flag.status_code == 422 and "loss" in flag.text  # true is no number
+
+
 def test_csv_errors_name_the_row_at_fault_counting_lines_in_quoted_answers(client, accounts) -> None:  # type: ignore[no-untyped-def]
     ta = accounts["ta"].headers
     exam = _exam(client, ta)
