@@ -12,6 +12,7 @@ from pydantic import ValidationError
 from sqlalchemy.orm import Session
 from starlette.concurrency import run_in_threadpool
 
+from app.api.attempts import Limit, Offset
 from app.api.lang import pick_lang
 from app.db import release_connection, utcnow
 from app.deps import CurrentUser, SessionDep, StaffUser
@@ -24,6 +25,8 @@ from app.schemas.exams import (
     ManualPartGrade,
     OnlineAnswer,
     SubmissionCreate,
+    SubmissionDetail,
+    SubmissionList,
     SubmissionResult,
 )
 from app.schemas.instances import PreviewResponse, QuestionPreviewRequest
@@ -41,6 +44,21 @@ def get_exam(session: SessionDep, exam_id: Annotated[str, Path(max_length=64)], 
 
 
 ExamDep = Annotated[Exam, Depends(get_exam)]
+
+
+def get_submission(
+    exam: ExamDep,
+    session: SessionDep,
+    # Bounded like the column: a larger int is an OverflowError in the SQLite driver (a 500), not a 404.
+    submission_id: Annotated[int, Path(ge=1, le=2**31 - 1)],
+) -> ExamSubmission:
+    """A submission of the exam in the path (staff, as the exam); another exam's is a 404."""
+    sub = exams.get_submission(session, exam=exam, submission_id=submission_id)
+    release_connection(session)
+    return sub
+
+
+SubmissionDep = Annotated[ExamSubmission, Depends(get_submission)]
 
 
 def _public(exam: Exam) -> dict[str, Any]:
@@ -149,7 +167,7 @@ def _result(exam: Exam, s: ExamSubmission) -> dict[str, Any]:
         "max_score": s.max_score,
         "late": s.late,
         "pending_manual": s.needs_manual,
-        "items": [{"question": int(k), **v} for k, v in sorted(s.results.items(), key=lambda kv: int(kv[0]))],
+        "items": exams.result_items(s),
     }
 
 
@@ -212,6 +230,29 @@ def _store(
     exam: Exam, session: Session, checked: exams.CheckedSubmissions, graded: list[dict[str, Any]]
 ) -> list[dict[str, Any]]:
     return [_result(exam, s) for s in exams.store_submissions(session, checked, graded)]
+
+
+@router.get("/exams/{exam_id}/submissions", response_model=SubmissionList)
+def submission_list(
+    exam: ExamDep,
+    session: SessionDep,
+    student: Annotated[str | None, Query(max_length=64)] = None,
+    limit: Limit = 100,
+    offset: Offset = 0,
+) -> dict[str, Any]:
+    """The submission that counts of each student (grades.csv's rows), newest first, a page at a time
+    (`count`: all of them); `student=NAME`: that student's alone. A script reads back what it sent."""
+    rows, total = exams.list_submissions(
+        session, exam=exam, student=student or None, limit=limit, offset=offset
+    )
+    return {"data": rows, "count": total}
+
+
+@router.get("/exams/{exam_id}/submissions/{submission_id}", response_model=SubmissionDetail)
+def read_submission(exam: ExamDep, sub: SubmissionDep, session: SessionDep) -> dict[str, Any]:
+    """One submission in full: the answers as typed, each part's verdict and hand grade, and whether
+    another paper of the student (`superseded_by`) counts in its place."""
+    return exams.submission_record(session, exam=exam, sub=sub)
 
 
 @router.get("/exams/{exam_id}/grades.csv")

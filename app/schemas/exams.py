@@ -124,6 +124,49 @@ class SubmissionResult(BaseModel):
     items: list[dict[str, Any]]
 
 
+class SubmissionSummary(BaseModel):
+    """A stored submission as GET .../submissions lists it (the totals as SubmissionResult says them)."""
+
+    id: int
+    student: str
+    display_name: str  # of the student's account; empty for a paper under a name no account has
+    code: str
+    score: float  # automatic verdicts and the hand grades given so far
+    max_score: float
+    late: bool
+    pending_manual: bool  # a part graded by hand still waits for a TA
+    submitted_at: datetime  # UTC; answered online: the first answer (later ones update it)
+
+
+class SubmissionList(BaseModel):
+    data: list[SubmissionSummary]
+    count: int  # every student's counting submission (that match), not this page's
+
+
+class PartVerdict(BaseModel):
+    correct: bool
+    score: float
+    feedback: str = ""  # a part graded by hand: the TA's comment once graded
+    interpreted: str | None = None
+    misconception: str | None = None
+    manual: bool = False  # graded by a TA, not automatically
+    graded: bool = False  # a manual part the TA has graded
+
+
+class QuestionVerdict(BaseModel):
+    question: int
+    score: float
+    points: float
+    parts: dict[str, PartVerdict]
+
+
+class SubmissionDetail(SubmissionSummary):
+    answers: dict[str, dict[str, str]]  # {"1": {part: text}}, exactly as typed
+    items: list[QuestionVerdict]
+    superseded: bool  # another submission of the student counts in grades.csv, not this one
+    superseded_by: int | None  # that one's id
+
+
 class OnlineAnswer(BaseModel):
     model_config = ConfigDict(extra="forbid")
 

@@ -10,7 +10,7 @@ import secrets
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import anyio.to_thread
@@ -334,6 +334,10 @@ def variant_instances(session: Session, variant: ExamVariant) -> list[tuple[Exam
 # the English, as it always has (app/errors.py: Chinese for a caller that asks for it).
 SAID: dict[str, Said] = {
     "line": {"zh": "第 {n} 行", "en": "line {n}"},
+    "no_submission": {
+        "zh": "考试 {exam} 中没有第 {id} 号答卷",
+        "en": "no submission {id} in exam {exam}",
+    },
     "superseded": {
         "zh": "第 {old} 号答卷已被第 {new} 号取代，这一小题的答案已改，未评分；请给第 {new} 号评分。",
         "en": "submission {old} was replaced by submission {new}, whose answer to this part differs; "
@@ -736,12 +740,17 @@ def check_class_csv(session: Session, *, exam: Exam, text: str, lang: str = "en"
     return _over_stored(session, exam, checked, lang)
 
 
-def latest_submissions(session: Session, exam: Exam, *, fresh: bool = False) -> list[ExamSubmission]:
+def latest_submissions(
+    session: Session, exam: Exam, *, fresh: bool = False, student: str | None = None
+) -> list[ExamSubmission]:
     """The submission that counts, per student: the newest, except that a late one never replaces
     one on time (a refused late answer is kept, not counted). Judged by the row's own `late`: by
     its user_id, an answer whose user was deleted (or restored from a backup without them) counted
-    again. A TA's entries are never late after an on-time one (store_submissions)."""
+    again. A TA's entries are never late after an on-time one (store_submissions). `student`: that
+    student's alone (the rule is per student: the others' rows need not be read)."""
     q = select(ExamSubmission).where(ExamSubmission.exam_id == exam.id).order_by(ExamSubmission.id)
+    if student is not None:
+        q = q.where(ExamSubmission.student == student)
     rows = session.scalars(q.execution_options(populate_existing=True) if fresh else q)
     latest = _counting(rows)
     return [latest[k] for k in sorted(latest)]
@@ -757,9 +766,85 @@ def _counting(rows: Iterable[ExamSubmission]) -> dict[str, ExamSubmission]:
     return latest
 
 
+def list_submissions(
+    session: Session, *, exam: Exam, student: str | None = None, limit: int, offset: int
+) -> tuple[list[dict[str, Any]], int]:
+    """The submission that counts of each student (grades.csv's rows), newest first, a page at a time,
+    and how many there are; `student`: that student's alone. Read as grades.csv reads them (the
+    counting rule is latest_submissions'), and the page's display names in one more query."""
+    if student is not None and "\x00" in student:
+        return [], 0  # no name holds NUL (refused on every write); PostgreSQL refuses it in a query too
+    subs = sorted(
+        latest_submissions(session, exam, student=student), key=lambda s: (s.created_at, s.id), reverse=True
+    )
+    page = subs[offset : offset + limit]
+    names = display_names(session, {s.student for s in page})
+    return [submission_summary(exam, s, names.get(s.student, "")) for s in page], len(subs)
+
+
+def submission_summary(exam: Exam, sub: ExamSubmission, display_name: str) -> dict[str, Any]:
+    """A submission as the list shows it: who, which paper, the totals (hand grades given so far
+    included), whether a part waits for a TA, and when it was stored (in UTC whatever the database
+    session's time zone)."""
+    return {
+        "id": sub.id,
+        "student": sub.student,
+        "display_name": display_name,
+        "code": _code_of(exam, sub.variant_id),
+        "score": sub.score,
+        "max_score": sub.max_score,
+        "late": sub.late,
+        "pending_manual": sub.needs_manual,
+        "submitted_at": sub.created_at.astimezone(UTC),
+    }
+
+
+def get_submission(session: Session, *, exam: Exam, submission_id: int) -> ExamSubmission:
+    """A submission of this exam; another exam's is not found either (its id says nothing here)."""
+    sub = session.get(ExamSubmission, submission_id)
+    if sub is None or sub.exam_id != exam.id:
+        raise NotFound.of([say(SAID["no_submission"], id=submission_id, exam=exam.id)], field="submission_id")
+    return sub
+
+
+def submission_record(session: Session, *, exam: Exam, sub: ExamSubmission) -> dict[str, Any]:
+    """One submission for a TA's script: its summary, the answers as typed (stored untouched), and
+    whether another submission of the student counts in its place (`superseded_by`: that one; a
+    later paper, or an on-time one that a late answer sent after it does not replace)."""
+    counting = latest_submissions(session, exam, student=sub.student)[0]
+    shown = display_names(session, {sub.student}).get(sub.student, "")
+    return {
+        **submission_summary(exam, sub, shown),
+        "answers": sub.answers,
+        "items": result_items(sub),
+        "superseded": counting.id != sub.id,
+        "superseded_by": counting.id if counting.id != sub.id else None,
+    }
+
+
+def result_items(sub: ExamSubmission) -> list[dict[str, Any]]:
+    """Each question's score, points and part verdicts in printed order, as a submission's response
+    says them (a hand-graded part: `manual`, once graded `graded`, its score and the TA's comment as
+    `feedback`)."""
+    return [{"question": int(k), **v} for k, v in sorted(sub.results.items(), key=lambda kv: int(kv[0]))]
+
+
 def spreadsheet_safe(cell: str) -> str:
     """Quote text a spreadsheet would run as a formula (CSV injection); the stored name is unchanged."""
     return "'" + cell if cell.startswith(FORMULA_START) else cell
+
+
+def display_names(session: Session, students: set[str]) -> dict[str, str]:
+    """The names TAs know students by (张三), from their accounts (one query); a paper under a name
+    no account has is not in it."""
+    if not students:
+        return {}
+    return {
+        name: shown
+        for name, shown in session.execute(
+            select(User.name, User.display_name).where(User.name.in_(students))
+        )
+    }
 
 
 def grades_csv(session: Session, exam: Exam) -> str:
@@ -780,13 +865,7 @@ def grades_csv(session: Session, exam: Exam) -> str:
     ]
     w.writerow([*header, "display_name"])  # last: scripts that read the columns by position keep working
     subs = latest_submissions(session, exam)
-    # The names TAs know students by (张三), from their accounts; empty for a paper under another name.
-    names = {
-        name: shown
-        for name, shown in session.execute(
-            select(User.name, User.display_name).where(User.name.in_({s.student for s in subs}))
-        )
-    }
+    names = display_names(session, {s.student for s in subs})
     for s in subs:
         scores = [round(float(s.results.get(str(i), {}).get("score", 0.0)), 4) for i in range(1, n + 1)]
         w.writerow(
@@ -1374,9 +1453,7 @@ def grade_manual_part(
     Read, checked and written under the lock of the student's submissions: two TAs' grades go one
     at a time, each over the other's. Read and written in two steps, the second TA's grade of the
     same part replaced the first's, and a grade of another part of the same paper was dropped."""
-    sub = session.get(ExamSubmission, submission_id)
-    if sub is None or sub.exam_id != exam.id:
-        raise NotFound(f"no submission {submission_id} in exam {exam.id}")
+    sub = get_submission(session, exam=exam, submission_id=submission_id)
     _lock_grades(session, sub)
     # As stored now: a colleague's grade committed before the lock was taken is seen. The class sent
     # again meanwhile (or since the TA's queue page was loaded): the grade belongs to the same answer

@@ -239,6 +239,14 @@ def test_exam_submissions_json_and_csv_store_names_and_answers_exactly(client, a
     assert {_unguard(r["student"]) for r in rows} == set(expected)
     for r in rows:  # a spreadsheet must not run a student name as a formula
         assert not r["student"].startswith(("=", "+", "-", "@")), r["student"]
+    # Read back through the API a script uses: each name found by itself, each answer as it was sent.
+    listed = client.get(url, params={"limit": 1000}, headers=ta.headers).json()
+    assert listed["count"] == len(expected) and {s["student"] for s in listed["data"]} == set(expected)
+    for student, text in expected.items():
+        found = client.get(url, params={"student": student}, headers=ta.headers)
+        assert found.status_code == 200 and [s["student"] for s in found.json()["data"]] == [student]
+        shown = client.get(f"{url}/{found.json()['data'][0]['id']}", headers=ta.headers)
+        assert shown.status_code == 200 and shown.json()["answers"] == {"1": {"loss": text}}, student
 
 
 def test_short_answers_and_ta_comments_are_stored_exactly_and_escaped(client, accounts) -> None:  # type: ignore[no-untyped-def]

@@ -38,6 +38,8 @@ MATRIX: list[tuple[str, str, dict[str, int]]] = [
     ("GET", "/api/v1/exams/{e}/bundle.html", {A: 401, S: 403, O: 403, T: 200, I: 200}),
     ("GET", "/api/v1/exams/{e}/answer-key.html", {A: 401, S: 403, O: 403, T: 200, I: 200}),
     ("POST", "/api/v1/exams/{e}/submissions", {A: 401, S: 403, O: 403, T: 200, I: 200}),
+    ("GET", "/api/v1/exams/{e}/submissions", {A: 401, S: 403, O: 403, T: 200, I: 200}),
+    ("GET", "/api/v1/exams/{e}/submissions/{s}", {A: 401, S: 403, O: 403, T: 200, I: 200}),
     ("GET", "/api/v1/exams/{e}/grades.csv", {A: 401, S: 403, O: 403, T: 200, I: 200}),
     ("GET", "/api/v1/exams/{e}/stats", {A: 401, S: 403, O: 403, T: 200, I: 200}),
     ("GET", "/api/v1/exams/{e}/manual", {A: 401, S: 403, O: 403, T: 200, I: 200}),
