@@ -36,8 +36,10 @@ class UTCDateTime(TypeDecorator[datetime]):
         return value
 
     def process_result_value(self, value: datetime | None, dialect: object) -> datetime | None:
-        if value is not None and value.tzinfo is None:
-            value = value.replace(tzinfo=UTC)
+        # PostgreSQL hands a timestamptz back in the session's time zone (a server set to
+        # Asia/Shanghai says +08:00): every time leaves the database in UTC, as the API says them.
+        if value is not None:
+            value = value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
         return value
 
 

@@ -161,6 +161,7 @@ def _output(session: Any, exam: Exam, variants: list[Any], ext: str, lang: str |
 def _result(exam: Exam, s: ExamSubmission) -> dict[str, Any]:
     code = next(v.code for v in exam.variants if v.id == s.variant_id)
     return {
+        "id": s.id,  # GET .../submissions/{id} reads it back
         "student": s.student,
         "code": code,
         "score": s.score,

@@ -115,6 +115,7 @@ class SubmissionCreate(BaseModel):
 
 
 class SubmissionResult(BaseModel):
+    id: int
     student: str
     code: str
     score: float

@@ -10,7 +10,7 @@ import secrets
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 import anyio.to_thread
@@ -784,8 +784,8 @@ def list_submissions(
 
 def submission_summary(exam: Exam, sub: ExamSubmission, display_name: str) -> dict[str, Any]:
     """A submission as the list shows it: who, which paper, the totals (hand grades given so far
-    included), whether a part waits for a TA, and when it was stored (in UTC whatever the database
-    session's time zone)."""
+    included), whether a part waits for a TA, and when it was stored (in UTC, as every time read:
+    app/db.py's UTCDateTime)."""
     return {
         "id": sub.id,
         "student": sub.student,
@@ -795,7 +795,7 @@ def submission_summary(exam: Exam, sub: ExamSubmission, display_name: str) -> di
         "max_score": sub.max_score,
         "late": sub.late,
         "pending_manual": sub.needs_manual,
-        "submitted_at": sub.created_at.astimezone(UTC),
+        "submitted_at": sub.created_at,
     }
 
 

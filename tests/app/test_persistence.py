@@ -343,3 +343,41 @@ def test_the_record_cache_keeps_the_most_recently_used() -> None:
         if i == "b":
             cache.get("a")  # a is used again, so b is the oldest when c comes
     assert cache.get("a") is not None and cache.get("c") is not None and cache.get("b") is None
+
+
+def test_times_leave_the_database_in_utc_whatever_the_session_time_zone(
+    client, accounts, db_kind, db_url
+) -> None:  # type: ignore[no-untyped-def]
+    """PostgreSQL hands a timestamptz back in the session's time zone: a server set to
+    Asia/Shanghai said +08:00 in /attempts and /exams. Every time the API says is in UTC."""
+    from datetime import UTC, datetime, timedelta
+
+    from fastapi.testclient import TestClient
+
+    from tests.conftest import make_app
+
+    start = datetime.now(UTC)
+    due = (start + timedelta(days=3)).replace(microsecond=0)
+    ta, student = accounts["ta"].headers, accounts["student"].headers
+    exam = {"title": "t", "items": [{"problem": "loss.uniform_prediction"}], "due_at": due.isoformat()}
+    assert client.post("/api/v1/exams", json=exam, headers=ta).status_code == 201
+    inst = client.post("/api/v1/instances", json={"problem": "loss.uniform_prediction", "seed": 1}).json()
+    assert (
+        client.post(
+            f"/api/v1/instances/{inst['id']}/check", json={"answers": {"loss": "1"}}, headers=student
+        ).status_code
+        == 200
+    )
+    end = datetime.now(UTC)
+    urls = [db_url]
+    if db_kind == "postgres":
+        urls.append(db_url.replace("options=", "options=-ctimezone%3DAsia/Shanghai%20", 1))
+    for url in urls:
+        with TestClient(make_app(url)) as c:
+            listed = c.get("/api/v1/exams", headers=ta).json()["data"][0]
+            attempt = c.get("/api/v1/me/attempts", headers=student).json()["data"][0]
+        for said in (listed["created_at"], attempt["created_at"]):
+            moment = datetime.fromisoformat(said)
+            assert moment.utcoffset() == timedelta(0), (url, said)
+            assert start <= moment <= end
+        assert datetime.fromisoformat(listed["due_at"]) == due and listed["due_at"].endswith(("Z", "+00:00"))
