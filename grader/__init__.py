@@ -43,15 +43,20 @@ DEFAULT_ATOL = scalars.DEFAULT_ATOL
 
 
 def plain(v: Any) -> str:
+    """The "read as" echo in the student syntax; "≈ " in front when it rounds a long fraction."""
+    printer = _PlainPrinter()
+    text = _plain(v, printer)
+    return f"≈ {text}" if printer.rounded else text
+
+
+def _plain(v: Any, printer: _PlainPrinter) -> str:
     if isinstance(v, tuple):
         return "[" + ", ".join(str(x) for x in v) + "]"
     if isinstance(v, list):
-        return "[" + ", ".join(plain(x) for x in v) + "]"
+        return "[" + ", ".join(_plain(x, printer) for x in v) + "]"
     if isinstance(v, sympy.Integer):
         return str(int(v))
-    if isinstance(v, sympy.Rational) and _is_decimal_denominator(int(v.q)):
-        return scalars.show(Fraction(int(v.p), int(v.q)))  # 0.25, never a float that reads back differently
-    s = _PlainPrinter().doprint(v).replace("**", "^")
+    s = printer.doprint(v).replace("**", "^")
     return re.sub(r"\bE\b", "e", s).replace("Abs(", "abs(").replace("Max(", "max(").replace("Min(", "min(")
 
 
@@ -59,37 +64,67 @@ def _looks_decimal(r: sympy.Rational) -> bool:
     return r.q != 1 and _is_decimal_denominator(int(r.q))
 
 
-class _KeepDecimals:
-    """A sympy printer that writes a decimal coefficient as a decimal, `0.5065*v1`, not `1013*v1/2000`;
-    `times` is how it writes the product."""
+def _is_long(r: sympy.Rational) -> bool:
+    return scalars.is_long(Fraction(int(r.p), int(r.q)))
+
+
+class _ShortRationals:
+    """A sympy printer mixin that writes a long fraction as a decimal (scalars.shown): 0.1*0.95^36
+    read exactly was echoed as 47 digits over 48. `rounded` remembers whether it rounded one, for
+    the echo's ≈; `times` is how it writes a coefficient's product."""
 
     times = "*"
+    tex = False  # LaTeX writes 1.5e-7 as 1.5 \\times 10^{-7}: the "e" would be Euler's number there
+    rounded = False
     parenthesize: Callable[[Any, int], str]  # the printer's own (StrPrinter's, LatexPrinter's)
 
+    def _as_decimal(self, r: sympy.Rational) -> bool:
+        return _is_long(r)
+
     def _print_Rational(self, expr: sympy.Rational) -> str:
-        if _looks_decimal(expr):
-            return scalars.show(Fraction(int(expr.p), int(expr.q)))
+        if self._as_decimal(expr):
+            text, rounded = scalars.shown(Fraction(int(expr.p), int(expr.q)))
+            self.rounded = self.rounded or rounded
+            mantissa, e, exponent = text.partition("e")
+            return f"{mantissa} \\times 10^{{{int(exponent)}}}" if self.tex and e else text
         return str(super()._print_Rational(expr))  # type: ignore[misc]
 
     def _print_Mul(self, expr: sympy.Mul) -> str:
+        # sympy writes a rational coefficient over the bar (x/7^30), never through _print_Rational
         c, rest = expr.as_coeff_Mul()
-        if c.is_Rational and _looks_decimal(c) and rest is not sympy.S.One:
+        if c.is_Rational and self._as_decimal(c) and rest is not sympy.S.One:
             sign = "-" if c < 0 else ""
             factor = self.parenthesize(rest, precedence(expr))
             return sign + self._print_Rational(abs(c)) + self.times + factor
         return str(super()._print_Mul(expr))  # type: ignore[misc]
 
 
+class _KeepDecimals(_ShortRationals):
+    """A printer that also writes a decimal coefficient as a decimal, `0.5065*v1`, not `1013*v1/2000`."""
+
+    def _as_decimal(self, r: sympy.Rational) -> bool:
+        return _looks_decimal(r) or _is_long(r)
+
+
 class _PlainPrinter(_KeepDecimals, StrPrinter):
     """sympy's str form, decimals kept (the "read as" echo)."""
+
+
+class _FractionLatexPrinter(_ShortRationals, LatexPrinter):
+    """The live preview's LaTeX for an answer typed without decimals: 1/16 stays a sixteenth
+    (sympy's own printer), a long fraction does not."""
+
+    times = " "
+    tex = True
 
 
 class _DecimalLatexPrinter(_KeepDecimals, LatexPrinter):
     """The live preview's LaTeX for an answer typed with decimals: 1.0986, not \\frac{5493}{5000} (a
     student took that for a misreading). An answer typed without decimals keeps its fractions
-    (sympy's own printer): 1/16 stays a sixteenth."""
+    (_FractionLatexPrinter)."""
 
     times = " "
+    tex = True
 
     def _print_ExpBase(self, expr: sympy.Expr, exp: str | None = None) -> str:
         # sqrt(e) is exp(1/2) to sympy: e^{\\frac{1}{2}}, as before, not e^{0.5}
@@ -118,8 +153,9 @@ class Reading:
         if isinstance(self.value, (list, tuple, str)):
             return None
         try:
-            printer = _DecimalLatexPrinter() if self.decimals else LatexPrinter()
-            return str(printer.doprint(self.value))
+            printer = _DecimalLatexPrinter() if self.decimals else _FractionLatexPrinter()
+            tex = str(printer.doprint(self.value))
+            return f"\\approx {tex}" if printer.rounded else tex
         except Exception:
             return None
 

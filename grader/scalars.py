@@ -7,6 +7,7 @@ inclusive (1.05 is within 5% of 1) and 0.1 + 0.2 equals 0.3 with no float noise.
 
 from __future__ import annotations
 
+import decimal
 import math
 import re
 from fractions import Fraction
@@ -123,14 +124,42 @@ def is_plain_number(text: str) -> bool:
     return plain_number(text) is not None
 
 
-def show(x: Fraction) -> str:
-    """A rational in plain syntax that reads back to the same value: 3, 0.25, 1/3."""
+# A value read exactly can be a fraction nobody recognises: 0.1*0.95^36 is 47 digits over 48.
+# From this size of numerator or denominator on, a reader is shown it as a decimal to FIGURES
+# significant figures (grading still uses the exact value); 1/3, 3/8 and 355/113 stay fractions.
+LONG = 10**6
+FIGURES = 6
+
+
+def is_long(x: Fraction) -> bool:
+    """Is x a fraction with more than 6 digits above or below the bar?"""
+    return x.denominator != 1 and max(abs(x.numerator), x.denominator) >= LONG
+
+
+def shown(x: Fraction) -> tuple[str, bool]:
+    """A rational in plain syntax, and whether that text is rounded. 3, 0.25, 1/3 read back to
+    the same value; a long fraction is a decimal to FIGURES figures (0.0157779), rounded unless
+    those figures are its value."""
     if x.denominator == 1:
-        return str(x.numerator)
-    as_float = float(x)
-    if Fraction(repr(as_float)) == x:
-        return repr(as_float)
-    return f"{x.numerator}/{x.denominator}"
+        return str(x.numerator), False
+    try:
+        as_float: float | None = float(x)
+    except OverflowError:  # past a float's range (10^350/3): no float's text is x
+        as_float = None
+    if as_float is not None and Fraction(repr(as_float)) == x:
+        return repr(as_float), False
+    if not is_long(x):
+        return f"{x.numerator}/{x.denominator}", False
+    with decimal.localcontext(prec=FIGURES):
+        d = (decimal.Decimal(x.numerator) / x.denominator).normalize()  # rounded once, to FIGURES
+    text = format(d, "f" if Fraction(1, 10**4) <= abs(x) < 10**FIGURES else "g")  # as %g: 1.5e-7
+    return text, Fraction(d) != x
+
+
+def show(x: Fraction) -> str:
+    """A rational as the "read as" echo writes it: 3, 0.25, 1/3; "≈ 0.0157779" for a long fraction."""
+    text, rounded = shown(x)
+    return f"≈ {text}" if rounded else text
 
 
 def judge(

@@ -7,9 +7,11 @@ from collections.abc import Callable, Sequence
 import numpy as np
 from pydantic import Field, model_validator
 
+from grader import DEFAULT_RTOL
 from problems.base import Family, Misconception, Params, Part, bi
 from problems.families.backprop_common import decimals
 from problems.families.rnn_common import (
+    STATE_ATOL,
     HiddenVector,
     HiddenWeights,
     InputVector,
@@ -113,6 +115,27 @@ def _variant(
     return solve
 
 
+# How far the textbook form's n and h must be from PyTorch's, in the part's tolerance: four times, as
+# attention.positional_encoding, so that the textbook answer rounded to three decimals, or worked with
+# rounded gates, is refused too.
+APART = 4
+
+
+def _tells_conventions_apart(p: GruStepParams) -> bool:
+    """Does the textbook form U_n (r ⊙ h) miss PyTorch's n and h by a clear margin?
+
+    Version 1 posed instances where it did not: with one unit r and U_n commute (only b_hn tells the
+    forms apart), and with h_{t-1} near zero the reset gate hardly matters, so the textbook answer
+    was marked right on both parts.
+    """
+    right, textbook = _step(p), _step(p, reset="textbook")
+    for name in ("n", "h"):
+        tol = np.maximum(float(DEFAULT_RTOL) * np.abs(right[name]), STATE_ATOL)
+        if not (np.abs(textbook[name] - right[name]) > APART * tol).any():
+            return False
+    return True
+
+
 PART_TEX = {"r": "\\mathbf{r}_t", "z": "\\mathbf{z}_t", "n": "\\mathbf{n}_t", "h": "\\mathbf{h}_t"}
 PART_NAME = {
     "r": ("重置门", "reset gate"),
@@ -131,7 +154,8 @@ EQUATIONS = [
 @register
 class GruStep(Family[GruStepParams]):
     id = "rnn.gru_step"
-    version = 1
+    version = 2  # 2: seeds pose only instances where the textbook form's n and h are refused
+    same_params_since = 1  # only generate changed: stored params pose and grade what they did
     title = bi("GRU 单步计算", "One step of a GRU")
     difficulty = 3
     tags = ("rnn", "gru", "gates", "forward")
@@ -141,18 +165,26 @@ class GruStep(Family[GruStepParams]):
         while True:
             h = int(rng.choice([1, 1, 2]))
             n_in = int(rng.choice([1, 2] if h == 1 else [1, 1, 2]))
+            # One unit: r and U_n commute, so only b_hn (scaled by r) tells PyTorch's form from the textbook's.
+            hidden_biases = rng.random() < 0.3 or h == 1
             params: dict[str, object] = {}
-            params.update(gate_weights(rng, GROUPS, h, n_in, hidden_biases=rng.random() < 0.3))
+            params.update(gate_weights(rng, GROUPS, h, n_in, hidden_biases=hidden_biases))
             params["x"] = small_input(rng, n_in)
             params["h_prev"] = decimals(rng, -0.9, 0.9, h).tolist()
             p = GruStepParams.model_validate(params)
-            # A nonzero previous state (so the reset gate matters), a nonzero input, no saturated unit.
+            # A nonzero previous state (so the reset gate matters), a nonzero input, no saturated unit,
+            # and the textbook form refused.
             r = sigmoid(_input_part(p, "r") + _hidden_part(p, "r"))
             nets = np.concatenate(
                 [_input_part(p, g) + _hidden_part(p, g) for g in ("r", "z")]
                 + [_candidate_net(p, r, "pytorch")]
             )
-            if any(p.x) and any(p.h_prev) and float(np.abs(nets).max()) <= 2.5:
+            if (
+                any(p.x)
+                and any(p.h_prev)
+                and float(np.abs(nets).max()) <= 2.5
+                and _tells_conventions_apart(p)
+            ):
                 return p
 
     def parts(self, p: GruStepParams) -> list[Part]:

@@ -297,6 +297,22 @@ def test_numbers_sent_as_json_numbers_are_read(client, accounts) -> None:  # typ
     assert preview.status_code == 200 and preview.json() == as_text.json()
 
 
+def test_a_long_exact_value_is_read_as_a_decimal(client, accounts) -> None:  # type: ignore[no-untyped-def]
+    """Typing 0.1*0.95^36 in optim.lr_schedule's box showed 10842505080063916320800450434338728415281531281/
+    687194767360000000000000000000000000000000000000 as "read as"; the check echoed the same."""
+    params = {"schedule": "exponential", "lr": 0.1, "gamma": 0.95, "t": 36}
+    body = {"problem": "optim.lr_schedule", "params": params}
+    inst = client.post("/api/v1/instances", json=body, headers=accounts["ta"].headers).json()
+    url = f"/api/v1/instances/{inst['id']}"
+    shown = f"≈ {0.1 * 0.95**36:.6g}"  # 0.0157779
+    preview = client.post(f"{url}/preview", json={"part": "lr", "text": "0.1*0.95^36", "lang": "zh"}).json()
+    assert preview["ok"] and preview["interpreted"] == shown and "10842505" not in preview["html"], preview
+    part = client.post(f"{url}/check", json={"answers": {"lr": "0.1*0.95^36"}}).json()["parts"]["lr"]
+    assert part["correct"] is True and part["interpreted"] == shown
+    short = client.post(f"{url}/preview", json={"part": "lr", "text": "1/3", "lang": "en"}).json()
+    assert short["interpreted"] == "1/3"
+
+
 def test_huge_body_is_413(client) -> None:  # type: ignore[no-untyped-def]
     inst = _pose(client, seed=1).json()
     r = client.post(

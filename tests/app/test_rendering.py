@@ -66,6 +66,37 @@ def test_the_preview_keeps_decimals_as_typed(text: str, answer_type: str, shown:
     assert result["ok"] and shown in result["html"] and not_shown not in result["html"], result
 
 
+@pytest.mark.parametrize(
+    ("text", "answer_type", "decimal", "fraction"),
+    [
+        # 0.1*0.95^36 read exactly is 47 digits over 48: it was the "read as" line (a student's report)
+        ("0.1*0.95^36", "real", "0.0157779", "10842505"),
+        ("1/7^30", "real", "4.43669", "22539340290692258087863249"),  # typed without decimals too
+        ("v1/7^30", "expression", "4.43669", "22539340290692258087863249"),
+        ("[0.1*0.95^36, 1/3]", "vector", "0.0157779", "10842505"),  # no html: the echo alone
+    ],
+)
+def test_the_preview_shows_a_long_fraction_as_a_decimal(
+    text: str, answer_type: str, decimal: str, fraction: str
+) -> None:
+    from app.services.preview import preview
+    from problems.registry import instantiate
+
+    params = {"answer_type": answer_type, "reference": "1", "statement": {"zh": "题", "en": "Q"}}
+    if answer_type == "expression":
+        params |= {"reference": "v1", "symbols": ["v1"]}
+    if answer_type == "vector":
+        params |= {"reference": "[1, 1]"}
+    inst = instantiate("custom.answer", params=params)
+    result = preview(inst, inst.parts[0].name, text, "zh")
+    assert result["ok"] and result["interpreted"].startswith("≈ ") and decimal in result["interpreted"]
+    assert fraction not in result["interpreted"], result
+    if result["html"] is not None:
+        html = result["html"]
+        assert decimal in html and "&#x02248;" in html and fraction not in html  # ≈
+        assert "<mi>e</mi>" not in html  # 4.43669e-26 in math would be 4.43669·e - 26
+
+
 @pytest.mark.parametrize(("typed", "at"), [("2²+ln3)", ")"), ("  1+*2", "*"), ("（1+2）*）", ")")])
 def test_a_reading_error_says_where_in_the_text_as_read(typed: str, at: str) -> None:
     """The preview marked the typed text at a position counted in the text as read: after x²

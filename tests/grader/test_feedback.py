@@ -142,6 +142,42 @@ def test_interpreted_echoes_the_reading_in_plain_syntax(
 
 
 @pytest.mark.parametrize(
+    ("text", "answer_type", "interpreted"),
+    [
+        # 0.1*0.95^36 = 0.01577786... read exactly was echoed as 47 digits over 48 (a student's report)
+        ("0.1*0.95^36", "real", "≈ 0.0157779"),
+        ("-0.1*0.95^36", "real", "≈ -0.0157779"),
+        ("0.95^10", "real", "≈ 0.598737"),  # 0.59873693923837890625: exact, but 20 figures
+        ("1/7^30", "real", "≈ 4.43669e-26"),  # 7^30 = 22539340290692258087863249
+        ("123456789/7", "real", "≈ 1.76367e+7"),  # 17636684.14...
+        ("10^350/3", "real", "≈ 3.33333e+349"),  # past a float's range
+        ("-10^399/7", "real", "≈ -1.42857e+398"),
+        ("[0.1*0.95^36, 1/3]", "vector", "≈ [0.0157779, 1/3]"),
+        ("0.1*0.95^36*x", "expression", "≈ 0.0157779*x"),
+        ("x - 1/7^30", "expression", "≈ x - 4.43669e-26"),
+        ("1/4194304", "real", "2.384185791015625e-07"),  # 2^-22: long, but a short exact decimal
+        ("0.1*0.95^3", "real", "0.0857375"),  # exact: no ≈
+        ("355/113", "real", "355/113"),  # short fractions stay
+        ("3/8", "real", "0.375"),
+        ("2^64 - 1", "integer", "18446744073709551615"),  # a whole number is never rounded
+    ],
+)
+def test_a_long_fraction_is_echoed_as_a_decimal(text: str, answer_type: str, interpreted: str) -> None:
+    spec = AnswerSpec(answer_type, symbols=("x",))
+    assert read(text, spec).interpreted == interpreted
+    assert grade(text, "1", spec).interpreted == interpreted  # the check's echo as the preview's
+
+
+def test_the_echo_rounds_only_what_is_shown() -> None:
+    """The value judged is still exact: 0.0157779 is not 0.1*0.95^36 when no tolerance is allowed."""
+    exact = AnswerSpec("real", rtol=0, atol=0)
+    assert grade("0.1*0.95^36", "0.1*0.95^36", exact).correct
+    assert not grade("0.0157779", "0.1*0.95^36", exact).correct
+    assert grade("0.0157779", "0.1*0.95^36", AnswerSpec("real")).correct
+    assert f"{0.1 * 0.95**36:.6g}" == "0.0157779"  # the figures shown, by Python's own float formatting
+
+
+@pytest.mark.parametrize(
     ("text", "interpreted"),
     [
         ("0.5065*v1 + 0.3072*v2", "0.5065*v1 + 0.3072*v2"),  # decimals stay decimals

@@ -4,7 +4,9 @@ generous bound (a hang detector, not a speed test); what was read re-reads to th
 from __future__ import annotations
 
 import time
+from fractions import Fraction
 
+import pytest
 import sympy
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -77,11 +79,12 @@ def test_any_list_gets_a_verdict(text: str, answer_type: str) -> None:
     _timed_check(text, "[[1, 2], [3, 4]]" if answer_type == "matrix" else "[1, 2, 3]", answer_type)
 
 
-def _same(a: object, b: object) -> bool:
+def _same(a: object, b: object, rtol: Fraction | None = None) -> bool:
+    """a equals b (rtol None), or agrees with it to rtol."""
     if isinstance(a, list) and isinstance(b, list):
-        return len(a) == len(b) and all(_same(x, y) for x, y in zip(a, b, strict=True))
+        return len(a) == len(b) and all(_same(x, y, rtol) for x, y in zip(a, b, strict=True))
     if isinstance(a, sympy.Basic) and isinstance(b, sympy.Basic):
-        return a == b or symbolic.equivalent(a, b, None) is True
+        return a == b or symbolic.equivalent(a, b, rtol) is True
     return a == b
 
 
@@ -97,4 +100,15 @@ def test_interpreted_reads_back_to_the_same_value(text: str) -> None:
     if any(v.has(sympy.I, sympy.zoo, sympy.nan, sympy.oo) for v in values):
         return  # not a real number; the grader refuses it as an answer anyway
     again = read(first.interpreted, spec)
-    assert _same(again.value, first.value), (text, first.interpreted, again.interpreted)
+    # An echo that rounds a long fraction to 6 figures says so with ≈, and re-reads to those figures.
+    rtol = Fraction(1, 10**5) if first.interpreted.startswith("≈") else None
+    assert _same(again.value, first.value, rtol), (text, first.interpreted, again.interpreted)
+
+
+@pytest.mark.parametrize("text", ["0.1*0.95^36", "[1/7^30, x/3]", "x + 123456789/7"])
+def test_a_rounded_echo_reads_back_to_six_figures(text: str) -> None:
+    spec = AnswerSpec("vector" if text.startswith("[") else "expression", symbols=("x",))
+    first = read(text, spec)
+    again = read(first.interpreted, spec)
+    assert first.interpreted.startswith("≈ ") and not _same(again.value, first.value)
+    assert _same(again.value, first.value, Fraction(1, 10**5)), (first.interpreted, again.interpreted)

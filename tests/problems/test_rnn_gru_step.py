@@ -81,6 +81,85 @@ def test_matches_pytorch_gru_cell() -> None:
     assert len(cases) >= 1000 and compared > 4000
 
 
+def torch_textbook(torch: Any, p: dict[str, Any], r: list[float], z: list[float]) -> dict[str, list[float]]:
+    """n and h by the textbook's form tanh(W_n x + b_n + U_n (r ⊙ h_prev) + b_hn), from PyTorch's gates."""
+    f64 = torch.float64
+
+    def t(v: Any) -> Any:
+        return torch.tensor(v, dtype=f64)
+
+    h_prev = t(p["h_prev"])
+    b_hn = torch.zeros(len(p["h_prev"]), dtype=f64) if p["b_hn"] is None else t(p["b_hn"])
+    net = t(p["W_n"]) @ t(p["x"]) + t(p["b_n"]) + t(p["U_n"]) @ (t(r) * h_prev) + b_hn
+    n = torch.tanh(net)
+    h = (1 - t(z)) * n + t(z) * h_prev
+    return {"n": n.tolist(), "h": h.tolist()}
+
+
+def vector_text(values: list[float], digits: int | None) -> str:
+    return "[" + ", ".join(repr(v) if digits is None else f"{v:.{digits}f}" for v in values) + "]"
+
+
+@pytest.mark.torch
+def test_seeds_refuse_the_textbook_form() -> None:
+    """Version 1 posed instances where the textbook's n and h agreed with PyTorch's to the tolerance
+    (one unit, or h_prev near zero) and marked them right. Every seed now refuses them, typed in
+    full or to the three decimals the hint asks for, and names the misconception."""
+    torch = pytest.importorskip("torch")
+    torch.set_num_threads(1)
+    one_unit = 0
+    for seed in range(1000):
+        inst = instantiate(ID, seed=seed)
+        right = torch_step(torch, inst.params)
+        for name in PARTS:  # the reference is nn.GRUCell's
+            got = read(inst.answers[name], inst.part(name).spec).floats()  # type: ignore[union-attr]
+            np.testing.assert_allclose(got, right[name], rtol=1e-9, atol=1e-12, err_msg=f"seed {seed}")
+        textbook = torch_textbook(torch, inst.params, right["r"], right["z"])
+        for digits in (None, 3):
+            typed = {name: vector_text(textbook[name], digits) for name in ("n", "h")}
+            res = grade_answers(inst, typed).parts
+            for name in typed:
+                assert (res[name].correct, res[name].misconception) == (
+                    False,
+                    "reset_before_recurrent_weights",
+                ), (seed, name, typed[name], inst.answers[name])
+        one_unit += len(inst.params["h_prev"]) == 1
+    assert 0 < one_unit < 1000  # both sizes are posed
+
+
+# The instance a student reported under version 1 (its r and z weights not reported: here b_r alone
+# makes r = [0.38, 0.55]). h_prev = [0, 0.1] is nearly zero, so the textbook's n is PyTorch's to 0.5%.
+# Its stored params must grade as they did: the fix is in what seeds pose, not in the tolerance.
+REPORTED: dict[str, Any] = {
+    "W_r": [[0.0], [0.0]],
+    "W_z": [[0.0], [0.0]],
+    "W_n": [[0.7], [-0.1]],
+    "U_r": [[0.0, 0.0], [0.0, 0.0]],
+    "U_z": [[0.0, 0.0], [0.0, 0.0]],
+    "U_n": [[1.0, 0.4], [-0.6, -0.7]],
+    "b_r": [-0.5, 0.2],
+    "b_z": [0.0, 0.0],
+    "b_n": [0.3, 0.4],
+    "x": [1.0],
+    "h_prev": [0.0, 0.1],
+}
+
+
+@pytest.mark.torch
+def test_a_stored_version_1_instance_grades_as_before() -> None:
+    torch = pytest.importorskip("torch")
+    family = get_family(ID)
+    assert (family.same_params_since or family.version) <= 1 < family.version  # v1 records still pose
+    inst = instantiate(ID, params=REPORTED)
+    right = torch_step(torch, inst.params)
+    textbook = torch_textbook(torch, inst.params, right["r"], right["z"])
+    # The numbers of the report: PyTorch n = [0.7678, 0.2559], textbook n = [0.7706, 0.2559].
+    np.testing.assert_allclose(right["n"], [0.7678, 0.2559], atol=3e-4)
+    np.testing.assert_allclose(textbook["n"], [0.7706, 0.2559], atol=3e-4)
+    res = grade_answers(inst, {name: vector_text(textbook[name], 4) for name in ("n", "h")}).parts
+    assert res["n"].correct and res["h"].correct
+
+
 def zeros(h: int, n: int) -> list[list[float]]:
     return [[0.0] * n for _ in range(h)]
 
