@@ -21,8 +21,8 @@ from sympy.printing.precedence import precedence
 from sympy.printing.str import StrPrinter
 
 from grader import arrays, limits, numeric, scalars, symbolic
-from grader.feedback import NAMED_FACTORS, factor_message, say
-from grader.parse import CONSTS, FUNCS, AnswerError, err, normalize
+from grader.feedback import NAMED_FACTORS, both, factor_message, plural, say
+from grader.parse import CONSTS, FUNCS, MAX_LEN, AnswerError, err, normalize
 from grader.spec import ANSWER_TYPES, AnswerSpec, Verdict
 from grader.values import read_array, read_scalar, read_shape, split_transpose
 
@@ -171,8 +171,8 @@ class Reading:
 
 def read(text: str, spec: AnswerSpec | str) -> Reading:
     spec = AnswerSpec(spec) if isinstance(spec, str) else spec  # type: ignore[arg-type]
-    if len(text) > 2000:
-        raise err("答案太长", "the answer is too long")
+    if len(text) > MAX_LEN:
+        raise err(*both("too_long", n=MAX_LEN))
     t = spec.answer_type
     if t == "text":
         return Reading(text)
@@ -214,7 +214,8 @@ def _check_rectangular(value: list[Any]) -> None:
             if n != lengths[0]:
                 raise err(
                     f"矩阵各行长度不同：第 1 行有 {lengths[0]} 个元素，第 {i + 1} 行有 {n} 个",
-                    f"the rows differ in length: row 1 has {lengths[0]} entries, row {i + 1} has {n}",
+                    f"the rows differ in length: row 1 has {lengths[0]} {plural(lengths[0], 'entry', 'entries')}, "
+                    f"row {i + 1} has {n}",
                 )
         for v in value:
             _check_rectangular(v)
@@ -299,7 +300,7 @@ def _grade(answer: str, reference: str, spec: AnswerSpec, lang: str, diagnose: b
     if t == "shape":
         return arrays.judge_shape(got.value, ref.value, lang, got.interpreted)
     if t in ("vector", "matrix"):
-        return _array(got, ref, spec, lang, diagnose)
+        return _array(got, ref, answer, spec, lang, diagnose)
     a, b = got.value, ref.value
     if t == "expression":
         return _expression(a, b, answer, reference, spec, lang, got.interpreted, diagnose)
@@ -439,8 +440,10 @@ def _decimal_text(text: str) -> bool:
     return bool(re.search(r"\d\.\d|\d[eE][+-]?\d", normalize(text)))
 
 
-def _array(got: Reading, ref: Reading, spec: AnswerSpec, lang: str, diagnose: bool = True) -> Verdict:
-    a, b = got.value, ref.value
+def _array(
+    got: Reading, ref: Reading, answer: str, spec: AnswerSpec, lang: str, diagnose: bool = True
+) -> Verdict:
+    a, b, t = got.value, ref.value, spec.answer_type
     entries = arrays.flat(a)
     if any(not x.is_Rational and x.free_symbols for x in entries):
         return Verdict(False, 0.0, say("numbers_here", lang), got.interpreted, "parse_error")
@@ -448,7 +451,12 @@ def _array(got: Reading, ref: Reading, spec: AnswerSpec, lang: str, diagnose: bo
     if any(v is None for v in values_a):
         return Verdict(False, 0.0, say("not_finite", lang), got.interpreted, "not_finite")
     values_b = _ref_entries(ref)
-    return arrays.judge_array(a, b, values_a, values_b, spec, lang, got.interpreted, diagnose)  # type: ignore[arg-type]
+    figures = None  # as typed: they say whether a wrong entry is the reference rounded
+    if diagnose:
+        body, transposed = split_transpose(answer)
+        if not (transposed and t == "matrix"):  # its entries are typed in another order than compared
+            figures = arrays.typed_figures_of(body, values_a)  # type: ignore[arg-type]
+    return arrays.judge_array(a, b, values_a, values_b, spec, lang, got.interpreted, diagnose, figures)  # type: ignore[arg-type]
 
 
 def _ref_entries(ref: Reading) -> list[Fraction]:
@@ -530,15 +538,17 @@ def _choice(answer: str, reference: str, spec: AnswerSpec, lang: str) -> Verdict
             )
         picked = set(letters)
     want = set(re.sub(r"[\s,]+", "", reference.upper()))
-    ok = picked == want
     interp = "".join(sorted(picked))
-    return Verdict(
-        ok,
-        1.0 if ok else 0.0,
-        _msg(lang, "正确。", "Correct.") if ok else _msg(lang, "不正确。", "Not correct."),
-        interp,
-        None if ok else "wrong",
-    )
+    if picked == want:
+        return Verdict(True, 1.0, say("correct", lang), interp)
+    extra, missing = picked - want, want - picked
+    if not extra:
+        return Verdict(False, 0.0, say("choice_missing", lang), interp, "missing_option")
+    if not missing:
+        return Verdict(False, 0.0, say("choice_extra", lang), interp, "wrong_option")
+    if len(picked) == len(want) == 1:  # one letter for another: there is nothing more to say
+        return Verdict(False, 0.0, say("wrong", lang), interp, "wrong")
+    return Verdict(False, 0.0, say("choice_extra_and_missing", lang), interp, "wrong_option")
 
 
 def check(

@@ -3,11 +3,13 @@
 
 from __future__ import annotations
 
+import re
 from fractions import Fraction
 from typing import Any
 
 from grader.feedback import NAMED_FACTORS, factor_message, say
-from grader.scalars import Tolerance, close, tolerances
+from grader.parse import normalize
+from grader.scalars import Tolerance, close, figures_needed, rounded_reference, tolerances, typed_figures
 from grader.spec import AnswerSpec, Verdict
 
 
@@ -45,8 +47,10 @@ def judge_array(
     lang: str,
     interpreted: str,
     diagnose: bool = True,
+    figures: list[int | None] | None = None,
 ) -> Verdict:
-    """`a`, `b` are the nested lists as read; values_* their entries (flattened) as exact numbers.
+    """`a`, `b` are the nested lists as read; values_* their entries (flattened) as exact numbers;
+    `figures` the significant figures typed in each entry (typed_figures_of), when known.
     Without `diagnose`, a wrong answer is not told why (grader.matches)."""
     tol = tolerances(spec)
     da, db = dims(a), dims(b)  # a vector's row or column is flat by now (grader.read)
@@ -82,10 +86,29 @@ def judge_array(
     if len(db) == 1 and _same_multiset(values_a, values_b, tol):
         return wrong(say("order", lang), "order")
     bad = [i for i, (x, y) in enumerate(zip(values_a, values_b, strict=True)) if not close(x, y, *tol)]
+    if figures is not None and all(rounded_reference(values_a[i], values_b[i], figures[i], tol) for i in bad):
+        f = max(figures_needed(values_b[i], tol) for i in bad)
+        if len(bad) <= 3:
+            where = ", ".join(_position(i, db) for i in bad)
+            return wrong(say("entries_precision", lang, k=len(bad), where=where, f=f), "precision")
+        return wrong(say("entries_precision_many", lang, k=len(bad), n=len(values_b), f=f), "precision")
     if len(bad) <= 3:
         where = ", ".join(_position(i, db) for i in bad)
         return wrong(say("entries_wrong", lang, k=len(bad), n=len(values_b), where=where), "wrong")
     return wrong(say("entries_wrong_many", lang, k=len(bad), n=len(values_b)), "wrong")
+
+
+_NUMBER = re.compile(r"[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?")
+
+
+def typed_figures_of(text: str, values: list[Fraction]) -> list[int | None] | None:
+    """The significant figures typed in each entry (2 for -0.29), when the entries are the plain
+    numbers of the text in order (`[-0.29, -0.016]`, `1 2; 3 4`); None when some entry is
+    arithmetic (`[2*0.5, 1]`, `[sqrt(2), 1]`), whose figures are not known."""
+    numbers = _NUMBER.findall(normalize(text))
+    if len(numbers) != len(values) or any(Fraction(t) != v for t, v in zip(numbers, values, strict=True)):
+        return None
+    return [typed_figures(t) for t in numbers]
 
 
 def _transpose(values: list[Fraction], d: tuple[int, ...]) -> list[Fraction]:
@@ -120,7 +143,9 @@ def judge_shape(a: tuple[int, ...], b: tuple[int, ...], lang: str, interpreted: 
         want, given = _order_labels(a, b)
         return Verdict(False, 0.0, say("shape_order", lang, want=want, given=given), interpreted, "order")
     bad = [str(i + 1) for i, (x, y) in enumerate(zip(a, b, strict=True)) if x != y]
-    return Verdict(False, 0.0, say("shape_dim_wrong", lang, where=", ".join(bad)), interpreted, "wrong")
+    return Verdict(
+        False, 0.0, say("shape_dim_wrong", lang, k=len(bad), where=", ".join(bad)), interpreted, "wrong"
+    )
 
 
 def _order_labels(a: tuple[int, ...], b: tuple[int, ...]) -> tuple[str, str]:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import string
 from fractions import Fraction
 
 LANGS = ("zh", "en")
@@ -28,7 +29,11 @@ MESSAGES: dict[str, tuple[str, str]] = {
     ),
     "precision": (
         "很接近，但精度不够：请保留至少 {n} 位有效数字（不要过早四舍五入）。",
-        "Close, but not accurate enough: keep at least {n} significant figures (do not round too early).",
+        "Close, but not accurate enough: keep at least {n} significant {n:figure|figures} (do not round too early).",
+    ),
+    "integer_rounded": (
+        "很接近，但这里要精确的整数：请写出完整的整数，不要四舍五入，也不要写成科学计数法的近似值。",
+        "Close, but an exact whole number is asked: write it out in full, not rounded or in scientific notation.",
     ),
     "not_integer": ("这里的答案应是整数。", "The answer here is a whole number."),
     "arithmetic": ("请给出数值，而不是算式。", "Give the value, not an expression."),
@@ -54,10 +59,13 @@ MESSAGES: dict[str, tuple[str, str]] = {
     ),
     "extra_symbol": ("正确答案与 {names} 无关。", "The right answer does not depend on {names}."),
     # arrays and shapes
-    "wrong_length": ("应有 {n} 个元素，你给了 {m} 个。", "{n} entries are expected; you gave {m}."),
+    "wrong_length": (
+        "应有 {n} 个元素，你给了 {m} 个。",
+        "{n} {n:entry is|entries are} expected; you gave {m}.",
+    ),
     "vector_expected": (
         "这里要的是 {n} 个元素的向量，你给的是 {shape}。",
-        "A vector of {n} entries is expected; you gave {shape}.",
+        "A vector of {n} {n:entry|entries} is expected; you gave {shape}.",
     ),
     "wrong_matrix_shape": (
         "矩阵应为 {r}×{c}，你给的是 {shape}。",
@@ -67,24 +75,76 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "order": ("数值对了，但顺序不对。", "The right numbers, but in the wrong order."),
     "entries_wrong": (
         "{k}/{n} 个元素不正确（第 {where} 个）。",
-        "{k} of {n} entries are wrong (entry {where}).",
+        "{k} of {n} {n:entry|entries} {k:is|are} wrong ({k:entry|entries} {where}).",
     ),
-    "entries_wrong_many": ("{k}/{n} 个元素不正确。", "{k} of {n} entries are wrong."),
-    "shape_dims": ("形状应有 {n} 维，你给了 {m} 维。", "The shape has {n} dimensions; you gave {m}."),
+    "entries_wrong_many": ("{k}/{n} 个元素不正确。", "{k} of {n} {n:entry|entries} {k:is|are} wrong."),
+    # the same closeness as "precision": each wrong entry is the reference rounded to the figures typed
+    "entries_precision": (
+        "第 {where} 个元素很接近，但精度不够：请保留至少 {f} 位有效数字（不要过早四舍五入）。",
+        "{k:Entry|Entries} {where} {k:is|are} close, but not accurate enough: keep at least {f} significant "
+        "{f:figure|figures} (do not round too early).",
+    ),
+    "entries_precision_many": (
+        "{k}/{n} 个元素很接近，但精度不够：请保留至少 {f} 位有效数字（不要过早四舍五入）。",
+        "{k} of {n} {n:entry|entries} {k:is|are} close, but not accurate enough: keep at least {f} significant "
+        "{f:figure|figures} (do not round too early).",
+    ),
+    "shape_dims": (
+        "形状应有 {n} 维，你给了 {m} 维。",
+        "The shape has {n} {n:dimension|dimensions}; you gave {m}.",
+    ),
     "shape_order": (
         "各维的大小对了，但顺序不对：应按 {want} 的顺序书写，你给的是 {given}。",
         "The right sizes in the wrong order: the shape is written {want}; yours is {given}.",
     ),
-    "shape_dim_wrong": ("第 {where} 维不正确。", "Dimension {where} is wrong."),
+    "shape_dim_wrong": ("第 {where} 维不正确。", "{k:Dimension|Dimensions} {where} {k:is|are} wrong."),
+    # multiple choice: what kind of slip, never which options (that would give the answer away)
+    "choice_missing": ("漏选了：还有正确的选项没有选。", "At least one right option is missing."),
+    "choice_extra": ("选错了：你选的选项中有不正确的。", "At least one option you chose is wrong."),
+    "choice_extra_and_missing": (
+        "你选的选项中有不正确的，而且还有正确的选项没有选。",
+        "At least one option you chose is wrong, and at least one right option is missing.",
+    ),
+    # limits (parse.py, values.py): the student can only shorten the answer knowing by how much
+    "too_long": ("答案太长：最多 {n} 个字符", "the answer is too long: at most {n} characters"),
+    "too_many_tokens": (
+        "答案太长：最多 {n} 个数、名字、运算符和括号",
+        "the answer is too long: at most {n} numbers, names, operators and brackets",
+    ),
+    "too_many_entries": ("元素太多：最多 {n} 个", "too many entries: at most {n}"),
+    "too_many_digits": ("这个数的位数太多：最多 {n} 位", "this number has too many digits: at most {n}"),
+    "too_deep": ("嵌套太深：最多 {n} 层括号", "too deeply nested: at most {n} levels of brackets"),
     # reading
     "at": ("（第 {n} 个字符）", " (at character {n})"),
 }
 
 
+def plural(n: object, one: str, many: str) -> str:
+    """The English word that agrees with the count n (1 entry, 2 entries); Chinese has no plural."""
+    return one if n == 1 else many
+
+
+class _Counted(string.Formatter):
+    """`{n:entry|entries}` in a message is the word that agrees with n (the count is written apart)."""
+
+    def format_field(self, value: object, format_spec: str) -> str:
+        if "|" in format_spec:
+            return plural(value, *format_spec.split("|", 1))
+        return str(super().format_field(value, format_spec))
+
+
+_COUNTED = _Counted()
+
+
 def say(key: str, lang: str = "en", **kw: object) -> str:
     """The message `key` in `lang` (Chinese for "zh", English otherwise), with its fields filled."""
     zh, en = MESSAGES[key]
-    return (zh if lang == "zh" else en).format(**kw)
+    return _COUNTED.format(zh if lang == "zh" else en, **kw)
+
+
+def both(key: str, **kw: object) -> tuple[str, str]:
+    """The message `key` in Chinese and English, for an AnswerError (parse.err)."""
+    return say(key, "zh", **kw), say(key, "en", **kw)
 
 
 # Factors a slip typically produces: a forgotten 1/2, the batch size, a decimal slip, a percentage.

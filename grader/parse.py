@@ -252,7 +252,7 @@ def tokenize(text: str, start: int = 0, end: int | None = None) -> list[Tok]:
         if said is not None:
             out += said[0]
             if len(out) > MAX_TOKENS:
-                raise err("答案太长", "the answer is too long", i)
+                raise err(*feedback.both("too_many_tokens", n=MAX_TOKENS), i)
             i = said[1]
             continue
         m = _TOKEN.match(text, i, end)
@@ -261,7 +261,7 @@ def tokenize(text: str, start: int = 0, end: int | None = None) -> list[Tok]:
         kind = m.lastgroup or "op"
         tok = m.group(kind)
         if kind == "num" and len(tok) > MAX_DIGITS:  # Python refuses to print an int of 4300 digits
-            raise err("这个数的位数太多", "this number has too many digits", m.start(kind))
+            raise err(*feedback.both("too_many_digits", n=MAX_DIGITS), m.start(kind))
         exp = re.search(r"[eE]([+-]?\d+)$", tok) if kind == "num" else None
         if exp and (len(exp.group(1)) > 6 or abs(int(exp.group(1))) > MAX_EXPONENT):
             raise err("数字的指数太大", "the exponent of this number is too large", m.start(kind))
@@ -273,7 +273,7 @@ def tokenize(text: str, start: int = 0, end: int | None = None) -> list[Tok]:
         else:
             out.append(Tok(kind, tok, m.start(kind)))
         if len(out) > MAX_TOKENS:
-            raise err("答案太长", "the answer is too long", m.start(kind))
+            raise err(*feedback.both("too_many_tokens", n=MAX_TOKENS), m.start(kind))
         i = m.end()
     return out
 
@@ -335,7 +335,7 @@ class Parser:
         self.depth += 1
         if self.depth > MAX_DEPTH:
             nxt = self.peek()
-            raise err("嵌套太深", "too deeply nested", nxt.pos if nxt else None)
+            raise err(*feedback.both("too_deep", n=MAX_DEPTH), nxt.pos if nxt else None)
         left = self.prefix()
         while True:
             t = self.peek()

@@ -104,19 +104,16 @@ def plain_number(text: str) -> Fraction | None:
     return None if t is None else Fraction(t)
 
 
-def last_figure(text: str) -> Fraction | None:
-    """The place value of the last significant figure typed: 0.1 for `2.5`, 0.001 for `2.547`,
-    100 for `2500` (trailing zeros of a whole number are not significant); None when the text is
-    not one plain number, or is zero (no figures at all)."""
+def typed_figures(text: str) -> int | None:
+    """How many significant figures were typed: 2 for `2.5` and `-0.016`, 3 for `9.96e6` and
+    `2.50`, 1 for `3000` (trailing zeros of a whole number are not figures); None when the text
+    is not one plain number, or is zero (no figures at all)."""
     t = _plain_text(text)
     if t is None or Fraction(t) == 0:
         return None
-    mantissa, _, exponent = t.lower().lstrip("+-").partition("e")
-    if "." in mantissa:
-        place = -len(mantissa.partition(".")[2])
-    else:
-        place = len(mantissa) - len(mantissa.rstrip("0"))
-    return Fraction(10) ** (place + int(exponent or 0))
+    mantissa = t.lower().lstrip("+-").partition("e")[0]
+    digits = mantissa.replace(".", "").lstrip("0")
+    return len(digits if "." in mantissa else digits.rstrip("0"))
 
 
 def is_plain_number(text: str) -> bool:
@@ -181,6 +178,9 @@ def judge(
     one plain number (its figures decide whether "not precise enough" can be said). Without
     `diagnose`, a wrong answer is not told why (grader.matches)."""
     if spec.answer_type == "integer":
+        if (whole is None or decimal_given) and whole != want and _rounded_integer(got, want, typed):
+            # 9.96e6 for 9961920 connections: the value is right as far as it goes, the form is not
+            return Verdict(False, 0.0, say("integer_rounded", lang), interpreted, "precision")
         if whole is None:
             return Verdict(False, 0.0, say("not_integer", lang), interpreted, "not_integer")
         ok = Fraction(whole) == want
@@ -207,7 +207,6 @@ def why(
     """The likeliest slip that turns the reference into this answer: sign, a factor, off by one,
     rounding too early; else just "not correct"."""
     tol = tolerances(spec) if spec.answer_type != "integer" else Tolerance(Fraction(0), Fraction(0))
-    rtol, atol, figures = tol
     if want != 0 and close(-got, want, *tol):
         return say("sign", lang), "sign"
     if want != 0 and got != 0:
@@ -221,17 +220,45 @@ def why(
                 return say("log_base", lang, b=base), "log_base"
     if spec.answer_type == "integer" and abs(got - want) == 1:
         return say("off_by_one", lang), "off_by_one"
-    unit = last_figure(typed) if typed is not None and spec.answer_type == "real" and want != 0 else None
-    if unit is not None and (figures or rtol or atol) and abs(got - want) <= unit / 2:
+    typed_n = typed_figures(typed) if typed is not None and spec.answer_type == "real" else None
+    if rounded_reference(got, want, typed_n, tol):
         # The reference rounded to the figures typed, too few of them for the tolerance. An
         # answer with enough figures that is merely near (2.4897 for 2.54692) is not "imprecise".
-        return say("precision", lang, n=figures or _figures_needed(want, rtol, atol)), "precision"
+        return say("precision", lang, n=figures_needed(want, tol)), "precision"
     return say("wrong", lang), "wrong"
 
 
-def _figures_needed(want: Fraction, rtol: Fraction, atol: Fraction) -> int:
+def rounded_reference(got: Fraction, want: Fraction, typed: int | None, tol: Tolerance) -> bool:
+    """Is `got` the reference rounded to the `typed` significant figures it was written with (2.5
+    for 2.54692; 1 for 0.96 but not for 0.731), under a tolerance that more figures would meet?
+    Such an answer is no evidence of any slip (nor of a misconception that rounds the same way):
+    only of rounding too early."""
+    if typed is None or want == 0 or not (tol.figures or tol.rtol or tol.atol):
+        return False
+    return _rounds_to(got, want, typed)
+
+
+def _rounded_integer(got: Fraction, want: Fraction, typed: str | None) -> bool:
+    """An integer part's answer that is its reference rounded to the figures typed (9.96e6 for
+    9961920); text that is not one plain number (9.96*10^6) has no known figures: within 0.5%."""
+    if typed is None:
+        return abs(got - want) <= DEFAULT_RTOL * abs(want)
+    figures = typed_figures(typed)
+    return figures is not None and want != 0 and _rounds_to(got, want, figures)
+
+
+def _rounds_to(got: Fraction, want: Fraction, figures: int) -> bool:
+    """Is `got` `want` rounded to `figures` significant figures, a half away from zero (四舍五入)?
+    A tie goes one way only: 2 is 1.5 rounded, 4 is not 4.5 rounded (it is 4.5 with the half lost)."""
+    gap, half = abs(got - want), _half_unit(want, figures)
+    return gap < half or (gap == half and abs(got) > abs(want))
+
+
+def figures_needed(want: Fraction, tol: Tolerance) -> int:
     """How many significant figures of `want` meet the tolerance when rounded (3 for ln(5), 0.5%)."""
-    bound = max(rtol * abs(want), atol)
+    if tol.figures:
+        return tol.figures
+    bound = max(tol.rtol * abs(want), tol.atol)
     return max(1, math.floor(_log10(abs(want))) - math.floor(_log10(2 * bound)) + 1)
 
 

@@ -11,6 +11,7 @@ from typing import Any
 import sympy
 
 from grader import numeric
+from grader.feedback import both
 from grader.limits import tick
 from grader.parse import CONSTS, FUNCS, AnswerError, err, normalize, parse_expression
 from grader.scalars import plain_number
@@ -353,7 +354,7 @@ def read_array(text: str, symbols: tuple[str, ...] = (), real: bool = False) -> 
         if any(not x.strip() for x in items):
             raise err("列表中有空项", "an empty entry in the list")
         if len(items) > MAX_ELEMENTS:
-            raise err("元素太多", "too many entries")
+            raise err(*both("too_many_entries", n=MAX_ELEMENTS))
         if not any(_is_row(x) for x in items):
             return _entries(items, symbols, real)
         return [read_array(x, symbols, real) if _is_row(x) else read_scalar(x, symbols, real) for x in items]

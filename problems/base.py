@@ -279,7 +279,10 @@ def grade_answers(instance: Instance, answers: Mapping[str, str], lang: str = "e
                     v = Verdict(False, 0.0, say("timeout", lang), None, "timeout")
             matched = None
             feedback = v.feedback
-            if not v.correct and ref is not None and v.reason not in ("parse_error", "timeout"):
+            # "precision": the answer is the reference rounded to the figures typed, so it is no
+            # evidence of a wrong way that rounds the same (-2.8 for -2.80328, ε inside the root
+            # giving -2.80028): a misconception is claimed only where the answer tells them apart.
+            if not v.correct and ref is not None and v.reason not in ("parse_error", "timeout", "precision"):
                 for m, alt in instance.wrong_ways:
                     alt_ref = alt.get(part.name)
                     if alt_ref is None or alt_ref == ref:
@@ -297,7 +300,7 @@ _LEFT_BLANK = {"zh": "未作答。", "en": "No answer given."}
 
 # The grader's generic words that a matched misconception says better: the page already shows
 # "✗ wrong", and "the sign is wrong" before "you reversed the sign because ..." says it twice.
-_SAID_BY_MISCONCEPTION = ("sign", "factor", "precision", "log_base")
+_SAID_BY_MISCONCEPTION = ("sign", "factor", "log_base")
 
 
 def _with_misconception(v: Verdict, explanation: str, lang: str) -> str:

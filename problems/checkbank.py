@@ -53,8 +53,11 @@ def check_family(family: Family, seeds: Iterable[int]) -> FamilyReport:
                     if part is None or ref is None:
                         rep.failures.append(f"{where}: misconception {m.id} answers unknown part {name!r}")
                         continue
-                    if grade(text, ref, part.spec).correct:
-                        continue  # it coincides with the right answer for this instance
+                    v = grade(text, ref, part.spec)
+                    if v.correct or v.reason == "precision":
+                        # it coincides with the right answer for this instance, or with it rounded
+                        # to the figures written (then the answer is no evidence of the wrong way)
+                        continue
                     rep.misconception_checks += 1
                     res = grade_answers(inst, {name: text}, "en")
                     r = res.parts[name]

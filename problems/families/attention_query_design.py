@@ -11,6 +11,7 @@ import numpy as np
 from pydantic import Field, model_validator
 
 from grader import AnswerError, AnswerSpec, Verdict, read
+from grader.feedback import plural
 from problems.base import Family, Params, Part, Text, bi
 from problems.fmt import drop_round_off, num, tex_tuple, vec
 from problems.registry import register
@@ -135,7 +136,7 @@ def violations(p: QueryDesignParams, q: Sequence[float]) -> list[tuple[str, Text
                 "wrong_shape",
                 bi(
                     f"查询向量应有 d = {d} 个分量，你给了 {len(q)} 个。",
-                    f"The query needs d = {d} entries; you gave {len(q)}.",
+                    f"The query needs d = {d} {plural(d, 'entry', 'entries')}; you gave {len(q)}.",
                 ),
             )
         ]

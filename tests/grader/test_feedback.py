@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 
 from grader import AnswerError, AnswerSpec, check, grade, read
@@ -22,19 +24,30 @@ WHY = [
     ("3.1", "pi", "real", "precision", "3 significant figures"),
     ("3.12", "pi", "real", "wrong", "Not correct"),  # 0.7% off, with the three figures a right answer needs
     ("3000", "3162", "real", "precision", "3 significant figures"),  # one figure: trailing zeros do not count
+    ("1", "0.96", "real", "precision", "3 significant figures"),  # 0.96 to one figure is 1
+    ("1", "0.7311", "real", "wrong", "Not correct"),  # 0.7311 to one figure is 0.7, not 1
+    ("2", "1.5", "real", "precision", "3 significant figures"),  # a half rounds away from zero (四舍五入)
+    ("4", "4.5", "real", "wrong", "Not correct"),  # 4.5 to one figure is 5: 4 has lost the half
+    # an integer part: a value rounded in scientific notation is not the exact count asked
+    ("9.96e6", "9961920", "integer", "precision", "exact whole number"),
+    ("1e7", "9961920", "integer", "precision", "exact whole number"),  # one figure: 1e7
+    ("9.96*10^6", "9961920", "integer", "precision", "exact whole number"),  # within 0.5%
+    ("9.97e6", "9961920", "integer", "wrong", "Not correct"),  # 9961920 to 3 figures is 9.96e6
+    ("9960000", "9961920", "integer", "wrong", "Not correct"),  # written as a whole number: a count
+    ("3660.5", "3660", "integer", "not_integer", "The answer here is a whole number."),
     ("-1.609", "log(5)", "real", "sign", "sign"),
     ("160.9", "log(5)", "real", "factor", "100 times"),
     ("[1, 2]", "[1, 2, 3]", "vector", "wrong_shape", "3 entries are expected; you gave 2"),
     ("[[1, 2, 3]]", "[1, 2, 3]", "vector", None, ""),  # a vector written as a row is the vector
     ("1; 2; 3", "[1, 2, 3]", "vector", None, ""),  # and as a column
-    ("[[1], [2], [4]]", "[1, 2, 3]", "vector", "wrong", "1 of 3 entries are wrong (entry 3)"),
+    ("[[1], [2], [4]]", "[1, 2, 3]", "vector", "wrong", "1 of 3 entries is wrong (entry 3)"),
     ("[[1, 2], [3, 4], [5, 6]]", "[1, 2, 3, 4, 5, 6]", "vector", "wrong_shape", "you gave a 3×2 matrix"),
     ("[[1, 2, 3]]", "[[1, 2], [3, 4]]", "matrix", "wrong_shape", "2×2 matrix"),
     ("[3, 1, 2]", "[1, 2, 3]", "vector", "order", "wrong order"),
     ("[-1, -2, 3]", "[1, 2, -3]", "vector", "sign", "sign"),
     ("[2, 4, 6]", "[1, 2, 3]", "vector", "factor", "2 times"),
     ("[0.5, 1, 1.5]", "[1, 2, 3]", "vector", "factor", "1/2"),
-    ("[1, 2, 4]", "[1, 2, 3]", "vector", "wrong", "1 of 3 entries are wrong (entry 3)"),
+    ("[1, 2, 4]", "[1, 2, 3]", "vector", "wrong", "1 of 3 entries is wrong (entry 3)"),
     ("[[1, 2], [3, 5]]", "[[1, 2], [3, 4]]", "matrix", "wrong", "entry (2, 2)"),
     ("[[1, 3], [2, 4]]", "[[1, 2], [3, 4]]", "matrix", "transposed", "transposed"),
     ("[222, 222, 32]", "[32, 222, 222]", "shape", "order", "[H, W, C]"),
@@ -206,8 +219,11 @@ def test_interpreted_keeps_decimal_coefficients(text: str, interpreted: str) -> 
         # digits grouped with spaces were read as a product: 27 847 680 as 27*847*680
         ("27 847 680", "two numbers side by side (27 847)"),
         ("2 3", "or * to multiply"),
-        ("1" * 1000, "too many digits"),  # was "could not be judged": Python will not print 4300 digits
-        ("1" * 5000, "too long"),
+        # was "could not be judged": Python will not print 4300 digits
+        ("1" * 1000, "too many digits: at most 400"),
+        ("1" * 5000, "too long: at most 2000 characters"),
+        ("1+" * 400 + "1", "too long: at most 600 numbers, names, operators and brackets"),
+        ("(" * 50 + "1" + ")" * 50, "too deeply nested: at most 40 levels of brackets"),
     ],
 )
 def test_refusals_say_what_to_write_instead(text: str, words: str) -> None:
@@ -233,3 +249,155 @@ def test_matrix_rows_parted_by_commas_are_refused_with_the_way_to_write_them() -
 )
 def test_superscripts_are_powers(text: str, reference: str, answer_type: str) -> None:
     assert check(text, reference, answer_type).correct  # not 10-3 = 7, not a name x2
+
+
+@pytest.mark.parametrize(
+    ("text", "reference", "answer_type", "en", "zh"),
+    [
+        ("1" * 5000, "1", "real", "too long: at most 2000 characters", "答案太长：最多 2000 个字符"),
+        ("1+" * 400 + "1", "1", "real", "at most 600 numbers", "答案太长：最多 600 个数、名字、运算符和括号"),
+        (
+            "[" + ", ".join(["1"] * 401) + "]",
+            "[1]",
+            "vector",
+            "too many entries: at most 400",
+            "元素太多：最多 400 个",
+        ),
+        ("1" * 1000, "1", "real", "too many digits: at most 400", "这个数的位数太多：最多 400 位"),
+    ],
+)
+def test_a_limit_is_said_with_its_size(text: str, reference: str, answer_type: str, en: str, zh: str) -> None:
+    """A limit is said with its size: "too long" alone left a student guessing how much to cut."""
+    for lang, words in (("en", en), ("zh", zh)):
+        v = check(text, reference, answer_type, lang=lang)
+        assert v.reason == "parse_error" and words in v.feedback, v.feedback
+
+
+@pytest.mark.parametrize(
+    ("answer", "reference", "answer_type", "words"),
+    [
+        ("[1, 2]", "[5]", "vector", "1 entry is expected; you gave 2."),
+        ("[1]", "[1, 2]", "vector", "2 entries are expected; you gave 1."),
+        ("[7]", "[3]", "vector", "1 of 1 entry is wrong (entry 1)."),
+        ("[1, 2, 4]", "[1, 2, 3]", "vector", "1 of 3 entries is wrong (entry 3)."),
+        ("[1, 5, 7]", "[1, 2, 3]", "vector", "2 of 3 entries are wrong (entries 2, 3)."),
+        ("[[1, 2], [3, 4]]", "[1]", "vector", "A vector of 1 entry is expected"),
+        ("[5, 5]", "[7]", "shape", "The shape has 1 dimension; you gave 2."),
+        ("[3]", "[32, 222, 222]", "shape", "The shape has 3 dimensions; you gave 1."),
+        ("[32, 220, 221]", "[32, 222, 222]", "shape", "Dimensions 2, 3 are wrong."),
+        ("[32, 220, 222]", "[32, 222, 222]", "shape", "Dimension 2 is wrong."),
+        ("[[1], [2, 3]]", "[[1, 2], [3, 4]]", "matrix", "row 1 has 1 entry, row 2 has 2"),
+        ("[[1, 2], [3]]", "[[1, 2], [3, 4]]", "matrix", "row 1 has 2 entries, row 2 has 1"),
+    ],
+)
+def test_english_counts_agree_with_their_nouns(
+    answer: str, reference: str, answer_type: str, words: str
+) -> None:
+    v = check(answer, reference, answer_type)
+    assert not v.correct and words in v.feedback, v.feedback
+
+
+def test_no_message_says_one_with_a_plural() -> None:
+    """Every message of the table, its counts set to 1: no "1 entries", "1 dimensions", "1 figures"."""
+    from grader.feedback import MESSAGES, say
+
+    for key, (_, en) in MESSAGES.items():
+        fields = {name: 1 for name in re.findall(r"{(\w+)", en)}
+        text = say(key, "en", **fields)
+        assert not re.search(
+            r"\b1 (entries|dimensions|figures)\b|\b(entries|Entries|Dimensions) 1\b|\b1 are\b", text
+        ), text
+
+
+@pytest.mark.parametrize(
+    ("answer", "reference", "answer_type", "reason", "en", "zh"),
+    [
+        # ln(5) = 1.6094: 1.6 is it rounded to the two figures typed, too few for 0.5%
+        (
+            "[1.6, 2]",
+            "[log(5), 2]",
+            "vector",
+            "precision",
+            "Entry 1 is close, but not accurate enough: keep at least 3 significant figures",
+            "第 1 个元素很接近，但精度不够：请保留至少 3 位有效数字",
+        ),
+        (
+            "[1.6, 2.5]",
+            "[log(5), 2.54692]",
+            "vector",
+            "precision",
+            "Entries 1, 2 are close",
+            "第 1, 2 个元素很接近",
+        ),
+        (
+            "[[1.6, 1], [1, 1]]",
+            "[[log(5), 1], [1, 1]]",
+            "matrix",
+            "precision",
+            "Entry (1, 1) is close",
+            "第 (1, 1) 个",
+        ),
+        (
+            "[1.6, 2.5, 1.6, 2.5]",
+            "[log(5), 2.54692, log(5), 2.54692]",
+            "vector",
+            "precision",
+            "4 of 4 entries are close",
+            "4/4 个元素很接近",
+        ),
+        # 1.63 has the three figures the tolerance needs, and they are not ln(5)'s
+        (
+            "[1.63, 2.5]",
+            "[log(5), 2.54692]",
+            "vector",
+            "wrong",
+            "2 of 2 entries are wrong",
+            "2/2 个元素不正确",
+        ),
+        # arithmetic: the figures are not known, so closeness is not claimed
+        (
+            "[16/10, 2]",
+            "[log(5), 2]",
+            "vector",
+            "wrong",
+            "1 of 2 entries is wrong (entry 1)",
+            "1/2 个元素不正确",
+        ),
+    ],
+)
+def test_an_array_of_rounded_entries_is_told_to_keep_more_figures(
+    answer: str, reference: str, answer_type: str, reason: str, en: str, zh: str
+) -> None:
+    v = check(answer, reference, answer_type)
+    assert not v.correct and v.reason == reason and en in v.feedback, v.feedback
+    assert zh in check(answer, reference, answer_type, lang="zh").feedback
+
+
+CHOICES = ("A", "B", "C", "D")
+
+
+@pytest.mark.parametrize(
+    ("answer", "reference", "reason", "en", "zh"),
+    [
+        ("AC", "ACD", "missing_option", "At least one right option is missing.", "漏选了"),
+        ("ACDB", "ACD", "wrong_option", "At least one option you chose is wrong.", "你选的选项中有不正确的"),
+        (
+            "AB",
+            "ACD",
+            "wrong_option",
+            "option you chose is wrong, and at least one right option is missing",
+            "而且还有正确的选项没有选",
+        ),
+        ("B", "ACD", "wrong_option", "and at least one right option is missing", "而且还有正确的选项没有选"),
+        ("B", "A", "wrong", "Not correct.", "不正确。"),  # one letter for another: nothing more to say
+    ],
+)
+def test_multiple_choice_says_missing_or_wrong_options_not_which(
+    answer: str, reference: str, reason: str, en: str, zh: str
+) -> None:
+    v = check(answer, reference, "choice", choices=CHOICES)
+    assert not v.correct and v.reason == reason and en in v.feedback, v.feedback
+    v_zh = check(answer, reference, "choice", choices=CHOICES, lang="zh")
+    assert zh in v_zh.feedback, v_zh.feedback
+    for feedback in (v.feedback, v_zh.feedback):
+        assert not re.search(r"\b[A-D]\b|[A-D]、|选项 ?[A-D]", feedback), feedback  # no option is named

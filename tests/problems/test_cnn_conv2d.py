@@ -230,6 +230,27 @@ def test_misconceptions_get_their_feedback(
         assert note in r.feedback
 
 
+@pytest.mark.parametrize(
+    ("answer", "says_exact"),
+    [
+        ("7.41e6", True),  # EXAM: 3660 parameters x 45 x 45 = 7,411,500 connections, to three figures
+        ("7.4e6", True),
+        ("7.41×10^6", True),  # not one plain number: its figures are not known, it is within 0.5%
+        ("7.4115e6", None),  # that is 7411500 exactly: right
+        ("7.42e6", False),  # 7411500 to three figures is 7.41e6
+        ("7410000", False),  # a whole number typed in full is a count, wrong
+    ],
+)
+def test_a_rounded_connection_count_is_told_an_exact_integer_is_asked(
+    answer: str, says_exact: bool | None
+) -> None:
+    inst = instantiate(ID, params=EXAM)
+    for lang, words in (("en", "an exact whole number is asked"), ("zh", "这里要精确的整数")):
+        r = grade_answers(inst, {"num_connections": answer}, lang).parts["num_connections"]
+        assert r.correct is (says_exact is None), r
+        assert (words in r.feedback) is bool(says_exact), r.feedback
+
+
 def test_no_bias_layer_names_an_added_bias() -> None:
     """000 2.1 has no biases: 3*5*5 = 75 is right, and 3*(5*5+1) = 78 adds biases that are not there."""
     inst = instantiate(ID, params=HW_000)

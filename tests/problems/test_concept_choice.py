@@ -148,6 +148,27 @@ def test_multi_answers_may_come_in_any_order() -> None:
         assert grade_answers(inst, {"choice": ref[1:]}, "en").parts["choice"].correct is False
 
 
+@pytest.mark.parametrize("lang", ["zh", "en"])
+def test_a_wrong_multiple_choice_says_missing_or_wrong_options_but_not_which(lang: str) -> None:
+    multi = [
+        i for i in INSTANCES if RAW[i.params["item"]]["kind"] == "multi" and len(i.answers["choice"]) >= 2
+    ]
+    assert multi
+    missing = {"zh": "正确的选项没有选", "en": "right option is missing"}[lang]
+    chosen_wrong = {"zh": "你选的选项中有不正确的", "en": "option you chose is wrong"}[lang]
+    for inst in multi:
+        ref = expected_answer(inst.params["item"], inst.statement["en"])
+        others = [c for c in inst.part("choice").spec.choices if c not in ref]
+        cases = [(ref[1:], True, False)]  # one right option left out
+        if others:
+            cases += [(ref + others[0], False, True), (ref[1:] + others[0], True, True)]
+        for typed, says_missing, says_wrong in cases:
+            r = grade_answers(inst, {"choice": typed}, lang).parts["choice"]
+            assert r.score == 0.0 and (missing in r.feedback) is says_missing, (typed, r.feedback)
+            assert (chosen_wrong in r.feedback) is says_wrong, (typed, r.feedback)
+            assert not re.search(r"\b[A-F]\b", r.feedback.split("。")[0]), r.feedback  # no letter named
+
+
 def test_unreadable_answers_are_wrong_not_errors() -> None:
     inst = instantiate(FAMILY, params={"item": "cnn.xcorr.1"})
     for typed in ("G", "Z", "__import__('os')", "A" * 500):

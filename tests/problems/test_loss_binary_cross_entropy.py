@@ -103,6 +103,38 @@ def test_negative_label_uses_the_other_term() -> None:
     assert res.parts["loss"].correct and res.parts["grad_b"].correct
 
 
+# A walk-through, by hand: z = 0.6*1.8 + 0.6*0.1 + 0.5 = 1.64, p = sigmoid(1.64) = 0.837535, p - y = -0.162465,
+# grad_w = (p - y) x = (-0.292437, -0.016247). Each entry is judged within max(0.5%, 5e-4) of its value.
+WALK = {"w": [0.6, 0.6], "b": 0.5, "x": [1.8, 0.1], "y": 1}
+
+
+@pytest.mark.parametrize(
+    ("typed", "reason", "en", "zh"),
+    [
+        ("[-0.292, -0.016]", None, "Correct", "正确"),  # -0.016 is within 5e-4 of -0.016247
+        (
+            "[-0.29, -0.016]",  # -0.292437 to two figures, too few
+            "precision",
+            "Entry 1 is close, but not accurate enough: keep at least 3 significant figures",
+            "第 1 个元素很接近，但精度不够：请保留至少 3 位有效数字",
+        ),
+        ("[-0.29, -0.02]", "precision", "Entries 1, 2 are close", "第 1, 2 个元素很接近"),
+        ("[-0.28, -0.016]", "wrong", "1 of 2 entries is wrong (entry 1).", "1/2 个元素不正确（第 1 个）"),
+    ],
+)
+def test_rounded_gradient_entries_are_told_to_keep_more_figures(
+    typed: str, reason: str | None, en: str, zh: str
+) -> None:
+    inst = instantiate(ID, params=WALK)
+    np.testing.assert_allclose(json.loads(inst.answers["grad_w"]), [-0.292437, -0.016247], atol=1e-6)
+    for lang, words in (("en", en), ("zh", zh)):
+        r = grade_answers(inst, {"grad_w": typed, "grad_b": "-0.16"}, lang).parts
+        assert (r["grad_w"].correct, r["grad_w"].reason) == (reason is None, reason), r["grad_w"]
+        assert words in r["grad_w"].feedback, r["grad_w"].feedback
+        # said as the scalar -0.16 for grad_b = -0.162465 is
+        assert r["grad_b"].reason == "precision" and r["grad_w"].misconception is None
+
+
 @pytest.mark.parametrize(
     ("params", "field"),
     [

@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import json
+from decimal import ROUND_HALF_UP, Decimal
+from fractions import Fraction
+
 import pytest
 
 from grader.feedback import say
@@ -102,3 +106,46 @@ def test_a_wrong_answer_is_read_once_not_once_per_misconception(monkeypatch: pyt
     assert reads.count(typed) == 1
     grade_answers(inst, {part: typed}, "en")  # and a check is never answered from another's readings
     assert reads.count(typed) == 2
+
+
+def _rounded(x: float, figures: int) -> str:
+    """x to `figures` significant figures, a half away from zero as students round (四舍五入), by the
+    decimal module rather than the grader."""
+    d = Decimal(repr(x))
+    if d == 0:
+        return "0"
+    place = d.adjusted() - figures + 1
+    r = d.quantize(Decimal(1).scaleb(place), rounding=ROUND_HALF_UP)
+    if r.adjusted() > d.adjusted():  # 0.0952 carried to 0.10: one figure is 0.1
+        r = r.quantize(Decimal(1).scaleb(place + 1))
+    return str(r)
+
+
+def test_a_rounded_reference_is_never_blamed_on_a_misconception() -> None:
+    """The reference rounded to the figures typed is no evidence of a wrong way that rounds the same
+    (a walk-through: Adam's -2.8 for -2.80328 was called "ε inside the root", -2.80028): across the
+    bank, such an answer is right, or wrong with the precision message and no misconception."""
+    told = 0
+    for fam in all_families():
+        for seed in range(4):
+            inst = instantiate(fam.id, seed=seed)
+            for part in inst.parts:
+                ref = inst.answers.get(part.name)
+                if ref is None or part.answer_type not in ("real", "vector") or not inst.wrong_ways:
+                    continue
+                try:
+                    values = json.loads(ref) if part.answer_type == "vector" else [float(Fraction(ref))]
+                except ValueError:
+                    continue  # an exact form (log(5), 1/3): no decimals to round
+                if not all(isinstance(v, (int, float)) for v in values):
+                    continue
+                for figures in (1, 2, 3):
+                    typed = ", ".join(_rounded(v, figures) for v in values)
+                    typed = f"[{typed}]" if part.answer_type == "vector" else typed
+                    r = grade_answers(inst, {part.name: typed}, "en").parts[part.name]
+                    where = f"{fam.id} seed {seed} {part.name} {typed!r}: {r}"
+                    assert r.misconception is None, where
+                    if not r.correct:
+                        assert r.reason == "precision" and "not accurate enough" in r.feedback, where
+                        told += 1
+    assert told > 100, "the sweep reached rounded answers that are wrong"

@@ -180,9 +180,11 @@ def test_seed_formulas_by_hand(params: dict[str, Any], answer: str) -> None:
         # cos(5/10) without pi: 0.05 * (1 + cos(0.5)) = 0.093879.
         ({"schedule": "cosine", "lr": 0.1, "t": 5, "T_max": 10}, "0.093879", "cosine_forgot_pi"),
         ({"schedule": "cosine", "lr": 0.1, "t": 3, "T_max": 10}, "0.1*(1 + cos(0.3*pi))", "cosine_no_half"),
+        # 0.01 + 0.045 = 0.055 is right; without subtracting eta_min, 0.01 + 0.05 = 0.06. Typed "0.06" is
+        # also 0.055 rounded to one figure (no evidence of either); "0.060" is not.
         (
             {"schedule": "cosine", "lr": 0.1, "t": 5, "T_max": 10, "eta_min": 0.01},
-            "0.06",
+            "0.060",
             "cosine_eta_min_not_subtracted",
         ),
         (
@@ -197,6 +199,15 @@ def test_misconceptions_get_their_feedback(params: dict[str, Any], answer: str, 
         r = grade_answers(instantiate(ID, params=params), {"lr": answer}, lang).parts["lr"]
         assert (r.correct, r.score, r.misconception) == (False, 0.0, misconception), r
         assert len(r.feedback) > 20
+
+
+def test_the_reference_rounded_is_not_blamed_on_a_misconception() -> None:
+    # cosine, eta_min 0.01, t = T_max/2: 0.01 + 0.5*0.09*(1 + cos(pi/2)) = 0.055 by hand; 0.06 is it to one figure
+    inst = instantiate(ID, params={"schedule": "cosine", "lr": 0.1, "t": 5, "T_max": 10, "eta_min": 0.01})
+    for lang, close in (("en", "not accurate enough"), ("zh", "精度不够")):
+        r = grade_answers(inst, {"lr": "0.06"}, lang).parts["lr"]
+        assert (r.correct, r.reason, r.misconception) == (False, "precision", None), r
+        assert close in r.feedback
 
 
 def test_statement_and_solution_carry_the_numbers() -> None:

@@ -214,6 +214,47 @@ def test_misconceptions_get_their_feedback(
     assert zh.misconception == misconception and zh.feedback != r.feedback
 
 
+# A walk-through: Adam on f = theta^2 (a = 2, c = 0) from theta0 = -3, lr 0.2, betas (0.8, 0.99), eps 0.1.
+# By hand: g1 = -6, m_hat = -6, v_hat = 36, theta1 = -3 + 0.2*6/(6 + 0.1) = -2.80328; with eps inside the
+# root, -3 + 1.2/sqrt(36.1) = -2.80028. The walk-through's theta2, theta3: -2.60748, -2.41324.
+ADAM_WALK = {
+    "optimizer": "adam",
+    "a": [2],
+    "c": [0],
+    "theta0": [-3],
+    "steps": 3,
+    "lr": 0.2,
+    "betas": [0.8, 0.99],
+    "eps": 0.1,
+}
+
+
+@pytest.mark.parametrize(
+    ("part", "typed", "reason", "misconception"),
+    [
+        ("theta_1", "[-2.803]", None, None),
+        # -2.80328 to the figures typed: no evidence of eps inside the root, which rounds the same
+        ("theta_1", "[-2.8]", "precision", None),
+        ("theta_1", "[-2.80]", "precision", None),
+        # to four figures the reference is -2.803: -2.800 is eps inside the root
+        ("theta_1", "[-2.800]", "wrong", "eps_inside_sqrt"),
+        ("theta_2", "[-2.6]", "precision", None),  # -2.60748 to two figures
+        ("theta_2", "[-2.61]", None, None),  # within 0.1%
+        ("theta_3", "[-2.41324]", None, None),
+    ],
+)
+def test_a_rounded_answer_is_not_blamed_on_a_misconception(
+    part: str, typed: str, reason: str | None, misconception: str | None
+) -> None:
+    inst = instantiate(ID, params=ADAM_WALK)
+    eps_note = next(m.feedback for m in get_family(ID).misconceptions() if m.id == "eps_inside_sqrt")
+    for lang, close in (("en", "close, but not accurate enough"), ("zh", "很接近，但精度不够")):
+        r = grade_answers(inst, {part: typed}, lang).parts[part]
+        assert (r.correct, r.reason, r.misconception) == (reason is None, reason, misconception), r
+        assert (close in r.feedback) is (reason == "precision"), r.feedback
+        assert (eps_note[lang] in r.feedback) is (misconception is not None), r.feedback
+
+
 def test_tiny_eps_placement_is_not_a_mistake() -> None:
     # With PyTorch's eps = 1e-8 the seed's sqrt(v_hat + eps) gives the same numbers: both are right.
     inst = instantiate(ID, params=one_d("adam", 1, lr=0.1))

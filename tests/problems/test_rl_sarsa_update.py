@@ -81,6 +81,38 @@ def test_a_near_miss_with_enough_figures_is_not_called_imprecise() -> None:
     assert "accurate" not in r.feedback
 
 
+# Q(0,2) = -0.3, r = -1, Q(s', a') = Q(0,1) = -0.1, alpha 0.1, gamma 0.8, by hand: target -1 - 0.08 = -1.08,
+# Q(0,2) <- -0.3 + 0.1*(-1.08 + 0.3) = -0.378. Forgetting gamma: -0.3 + 0.1*(-1.1 + 0.3) = -0.38.
+ROUNDS_LIKE_FORGOT_GAMMA = {
+    "q": [[1.0, -0.1, -0.3], [2.7, 3.0, 1.1]],
+    "s": 0,
+    "a": 2,
+    "r": -1.0,
+    "s_next": 0,
+    "a_next": 1,
+    "alpha": 0.1,
+    "gamma": 0.8,
+}
+
+
+@pytest.mark.parametrize(
+    ("typed", "reason", "misconception"),
+    [
+        ("-0.378", None, None),
+        ("-0.38", "precision", None),  # -0.378 to the two figures typed: no evidence of a forgotten gamma
+        ("-0.380", "wrong", "forgot_gamma"),  # three figures: -0.378 would be -0.378
+    ],
+)
+def test_a_rounded_answer_is_not_blamed_on_a_misconception(
+    typed: str, reason: str | None, misconception: str | None
+) -> None:
+    inst = instantiate(ID, params=ROUNDS_LIKE_FORGOT_GAMMA)
+    for lang, close in (("en", "Close, but not accurate enough"), ("zh", "很接近，但精度不够")):
+        r = grade_answers(inst, {"q_new": typed}, lang).parts["q_new"]
+        assert (r.correct, r.reason, r.misconception) == (reason is None, reason, misconception), r
+        assert (close in r.feedback) is (reason == "precision"), r.feedback
+
+
 def test_terminal_step_uses_the_reward_alone() -> None:
     assert instantiate(ID, params={**HAND, "terminal": True}).answers["q_new"] == "0.55"
 
