@@ -73,6 +73,14 @@ UI: dict[str, dict[str, str]] = {
         "en": "Past the deadline ({deadline}): your answer was kept, marked late.",
     },
     "draft_note": {"zh": "（草稿，尚未提交）", "en": "(draft, not sent yet)"},
+    # a visitor's practice: nothing is stored, a draft may have been checked already
+    "draft_note_anonymous": {"zh": "（草稿，未保存）", "en": "(draft, not saved)"},
+    "drafts_elsewhere": {
+        "zh": "你在这道题的另一组数字上有未提交的草稿：",
+        "en": "You have an unsent draft on other numbers of this question: ",
+    },
+    "open_draft": {"zh": "打开草稿", "en": "open it"},
+    "last_answers": {"zh": "框中是你上次提交的答案。", "en": "The boxes hold your last submitted answers."},
     "late_answer": {
         "zh": "截止后提交的答案（已保存，不计分）",
         "en": "Sent after the deadline (kept, not counted)",
