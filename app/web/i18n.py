@@ -36,6 +36,10 @@ UI: dict[str, dict[str, str]] = {
         "zh": "此表单已过期（也许你在别处登出了）。你的答案还在下面，请再提交一次。",
         "en": "This form expired (perhaps you logged out elsewhere). Your answers are still below: submit again.",
     },
+    "form_expired_copy": {
+        "zh": "此表单已过期（也许你在别处登出了），答案未保存。请复制下面的答案，回到作业页面重新填写并提交。",
+        "en": "This form expired (perhaps you logged out elsewhere): nothing was stored. Copy your answers below, go back to the homework and submit them there.",
+    },
     "my_exams": {"zh": "我的作业与考试", "en": "My homework and exams"},
     "kind_homework": {"zh": "作业", "en": "Homework"},
     "kind_exam": {"zh": "考试", "en": "Exam"},
