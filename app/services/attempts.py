@@ -121,6 +121,17 @@ def record_attempt(
     return attempt_id
 
 
+def last_answers(session: Session, *, user: User, instance_id: str) -> dict[str, str] | None:
+    """The answers of a user's latest attempt at an instance, as typed (None: never attempted)."""
+    answers: dict[str, str] | None = session.scalar(
+        select(Attempt.answers)
+        .where(Attempt.user_id == user.id, Attempt.instance_id == instance_id)
+        .order_by(Attempt.created_at.desc(), Attempt.id.desc())
+        .limit(1)
+    )
+    return answers
+
+
 def attempt_json(a: Attempt) -> dict[str, Any]:
     return {
         "id": a.id,

@@ -26,7 +26,7 @@ from app.schemas.exams import ExamCreate
 from app.services import attempts, instances
 from app.services.catalogue import list_problems
 from app.services.csvtext import rows_with_lines
-from app.services.errors import Conflict, Invalid, NotFound, Said, ServiceError, say
+from app.services.errors import Conflict, Invalid, NotFound, Said, ServiceError, in_chinese, say
 from app.services.grading import Grader, Pending
 from problems import GradeResult
 from problems.base import family_rng, validate_params
@@ -51,25 +51,100 @@ class PlannedItem:
     among: tuple[str, ...] | None = None  # a tag's concept question: one of these bank items
 
 
+@dataclass(frozen=True)
+class SpecError:
+    """One thing wrong with an exam's spec: where (("items", 2, "params", "num_classes"), ("items",))
+    and what, in zh and en without the where: the API puts its field path before it, the builder's
+    page its row and column as the TA sees them."""
+
+    loc: tuple[str | int, ...]
+    said: Said
+    type: str = "value_error"
+
+    @property
+    def path(self) -> str:
+        return ".".join(str(x) for x in self.loc)
+
+
+class SpecInvalid(Invalid):
+    """An exam's spec that cannot be built (422), with every error found: the first one alone made a
+    TA fix and send the exam again for each."""
+
+    def __init__(self, errors: list[SpecError]) -> None:
+        lines = [{lang: f"{e.path}: {text}" for lang, text in e.said.items()} for e in errors]
+        super().__init__("; ".join(line["en"] for line in lines), field=errors[0].path, said=lines)
+        self.errors = errors
+
+
+SPEC_SAID: dict[str, Said] = {
+    "unknown_problem": {"zh": "没有题型 {problem!r}", "en": "unknown problem id {problem!r}"},
+    "empty_tag": {
+        "zh": "没有难度在 {lo}-{hi} 之间、带标签 {tag!r} 的题型{auto}",
+        "en": "no problem family has tag {tag!r} at difficulty {lo}-{hi}{auto}",
+    },
+    "auto_only": {"zh": "（仅自动评分）", "en": " graded automatically"},
+    "no_items": {"zh": "至少要有一题", "en": "at least one item"},
+    "too_many": {
+        "zh": "每份试卷最多 {n} 题，这里有 {m} 题",
+        "en": "at most {n} questions per exam ({m} asked)",
+    },
+}
+
+
+def item_errors(i: int, item: dict[str, Any]) -> list[SpecError]:
+    """What stops item i of a spec (valid as ExamItem) from being posed: an unknown family, params it
+    refuses (each field), a tag no family has."""
+    if item.get("problem"):
+        try:
+            family = problems.get_family(item["problem"])
+        except problems.UnknownProblem:
+            return [
+                SpecError(("items", i, "problem"), say(SPEC_SAID["unknown_problem"], problem=item["problem"]))
+            ]
+        if item.get("params") is None:
+            return []
+        try:  # once here, naming the item, not once per variant as "params"
+            validate_params(family, item["params"])
+        except problems.InvalidParams as exc:
+            return [
+                SpecError(
+                    ("items", i, "params", *e["loc"]),
+                    {"zh": in_chinese(e["msg"]), "en": e["msg"]},
+                    e.get("type", "value_error"),
+                )
+                for e in exc.errors
+            ]
+        return []
+    lo, hi = item.get("difficulty") or (1, 3)
+    if _tag_pool(
+        problems.all_families(),
+        item["tag"],
+        lo,
+        hi,
+        concepts=item.get("concepts", False),
+        auto_only=item.get("auto_only", False),
+    ):
+        return []
+    auto = SPEC_SAID["auto_only"] if item.get("auto_only") else {"zh": "", "en": ""}
+    return [
+        SpecError(("items", i, "tag"), say(SPEC_SAID["empty_tag"], tag=item["tag"], lo=lo, hi=hi, auto=auto))
+    ]
+
+
 def plan_items(items: list[dict[str, Any]], seed: int) -> list[PlannedItem]:
-    """Resolve items by family or by tag+count into the question list every variant shares."""
+    """Resolve items by family or by tag+count into the question list every variant shares; every
+    item's errors at once (SpecInvalid)."""
+    errors = [e for i, item in enumerate(items) for e in item_errors(i, item)]
+    if not items:
+        errors.append(SpecError(("items",), SPEC_SAID["no_items"]))
+    if errors:
+        raise SpecInvalid(errors)
     fams = problems.all_families()
     rng = np.random.default_rng(_derived_seed(seed, 0xE7A))
     planned: list[PlannedItem] = []
-    for i, item in enumerate(items):
+    for item in items:
         points = float(item.get("points", 1.0))
         if item.get("problem"):
-            try:
-                family = problems.get_family(item["problem"])
-            except problems.UnknownProblem:
-                raise Invalid(
-                    f"items.{i}.problem: unknown problem id {item['problem']!r}", field=f"items.{i}.problem"
-                ) from None
-            if item.get("params") is not None:
-                try:  # once here, naming the item, not once per variant as "params"
-                    validate_params(family, item["params"])
-                except problems.InvalidParams as exc:
-                    raise instances.ParamsInvalid(exc.errors, prefix=("items", i)) from None
             planned.append(PlannedItem(item["problem"], item.get("params"), points))
             continue
         tag, count = item["tag"], int(item.get("count", 1))
@@ -77,22 +152,15 @@ def plan_items(items: list[dict[str, Any]], seed: int) -> list[PlannedItem]:
         pool = _tag_pool(
             fams, tag, lo, hi, concepts=item.get("concepts", False), auto_only=item.get("auto_only", False)
         )
-        if not pool:
-            raise Invalid(
-                f"items.{i}.tag: no problem family has tag {tag!r} at difficulty {lo}-{hi}"
-                + (" graded automatically" if item.get("auto_only") else ""),
-                field=f"items.{i}.tag",
-            )
         # Each family once before any twice: "6 concept questions" from 2 concept families is 3
         # of each, each a different instance (it was refused: tags pick families, not questions).
         rounds, rest = divmod(count, len(pool))
         picked = sorted(pool) * rounds + list(rng.choice(sorted(pool), size=rest, replace=False))
         for fid in sorted(picked):
             planned.append(PlannedItem(str(fid), None, points, pool[str(fid)]))
-    if not planned:
-        raise Invalid("items: at least one item", field="items")
     if len(planned) > MAX_QUESTIONS:
-        raise Invalid(f"items: at most {MAX_QUESTIONS} questions per exam", field="items")
+        said = say(SPEC_SAID["too_many"], n=MAX_QUESTIONS, m=len(planned))
+        raise SpecInvalid([SpecError(("items",), said)])
     return planned
 
 
@@ -1171,6 +1239,33 @@ def open_for_student(session: Session, *, exam: Exam, user: User) -> dict[str, A
         "score": sub.score if (sub and show) else None,
         "max_score": sub.max_score if sub else None,
     }
+
+
+def part_labels(session: Session, *, exam: Exam, number: int, user: User | None) -> dict[str, Any]:
+    """The labels of question `number`'s parts ({"zh", "en"} by part name), to name answers shown
+    back: as the student's variant poses them, or, when it is not known (logged out, never
+    opened), as every variant labels them (a tag item poses other families in other variants: a
+    part labelled two ways gets none). It reads only: no variant is given out, no clock started."""
+    a = _assignment(session, exam, user, create=False) if user is not None else None
+    posed = (
+        select(InstanceRecord)
+        .join(ExamQuestion, ExamQuestion.instance_id == InstanceRecord.id)
+        .join(ExamVariant, ExamVariant.id == ExamQuestion.variant_id)
+        .where(ExamVariant.exam_id == exam.id, ExamQuestion.number == number)
+    )
+    if a is not None:
+        posed = posed.where(ExamVariant.id == a.variant_id)
+    labels: dict[str, Any] = {}
+    twice: set[str] = set()
+    for record in session.scalars(posed):
+        try:
+            parts = instances.build(record).parts
+        except ServiceError:  # its family changed version: it names nothing
+            continue
+        for p in parts:
+            if labels.setdefault(p.name, p.label) != p.label:
+                twice.add(p.name)
+    return {name: label for name, label in labels.items() if name not in twice}
 
 
 @dataclass

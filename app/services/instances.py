@@ -180,10 +180,7 @@ class RecordCache:
 class ParamsInvalid(Invalid):
     """Explicit params that fail the family's validation; `errors` name each field."""
 
-    def __init__(self, errors: list[dict[str, Any]], prefix: tuple[str | int, ...] = ()) -> None:
-        """`prefix`: where the params sit in the body, e.g. ("items", 2) for an exam's third item."""
-        at = "".join(f"{x}." for x in prefix)
-        msg = "; ".join(f"{at}params.{'.'.join(str(x) for x in e['loc'])}: {e['msg']}" for e in errors)
-        super().__init__(msg, field=f"{at}params")
+    def __init__(self, errors: list[dict[str, Any]]) -> None:
+        msg = "; ".join(f"params.{'.'.join(str(x) for x in e['loc'])}: {e['msg']}" for e in errors)
+        super().__init__(msg, field="params")
         self.errors = errors
-        self.prefix = prefix

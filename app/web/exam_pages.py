@@ -4,7 +4,6 @@ statistics with server-drawn charts. The pages call the same services as the API
 from __future__ import annotations
 
 import json
-import re
 import secrets
 from datetime import UTC, datetime, timedelta, timezone
 from typing import Annotated, Any
@@ -21,11 +20,11 @@ from app.db import release_connection
 from app.deps import SessionDep, SettingsDep, StaffUser
 from app.models import Exam
 from app.routing import OneTripRoute
-from app.schemas.exams import ExamCreate
+from app.schemas.exams import ExamCreate, ExamItem
 from app.services import attempts, exams
 from app.services.catalogue import list_problems
 from app.services.csvtext import decode_upload
-from app.services.errors import Conflict, Invalid, NotFound
+from app.services.errors import Conflict, Invalid, NotFound, Said, in_chinese
 from app.settings import Settings
 from app.web import charts
 from app.web.csrf import csrf_valid, verify_csrf
@@ -97,6 +96,10 @@ def exam_new(request: Request, user: StaffUser, settings: SettingsDep) -> Respon
     return _builder(request, user, settings, form, [])
 
 
+class _NotATime(ValueError):
+    pass
+
+
 def _local_time(text: str, offset_hours: float) -> str | None:
     """A datetime-local value ("2026-12-05T14:00") is the course's wall clock: make it UTC."""
     if not text.strip():
@@ -104,73 +107,111 @@ def _local_time(text: str, offset_hours: float) -> str | None:
     try:
         naive = datetime.fromisoformat(text.strip())
     except ValueError:
-        raise Invalid(f"{text!r} is not a date and time (YYYY-MM-DDTHH:MM)", field="time") from None
+        raise _NotATime(text) from None
     if naive.tzinfo is None:
         naive = naive.replace(tzinfo=timezone(timedelta(hours=offset_hours)))
     return naive.astimezone(UTC).isoformat()
 
 
-# The builder's column of each item field, to name a row's error as the form shows it.
+# Each field of the spec as the builder shows it, to name an error where the TA sees it: an item's
+# by its row (the form's "#", 第 N 题) and column, the others by their label.
+_FIELDS = {
+    "title": {"zh": "标题", "en": "Title"},
+    "kind": {"zh": "类型", "en": "Kind"},
+    "lang": {"zh": "语言", "en": "Language"},
+    "variants": {"zh": "套数", "en": "Variants"},
+    "seed": {"zh": "随机种子", "en": "Seed"},
+    "opens_at": {"zh": "开放时间", "en": "Opens"},
+    "due_at": {"zh": "截止时间", "en": "Due"},
+    "time_limit_minutes": {"zh": "限时", "en": "Time limit"},
+    "items": {"zh": "题目", "en": "Questions"},
+}
 _COLUMNS = {
-    "problem": ("题型或标签", "Family or tag"),
-    "tag": ("题型或标签", "Family or tag"),
-    "count": ("数量", "Count"),
-    "difficulty": ("难度", "Difficulty"),
-    "concepts": ("标签选项", "Tag options"),
-    "auto_only": ("标签选项", "Tag options"),
-    "points": ("分值", "Points"),
-    "params": ("固定参数", "Fixed params"),
+    "problem": {"zh": "题型或标签", "en": "family or tag"},
+    "tag": {"zh": "题型或标签", "en": "family or tag"},
+    "count": {"zh": "数量", "en": "count"},
+    "difficulty": {"zh": "难度", "en": "difficulty"},
+    "concepts": {"zh": "标签选项", "en": "tag options"},
+    "auto_only": {"zh": "标签选项", "en": "tag options"},
+    "points": {"zh": "分值", "en": "points"},
+    "params": {"zh": "固定参数", "en": "fixed params"},
 }
 
-
-def _in_rows(message: str, rows: list[int], zh: bool) -> str:
-    """An error about `items.N.field` named by the form's row and column: items skip the empty
-    rows, so the API's index was neither the row number nor counted from 1 (`items.5.count` for
-    row 6, in English on a Chinese page)."""
-
-    def name(m: re.Match[str]) -> str:
-        i = int(m.group(1))
-        row = rows[i] + 1 if i < len(rows) else i + 1
-        field, _, rest = (m.group(2) or "").partition(".")
-        column = _COLUMNS.get(field, (field, field))[0 if zh else 1]
-        where = f"第 {row} 行" if zh else f"row {row}"
-        return " ".join(x for x in (where, column if field else "", rest) if x)
-
-    named = re.sub(r"items\.(\d+)(?:\.([\w.]+))?", name, message)
-    return _in_chinese(named) if zh else named
-
-
-# pydantic's words for the errors the builder's fields can have, said in Chinese on a zh page (its
-# rows' names were Chinese, the rest English: "第 2 行 固定参数 num_classes: Input should be ...").
-_ZH_WORDS = [
-    (r"Value error, ", ""),
-    (r"Input should be greater than or equal to (\S+)", r"应不小于 \1"),
-    (r"Input should be less than or equal to (\S+)", r"应不大于 \1"),
-    (r"Input should be greater than (\S+)", r"应大于 \1"),
-    (r"Input should be less than (\S+)", r"应小于 \1"),
-    (r"Input should be a valid integer[^;]*", "应是整数"),
-    (r"Input should be a valid number[^;]*", "应是数"),
-    (r"Input should be a valid datetime[^;]*", "应是日期时间"),
-    (r"String should have at least (\d+) characters?", r"至少 \1 个字符"),
-    (r"String should have at most (\d+) characters?", r"最多 \1 个字符"),
-    (r"List should have at least (\d+) items?[^;]*", r"至少 \1 项"),
-    (r"Field required", "必填"),
-    (r"Input should be ([^;]+)", r"应是 \1"),
-    (r"not JSON \(", "不是合法的 JSON（"),
-    (r"is not a date and time", "不是日期时间"),
+# json's words for params that cannot be read, said to the TA in the page's language (its English,
+# with a position counted in lines and columns, followed the Chinese row name).
+_JSON_WHY = [
+    (
+        "Expecting property name enclosed in double quotes",
+        "键名要放在双引号里",
+        "a key must be in double quotes",
+    ),
+    ("Expecting value", "此处应是一个值", "a value is expected here"),
+    ("Expecting ',' delimiter", "缺少逗号", "a comma is missing"),
+    ("Expecting ':' delimiter", "缺少冒号", "a colon is missing"),
+    ("Unterminated string", "字符串缺少结尾的双引号", "a string is not closed"),
+    ("Extra data", "值的后面还有多余的内容", "something follows the value"),
+    ("Invalid control character", "字符串里有控制字符", "a control character is inside a string"),
+    ("Invalid \\", "无效的转义", "an invalid escape"),
+    ("Illegal trailing comma", "末尾多了逗号", "a trailing comma"),
 ]
 
 
-def _in_chinese(message: str) -> str:
-    for english, chinese in _ZH_WORDS:
-        message = re.sub(english, chinese, message)
-    return message
+def _json_said(exc: json.JSONDecodeError) -> Said:
+    why = next(((zh, en) for start, zh, en in _JSON_WHY if exc.msg.startswith(start)), None)
+    at = exc.pos + 1
+    if why is None:
+        return {"zh": f"不是合法的 JSON（第 {at} 个字符处）", "en": f"not valid JSON (at character {at})"}
+    return {
+        "zh": f"不是合法的 JSON，第 {at} 个字符处{why[0]}",
+        "en": f"not valid JSON, {why[1]} (at character {at})",
+    }
 
 
-def _exam_body(form: dict[str, str], offset_hours: float) -> tuple[dict[str, Any], list[str], list[int]]:
-    """The API's ExamCreate body from the builder's fields, the errors found reading them, and the
-    form row of each item."""
-    errors: list[str] = []
+def _where(loc: tuple[str | int, ...], rows: list[int], lang: str) -> str:
+    """A spec's location as the builder shows it: `items.5.params.num_classes` is 第 6 题的固定参数
+    （num_classes） (items skip the empty rows: the index was neither the row nor counted from 1)."""
+    if len(loc) >= 2 and loc[0] == "items" and isinstance(loc[1], int):
+        i = loc[1]
+        row = rows[i] + 1 if i < len(rows) else i + 1
+        field = str(loc[2]) if len(loc) > 2 else ""
+        column = _COLUMNS.get(field, {"zh": field, "en": field})[lang] if field else ""
+        inner = ".".join(str(x) for x in loc[3:]) if field == "params" else ""  # a param's name
+        if lang == "zh":
+            return f"第 {row} 题" + (f"的{column}" if column else "") + (f"（{inner}）" if inner else "")
+        return f"Question {row}" + (f", {column}" if column else "") + (f" ({inner})" if inner else "")
+    named = _FIELDS.get(str(loc[0]), {}) if loc else {}
+    return named.get(lang, ".".join(str(x) for x in loc))
+
+
+def _line(loc: tuple[str | int, ...], said: Said, rows: list[int], lang: str) -> str:
+    where = _where(loc, rows, lang)
+    if not where:
+        return said[lang]
+    return f"{where}：{said[lang]}" if lang == "zh" else f"{where}: {said[lang]}"
+
+
+def _schema_errors(exc: ValidationError) -> list[tuple[tuple[str | int, ...], Said]]:
+    """pydantic's errors, each where it is and in both languages: a check of our own carries its
+    field and words (ctx), pydantic's stock messages are translated."""
+    found: list[tuple[tuple[str | int, ...], Said]] = []
+    for e in exc.errors(include_url=False):
+        loc, ctx = tuple(e["loc"]), e.get("ctx") or {}
+        if isinstance(ctx.get("zh"), str) and isinstance(ctx.get("field"), str):
+            if not loc or loc[-1] != ctx["field"]:  # a check across an item's fields names its field
+                loc = (*loc, ctx["field"])
+            found.append((loc, {"zh": ctx["zh"], "en": ctx["en"]}))
+        else:
+            en = e["msg"].removeprefix("Value error, ")
+            found.append((loc, {"zh": in_chinese(en), "en": en}))
+    return found
+
+
+def _exam_body(
+    form: dict[str, str], offset_hours: float
+) -> tuple[dict[str, Any], list[tuple[tuple[str | int, ...], Said]], list[int]]:
+    """The API's ExamCreate body from the builder's fields, the errors found reading them (where, and
+    what in both languages), and the form row of each item."""
+    errors: list[tuple[tuple[str | int, ...], Said]] = []
     items: list[dict[str, Any]] = []
     rows: list[int] = []
     for n in range(ITEM_ROWS):
@@ -194,8 +235,8 @@ def _exam_body(form: dict[str, str], offset_hours: float) -> tuple[dict[str, Any
             if raw:
                 try:
                     item["params"] = json.loads(raw)
-                except ValueError as exc:
-                    errors.append(f"items.{len(items)}.params: not JSON ({exc})")
+                except json.JSONDecodeError as exc:  # the row is still checked, as if it had none
+                    errors.append((("items", len(items), "params"), _json_said(exc)))
         if form.get(f"item{n}.points", "").strip():
             item["points"] = form[f"item{n}.points"].strip()
         items.append(item)
@@ -208,8 +249,13 @@ def _exam_body(form: dict[str, str], offset_hours: float) -> tuple[dict[str, Any
         try:
             if (when := _local_time(form.get(key, ""), offset_hours)) is not None:
                 body[key] = when
-        except Invalid as exc:
-            errors.append(f"{key}: {exc.message}")
+        except _NotATime:
+            text = repr(form[key].strip())
+            said = {
+                "zh": f"{text} 不是日期和时间（应为 YYYY-MM-DDTHH:MM）",
+                "en": f"{text} is not a date and time (YYYY-MM-DDTHH:MM)",
+            }
+            errors.append(((key,), said))
     return body, errors, rows
 
 
@@ -232,22 +278,41 @@ def _create_from_form(
 ) -> Response:
     verify_csrf(request, form.get("csrf_token"))
     body, errors, rows = _exam_body(form, settings.course_utc_offset_hours)
-    zh = page_lang(request, user) == "zh"
-    # Every error at once: a row's bad JSON no longer hid the other rows' errors until a resubmit.
+    lang = page_lang(request, user)
+
+    def refused(found: list[tuple[tuple[str | int, ...], Said]]) -> Response:
+        # the exam's fields first, then row by row as on the form
+        found = sorted(
+            found, key=lambda e: (1, e[0][1]) if e[0][:1] == ("items",) and len(e[0]) > 1 else (0, 0)
+        )
+        lines = [_line(loc, said, rows, lang) for loc, said in found]
+        return _builder(request, user, settings, form, lines, status=422)
+
+    # Every error at once, each in the page's language, where the TA sees it: a row's bad JSON,
+    # the schema's errors, and what the service finds in each row the schema takes (its params
+    # checked by the family, its tag's families) — one row's error no longer hid the others'.
+    spec: ExamCreate | None = None
     try:
         spec = ExamCreate.model_validate(body)
     except ValidationError as exc:
-        errors += [
-            f"{'.'.join(str(x) for x in e['loc'])}: {e['msg']}" if e["loc"] else e["msg"]
-            for e in exc.errors(include_url=False)
-        ]
-    if errors:
-        return _builder(request, user, settings, form, [_in_rows(e, rows, zh) for e in errors], status=422)
+        unread = {loc for loc, _ in errors}  # a time that could not be read is not also missing
+        errors += [(loc, said) for loc, said in _schema_errors(exc) if loc not in unread]
+    for i, item in enumerate(body["items"]):
+        try:  # a row with bad JSON is checked as if it had no params
+            checked = ExamItem.model_validate(item).model_dump(exclude_none=True)
+        except ValidationError:
+            continue  # the schema's errors of the row are listed already
+        errors += [(e.loc, e.said) for e in exams.item_errors(i, checked)]
+    if errors or spec is None:
+        return refused(errors)
     try:
         exam = exams.create_from_spec(session, spec, user)
+    except exams.SpecInvalid as exc:
+        session.rollback()
+        return refused([(e.loc, e.said) for e in exc.errors])
     except Invalid as exc:
         session.rollback()
-        return _builder(request, user, settings, form, [_in_rows(exc.message, rows, zh)], status=422)
+        return _builder(request, user, settings, form, exc.lines(lang), status=422)
     return RedirectResponse(f"/exams/{exam.id}", status_code=303)
 
 

@@ -3,6 +3,8 @@ question, verdicts as the exam allows. The same services as the API (exams.answe
 
 from __future__ import annotations
 
+from typing import Any
+
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import RedirectResponse, Response
 from sqlalchemy.orm import Session
@@ -34,9 +36,12 @@ def _page(
     typed: dict[str, str] | None = None,
     error: str | None = None,
     part_errors: dict[str, str] | None = None,
+    view: dict[str, Any] | None = None,
 ) -> Response:
-    """The student's variant; after a refused submit, what they typed stays in its boxes."""
-    view = exams.open_for_student(session, exam=exams.get_exam(session, exam_id), user=user)
+    """The student's variant (`view`, when read already); after a refused submit, what they typed
+    stays in its boxes."""
+    if view is None:
+        view = exams.open_for_student(session, exam=exams.get_exam(session, exam_id), user=user)
     return page(
         request,
         "web/homework.html",
@@ -93,25 +98,14 @@ async def answer(
 ) -> Response:
     """Answer one question. Stored: back to the page (a reload does not send it again). Refused
     (late, already submitted, unreadable in an exam, too long): the page with the reason and the
-    answers as typed. Logged out or an expired form: the answers shown back, nothing read or
-    written (a forged post must not even open, and so start the clock of, a timed exam)."""
+    answers as typed. Logged out or an expired form: not read, nothing written (see _not_read)."""
     received = utcnow()
     form = await request.form()
     lang = page_lang(request, user)
-    sent = {k: v for k, v in form.multi_items() if k != "csrf_token" and isinstance(v, str)}
     if user is not None and user.is_staff:  # staff answer nothing here (no variant, no clock)
         return RedirectResponse(f"/exams/{exam_id}", status_code=303)
     if user is None or not csrf_valid(request, str(form.get("csrf_token", ""))):
-        return page(
-            request,
-            "web/homework_kept.html",
-            user,
-            status=401 if user is None else 403,
-            canonical=f"/homework/{exam_id}",
-            exam_id=exam_id,
-            sent=sent,
-            message=UI["logged_out" if user is None else "form_expired"][lang],
-        )
+        return await run_in_threadpool(_not_read, request, session, user, exam_id, question, form)
     typed, labels = await run_in_threadpool(_typed, session, user, exam_id, question, form)
     answers = {name: text for name, text in typed.items() if text.strip()}
     refusal: tuple[int, str] | None = None
@@ -174,6 +168,62 @@ async def answer(
         error=message,
         part_errors=part_errors,
     )
+
+
+def _not_read(
+    request: Request, session: Session, user: User | None, exam_id: str, question: int, form: FormData
+) -> Response:
+    """A post logged out or with an expired form: not graded, nothing stored, and no variant given
+    out (a forged post must not even open, and so start the clock of, a timed exam). A student with
+    the exam open gets its page back, the answers in the question's boxes and a fresh token: one
+    press sends them (the page said "submit again" and had no button). Otherwise the answers are
+    shown to copy, each named by its question and part label as the page showed them, and the
+    message says what to do."""
+    lang = page_lang(request, user)
+    try:
+        exam = exams.get_exam(session, exam_id)
+    except NotFound:
+        exam = None
+    if user is not None and exam is not None and exams.has_started(session, exam, user):
+        try:
+            view = exams.open_for_student(session, exam=exam, user=user)
+        except (NotFound, exams.NotYetOpen):  # a paper; an opening moved later since
+            view = None
+        q = next((q for q in view["questions"] if q["number"] == question), None) if view else None
+        if view is not None and q is not None and not view["closed"] and not _takes(view, q, form):
+            typed = {
+                p["name"]: str(form.get(p["name"])) for p in q["parts"] if form.get(p["name"]) is not None
+            }
+            return _page(
+                request,
+                session,
+                user,
+                exam_id,
+                status=403,
+                question=question,
+                typed=typed,
+                error=UI["form_expired"][lang],
+                view=view,
+            )
+    sent = {k: v for k, v in form.multi_items() if k != "csrf_token" and isinstance(v, str)}
+    return page(
+        request,
+        "web/homework_kept.html",
+        user,
+        status=401 if user is None else 403,
+        canonical=f"/homework/{exam_id}",
+        exam_id=exam_id,
+        sent=sent,
+        question=question,
+        labels=exams.part_labels(session, exam=exam, number=question, user=user) if exam else {},
+        message=UI["logged_out" if user is None else "form_expired_copy"][lang],
+    )
+
+
+def _takes(view: dict[str, Any], q: dict[str, Any], form: FormData) -> bool:
+    """Does the form hold text for a part the exam has taken (another tab sent it)? Its box shows
+    what was taken: the text is shown to copy instead."""
+    return view["kind"] == "exam" and any(str(form.get(name) or "").strip() for name in q["submitted"])
 
 
 def _plain_label(labels: dict[str, dict[str, str]], name: str, lang: str) -> str:

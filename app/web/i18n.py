@@ -36,6 +36,10 @@ UI: dict[str, dict[str, str]] = {
         "zh": "此表单已过期（也许你在别处登出了）。你的答案还在下面，请再提交一次。",
         "en": "This form expired (perhaps you logged out elsewhere). Your answers are still below: submit again.",
     },
+    "form_expired_copy": {
+        "zh": "此表单已过期（也许你在别处登出了），答案未保存。请复制下面的答案，回到作业页面重新填写并提交。",
+        "en": "This form expired (perhaps you logged out elsewhere): nothing was stored. Copy your answers below, go back to the homework and submit them there.",
+    },
     "my_exams": {"zh": "我的作业与考试", "en": "My homework and exams"},
     "kind_homework": {"zh": "作业", "en": "Homework"},
     "kind_exam": {"zh": "考试", "en": "Exam"},
@@ -73,6 +77,14 @@ UI: dict[str, dict[str, str]] = {
         "en": "Past the deadline ({deadline}): your answer was kept, marked late.",
     },
     "draft_note": {"zh": "（草稿，尚未提交）", "en": "(draft, not sent yet)"},
+    # a visitor's practice: nothing is stored, a draft may have been checked already
+    "draft_note_anonymous": {"zh": "（草稿，未保存）", "en": "(draft, not saved)"},
+    "drafts_elsewhere": {
+        "zh": "你在这道题的另一组数字上有未提交的草稿：",
+        "en": "You have an unsent draft on other numbers of this question: ",
+    },
+    "open_draft": {"zh": "打开草稿", "en": "open it"},
+    "last_answers": {"zh": "框中是你上次提交的答案。", "en": "The boxes hold your last submitted answers."},
     "late_answer": {
         "zh": "截止后提交的答案（已保存，不计分）",
         "en": "Sent after the deadline (kept, not counted)",

@@ -60,6 +60,7 @@ def _practice_page(
     record: InstanceRecord,
     *,
     answers: dict[str, str] | None = None,
+    stored: dict[str, str] | None = None,
     result: dict[str, Any] | None = None,
     tried: bool = False,
     expired: bool = False,
@@ -80,6 +81,8 @@ def _practice_page(
         record=record,
         inst=inst,
         answers=answers or {},
+        # what the server holds of this user's answers here: the browser drops drafts equal to it
+        stored=stored,
         result=result,
         tried=tried,
     )
@@ -108,7 +111,11 @@ def practice(
         record = request.app.state.records.fetch(session, i)
         if record.problem != problem_id:
             raise NotFound(f"no instance {i!r} of {problem_id}")
-        return _practice_page(request, user, record, tried=_has_tried(request, session, user, record))
+        # A student back on an instance they have checked finds their last answers in the boxes
+        # (Back after a submit showed them empty: the boxes are autocomplete="off").
+        last = attempts.last_answers(session, user=user, instance_id=record.id) if user else None
+        tried = last is not None or record.id in request.session.get(TRIED_KEY, [])
+        return _practice_page(request, user, record, answers=last, stored=last, tried=tried)
     record, _ = instances.create_instance(
         session, problem=problem_id, seed=secrets.randbelow(2**53), params=None, user=user
     )
@@ -171,7 +178,14 @@ async def practice_submit(
     tried = list(request.session.get(TRIED_KEY, []))[-19:] + [record.id]
     request.session[TRIED_KEY] = tried
     return await run_in_threadpool(
-        _practice_page, request, user, record, answers=answers, result=result, tried=True
+        _practice_page,
+        request,
+        user,
+        record,
+        answers=answers,
+        stored=answers if user else None,  # the attempt is stored: its drafts are done with
+        result=result,
+        tried=True,
     )
 
 

@@ -171,6 +171,40 @@ def test_exam_times_that_cannot_work_are_422(client, accounts, extra, message) -
     assert r.status_code == 422 and message in r.text, r.text
 
 
+def test_exam_spec_errors_are_english_unless_asked_and_name_every_item(client, accounts) -> None:  # type: ignore[no-untyped-def]
+    """The due time's message was English with its Chinese in brackets, for every caller, and located
+    nowhere (["body"]); the first item that could not be posed hid the others."""
+    ta = accounts["ta"].headers
+    body = {"title": "t", "kind": "exam", "items": [{"problem": FAMILY}]}
+    r = client.post("/api/v1/exams", json=body, headers=ta)
+    english = (
+        "due_at: an online exam needs a due time; its verdicts and solutions are shown to everyone after it"
+    )
+    assert r.status_code == 422
+    assert r.json()["detail"] == [{"loc": ["body", "due_at"], "msg": english, "type": "due_at_missing"}]
+    zh = client.post("/api/v1/exams?lang=zh", json=body, headers=ta).json()["detail"]
+    assert zh[0]["msg"] == "due_at: 在线考试需要截止时间，所有人截止后才公布成绩与解答"
+    items = [
+        {"problem": FAMILY, "params": {"num_classes": -3}},
+        {"problem": "cnn.nope"},
+        {"tag": "no-such-tag"},
+    ]
+    r = client.post("/api/v1/exams", json={"title": "t", "items": items}, headers=ta)
+    assert r.status_code == 422
+    assert [(e["loc"], e["msg"]) for e in r.json()["detail"]] == [
+        (["body", "items", 0, "params", "num_classes"], "Input should be greater than or equal to 2"),
+        (["body", "items.1.problem"], "items.1.problem: unknown problem id 'cnn.nope'"),
+        (["body", "items.2.tag"], "items.2.tag: no problem family has tag 'no-such-tag' at difficulty 1-3"),
+    ]
+    asked = {**ta, "Accept-Language": "zh-CN,zh;q=0.9"}
+    zh = client.post("/api/v1/exams", json={"title": "t", "items": items}, headers=asked).json()["detail"]
+    assert [e["msg"] for e in zh] == [
+        "应不小于 2",
+        "items.1.problem: 没有题型 'cnn.nope'",
+        "items.2.tag: 没有难度在 1-3 之间、带标签 'no-such-tag' 的题型",
+    ]
+
+
 CJK = re.compile(r"[\u4e00-\u9fff]")
 
 

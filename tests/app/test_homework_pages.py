@@ -161,8 +161,43 @@ def test_a_post_without_a_session_or_token_shows_the_answers_back_and_opens_noth
     _student(web)
     forged = web.post(f"/homework/{exam_id}/1", data={"loss": "ln(5)", "csrf_token": "forged"})
     assert forged.status_code == 403 and ">ln(5)</textarea>" in forged.text
+    assert "回到作业页面重新填写并提交" in forged.text  # never opened: no form to send, it says what to do
     with web.app_ref.state.session_factory() as s:  # type: ignore[attr-defined]
         assert s.scalar(select(func.count()).select_from(ExamAssignment)) == 0
+
+
+def test_an_expired_form_comes_back_ready_to_send_again(web) -> None:  # type: ignore[no-untyped-def]
+    """The page said "此表单已过期…请再提交一次" with a link away and no button, and named the box by
+    the part's internal name (`choice`) without its question. Now the homework comes back with the
+    answers in the question's boxes and a fresh token; one press stores them."""
+    exam_id, _ = _exam(web, "homework", items=[{"problem": FAMILY}, {"problem": "concept.choice"}])
+    _student(web)
+    page = web.get(f"/homework/{exam_id}").text
+    expired = web.post(f"/homework/{exam_id}/2", data={"csrf_token": "old", "choice": "B"})
+    assert expired.status_code == 403 and "此表单已过期" in expired.text
+    form = expired.text.split('id="q2"')[1].split("</form>")[0]
+    assert re.search(r'<input[^>]*name="choice"[^>]*value="B"', form), form  # in its box, to send
+    assert 'type="submit"' in form and "<code>choice</code>" not in expired.text
+    token = _csrf(form)
+    assert token == _csrf(page) != "old"  # the session's token: the page's own works again
+    sent = web.post(
+        f"/homework/{exam_id}/2", data={"csrf_token": token, "choice": "B"}, follow_redirects=False
+    )
+    assert sent.status_code == 303
+    assert re.search(r'<input[^>]*name="choice"[^>]*value="B"', web.get(f"/homework/{exam_id}").text)
+
+
+def test_answers_shown_to_copy_are_named_by_question_and_label(web) -> None:  # type: ignore[no-untyped-def]
+    """Logged out, the answers can only be shown back: each is named as the page showed it (its
+    question and the part's label), and the page says what to do."""
+    exam_id, _ = _exam(web, "homework", items=[{"problem": FAMILY}, {"problem": FAMILY}])
+    _student(web)
+    page = web.get(f"/homework/{exam_id}").text
+    label = re.search(r'<label for="q2-1">([^<]+)</label>', page).group(1)  # type: ignore[union-attr]
+    web.post("/logout", data={"csrf_token": _csrf(page)})
+    r = web.post(f"/homework/{exam_id}/2", data={"loss": "ln(4)"})
+    assert r.status_code == 401 and ">ln(4)</textarea>" in r.text and "登录后再提交" in r.text
+    assert f"题目 2 · {label}" in r.text and "<code>loss</code>" not in r.text
 
 
 def test_an_answer_too_long_is_refused_and_kept_not_cut(web) -> None:  # type: ignore[no-untyped-def]

@@ -180,6 +180,37 @@ def test_practice_post_without_csrf_is_refused_and_the_answers_kept(web) -> None
     assert again.status_code == 200 and "data-correct" in again.text  # its fresh token works
 
 
+def test_a_student_back_on_a_checked_instance_finds_their_last_answers(web) -> None:  # type: ignore[no-untyped-def]
+    """Back after a submit showed the boxes empty (they are autocomplete="off"): the answer was gone
+    unless the student retyped it. The page now holds the last answers, without any script."""
+    add_account(web.app_ref, "alice", "student")  # type: ignore[attr-defined]
+    add_account(web.app_ref, "bob", "student")  # type: ignore[attr-defined]
+    _login(web, "alice")
+    iid, html = _practice(web)
+    assert 'value=""' in html.split('name="loss"')[1].split(">")[0] and "data-last-answers" not in html
+    token = _csrf(html)
+    for answer in ("１＋２", "ln(3) <b>"):  # the last one counts
+        checked = web.post(
+            f"/practice/{FAMILY}?i={iid}", data={"csrf_token": token, "instance_id": iid, "loss": answer}
+        )
+        assert checked.status_code == 200 and "data-correct" in checked.text
+    # the result page's box says what is stored: the browser's draft of it is done with
+    assert 'data-stored="ln(3) &lt;b&gt;"' in checked.text
+    back = web.get(f"/practice/{FAMILY}?i={iid}")
+    box = back.text.split('name="loss"')[1].split(">")[0]
+    assert 'value="ln(3) &lt;b&gt;"' in box and 'data-stored="ln(3) &lt;b&gt;"' in box
+    assert "data-last-answers" in back.text and "data-correct" not in back.text
+    assert f"/practice/{FAMILY}/solution?i={iid}" in back.text  # tried: the solution is open
+    # Another student's page of the same instance holds nothing of alice's, nor does a visitor's.
+    web.post("/logout", data={"csrf_token": _csrf(back.text)})
+    for who in ("bob", None):
+        if who:
+            _login(web, who)
+        other = web.get(f"/practice/{FAMILY}?i={iid}").text
+        assert "ln(3)" not in other and "data-stored" not in other and "data-last-answers" not in other
+        web.cookies.clear()
+
+
 def test_a_blank_submit_is_not_an_attempt(web) -> None:  # type: ignore[no-untyped-def]
     """It counted 0% and unlocked the worked solution without a try."""
     iid, html = _practice(web)

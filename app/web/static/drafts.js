@@ -1,7 +1,9 @@
-// Homework pages: each question is sent on its own, and the page comes back from the server after
-// it. What was typed into a box and not yet stored is kept in this browser, for this user only,
-// and put back (marked as a draft). Stored as {"t": when, "v": text}: site.js drops old ones.
-// The page works without this script.
+// Homework and practice pages (a form with data-drafts): each question is sent on its own, and the
+// page comes back from the server after it. What was typed into a box and not yet stored is kept in
+// this browser, for this user only, and put back (marked as a draft): a submit that never reached
+// the server (offline, the server down) and Back lost it. A draft is keyed by the form's action
+// (a homework question, a practice instance) and the box. Stored as {"t": when, "v": text}: site.js
+// drops old ones. The page works without this script.
 (function () {
   "use strict";
   var store;
@@ -46,7 +48,38 @@
       }
       watch(box, key);
     });
+    elsewhere(form);
   });
+  // data-drafts-elsewhere: a note linking to this form's drafts on the same address with another
+  // query (a practice question's other instances). Back after a submit that never reached the
+  // server skips the page (Chrome drops it from the history), and the question's own link poses
+  // new numbers: the draft was kept, but nothing led back to it.
+  function elsewhere(form) {
+    var text = form.dataset.draftsElsewhere, action = form.getAttribute("action");
+    if (!text || action.indexOf("?") < 0) return;
+    var base = mine + form.dataset.drafts + ":" + action.split("?")[0] + "?";
+    var start = mine.length + form.dataset.drafts.length + 1;
+    var found = [];
+    for (var i = 0; i < store.length; i++) {
+      var k = store.key(i);
+      if (!k || k.indexOf(base) !== 0) continue;
+      var other = k.slice(start, k.indexOf(":", base.length));  // the key: prefix, action, ":", box
+      var draft = read(k);
+      if (other !== action && draft && draft.trim() && found.indexOf(other) < 0) found.push(other);
+    }
+    if (!found.length) return;
+    var p = document.createElement("p");
+    p.className = "note draft-elsewhere";
+    p.appendChild(document.createTextNode(text));  // its own spacing: "：" needs none
+    found.sort().forEach(function (href, n) {
+      var a = document.createElement("a");
+      a.href = href;
+      a.textContent = form.dataset.draftsOpen + (found.length > 1 ? " " + (n + 1) : "");
+      if (n) p.appendChild(document.createTextNode(" · "));
+      p.appendChild(a);
+    });
+    form.insertAdjacentElement("beforebegin", p);
+  }
   function watch(box, key) {
     box.addEventListener("input", function () {
       try { store.setItem(key, JSON.stringify({t: Date.now(), v: box.value})); } catch (e) { /* full: none */ }

@@ -6,9 +6,9 @@
   if (result) result.focus({preventScroll: false});
 })();
 
-// Every page: homework drafts are one user's, and short-lived. Logging out forgets them; a page of
-// another user (the next student on a shared computer, even after a session that simply ended)
-// drops them; any page drops those older than a day.
+// Every page: drafts (homework, practice) are one user's, and short-lived. Logging out forgets
+// them; a page of another user (the next student on a shared computer, even after a session that
+// simply ended) drops them; any page drops those older than a day.
 (function () {
   "use strict";
   var store;
