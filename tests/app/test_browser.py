@@ -16,6 +16,14 @@ pytestmark = pytest.mark.browser
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 FAMILY = "loss.uniform_prediction"
 STAFF: dict[str, str] = {}  # the live server's TA: its Authorization header
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
 
 
 @pytest.fixture(scope="module")
@@ -56,17 +64,7 @@ def browser():  # type: ignore[no-untyped-def]
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as p:
-        b = p.chromium.launch(
-            executable_path=CHROMIUM,
-            args=[
-                "--no-sandbox",
-                "--disable-gpu",
-                "--disable-background-networking",
-                "--disable-component-update",
-                "--disable-sync",
-                "--no-first-run",
-            ],
-        )
+        b = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
         yield b
         b.close()
 
@@ -363,3 +361,19 @@ def test_after_a_practice_submit_the_result_has_the_focus(live, page) -> None:  
     page.locator("form.answers button[type=submit]").click()
     page.wait_for_load_state()
     assert page.evaluate("document.activeElement.dataset.score") is not None
+
+
+def test_no_page_logs_an_error_in_the_console(live, browser) -> None:  # type: ignore[no-untyped-def]
+    """/favicon.ico was a 404, logged on every page. A browser of its own: one that has asked for
+    the icon already does not ask again."""
+    fresh = browser.browser_type.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+    page = fresh.new_page()
+    errors: list[str] = []
+    page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
+    page.on("response", lambda r: errors.append(f"{r.status} {r.url}") if r.status >= 400 else None)
+    for path in ("/", f"/practice/{FAMILY}", "/login"):
+        page.goto(f"{live}{path}")
+        page.wait_for_load_state("networkidle")
+    page.wait_for_timeout(300)  # the icon is asked for after the page has loaded
+    fresh.close()
+    assert errors == []

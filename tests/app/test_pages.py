@@ -136,6 +136,18 @@ def test_a_short_answer_waits_for_a_ta_instead_of_showing_wrong(web) -> None:  #
     assert "✗" not in history and ("等待助教批改" in history or "Waiting for a TA" in history)
 
 
+def test_the_site_has_an_icon(web) -> None:  # type: ignore[no-untyped-def]
+    """/favicon.ico was a 404: every page logged an error in the browser's console."""
+    ico = web.get("/favicon.ico")
+    assert ico.status_code == 200 and ico.headers["content-type"] == "image/x-icon"
+    assert ico.content[:4] == b"\x00\x00\x01\x00" and b"PNG" in ico.content  # an ICO holding PNGs
+    assert web.head("/favicon.ico").status_code == 200
+    home = web.get("/").text
+    assert '<link rel="icon" href="/favicon.ico"' in home and 'href="/static/favicon.svg"' in home
+    svg = web.get("/static/favicon.svg")
+    assert svg.status_code == 200 and svg.headers["content-type"].startswith("image/svg+xml")
+
+
 def test_a_reloaded_result_is_one_attempt_and_the_address_names_the_instance(web) -> None:  # type: ignore[no-untyped-def]
     """A reload of the result page posts the form again: it stored the attempt twice. Changed
     answers from the same page (Back, edit, submit) are a new attempt."""
