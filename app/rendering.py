@@ -208,3 +208,9 @@ def render_inline(text: str) -> Markup:
     if out.startswith("<p>") and out.endswith("</p>") and out.count("<p>") == 1:
         out = out[3:-4]
     return Markup(out)
+
+
+def plain_text(text: str) -> str:
+    """The text of a short Markdown string with its formulas, without markup: for where HTML is
+    not shown (a page's <title>, an <option>). `$V^\\pi$` is "Vπ"."""
+    return html.unescape(re.sub(r"<[^>]*>", "", str(render_inline(text))))

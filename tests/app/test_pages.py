@@ -148,6 +148,19 @@ def test_the_site_has_an_icon(web) -> None:  # type: ignore[no-untyped-def]
     assert svg.status_code == 200 and svg.headers["content-type"].startswith("image/svg+xml")
 
 
+@pytest.mark.parametrize("lang", ["zh", "en"])
+def test_a_title_with_a_superscript_is_typeset(web, lang) -> None:  # type: ignore[no-untyped-def]
+    """The home page showed a raw caret: "策略评估：精确求解 V^π"."""
+    family = "rl.policy_evaluation"
+    home = web.get(f"/?lang={lang}").text
+    link = home.split(f'<a href="/practice/{family}">')[1].split("</a>")[0]
+    assert "<sup><i>π</i></sup>" in link and "^" not in link and "$" not in link, link
+    iid, html = _practice(web, family)
+    title = html.split("<title>")[1].split("</title>")[0]
+    assert "Vπ" in title and not set("^$\\<") & set(title), title  # no markup where none is shown
+    assert "<sup><i>π</i></sup>" in html.split("<h1>")[1].split("</h1>")[0]
+
+
 def test_a_reloaded_result_is_one_attempt_and_the_address_names_the_instance(web) -> None:  # type: ignore[no-untyped-def]
     """A reload of the result page posts the form again: it stored the attempt twice. Changed
     answers from the same page (Back, edit, submit) are a new attempt."""

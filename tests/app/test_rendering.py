@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 
 from app.rendering import render, render_inline
@@ -77,3 +79,21 @@ def test_a_reading_error_says_where_in_the_text_as_read(typed: str, at: str) -> 
     inst = instantiate("custom.answer", params=params)
     result = preview(inst, inst.parts[0].name, typed, "en")
     assert not result["ok"] and result["text"][result["position"]] == at, result
+
+
+def _titles() -> list[tuple[str, str]]:
+    from problems.registry import all_families
+
+    return [(f.id, lang) for f in all_families() for lang in ("zh", "en")]
+
+
+@pytest.mark.parametrize(("family", "lang"), _titles())
+def test_family_titles_show_no_raw_markup(family: str, lang: str) -> None:
+    """Titles are Markdown with $TeX$ like labels: "V^π" showed its caret on the home page."""
+    from app.rendering import plain_text
+    from problems.registry import get_family
+
+    title = get_family(family).title[lang]
+    shown, text = str(render_inline(title)), plain_text(title)
+    assert not set("^_$\\") & set(text), text  # <title>, <option>
+    assert "<p>" not in shown and not set("^$\\") & set(re.sub(r"<[^>]*>", "", shown)), shown
