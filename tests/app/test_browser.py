@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import shutil
 import socket
 import threading
@@ -166,11 +167,16 @@ def test_chart_labels_never_run_under_their_bars(page, lang) -> None:  # type: i
           const svg = document.querySelector('svg.chart');
           const bar = svg.querySelector('rect').getAttribute('x');
           const labels = [...svg.querySelectorAll('text')].filter(t => t.getAttribute('x') === '0');
-          return {bar: Number(bar), right: labels.map(t => t.getBBox().x + t.getBBox().width)};
+          return {bar: Number(bar), right: labels.map(t => t.getBBox().x + t.getBBox().width),
+                  top: labels.map(t => t.getBBox().y), bottom: labels.map(t => t.getBBox().y + t.getBBox().height),
+                  drawn: labels.map(t => [...t.querySelectorAll('tspan')].map(s => s.textContent).join(' '))};
         }"""
     )
     assert len(boxes["right"]) == len(labels)
     assert max(boxes["right"]) <= boxes["bar"], boxes
+    # Each label whole ("第七章 网络优化与正则…" was cut), its lines clear of the next label's.
+    assert [re.sub(r"\s+", "", d) for d in boxes["drawn"]] == [re.sub(r"\s+", "", label) for label in labels]
+    assert all(b <= t for b, t in zip(boxes["bottom"], boxes["top"][1:], strict=False)), boxes
 
 
 def test_the_submit_button_stays_put_while_typing(live, page) -> None:  # type: ignore[no-untyped-def]
