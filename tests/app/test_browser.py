@@ -369,6 +369,60 @@ def test_after_a_practice_submit_the_result_has_the_focus(live, page) -> None:  
     assert page.evaluate("document.activeElement.dataset.score") is not None
 
 
+PHONE = {"width": 360, "height": 780}
+ADAM_3_STEPS = {
+    "optimizer": "adam", "a": [4.0, 4.0, 1.0], "c": [3.0, 4.0, -2.0], "theta0": [-2.0, -3.0, 2.0],
+    "steps": 3, "lr": 0.2, "betas": [0.8, 0.99], "eps": 0.1,
+}  # fmt: skip
+
+
+def _fits_a_phone(page, where: str) -> None:  # type: ignore[no-untyped-def]
+    """The page does not scroll sideways, and what is wider than the screen (a formula, a table)
+    scrolls in a box of its own: no statement, worked step, label or answer's reading is cut."""
+    assert page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"], where
+    cut = page.evaluate(
+        """() => [...document.querySelectorAll(
+              '.statement, .steps > li, .refs dd, .part, .part label, .part .preview, .part .feedback')]
+          .filter(e => e.scrollWidth > e.clientWidth + 1)
+          .map(e => `${e.className || e.tagName}: ${e.scrollWidth} > ${e.clientWidth}: ${e.textContent.slice(0, 50)}`)"""
+    )
+    assert cut == [], (where, cut)
+
+
+@pytest.mark.parametrize(
+    ("problem", "pose"),
+    [
+        ("optim.step", {"params": ADAM_3_STEPS}),  # a worked solution of long equations
+        ("attention.scaled_dot_product", {"seed": 3}),  # softmax(QK^T/sqrt d)V; matrices read back
+        ("rl.policy_evaluation", {"seed": 3}),  # a wide table, a long display formula
+        ("cnn.network_table", {"seed": 3}),  # a table of layers
+    ],
+)
+def test_pages_fit_a_phone(live, browser, problem, pose) -> None:  # type: ignore[no-untyped-def]
+    """At 360 px the worked solution of an Adam question was 515 px wide and scrolled sideways;
+    formulas and tables were cut at the right, and so was a matrix answer's reading."""
+    ctx = browser.new_context(locale="zh-CN", viewport=PHONE)
+    page = ctx.new_page()
+    iid = page.request.post(
+        f"{live}/api/v1/instances", data={"problem": problem, **pose}, headers=STAFF
+    ).json()["id"]
+    answers = page.request.get(f"{live}/api/v1/instances/{iid}/solution", headers=STAFF).json()["answers"]
+    page.goto(f"{live}/practice/{problem}?i={iid}")
+    _fits_a_phone(page, "practice")
+    for name, text in answers.items():
+        page.fill(f'[name="{name}"]', text)
+    page.locator("form.answers button[type=submit]").click()
+    page.wait_for_load_state()
+    assert page.locator('[data-correct="true"]').count() == len(answers)
+    _fits_a_phone(page, "after a submit")
+    page.goto(f"{live}/practice/{problem}/solution?i={iid}")
+    assert page.locator(".steps").count() == 1  # the worked solution, not the note to try first
+    _fits_a_phone(page, "solution")
+    ARTIFACTS.mkdir(exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS / f"phone-{problem}-solution.png"), full_page=True)
+    ctx.close()
+
+
 def test_no_page_logs_an_error_in_the_console(live, browser) -> None:  # type: ignore[no-untyped-def]
     """/favicon.ico was a 404, logged on every page. A browser of its own: one that has asked for
     the icon already does not ask again."""

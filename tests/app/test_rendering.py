@@ -81,6 +81,29 @@ def test_a_reading_error_says_where_in_the_text_as_read(typed: str, at: str) -> 
     assert not result["ok"] and result["text"][result["position"]] == at, result
 
 
+@pytest.mark.parametrize(
+    ("text", "glued"),
+    [
+        ("$\\frac{a}{b} = 1$；$\\sqrt{2}$。", ["；</span>", "。</span>"]),  # a worked step's equations
+        ("Then $\\sqrt{x}$, $\\sqrt{y}$.", [",</span>", ".</span>"]),
+        ("（$\\frac{1}{2}$）", ["）</span>"]),
+    ],
+)
+def test_punctuation_after_a_formula_stays_inside_its_box(text: str, glued: list[str]) -> None:
+    """On a phone the "；" between a step's equations fell onto lines of their own."""
+    out = str(render(text))
+    for tail in glued:
+        assert tail in out, out
+    assert out.count("<math") == len(glued)
+
+
+def test_only_inline_mathml_takes_the_punctuation_in() -> None:
+    plain = str(render("$x_1$；"))  # plain text after plain text: no break before "；" anyway
+    assert plain.endswith("</span>；</p>\n"), plain
+    display = str(render("$$\\frac{a}{b}$$。"))
+    assert "</span>。" in display, display
+
+
 def _titles() -> list[tuple[str, str]]:
     from problems.registry import all_families
 
