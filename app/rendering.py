@@ -198,8 +198,21 @@ def render(text: str) -> Markup:
         return _SLOT.format(len(formulas) - 1)
 
     body = _md.render(_MATH.sub(stash, text))
-    body = re.sub("\ue000(\\d+)\ue001", lambda m: formulas[int(m.group(1))], body)
-    return Markup(body)
+    return Markup(_SLOT_AND_PUNCT.sub(lambda m: _glue(formulas[int(m.group(1))], m.group(2)), body))
+
+
+# Punctuation right after a formula: a line may break between a <math> and the text after it,
+# and on a phone the "；" between the worked equations of a step fell onto lines of their own.
+_SLOT_AND_PUNCT = re.compile("\ue000(\\d+)\ue001([，。；：、！？）》」』,.;:!?)]*)")
+_INLINE_MATHML = '<span class="math">'
+
+
+def _glue(formula: str, punct: str) -> str:
+    """An inline MathML formula with the punctuation after it (text of the rendered Markdown)
+    inside its span: one unit, which scrolls as one where it is wider than the line."""
+    if punct and formula.startswith(_INLINE_MATHML) and formula.endswith("</span>"):
+        return f"{formula[: -len('</span>')]}{punct}</span>"
+    return formula + punct
 
 
 def render_inline(text: str) -> Markup:
@@ -208,3 +221,9 @@ def render_inline(text: str) -> Markup:
     if out.startswith("<p>") and out.endswith("</p>") and out.count("<p>") == 1:
         out = out[3:-4]
     return Markup(out)
+
+
+def plain_text(text: str) -> str:
+    """The text of a short Markdown string with its formulas, without markup: for where HTML is
+    not shown (a page's <title>, an <option>). `$V^\\pi$` is "Vπ"."""
+    return html.unescape(re.sub(r"<[^>]*>", "", str(render_inline(text))))

@@ -115,6 +115,15 @@ UI: dict[str, dict[str, str]] = {
     "awaiting_ta": {"zh": "等待助教批改", "en": "Waiting for a TA"},
     "ta_graded": {"zh": "助教评分", "en": "Graded by a TA"},
     "score_without_ta": {"zh": "（不含助教批改的部分）", "en": "(before the parts a TA grades)"},
+    # a practice question with nothing graded automatically: no score, which read as a fail
+    "recorded_for_ta": {
+        "zh": "答案已保存，等待助教批改（本题没有自动评分的部分，暂无得分）。",
+        "en": "Your answer is saved and waits for a TA (nothing in this question is graded automatically, so there is no score yet).",
+    },
+    "ta_only_not_saved": {
+        "zh": "本题由助教批改，没有自动评分的部分；你未登录，答案没有保存。",
+        "en": "A TA grades this question; nothing in it is graded automatically. You are not logged in, so your answer was not saved.",
+    },
     "score": {"zh": "得分", "en": "Score"},
     "interpreted": {"zh": "识别为", "en": "Read as"},
     "anonymous_note": {

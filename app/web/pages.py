@@ -8,7 +8,7 @@ import secrets
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Form, Request
-from fastapi.responses import RedirectResponse, Response
+from fastapi.responses import FileResponse, RedirectResponse, Response
 from sqlalchemy import select
 from starlette.concurrency import run_in_threadpool
 
@@ -23,7 +23,7 @@ from app.services.errors import NotFound, TooManyRequests
 from app.web import charts
 from app.web.csrf import csrf_valid, verify_csrf
 from app.web.i18n import page_lang
-from app.web.templating import page
+from app.web.templating import STATIC_DIR, page
 from problems.syllabus import CHAPTERS
 
 router = APIRouter(route_class=OneTripRoute, include_in_schema=False)
@@ -98,6 +98,17 @@ def _has_tried(request: Request, session: Any, user: User | None, record: Instan
             select(Attempt.id).where(Attempt.user_id == user.id, Attempt.instance_id == record.id).limit(1)
         )
         is not None
+    )
+
+
+@router.api_route("/favicon.ico", methods=["GET", "HEAD"])
+async def favicon() -> Response:
+    """The site's icon where a browser asks for it unbidden: every page without a link to it (an
+    exam paper, an error from the API) logged a 404 in the console."""
+    return FileResponse(
+        STATIC_DIR / "favicon.ico",
+        media_type="image/x-icon",
+        headers={"Cache-Control": "public, max-age=86400"},
     )
 
 

@@ -13,7 +13,7 @@ from starlette.datastructures import URL
 from starlette.responses import Response
 
 from app.models import User
-from app.rendering import render, render_inline
+from app.rendering import plain_text, render, render_inline
 from app.web.csrf import csrf_token
 from app.web.i18n import UI, page_lang
 
@@ -22,6 +22,7 @@ STATIC_DIR = Path(__file__).resolve().parent / "static"
 templates = Jinja2Templates(directory=ROOT / "templates")
 templates.env.filters["md"] = render
 templates.env.filters["md_inline"] = render_inline
+templates.env.filters["plain"] = plain_text  # a family title ($V^\pi$) where no markup is shown
 # a worked step that is itself a list item ("1. ...", "- ...")
 templates.env.tests["is_list_item"] = lambda step: bool(re.match(r"\s*(\d+[.)]|[-*+])\s", str(step)))
 

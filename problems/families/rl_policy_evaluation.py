@@ -104,7 +104,7 @@ def _rearranged(p: PolicyEvaluationParams, s: int) -> str:
 class PolicyEvaluation(Family[PolicyEvaluationParams]):
     id = "rl.policy_evaluation"
     version = 1
-    title = bi("策略评估：精确求解 V^π", "Policy evaluation: the exact V^π")
+    title = bi("策略评估：精确求解 $V^\\pi$", "Policy evaluation: the exact $V^\\pi$")
     difficulty = 3
     tags = ("rl", "policy_evaluation", "bellman_equation")
     Params = PolicyEvaluationParams

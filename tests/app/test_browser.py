@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import shutil
 import socket
 import threading
@@ -16,6 +17,14 @@ pytestmark = pytest.mark.browser
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 FAMILY = "loss.uniform_prediction"
 STAFF: dict[str, str] = {}  # the live server's TA: its Authorization header
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
 
 
 @pytest.fixture(scope="module")
@@ -56,17 +65,7 @@ def browser():  # type: ignore[no-untyped-def]
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as p:
-        b = p.chromium.launch(
-            executable_path=CHROMIUM,
-            args=[
-                "--no-sandbox",
-                "--disable-gpu",
-                "--disable-background-networking",
-                "--disable-component-update",
-                "--disable-sync",
-                "--no-first-run",
-            ],
-        )
+        b = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
         yield b
         b.close()
 
@@ -168,18 +167,24 @@ def test_chart_labels_never_run_under_their_bars(page, lang) -> None:  # type: i
           const svg = document.querySelector('svg.chart');
           const bar = svg.querySelector('rect').getAttribute('x');
           const labels = [...svg.querySelectorAll('text')].filter(t => t.getAttribute('x') === '0');
-          return {bar: Number(bar), right: labels.map(t => t.getBBox().x + t.getBBox().width)};
+          return {bar: Number(bar), right: labels.map(t => t.getBBox().x + t.getBBox().width),
+                  top: labels.map(t => t.getBBox().y), bottom: labels.map(t => t.getBBox().y + t.getBBox().height),
+                  drawn: labels.map(t => [...t.querySelectorAll('tspan')].map(s => s.textContent).join(' '))};
         }"""
     )
     assert len(boxes["right"]) == len(labels)
     assert max(boxes["right"]) <= boxes["bar"], boxes
+    # Each label whole ("第七章 网络优化与正则…" was cut), its lines clear of the next label's.
+    assert [re.sub(r"\s+", "", d) for d in boxes["drawn"]] == [re.sub(r"\s+", "", label) for label in labels]
+    assert all(b <= t for b, t in zip(boxes["bottom"], boxes["top"][1:], strict=False)), boxes
 
 
 def test_the_submit_button_stays_put_while_typing(live, page) -> None:  # type: ignore[no-untyped-def]
     page.goto(f"{live}/practice/{FAMILY}")
     button = page.get_by_role("button", name="提交")
-    before = button.bounding_box()
     box = page.locator('input[name="loss"]')
+    box.click()  # the preview's room opens with the focus, before the first keystroke
+    before = button.bounding_box()
     for text in ("ln(5", "ln(5 +* 2)", "ln(5)"):  # an error with a caret line, then a good reading
         box.fill("")
         box.type(text)
@@ -406,3 +411,108 @@ def test_a_practice_answer_survives_a_submit_that_never_reached_the_server(live,
     assert page.locator(".draft-elsewhere").count() == 0
     page.goto(first)  # Back to it: the server fills in the answer stored
     assert page.input_value('input[name="loss"]') == "ln(3)" and page.locator(".draft-note").count() == 0
+
+
+def test_an_answer_box_has_no_empty_room_under_it_until_it_is_used(live, page) -> None:  # type: ignore[no-untyped-def]
+    """Before a submit each box had a blank block under it (the preview's and the feedback's room)."""
+    page.goto(f"{live}/practice/{FAMILY}")
+    below = """() => {
+      const part = document.querySelector('[data-part="loss"]'), s = getComputedStyle(part);
+      return part.getBoundingClientRect().bottom - part.querySelector('input').getBoundingClientRect().bottom
+        - parseFloat(s.paddingBottom) - parseFloat(s.borderBottomWidth);
+    }"""
+    assert page.evaluate(below) < 1
+    box = page.locator('input[name="loss"]')
+    box.click()
+    assert page.evaluate(below) > 20  # room for the reading, before the first keystroke
+    box.type("ln(3)")
+    page.locator('[data-part="loss"] .preview').filter(has_text="识别为").wait_for(timeout=5000)
+    page.locator("form.answers button[type=submit]").click()
+    page.wait_for_load_state()
+    assert page.locator('[data-part="loss"] .preview').inner_text().startswith("识别为")
+
+
+def test_a_click_on_submit_lands_though_the_empty_preview_above_closes(live, page) -> None:  # type: ignore[no-untyped-def]
+    """The focus leaving an empty box closes its preview's room, which moves Submit up. Closed at
+    once, the press and the release of a click would fall on different spots and send nothing: it
+    closes a moment later."""
+    page.goto(f"{live}/practice/{FAMILY}")
+    page.locator('input[name="loss"]').click()
+    box = page.get_by_role("button", name="提交").bounding_box()
+    assert box is not None
+    page.mouse.move(box["x"] + box["width"] / 2, box["y"] + box["height"] / 2)
+    page.mouse.down()
+    page.wait_for_timeout(150)  # a finger's press
+    page.mouse.up()
+    page.wait_for_load_state()
+    page.get_by_text("请先填写答案再提交").wait_for(timeout=5000)  # sent: refused as blank
+
+
+PHONE = {"width": 360, "height": 780}
+ADAM_3_STEPS = {
+    "optimizer": "adam", "a": [4.0, 4.0, 1.0], "c": [3.0, 4.0, -2.0], "theta0": [-2.0, -3.0, 2.0],
+    "steps": 3, "lr": 0.2, "betas": [0.8, 0.99], "eps": 0.1,
+}  # fmt: skip
+
+
+def _fits_a_phone(page, where: str) -> None:  # type: ignore[no-untyped-def]
+    """The page does not scroll sideways, and what is wider than the screen (a formula, a table)
+    scrolls in a box of its own: no statement, worked step, label or answer's reading is cut."""
+    assert page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"], where
+    cut = page.evaluate(
+        """() => [...document.querySelectorAll(
+              '.statement, .steps > li, .refs dd, .part, .part label, .part .preview, .part .feedback')]
+          .filter(e => e.scrollWidth > e.clientWidth + 1)
+          .map(e => `${e.className || e.tagName}: ${e.scrollWidth} > ${e.clientWidth}: ${e.textContent.slice(0, 50)}`)"""
+    )
+    assert cut == [], (where, cut)
+
+
+@pytest.mark.parametrize(
+    ("problem", "pose"),
+    [
+        ("optim.step", {"params": ADAM_3_STEPS}),  # a worked solution of long equations
+        ("attention.scaled_dot_product", {"seed": 3}),  # softmax(QK^T/sqrt d)V; matrices read back
+        ("rl.policy_evaluation", {"seed": 3}),  # a wide table, a long display formula
+        ("cnn.network_table", {"seed": 3}),  # a table of layers
+    ],
+)
+def test_pages_fit_a_phone(live, browser, problem, pose) -> None:  # type: ignore[no-untyped-def]
+    """At 360 px the worked solution of an Adam question was 515 px wide and scrolled sideways;
+    formulas and tables were cut at the right, and so was a matrix answer's reading."""
+    ctx = browser.new_context(locale="zh-CN", viewport=PHONE)
+    page = ctx.new_page()
+    iid = page.request.post(
+        f"{live}/api/v1/instances", data={"problem": problem, **pose}, headers=STAFF
+    ).json()["id"]
+    answers = page.request.get(f"{live}/api/v1/instances/{iid}/solution", headers=STAFF).json()["answers"]
+    page.goto(f"{live}/practice/{problem}?i={iid}")
+    _fits_a_phone(page, "practice")
+    for name, text in answers.items():
+        page.fill(f'[name="{name}"]', text)
+    page.locator("form.answers button[type=submit]").click()
+    page.wait_for_load_state()
+    assert page.locator('[data-correct="true"]').count() == len(answers)
+    _fits_a_phone(page, "after a submit")
+    page.goto(f"{live}/practice/{problem}/solution?i={iid}")
+    assert page.locator(".steps").count() == 1  # the worked solution, not the note to try first
+    _fits_a_phone(page, "solution")
+    ARTIFACTS.mkdir(exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS / f"phone-{problem}-solution.png"), full_page=True)
+    ctx.close()
+
+
+def test_no_page_logs_an_error_in_the_console(live, browser) -> None:  # type: ignore[no-untyped-def]
+    """/favicon.ico was a 404, logged on every page. A browser of its own: one that has asked for
+    the icon already does not ask again."""
+    fresh = browser.browser_type.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+    page = fresh.new_page()
+    errors: list[str] = []
+    page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
+    page.on("response", lambda r: errors.append(f"{r.status} {r.url}") if r.status >= 400 else None)
+    for path in ("/", f"/practice/{FAMILY}", "/login"):
+        page.goto(f"{live}{path}")
+        page.wait_for_load_state("networkidle")
+    page.wait_for_timeout(300)  # the icon is asked for after the page has loaded
+    fresh.close()
+    assert errors == []

@@ -136,6 +136,56 @@ def test_a_short_answer_waits_for_a_ta_instead_of_showing_wrong(web) -> None:  #
     assert "✗" not in history and ("等待助教批改" in history or "Waiting for a TA" in history)
 
 
+@pytest.mark.parametrize("logged_in", [True, False])
+@pytest.mark.parametrize("lang", ["zh", "en"])
+def test_a_question_only_a_ta_grades_shows_no_score(web, logged_in, lang) -> None:  # type: ignore[no-untyped-def]
+    """Nothing in it is graded automatically: "得分: 0.0% （不含助教批改的部分）" read as a fail."""
+    if logged_in:
+        add_account(web.app_ref, "sue", "student")  # type: ignore[attr-defined]
+        _login(web, "sue")
+    web.get(f"/?lang={lang}")
+    iid, html = _practice(web, "concept.short_answer")
+    name = re.search(r'<textarea id="a-1" name="([^"]+)"', html).group(1)  # type: ignore[union-attr]
+    r = web.post(
+        "/practice/concept.short_answer",
+        data={"csrf_token": _csrf(html), "instance_id": iid, name: "残差连接让梯度直接传回浅层"},
+    )
+    total = r.text.split('class="total"')[1].split("</p>")[0]
+    assert "%" not in total and "data-score" not in total, total
+    said = {
+        (True, "zh"): "答案已保存，等待助教批改",
+        (True, "en"): "Your answer is saved and waits for a TA",
+        (False, "zh"): "你未登录，答案没有保存",
+        (False, "en"): "You are not logged in, so your answer was not saved",
+    }[logged_in, lang]
+    assert said in total, total
+
+
+def test_the_site_has_an_icon(web) -> None:  # type: ignore[no-untyped-def]
+    """/favicon.ico was a 404: every page logged an error in the browser's console."""
+    ico = web.get("/favicon.ico")
+    assert ico.status_code == 200 and ico.headers["content-type"] == "image/x-icon"
+    assert ico.content[:4] == b"\x00\x00\x01\x00" and b"PNG" in ico.content  # an ICO holding PNGs
+    assert web.head("/favicon.ico").status_code == 200
+    home = web.get("/").text
+    assert '<link rel="icon" href="/favicon.ico"' in home and 'href="/static/favicon.svg"' in home
+    svg = web.get("/static/favicon.svg")
+    assert svg.status_code == 200 and svg.headers["content-type"].startswith("image/svg+xml")
+
+
+@pytest.mark.parametrize("lang", ["zh", "en"])
+def test_a_title_with_a_superscript_is_typeset(web, lang) -> None:  # type: ignore[no-untyped-def]
+    """The home page showed a raw caret: "策略评估：精确求解 V^π"."""
+    family = "rl.policy_evaluation"
+    home = web.get(f"/?lang={lang}").text
+    link = home.split(f'<a href="/practice/{family}">')[1].split("</a>")[0]
+    assert "<sup><i>π</i></sup>" in link and "^" not in link and "$" not in link, link
+    iid, html = _practice(web, family)
+    title = html.split("<title>")[1].split("</title>")[0]
+    assert "Vπ" in title and not set("^$\\<") & set(title), title  # no markup where none is shown
+    assert "<sup><i>π</i></sup>" in html.split("<h1>")[1].split("</h1>")[0]
+
+
 def test_a_reloaded_result_is_one_attempt_and_the_address_names_the_instance(web) -> None:  # type: ignore[no-untyped-def]
     """A reload of the result page posts the form again: it stored the attempt twice. Changed
     answers from the same page (Back, edit, submit) are a new attempt."""

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 
 from app.rendering import render, render_inline
@@ -108,3 +110,44 @@ def test_a_reading_error_says_where_in_the_text_as_read(typed: str, at: str) -> 
     inst = instantiate("custom.answer", params=params)
     result = preview(inst, inst.parts[0].name, typed, "en")
     assert not result["ok"] and result["text"][result["position"]] == at, result
+
+
+@pytest.mark.parametrize(
+    ("text", "glued"),
+    [
+        ("$\\frac{a}{b} = 1$；$\\sqrt{2}$。", ["；</span>", "。</span>"]),  # a worked step's equations
+        ("Then $\\sqrt{x}$, $\\sqrt{y}$.", [",</span>", ".</span>"]),
+        ("（$\\frac{1}{2}$）", ["）</span>"]),
+    ],
+)
+def test_punctuation_after_a_formula_stays_inside_its_box(text: str, glued: list[str]) -> None:
+    """On a phone the "；" between a step's equations fell onto lines of their own."""
+    out = str(render(text))
+    for tail in glued:
+        assert tail in out, out
+    assert out.count("<math") == len(glued)
+
+
+def test_only_inline_mathml_takes_the_punctuation_in() -> None:
+    plain = str(render("$x_1$；"))  # plain text after plain text: no break before "；" anyway
+    assert plain.endswith("</span>；</p>\n"), plain
+    display = str(render("$$\\frac{a}{b}$$。"))
+    assert "</span>。" in display, display
+
+
+def _titles() -> list[tuple[str, str]]:
+    from problems.registry import all_families
+
+    return [(f.id, lang) for f in all_families() for lang in ("zh", "en")]
+
+
+@pytest.mark.parametrize(("family", "lang"), _titles())
+def test_family_titles_show_no_raw_markup(family: str, lang: str) -> None:
+    """Titles are Markdown with $TeX$ like labels: "V^π" showed its caret on the home page."""
+    from app.rendering import plain_text
+    from problems.registry import get_family
+
+    title = get_family(family).title[lang]
+    shown, text = str(render_inline(title)), plain_text(title)
+    assert not set("^_$\\") & set(text), text  # <title>, <option>
+    assert "<p>" not in shown and not set("^$\\") & set(re.sub(r"<[^>]*>", "", shown)), shown

@@ -8,7 +8,8 @@
   var timers = {};
   function show(form, input, out) {
     var text = input.value, lang = form.dataset.lang;
-    if (!text.trim()) { out.textContent = ""; out.classList.remove("error"); return; }
+    // The reading shown whole after a submit goes back to the fixed two lines once replaced.
+    if (!text.trim()) { out.textContent = ""; out.classList.remove("error", "submitted"); return; }
     var body = {part: input.closest("[data-part]").dataset.part, text: text, lang: lang};
     if (form.dataset.question) body.question = Number(form.dataset.question);
     fetch(form.dataset.preview, {
@@ -17,6 +18,7 @@
       body: JSON.stringify(body)
     }).then(function (r) { return r.ok ? r.json() : null; }).then(function (p) {
       if (!p || input.value !== text) return;  // a newer keystroke wins
+      out.classList.remove("submitted");
       out.classList.toggle("error", !p.ok);
       if (p.ok) {
         if (!p.interpreted) { out.textContent = ""; return; }
