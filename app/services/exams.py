@@ -8,7 +8,7 @@ import io
 import json
 import secrets
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
@@ -363,8 +363,10 @@ SAID: dict[str, Said] = {
         "en": "{where}: expected 5 columns, found {found}",
     },
     "columns_quote": {
-        "zh": '{where}：应有 5 列，实有 {found} 列（含逗号的答案要放在引号里："[9, 9, 9]"）',
-        "en": '{where}: expected 5 columns, found {found} (an answer holding commas goes in quotes: "[9, 9, 9]")',
+        "zh": "{where}：应有 5 列，实有 {found} 列，第 {column} 列是 {cell!r}"
+        '（含逗号的答案要放在引号里："[9, 9, 9]"；末尾的空列无妨）',
+        "en": "{where}: expected 5 columns, found {found}, column {column} holds {cell!r} (an answer "
+        'holding commas goes in quotes: "[9, 9, 9]"; empty columns at the end are fine)',
     },
     "no_student": {"zh": "{where}：学生一栏是空的", "en": "{where}: empty student"},
     "too_long": {
@@ -375,9 +377,16 @@ SAID: dict[str, Said] = {
         "zh": "{where}：题号 {question!r} 不是数字",
         "en": "{where}: question {question!r} is not a number",
     },
+    "lines": {"zh": "第 {n} 行", "en": "lines {n}"},
+    "lines_of": {"zh": "第 {n} 行（{student}）", "en": "lines {n} ({student})"},
     "two_codes": {
-        "zh": "{where}：学生 {student!r} 有两个卷号（{a} 和 {b}）",
-        "en": "{where}: student {student!r} has two variant codes ({a} and {b})",
+        "zh": "{where}：学生 {student!r} 有两个卷号（{a} 和 {b}）：这里是 {b}，其余各行是 {a}",
+        "en": "{where}: student {student!r} has two variant codes ({a} and {b}): {b} here, {a} on their "
+        "other lines",
+    },
+    "unknown_code_beside": {
+        "zh": "{where}：未知的卷号 {code!r}（该生其余各行的卷号是 {other}）",
+        "en": "{where}: unknown variant code {code!r} (their other lines say {other})",
     },
     "twice": {
         "zh": "{where}：{student!r} 第 {question} 题的小题 {part!r} 出现了两次",
@@ -402,33 +411,40 @@ def _check_shape(
     code: str,
     answers: dict[str, dict[str, str]],
     where: Said,
-    where_part: dict[tuple[str, str], Said] | None = None,
 ) -> tuple[ExamVariant, list[tuple[ExamQuestion, problems.Instance]], list[Said]]:
-    """Validate a submission against its variant; return the problems found, one line each.
-
-    `where` names the submission; `where_part` (CSV) names the line of each (question, part), so an
-    error points at the row to fix rather than at the student's first row.
-    """
-    errors: list[Said] = []
+    """Validate a submission against its variant; return the problems found, one line each, said
+    at `where` (the submission)."""
     try:
         variant = get_variant(exam, code)
     except NotFound:
         return None, [], [say(SAID["unknown_code"], where=where, code=code)]  # type: ignore[return-value]
     qs = variant_instances(session, variant)
+    return variant, qs, [said for _, said in _shape_errors(qs, answers, lambda _key: where)]
+
+
+def _shape_errors(
+    qs: list[tuple[ExamQuestion, problems.Instance]],
+    answers: dict[str, dict[str, str]],
+    where: Callable[[tuple[str, str]], Said],
+) -> list[tuple[tuple[str, str], Said]]:
+    """Questions and parts answered that the variant does not have, each with its (question, part)
+    and said at `where` of it."""
+    errors: list[tuple[tuple[str, str], Said]] = []
     by_number = {str(q.number): inst for q, inst in qs}
-    lines = where_part or {}
     for number, parts in answers.items():
         inst = by_number.get(str(number))
         if inst is None:
-            at = lines.get((number, next(iter(parts), "")), where)
-            errors.append(say(SAID["no_question"], where=at, number=number, n=len(qs)))
+            key = (number, next(iter(parts), ""))
+            errors.append((key, say(SAID["no_question"], where=where(key), number=number, n=len(qs))))
             continue
         for part in parts:
             if inst.part(part) is None:
                 names = ", ".join(p.name for p in inst.parts)
-                at = lines.get((number, part), where)
-                errors.append(say(SAID["no_part"], where=at, number=number, part=part, names=names))
-    return variant, qs, errors
+                key = (number, part)
+                errors.append(
+                    (key, say(SAID["no_part"], where=where(key), number=number, part=part, names=names))
+                )
+    return errors
 
 
 @dataclass
@@ -688,56 +704,125 @@ FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 def check_class_csv(session: Session, *, exam: Exam, text: str, lang: str = "en") -> CheckedSubmissions:
     """A whole class's CSV rows student,code,question,part,answer, checked: all rows or none.
 
-    Every unreadable row is reported with its line number; nothing is stored unless every
-    row is usable, so a re-upload after fixing the file never leaves half a class graded.
+    Every unreadable row is reported with its line number, in line order; nothing is stored unless
+    every row is usable, so a re-upload after fixing the file never leaves half a class graded.
+    Empty columns after the fifth (Excel saves a sheet's blank columns as `,,`) are no columns.
     """
     rows = rows_with_lines(text, field="csv")
-    errors: list[Said] = []
+    errors: list[tuple[int, Said]] = []  # (line, message): said in line order, whatever found them
     if not rows:
         raise Invalid.of([SAID["empty"]], field="csv")
-    header = [h.strip().lower() for h in rows[0][1]]
+    header = [h.strip().lower() for h in _without_empty_tail(rows[0][1])]
     if tuple(header) != CSV_COLUMNS:
         raise Invalid.of([say(SAID["header"], columns=",".join(CSV_COLUMNS))], field="csv")
-    grouped: dict[str, dict[str, Any]] = {}
+    papers: dict[str, _CsvPaper] = {}
     for n, row in rows[1:]:
         if not row or not any(c.strip() for c in row):
             continue
         line = say(SAID["line"], n=n)
-        if len(row) != 5:
-            errors.append(
-                say(SAID["columns_quote" if len(row) > 5 else "columns"], where=line, found=len(row))
-            )
+        cells = _without_empty_tail(row)
+        if len(cells) < 5:
+            errors.append((n, say(SAID["columns"], where=line, found=len(cells))))
             continue
-        student, code, question, part = (c.strip() for c in row[:4])
-        answer = row[4]
+        if len(cells) > 5:  # the first cell past the answer that is not empty: where to look
+            column = next(i for i, c in enumerate(cells[5:], 6) if c.strip())
+            said = say(
+                SAID["columns_quote"], where=line, found=len(cells), column=column, cell=cells[column - 1]
+            )
+            errors.append((n, said))
+            continue
+        student, code, question, part = (c.strip() for c in cells[:4])
+        answer = cells[4]
         if not student:
-            errors.append(say(SAID["no_student"], where=line))
+            errors.append((n, say(SAID["no_student"], where=line)))
             continue
         if len(student) > MAX_STUDENT or len(answer) > MAX_ANSWER:
-            errors.append(say(SAID["too_long"], where=line, student=MAX_STUDENT, answer=MAX_ANSWER))
+            errors.append((n, say(SAID["too_long"], where=line, student=MAX_STUDENT, answer=MAX_ANSWER)))
             continue
         if not question.isdigit():
-            errors.append(say(SAID["question_nan"], where=line, question=question))
+            errors.append((n, say(SAID["question_nan"], where=line, question=question)))
             continue
-        g = grouped.setdefault(student, {"code": code, "answers": defaultdict(dict), "line": n, "lines": {}})
-        if g["code"].upper() != code.upper():
-            errors.append(say(SAID["two_codes"], where=line, student=student, a=g["code"], b=code))
+        code = code.upper()
+        paper = papers.setdefault(student, _CsvPaper())
+        if (code, question, part) in paper.rows:  # under another code it is that code's error
+            errors.append((n, say(SAID["twice"], where=line, question=question, part=part, student=student)))
             continue
-        if part in g["answers"][question]:
-            errors.append(say(SAID["twice"], where=line, question=question, part=part, student=student))
-            continue
-        g["answers"][question][part] = answer
-        g["lines"][(question, part)] = say(SAID["line_of"], n=n, student=student)
+        paper.rows[(code, question, part)] = (n, answer)
     checked = []
-    for student, g in grouped.items():
-        answers = {q: dict(p) for q, p in g["answers"].items()}
-        where = say(SAID["line_of"], n=g["line"], student=student)
-        variant, qs, errs = _check_shape(session, exam, g["code"], answers, where, g["lines"])
-        errors.extend(errs)
-        checked.append((student, variant, qs, answers))
+    for student, paper in papers.items():
+        code, code_errors = _paper_code(exam, student, paper)
+        errors += code_errors
+        if code is None:
+            continue
+        mine = {(q, p): line_answer for (c, q, p), line_answer in paper.rows.items() if c == code}
+        answers: dict[str, dict[str, str]] = defaultdict(dict)
+        for (question, part), (_, answer) in mine.items():
+            answers[question][part] = answer
+        variant = get_variant(exam, code)
+        qs = variant_instances(session, variant)
+        where = {key: say(SAID["line_of"], n=n, student=student) for key, (n, _) in mine.items()}
+        errors += [(mine[key][0], said) for key, said in _shape_errors(qs, answers, where.__getitem__)]
+        checked.append((student, variant, qs, dict(answers)))
     if errors:
-        raise Invalid.of(errors, field="csv")
+        raise Invalid.of([said for _, said in sorted(errors, key=lambda e: e[0])], field="csv")
     return _over_stored(session, exam, checked, lang)
+
+
+@dataclass
+class _CsvPaper:
+    """One student's rows of a class CSV: (variant code, question, part) -> (line, answer)."""
+
+    rows: dict[tuple[str, str, str], tuple[int, str]] = field(default_factory=dict)
+
+
+def _without_empty_tail(row: list[str]) -> list[str]:
+    """A row without the empty cells at its end past the fifth (a spreadsheet's blank columns)."""
+    end = len(row)
+    while end > len(CSV_COLUMNS) and not row[end - 1].strip():
+        end -= 1
+    return row[:end]
+
+
+def _paper_code(exam: Exam, student: str, paper: _CsvPaper) -> tuple[str | None, list[tuple[int, Said]]]:
+    """The variant code of a student's rows, and one message for each code that differs from it,
+    at the lines that have it. The student's code is the known one on most of their lines: a code
+    mistyped on one line (DKCB for DKCR) is that line's error, and their other lines are not also
+    blamed for "two codes" (44 messages on a TA's correct lines hid the typo). None: no known code."""
+    known = {v.code for v in exam.variants}
+    lines: dict[str, list[int]] = {}
+    for n, code in sorted((n, code) for (code, _, _), (n, _) in paper.rows.items()):
+        lines.setdefault(code, []).append(n)
+    # the most lines; a tie goes to the code seen first
+    ranked = sorted((c for c in lines if c in known), key=lambda c: (-len(lines[c]), lines[c][0]))
+    main = ranked[0] if ranked else None
+    errors = []
+    for code, ns in lines.items():
+        if code == main:
+            continue
+        where = say(SAID["line_of" if len(ns) == 1 else "lines_of"], n=_line_list(ns), student=student)
+        if code not in known:
+            said = (
+                say(SAID["unknown_code_beside"], where=where, code=code, other=main)
+                if main is not None
+                else say(SAID["unknown_code"], where=where, code=code)
+            )
+        else:
+            at = say(SAID["line" if len(ns) == 1 else "lines"], n=_line_list(ns))
+            said = say(SAID["two_codes"], where=at, student=student, a=main, b=code)
+        errors.append((ns[0], said))
+    return main, errors
+
+
+def _line_list(ns: list[int]) -> Said:
+    """Line numbers as a reader scans them: 388, 412-415, 420 (388、412-415、420)."""
+    runs: list[list[int]] = []
+    for n in ns:
+        if runs and n == runs[-1][-1] + 1:
+            runs[-1].append(n)
+        else:
+            runs.append([n])
+    spans = [str(r[0]) if len(r) == 1 else f"{r[0]}-{r[-1]}" for r in runs]
+    return {"zh": "、".join(spans), "en": ", ".join(spans)}
 
 
 def latest_submissions(

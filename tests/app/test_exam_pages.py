@@ -197,8 +197,8 @@ HEADER = "student,code,question,part,answer\n"
         (
             HEADER + "s1,{a},1,loss,1\ns1,{b},1,loss,2\n",
             (
-                "第 3 行：学生 's1' 有两个卷号（{a} 和 {b}）",
-                "line 3: student 's1' has two variant codes ({a} and {b})",
+                "第 3 行：学生 's1' 有两个卷号（{a} 和 {b}）：这里是 {b}，其余各行是 {a}",
+                "line 3: student 's1' has two variant codes ({a} and {b}): {b} here, {a} on their other lines",
             ),
         ),
         (
@@ -209,8 +209,18 @@ HEADER = "student,code,question,part,answer\n"
         (
             HEADER + "s1,{a},1,loss,[9, 9]\n",
             (
-                '第 2 行：应有 5 列，实有 6 列（含逗号的答案要放在引号里："[9, 9, 9]"）',
-                'line 2: expected 5 columns, found 6 (an answer holding commas goes in quotes: "[9, 9, 9]")',
+                "第 2 行：应有 5 列，实有 6 列，第 6 列是 ' 9]'"
+                '（含逗号的答案要放在引号里："[9, 9, 9]"；末尾的空列无妨）',
+                "line 2: expected 5 columns, found 6, column 6 holds ' 9]' (an answer holding commas goes "
+                'in quotes: "[9, 9, 9]"; empty columns at the end are fine)',
+            ),
+        ),
+        (
+            HEADER + "s1,{a},1,loss,1,,x,\n",  # an empty column at the end is none; x is a cell
+            (
+                "第 2 行：应有 5 列，实有 7 列，第 7 列是 'x'（含逗号的答案要放在引号里：\"[9, 9, 9]\"；末尾的空列无妨）",
+                "line 2: expected 5 columns, found 7, column 7 holds 'x' (an answer holding commas goes "
+                'in quotes: "[9, 9, 9]"; empty columns at the end are fine)',
             ),
         ),
         (HEADER + ",{a},1,loss,1\n", ("第 2 行：学生一栏是空的", "line 2: empty student")),
