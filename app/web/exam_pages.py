@@ -12,7 +12,6 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import RedirectResponse, Response
 from pydantic import BaseModel, Field, ValidationError
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import FormData, UploadFile
@@ -59,7 +58,10 @@ CSV_TOO_LARGE = {
 
 @router.get("/exams")
 def exam_list(request: Request, session: SessionDep, user: StaffUser) -> Response:
-    rows = list(session.scalars(select(Exam).order_by(Exam.created_at.desc()).limit(200)))
+    # Each with its kind, language, creation time and number of variants, counted in the query: a
+    # mock exam built again under the same title was told apart by nothing (and each row loaded its
+    # variants to count them).
+    rows, _ = exams.list_exams(session, limit=200, offset=0)
     waiting = attempts.list_attempts(session, ungraded=True, limit=0)[1]  # practice short answers
     return page(request, "web/exams.html", user, exams=rows, waiting=waiting)
 

@@ -651,3 +651,45 @@ def test_the_builder_reports_every_row_at_once_in_the_pages_language(ta) -> None
     for said in ("第 1 行 固定参数: 不是合法的 JSON", "第 4 行 数量: 应不大于 60"):
         assert said in errors, errors
     assert "Input should" not in errors and "Value error" not in errors
+
+
+@pytest.mark.parametrize(
+    ("lang", "said"),
+    [
+        ("zh", ("纸质试卷", "中英双语", "在线作业", "英文")),
+        ("en", ("Paper", "Chinese and English", "Homework online", "English")),
+    ],
+)
+def test_the_exam_list_tells_exams_of_one_title_apart(ta, lang, said) -> None:  # type: ignore[no-untyped-def]
+    """A mock exam built again under its title was two identical rows: the list shows each exam's
+    kind, language, number of variants and when it was created (on the course's clock)."""
+    from app.models import Exam
+
+    item = [{"problem": FAMILY, "params": {"num_classes": 4}}]
+    first = ta.post("/api/v1/exams", json={"title": "期中模拟", "items": item, "variants": 3}).json()
+    second = ta.post(
+        "/api/v1/exams",
+        json={"title": "期中模拟", "items": item, "variants": 2, "lang": "en", "kind": "homework"},
+    ).json()
+    with ta.app_ref.state.session_factory() as s:
+        for exam_id, when in (
+            (first["id"], datetime(2026, 3, 1, 8, 0)),
+            (second["id"], datetime(2026, 3, 2, 23, 30)),
+        ):
+            s.get(Exam, exam_id).created_at = when.replace(tzinfo=UTC)
+        s.commit()
+    page = ta.get(f"/exams?lang={lang}").text
+
+    def row(exam_id: str) -> str:
+        found = re.search(rf'<tr data-exam="{exam_id}">.*?</tr>', page, re.S)
+        assert found is not None, exam_id
+        return found.group(0)
+
+    paper, homework = row(first["id"]), row(second["id"])
+    assert page.index(homework) < page.index(paper)  # newest first
+    assert f'data-kind="paper">{said[0]}</td>' in paper and f'data-lang="both">{said[1]}</td>' in paper
+    assert 'data-variants="3">3<' in paper
+    assert "2026-03-01 16:00 (UTC+8)" in paper  # 08:00 UTC on Beijing time
+    assert f'data-kind="homework">{said[2]}</td>' in homework and f'data-lang="en">{said[3]}</td>' in homework
+    assert 'data-variants="2">2<' in homework
+    assert "2026-03-03 07:30 (UTC+8)" in homework
