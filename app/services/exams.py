@@ -969,41 +969,76 @@ def grades_csv(session: Session, exam: Exam) -> str:
 
 
 def statistics(session: Session, exam: Exam, top: int = 5) -> dict[str, Any]:
-    """Per question: mean score, the commonest wrong answers and the misconceptions they matched;
-    per student: totals (newest submission each)."""
+    """Per question: the mean score, the commonest wrong answers and the misconceptions they
+    matched; per variant: the same means (were the variants equally hard?); per student: totals
+    (newest submission each).
+
+    A part waiting for a TA is not a 0: a question (a paper, for the mean total) with a part still
+    waiting is left out of its means and counted as `pending` instead (a short answer 241 papers
+    had not been graded on showed a 1% mean). A mean of nothing is None. Wrong answers are counted
+    per question posed: variants ask other numbers, and the same text is another mistake in each;
+    `codes` are the variants that pose the question."""
     subs = latest_submissions(session, exam)
     n = len(exam.variants[0].questions) if exam.variants else 0
     points = {q.number: q.points for q in exam.variants[0].questions} if exam.variants else {}
+    codes = {v.id: v.code for v in exam.variants}
+    posed = _questions_posed(session, exam)
+    asking: dict[tuple[int, str], list[str]] = defaultdict(list)  # (number, question posed) -> codes
+    for (variant_id, number), what in posed.items():
+        asking[(number, what)].append(codes[variant_id])
     per_q: list[dict[str, Any]] = []
+    by_variant: dict[int, list[_Tally]] = {v.id: [_Tally() for _ in range(n)] for v in exam.variants}
     for i in range(1, n + 1):
-        scores: list[float] = []
-        wrong: dict[tuple[str, str], int] = defaultdict(int)
+        tally = _Tally()
+        wrong: dict[tuple[str, str, str], int] = defaultdict(int)
         miscon: dict[str, int] = defaultdict(int)
         for s in subs:
             r = s.results.get(str(i))
             if r is None:
                 continue
-            scores.append(float(r["score"]))
+            waiting = _waits_for_ta({str(i): r})
+            tally.add(float(r["score"]), waiting)
+            by_variant[s.variant_id][i - 1].add(float(r["score"]), waiting)
+            what = posed.get((s.variant_id, i), "")
             given = s.answers.get(str(i), {})
             for part, v in r["parts"].items():
                 if not v["correct"] and not v.get("manual") and given.get(part, "").strip():
-                    wrong[(part, given[part].strip())] += 1
+                    wrong[(what, part, given[part].strip())] += 1
                     if v.get("misconception"):
                         miscon[v["misconception"]] += 1
-        commonest = sorted(wrong.items(), key=lambda kv: (-kv[1], kv[0]))[:top]
+        commonest = sorted(wrong.items(), key=lambda kv: (-kv[1], sorted(asking[(i, kv[0][0])]), kv[0][1:]))
         per_q.append(
             {
                 "question": i,
                 "points": points.get(i, 1.0),
-                "submissions": len(scores),
-                "mean_score": sum(scores) / len(scores) if scores else None,
-                "common_wrong_answers": [{"part": p, "answer": a, "count": c} for (p, a), c in commonest],
+                **tally.said(),
+                "common_wrong_answers": [
+                    {"codes": sorted(asking[(i, what)]), "part": p, "answer": a, "count": c}
+                    for (what, p, a), c in commonest[:top]
+                ],
                 "misconceptions": [
                     {"id": m, "count": c} for m, c in sorted(miscon.items(), key=lambda kv: -kv[1])
                 ],
             }
         )
-    codes = {v.id: v.code for v in exam.variants}
+    papers = _Tally()
+    for s in subs:
+        papers.add(s.score, s.needs_manual)
+    variants = []
+    for v in exam.variants:
+        mine = [s for s in subs if s.variant_id == v.id]
+        if not mine:
+            continue  # none sat it: a row of blanks (homework has a variant per student)
+        total = _Tally()
+        for s in mine:
+            total.add(s.score, s.needs_manual)
+        variants.append(
+            {
+                "code": v.code,
+                **_renamed(total.said(), mean_score="mean_total"),
+                "questions": [{"question": q, **t.said()} for q, t in enumerate(by_variant[v.id], 1)],
+            }
+        )
     students = [
         {
             "student": s.student,
@@ -1015,13 +1050,53 @@ def statistics(session: Session, exam: Exam, top: int = 5) -> dict[str, Any]:
         }
         for s in subs
     ]
-    totals = [s.score for s in subs]
     return {
         "exam": exam.id,
-        "submissions": len(subs),
-        "mean_total": sum(totals) / len(totals) if totals else None,
+        **_renamed(papers.said(), mean_score="mean_total"),
         "questions": per_q,
+        "variants": variants,
         "students": students,
+    }
+
+
+@dataclass
+class _Tally:
+    """Scores counted toward a mean, and how many were left out waiting for a TA."""
+
+    scores: list[float] = field(default_factory=list)
+    pending: int = 0
+
+    def add(self, score: float, waiting: bool) -> None:
+        if waiting:
+            self.pending += 1
+        else:
+            self.scores.append(score)
+
+    def said(self) -> dict[str, Any]:
+        """`submissions` (all), `graded` (in the mean), `pending` (left out), `mean_score`."""
+        return {
+            "submissions": len(self.scores) + self.pending,
+            "graded": len(self.scores),
+            "pending": self.pending,
+            "mean_score": sum(self.scores) / len(self.scores) if self.scores else None,
+        }
+
+
+def _renamed(said: dict[str, Any], **names: str) -> dict[str, Any]:
+    return {names.get(k, k): v for k, v in said.items()}
+
+
+def _questions_posed(session: Session, exam: Exam) -> dict[tuple[int, int], str]:
+    """(variant id, question number) -> what that question poses (family and params), in one query:
+    two variants posing the same (a question with fixed params) ask the same thing."""
+    rows = session.execute(
+        select(ExamQuestion.variant_id, ExamQuestion.number, InstanceRecord.problem, InstanceRecord.params)
+        .join(ExamVariant, ExamVariant.id == ExamQuestion.variant_id)
+        .join(InstanceRecord, InstanceRecord.id == ExamQuestion.instance_id)
+        .where(ExamVariant.exam_id == exam.id)
+    )
+    return {
+        (vid, number): json.dumps([problem, params], sort_keys=True) for vid, number, problem, params in rows
     }
 
 

@@ -26,8 +26,9 @@ def fit_label(text: str, room: float) -> str:
     return text.rstrip() + "…"
 
 
-def bar_chart(items: list[tuple[str, float]], *, width: int = 560, title: str = "") -> Markup:
-    """Horizontal bars of values in 0..1, labelled, with the percentage at the end.
+def bar_chart(items: list[tuple[str, float | None]], *, width: int = 560, title: str = "") -> Markup:
+    """Horizontal bars of values in 0..1, labelled, with the percentage at the end; a value of None
+    (nothing to measure yet) is an empty bar marked "–", not a 0%.
 
     The label column is as wide as the longest label (up to MAX_LABEL_W), so a label never runs
     under its bar; a longer one is cut with an ellipsis and keeps its full text as a tooltip.
@@ -42,7 +43,7 @@ def bar_chart(items: list[tuple[str, float]], *, width: int = 560, title: str = 
     ]
     bar_w = width - label_w - 60
     for i, (label, value) in enumerate(items):
-        v = max(0.0, min(1.0, value))
+        v = max(0.0, min(1.0, value or 0.0))
         y = 4 + i * row
         colour = "#1a7f37" if v >= 0.8 else "#b58900" if v >= 0.5 else "#b3261e"
         shown = fit_label(label, label_w - gap)
@@ -51,7 +52,8 @@ def bar_chart(items: list[tuple[str, float]], *, width: int = 560, title: str = 
         )
         parts.append(f'<rect x="{label_w}" y="{y + 3}" width="{bar_w}" height="16" fill="#eef1f4"/>')
         parts.append(f'<rect x="{label_w}" y="{y + 3}" width="{bar_w * v:.1f}" height="16" fill="{colour}"/>')
-        parts.append(f'<text x="{label_w + bar_w + 6}" y="{y + 16}" font-size="13">{round(v * 100)}%</text>')
+        shown_value = "–" if value is None else f"{round(v * 100)}%"
+        parts.append(f'<text x="{label_w + bar_w + 6}" y="{y + 16}" font-size="13">{shown_value}</text>')
     parts.append("</svg>")
     return Markup("".join(parts))
 

@@ -276,9 +276,15 @@ def _exam_page(
         == (grade_form.submission, grade_form.question, grade_form.part)
         for i in queue
     )
+    # Over the papers graded in full; a question's answers waiting for a TA are said beside its bar
+    # (they drew a 1% bar as zeros), and one with none graded yet has no percentage at all.
+    waiting = "{n} 份待评" if lang == "zh" else "{n} pending"
     chart = charts.bar_chart(
         [
-            (f"Q{q['question']}", q["mean_score"] / q["points"] if q["mean_score"] is not None else 0.0)
+            (
+                f"Q{q['question']}" + (" · " + waiting.format(n=q["pending"]) if q["pending"] else ""),
+                q["mean_score"] / q["points"] if q["mean_score"] is not None else None,
+            )
             for q in st["questions"]
         ],
         title="各题平均得分率" if lang == "zh" else "mean score per question",

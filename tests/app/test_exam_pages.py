@@ -693,3 +693,41 @@ def test_the_exam_list_tells_exams_of_one_title_apart(ta, lang, said) -> None:  
     assert f'data-kind="homework">{said[2]}</td>' in homework and f'data-lang="en">{said[3]}</td>' in homework
     assert 'data-variants="2">2<' in homework
     assert "2026-03-03 07:30 (UTC+8)" in homework
+
+
+def test_the_statistics_page_says_what_waits_and_each_variants_means(ta) -> None:  # type: ignore[no-untyped-def]
+    """Answers waiting for a TA are said beside their question's bar, not drawn as zeros; a table
+    gives each variant's mean per question; each common wrong answer names its variants."""
+    from tests.app.test_exams import _computed_and_short, _key, _key_answers
+
+    exam = _computed_and_short(ta, {})
+    a, b = exam["variants"][0]["code"], exam["variants"][1]["code"]
+    key = _key_answers(_key(ta, {}, exam["id"]))
+    url = f"/api/v1/exams/{exam['id']}/submissions"
+    for student, code, answers in [
+        ("s1", a, {"1": {"loss": key[(a, 1)][1]["loss"]}, "2": {"answer": "梯度消失"}}),  # Q2 waits
+        ("s2", b, {"1": {"loss": "1"}}),  # 0 and 0, nothing waits
+    ]:
+        assert ta.post(url, json={"student": student, "code": code, "answers": answers}).status_code == 200
+    page = ta.get(f"/exams/{exam['id']}").text
+    summary = re.search(r"<p data-summary>(.*?)</p>", page, re.S).group(1)  # type: ignore[union-attr]
+    # s2's 0 is the only paper graded in full; s1's waits
+    assert (
+        "2 份提交 · 平均总分 0.0（已评完的 1 份）" in summary
+        and 'data-pending="1">1 份有待人工评分的小题' in summary
+    )
+    chart = re.search(r'<svg class="chart".*?</svg>', page, re.S).group(0)  # type: ignore[union-attr]
+    assert "Q2 · 1 份待评" in chart and ">0%</text>" in chart  # Q2: s2's blank 0 alone
+    assert ">50%</text>" in chart  # Q1: 4 of 8 points
+
+    def cell(code: str, question: int) -> str:
+        row = re.search(rf'<tr data-variant="{code}">.*?</tr>', page, re.S).group(0)  # type: ignore[union-attr]
+        return re.search(rf'<td data-question="{question}">(.*?)</td>', row, re.S).group(1)  # type: ignore[union-attr]
+
+    assert cell(a, 1) == "100%" and cell(b, 1) == "0%"
+    assert cell(a, 2).startswith("–") and "（1 待评）" in cell(a, 2) and cell(b, 2) == "0%"
+    assert (
+        f'<span data-codes="{b}"><span class="muted small">{b}</span> <code>loss</code>: <code>1</code> × 1'
+        in page
+    )
+    assert "data-no-submissions" not in page

@@ -716,9 +716,101 @@ def test_statistics_per_question_and_student(client, accounts) -> None:  # type:
     assert st["submissions"] == 4 and st["mean_total"] == 0.5
     q2 = st["questions"][1]
     assert q2["mean_score"] == 0.5 and q2["points"] == 2
-    assert q2["common_wrong_answers"][0] == {"part": "loss", "answer": "log10(10)", "count": 2}
+    # question 2 has fixed params: every variant asks it, and its wrong answers are counted together
+    every = sorted(v["code"] for v in exam["variants"])
+    assert q2["common_wrong_answers"][0] == {
+        "codes": every,
+        "part": "loss",
+        "answer": "log10(10)",
+        "count": 2,
+    }
     assert {"id": "log_base_10", "count": 2} in q2["misconceptions"]
     assert [s["student"] for s in st["students"]] == ["s1", "s2", "s3", "s4"]
+
+
+def _computed_and_short(client, headers):  # type: ignore[no-untyped-def]
+    """Two variants: Q1 computed (4 points, its own numbers in each), Q2 a short answer (10 points)."""
+    short = short_answer_exam()["items"][0]  # type: ignore[index]
+    body = {"title": "统计", "items": [{"problem": FAMILY, "points": 4}, short], "variants": 2, "seed": 7}
+    r = client.post("/api/v1/exams", json=body, headers=headers)
+    assert r.status_code == 201, r.text
+    return r.json()
+
+
+def test_statistics_leave_answers_waiting_for_a_ta_out_of_the_means(client, accounts) -> None:  # type: ignore[no-untyped-def]
+    """A TA's report: Q12 showed a 1% mean with 241 short answers not graded yet (counted as 0).
+    A question waiting for a TA is left out of its means and counted as pending, per question, per
+    variant and for the mean total; wrong answers are counted per variant (other numbers)."""
+    ta = accounts["ta"].headers
+    exam = _computed_and_short(client, ta)
+    a, b = exam["variants"][0]["code"], exam["variants"][1]["code"]
+    key = _key_answers(_key(client, ta, exam["id"]))
+    right = {code: key[(code, 1)][1]["loss"] for code in (a, b)}
+    assert right[a] != right[b], "the variants ask other numbers"
+    url = f"/api/v1/exams/{exam['id']}/submissions"
+    papers = [
+        ("s1", a, {"1": {"loss": right[a]}, "2": {"answer": "梯度消失"}}),  # Q2 waits
+        ("s2", a, {"1": {"loss": "1"}, "2": {"answer": "不知道"}}),  # Q2 waits
+        ("s3", b, {"1": {"loss": right[b]}, "2": {"answer": "残差"}}),  # Q2 graded below: 0.7 of 10
+        ("s4", b, {"1": {"loss": "1"}}),  # Q2 blank: 0, nothing to wait for
+    ]
+    ids = {}
+    for student, code, answers in papers:
+        r = client.post(url, json={"student": student, "code": code, "answers": answers}, headers=ta)
+        assert r.status_code == 200, r.text
+        ids[student] = r.json()["id"]
+    grade = {"question": 2, "part": "answer", "score": 0.7}
+    assert client.post(f"{url}/{ids['s3']}/grade", json=grade, headers=ta).status_code == 200
+
+    st = client.get(f"/api/v1/exams/{exam['id']}/stats", headers=ta).json()
+    # Totals: s1 and s2 wait; s3 has 4 + 7, s4 has 0 + 0.
+    assert (st["submissions"], st["graded"], st["pending"], st["mean_total"]) == (4, 2, 2, 5.5)
+    q1, q2 = st["questions"]
+    assert (q1["submissions"], q1["graded"], q1["pending"], q1["mean_score"]) == (4, 4, 0, 2.0)
+    assert (q2["submissions"], q2["graded"], q2["pending"], q2["mean_score"]) == (4, 2, 2, 3.5)  # (7+0)/2
+    assert st["variants"] == [
+        {
+            "code": a,
+            "submissions": 2,
+            "graded": 0,
+            "pending": 2,
+            "mean_total": None,
+            "questions": [
+                {"question": 1, "submissions": 2, "graded": 2, "pending": 0, "mean_score": 2.0},
+                {"question": 2, "submissions": 2, "graded": 0, "pending": 2, "mean_score": None},
+            ],
+        },
+        {
+            "code": b,
+            "submissions": 2,
+            "graded": 2,
+            "pending": 0,
+            "mean_total": 5.5,
+            "questions": [
+                {"question": 1, "submissions": 2, "graded": 2, "pending": 0, "mean_score": 2.0},
+                {"question": 2, "submissions": 2, "graded": 2, "pending": 0, "mean_score": 3.5},
+            ],
+        },
+    ]
+    # "1" is wrong in both variants, but against other numbers: two mistakes, not one of 2.
+    assert sorted(q1["common_wrong_answers"], key=lambda w: w["codes"]) == sorted(
+        [
+            {"codes": [a], "part": "loss", "answer": "1", "count": 1},
+            {"codes": [b], "part": "loss", "answer": "1", "count": 1},
+        ],
+        key=lambda w: w["codes"],
+    )
+
+
+def test_statistics_of_an_exam_without_submissions_are_empty_not_zero(client, accounts) -> None:  # type: ignore[no-untyped-def]
+    ta = accounts["ta"].headers
+    exam = _computed_and_short(client, ta)
+    st = client.get(f"/api/v1/exams/{exam['id']}/stats", headers=ta).json()
+    assert (st["submissions"], st["mean_total"], st["variants"]) == (0, None, [])
+    assert [q["mean_score"] for q in st["questions"]] == [None, None]
+    page = client.get(f"/exams/{exam['id']}?lang=en", headers=ta).text
+    assert "No submissions yet" in page and "data-no-submissions" in page
+    assert '<svg class="chart"' not in page and "0%" not in page
 
 
 def test_instructor_pages_list_exams_and_draw_statistics(client, accounts) -> None:  # type: ignore[no-untyped-def]
