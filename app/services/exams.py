@@ -28,6 +28,7 @@ from app.services.catalogue import list_problems
 from app.services.csvtext import rows_with_lines
 from app.services.errors import Conflict, Invalid, NotFound, Said, ServiceError, say
 from app.services.grading import Grader, Pending
+from app.services.handgrades import PointsOutOfRange, share_of
 from problems import GradeResult
 from problems.base import family_rng, validate_params
 from problems.syllabus import CHAPTERS
@@ -1568,6 +1569,7 @@ def manual_queue(session: Session, exam: Exam, lang: str = "en") -> list[dict[st
                             "part": part,
                             "answer": s.answers.get(number, {}).get(part, ""),
                             "points": r["points"],
+                            "part_points": r["points"] / len(r["parts"]),  # what it is graded out of
                             **instances.question_and_guide(posed[s.variant_id][number], lang),
                         }
                     )
@@ -1585,14 +1587,34 @@ class Superseded(Conflict):
 
 
 class GradedAlready(Conflict):
-    """A part to be graded for the first time was graded meanwhile (409): nothing changed."""
+    """A part to be graded for the first time was graded meanwhile (409): nothing changed. `score`:
+    the grade given (a share), `worth`: the part's points (a page says the grade in points)."""
 
-    def __init__(self, score: float) -> None:
+    def __init__(self, score: float, worth: float | None = None) -> None:
         super().__init__(
             f"这个答案已评分（{score:g}），未作修改。This answer was graded already ({score:g}); nothing changed.",
             field="part",
         )
         self.score = score
+        self.worth = worth
+
+
+def part_worth(sub: ExamSubmission, question: int, part: str) -> float | None:
+    """The points a hand-graded part of a paper is worth: its question's points shared among its
+    parts, as the question's score is their mean (_rescore); None if it is no such part."""
+    r = sub.results.get(str(question), {})
+    if not r.get("parts", {}).get(part, {}).get("manual"):
+        return None
+    return float(r["points"]) / len(r["parts"])
+
+
+def hand_graded_worth(session: Session, *, exam: Exam, submission_id: int, question: int, part: str) -> float:
+    """part_worth of a submission of this exam (NotFound: no such paper; Invalid: no such part
+    graded by hand), for a page that reads a TA's points before grading them."""
+    worth = part_worth(get_submission(session, exam=exam, submission_id=submission_id), question, part)
+    if worth is None:
+        raise Invalid(f"question {question} part {part!r} is not graded by hand", field="part")
+    return worth
 
 
 def grade_manual_part(
@@ -1602,17 +1624,21 @@ def grade_manual_part(
     submission_id: int,
     question: int,
     part: str,
-    score: float,
+    score: float | None = None,
+    points: float | None = None,
     comment: str,
     if_waiting: bool = False,
 ) -> ExamSubmission:
-    """A TA scores one hand-graded part (0..1 of its share); totals are recomputed. `if_waiting`: only
-    a part still waiting for a TA, else GradedAlready (a second TA at the same moment, a form left
-    open); without it a given grade is replaced, deliberately.
+    """A TA scores one hand-graded part, as a share of it (`score`, 0..1) or in points out of what it
+    is worth (`points`, as its rubric counts them); totals are recomputed. `if_waiting`: only a part
+    still waiting for a TA, else GradedAlready (a second TA at the same moment, a form left open);
+    without it a given grade is replaced, deliberately.
 
     Read, checked and written under the lock of the student's submissions: two TAs' grades go one
     at a time, each over the other's. Read and written in two steps, the second TA's grade of the
     same part replaced the first's, and a grade of another part of the same paper was dropped."""
+    if (score is None) == (points is None):
+        raise Invalid("give either score (a share, 0 to 1) or points, not both", field="score")
     sub = get_submission(session, exam=exam, submission_id=submission_id)
     _lock_grades(session, sub)
     # As stored now: a colleague's grade committed before the lock was taken is seen. The class sent
@@ -1634,10 +1660,17 @@ def grade_manual_part(
         session.rollback()
         raise Superseded(sub.id, current.id)
     given = [g for g in (_hand_grade(s, number, part) for s in same) if g is not None]
+    worth = part_worth(sub, question, part)
     if if_waiting and given:
         session.rollback()
-        raise GradedAlready(given[-1])
-    if not _set_manual_grade(sub, number, part, score, comment):
+        raise GradedAlready(given[-1], worth)
+    if points is not None and worth is not None:
+        score = share_of(points, worth)
+        if score is None:
+            session.rollback()
+            what = {"zh": f"第 {question} 题小题 {part!r} ", "en": f"question {question} part {part!r}"}
+            raise PointsOutOfRange(points, worth, what)
+    if score is None or not _set_manual_grade(sub, number, part, score, comment):
         session.rollback()
         raise Invalid(f"question {question} part {part!r} is not graded by hand", field="part")
     for later in same[1:]:

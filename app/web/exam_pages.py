@@ -28,7 +28,15 @@ from app.services.errors import Conflict, Invalid, NotFound
 from app.settings import Settings
 from app.web import charts
 from app.web.csrf import csrf_valid, verify_csrf
-from app.web.grading import FORM_EXPIRED, NOT_WAITING, SCORE_HELP, graded_already, read_score
+from app.web.grading import (
+    FORM_EXPIRED,
+    NOT_WAITING,
+    SCORE_HELP,
+    graded_already,
+    points_help,
+    read_points,
+    read_score,
+)
 from app.web.i18n import UI, page_lang
 from app.web.templating import page
 
@@ -40,7 +48,10 @@ class _ManualGrade(BaseModel):
     submission: int = Field(ge=1, le=2**31 - 1)
     question: int = Field(ge=1, le=60)
     part: str = Field(min_length=1, max_length=64)
-    score: str = Field(max_length=20)  # read here, with a message a form can show
+    # Read here, with a message a form can show: points out of what the part is worth; a share
+    # (`score`, 0..1) from a form rendered before grades were typed in points.
+    points: str | None = Field(default=None, max_length=20)
+    score: str | None = Field(default=None, max_length=20)
     comment: str = Field(
         default="", max_length=10_000
     )  # a browser sends 5000 characters' line breaks as CRLF
@@ -329,9 +340,24 @@ def exam_grade_part(
 
     if not csrf_valid(request, form.csrf_token):  # not even read: a forged post changes nothing
         return refused(403, FORM_EXPIRED[lang])
-    score = read_score(form.score)
-    if score is None:  # the TA's score and comment come back in that answer's form, with the message
-        return refused(422, SCORE_HELP[lang])
+    try:
+        worth = exams.hand_graded_worth(
+            session, exam=exam, submission_id=form.submission, question=form.question, part=form.part
+        )
+    except NotFound:  # no such paper in this exam
+        return refused(404, NOT_WAITING[lang])
+    except Invalid:  # a paper, but no such part of it graded by hand
+        return refused(422, NOT_WAITING[lang])
+    # The TA's points (or a share, from a form older than points) come back in that answer's form,
+    # with the message, when they are not a grade.
+    if form.points is not None:
+        score = read_points(form.points, worth)
+        if score is None:
+            return refused(422, points_help(worth, lang))
+    else:
+        score = read_score(form.score or "")
+        if score is None:
+            return refused(422, SCORE_HELP[lang])
     try:
         exams.grade_manual_part(
             session,
@@ -344,7 +370,7 @@ def exam_grade_part(
             if_waiting=True,
         )
     except exams.GradedAlready as exc:
-        return refused(409, graded_already(exc.score, lang))
+        return refused(409, graded_already(exc.score, exc.worth, lang))
     except exams.Superseded as exc:  # a correction replaced this answer meanwhile: grade the new one
         return refused(409, " ".join(exc.lines(lang)))
     except NotFound:  # no such paper in this exam

@@ -391,33 +391,46 @@ def test_a_ta_grades_short_answers_from_the_exam_page(ta) -> None:  # type: igno
         item.rubric[0].criterion.en in "\n".join(api[0]["guide"])
         and item.question.en[:20] in api[0]["statement"]
     )
-    form = re.search(r'<form method="post" action="/exams/[^"]+/manual".*?</form>', page, re.S).group(0)  # type: ignore[union-attr]
+    form = re.search(r'<form method="post" action="/exams/[^"]+/manual#[^"]+".*?</form>', page, re.S).group(0)  # type: ignore[union-attr]
     fields = dict(re.findall(r'<input type="hidden" name="([^"]+)" value="([^"]*)"', form))
-    bad = c.post(f"/exams/{exam['id']}/manual", data={**fields, "score": "很好", "comment": "长评语 keep me"})
-    assert bad.status_code == 422 and "0 到 1" in bad.text
+    assert "得分（满分 10 分）" in form  # the question's 10 points, its one part's
+    bad = c.post(
+        f"/exams/{exam['id']}/manual", data={**fields, "points": "很好", "comment": "长评语 keep me"}
+    )
+    assert bad.status_code == 422 and "得分应是 0 到 10 之间的数（满分 10 分，例如 7）" in bad.text
     assert 'value="很好"' in bad.text and "长评语 keep me</textarea>" in bad.text  # kept, in its form
+    # ... which the page opens at (a page of 244 forms opened at its top): the form posts to its own
+    # anchor, the refusal page has the form under that id, its box focused
+    anchor = f"grade-{fields['submission']}-1-answer"
+    assert f'action="/exams/{exam["id"]}/manual#{anchor}"' in form
+    refused = re.search(rf'<form [^>]*id="{anchor}".*?</form>', bad.text, re.S).group(0)  # type: ignore[union-attr]
+    assert "得分应是 0 到 10 之间的数" in refused and 'aria-invalid="true" autofocus' in refused
     # An expired form and a paper not in this exam were bare error pages: what was typed is kept.
-    stale_form = {**fields, "csrf_token": "stale", "score": "0.7", "comment": "过期 keep"}
+    stale_form = {**fields, "csrf_token": "stale", "points": "7", "comment": "过期 keep"}
     expired = c.post(f"/exams/{exam['id']}/manual", data=stale_form)
     assert (
         expired.status_code == 403 and "表单已过期" in expired.text and "过期 keep</textarea>" in expired.text
     )
     gone = c.post(
         f"/exams/{exam['id']}/manual",
-        data={**fields, "submission": "999999", "score": "0.7", "comment": "别丢"},
+        data={**fields, "submission": "999999", "points": "7", "comment": "别丢"},
     )
     assert gone.status_code == 404 and "不在待批改之列" in gone.text and "别丢</textarea>" in gone.text
+    over = c.post(f"/exams/{exam['id']}/manual", data={**fields, "points": "11", "comment": "超了"})
+    assert over.status_code == 422 and "得分应是 0 到 10 之间的数" in over.text and 'value="11"' in over.text
     r = c.post(
         f"/exams/{exam['id']}/manual",
-        data={**fields, "score": "0，8", "comment": "不错"},
+        data={**fields, "points": "7，5 分", "comment": "不错"},  # an IME's comma, the unit typed too
         follow_redirects=False,
     )
     assert r.status_code == 303
-    stale = c.post(f"/exams/{exam['id']}/manual", data={**fields, "score": "0", "comment": "?"})
-    assert stale.status_code == 409 and "0.8" in stale.text  # a form left open does not overwrite it
+    stale = c.post(f"/exams/{exam['id']}/manual", data={**fields, "points": "0", "comment": "?"})
+    assert (
+        stale.status_code == 409 and "这个答案已评分（7.5 分，满分 10 分）" in stale.text
+    )  # not overwritten
     assert "data-queue-empty" in c.get(f"/exams/{exam['id']}").text
     grades = c.get(f"/api/v1/exams/{exam['id']}/grades.csv").text
-    assert ",8.0," in grades or ",8," in grades, grades
+    assert ",7.5," in grades, grades  # 7.5 of the question's 10 points
 
 
 def test_a_ta_grades_practice_short_answers_from_a_page(ta) -> None:  # type: ignore[no-untyped-def]
@@ -440,23 +453,26 @@ def test_a_ta_grades_practice_short_answers_from_a_page(ta) -> None:  # type: ig
     assert page.index("甲的答案 &lt;残差&gt;") < page.index("乙的答案")  # escaped; oldest first
     item = get_short_answer_item(c.get(f"/api/v1/instances/{inst['id']}").json()["params"]["item"])
     assert html.escape(item.rubric[0].criterion.zh[:12], quote=False) in page
-    first = re.search(r'action="/grading/(\d+)"', page).group(1)  # type: ignore[union-attr]
+    first = re.search(r'action="/grading/(\d+)#a\1"', page).group(1)  # type: ignore[union-attr]
+    total = item.total_points  # the rubric's points in all: what the TA grades out of
+    assert f"得分（满分 {total} 分）" in _grading_form(page, int(first))
     token = _csrf(page)
-    bad = c.post(f"/grading/{first}", data={"csrf_token": token, "score": "很好", "comment": "留着"})
+    bad = c.post(f"/grading/{first}", data={"csrf_token": token, "points": "很好", "comment": "留着"})
     assert bad.status_code == 422 and 'value="很好"' in bad.text and "留着</textarea>" in bad.text
+    assert f"得分应是 0 到 {total} 之间的数" in bad.text
     ok = c.post(
         f"/grading/{first}",
-        data={"csrf_token": token, "score": "０．７", "comment": "不错"},
+        data={"csrf_token": token, "points": "７", "comment": "不错"},  # full-width, from an IME
         follow_redirects=False,
     )
     assert ok.status_code == 303
-    huge = c.post(f"/grading/{10**20}", data={"csrf_token": token, "score": "1", "comment": ""})
+    huge = c.post(f"/grading/{10**20}", data={"csrf_token": token, "points": "1", "comment": ""})
     assert huge.status_code == 422  # an id past any row: said, not a 500 (SQLite cannot bind it)
-    again = c.post(f"/grading/{first}", data={"csrf_token": token, "score": "0", "comment": "?"})
-    assert again.status_code == 409 and "0.7" in again.text
+    again = c.post(f"/grading/{first}", data={"csrf_token": token, "points": "0", "comment": "?"})
+    assert again.status_code == 409 and f"这个答案已评分（7 分，满分 {total} 分）" in again.text
     mine = c.get("/api/v1/me/attempts", headers=alice).json()["data"]
     graded = next(a for a in mine if a["id"] == int(first))
-    assert graded["score"] == 0.7 and graded["manual_comment"] == "不错"
+    assert graded["score"] == 7 / total and graded["manual_comment"] == "不错"
     assert "甲的答案" not in c.get("/grading").text and "1 份待批改" in c.get("/exams").text
 
 
@@ -475,33 +491,37 @@ def test_two_tas_grading_one_practice_answer_at_once_keep_the_first_grade(ta_on_
     inst = c.post("/api/v1/instances", json={"problem": "concept.short_answer", "seed": 3}).json()
     c.post(f"/api/v1/instances/{inst['id']}/check", json={"answers": {"answer": "残差"}}, headers=alice)
     page = c.get("/grading").text
-    aid = int(re.search(r'action="/grading/(\d+)"', page).group(1))  # type: ignore[union-attr]
-    real = grading.read_score
+    aid = int(re.search(r'action="/grading/(\d+)#', page).group(1))  # type: ignore[union-attr]
+    real = grading.read_points
 
-    def other_ta_grades_meanwhile(text: str) -> float | None:
+    def other_ta_grades_meanwhile(text: str, full: float) -> float | None:
         with c.app_ref.state.session_factory() as s:
             first = s.query(User).filter_by(name="tina").one()
             attempts.grade_manually(s, attempt_id=aid, grader=first, score=0.9, comment="第一位助教")
-        return real(text)
+        return real(text, full)
 
-    monkeypatch.setattr(grading, "read_score", other_ta_grades_meanwhile)
-    r = c.post(
-        f"/grading/{aid}", data={"csrf_token": _csrf(page), "score": "0.1", "comment": "第二位 <评语>"}
-    )
+    monkeypatch.setattr(grading, "read_points", other_ta_grades_meanwhile)
+    r = c.post(f"/grading/{aid}", data={"csrf_token": _csrf(page), "points": "1", "comment": "第二位 <评语>"})
     monkeypatch.undo()
-    assert r.status_code == 409 and "这个答案已评分（0.9），未作修改" in r.text
-    # What the second TA typed comes back beside the message (the answer left the queue, and its form)
+    # said in points: opt.adam's rubric has 10 in all
+    assert r.status_code == 409 and "这个答案已评分（9 分，满分 10 分），未作修改" in r.text
+    # What the second TA typed comes back beside the message (the answer left the queue, and its form),
+    # where the page opens (the form's anchor)
     box = _kept_box(r.text)
-    assert 'value="0.1"' in box and "第二位 &lt;评语&gt;</textarea>" in box and "你填写的评分" in box
-    assert "<strong>alice</strong>" in box and f'id="a{aid}"' not in r.text
+    assert 'value="1"' in box and "第二位 &lt;评语&gt;</textarea>" in box and "你填写的评分" in box
+    assert "<strong>alice</strong>" in box and f'<form method="post" action="/grading/{aid}' not in r.text
+    assert f'<div id="a{aid}" data-grade-refused>' in r.text
     with c.app_ref.state.session_factory() as s:
         kept = s.get(Attempt, aid)
         assert kept is not None and kept.manual_score == 0.9 and kept.manual_comment == "第一位助教"
     # A form left open, sent on an English page: the same, in English.
     again = c.post(
-        f"/grading/{aid}?lang=en", data={"csrf_token": _csrf(page), "score": "1", "comment": "late TA"}
+        f"/grading/{aid}?lang=en", data={"csrf_token": _csrf(page), "points": "10", "comment": "late TA"}
     )
-    assert again.status_code == 409 and "This answer was graded already (0.9); nothing changed." in again.text
+    assert (
+        again.status_code == 409
+        and "This answer was graded already (9 of 10 points); nothing changed." in again.text
+    )
     assert "late TA</textarea>" in _kept_box(again.text) and "What you entered" in again.text
 
 
@@ -513,7 +533,9 @@ def _kept_box(text: str) -> str:
 
 
 def _grading_form(text: str, attempt_id: int) -> str:
-    found = re.search(rf'<form method="post" action="/grading/{attempt_id}".*?</form>', text, re.S)
+    found = re.search(
+        rf'<form method="post" action="/grading/{attempt_id}#a{attempt_id}".*?</form>', text, re.S
+    )
     assert found is not None, f"no form for answer {attempt_id}"
     return found.group(0)
 
@@ -521,13 +543,13 @@ def _grading_form(text: str, attempt_id: int) -> str:
 REFUSALS = {  # expired form, not a score, not waiting, the box's title
     "zh": (
         "表单已过期",
-        "得分应是 0 到 1 之间的数",
+        "得分应是 0 到 10 之间的数（满分 10 分，例如 7）",  # opt.adam's rubric: 10 points
         "这个答案不在待批改之列",
         "你填写的评分（未保存，可复制）",
     ),
     "en": (
         "The form expired",
-        "The score is a number from 0 to 1",
+        "The score is a number of points from 0 to 10 (out of 10, e.g. 7)",
         "not waiting for a TA",
         "What you entered",
     ),
@@ -551,25 +573,26 @@ def test_a_practice_grade_refused_comes_back_as_typed(ta, monkeypatch, lang: str
     inst = c.post("/api/v1/instances", json={"problem": "concept.short_answer", "seed": 3}).json()
     c.post(f"/api/v1/instances/{inst['id']}/check", json={"answers": {"answer": "残差"}}, headers=alice)
     page = c.get("/grading").text
-    aid = int(re.search(r'action="/grading/(\d+)"', page).group(1))  # type: ignore[union-attr]
-    typed = {"score": "0.6", "comment": "要点齐全 <b>"}
+    aid = int(re.search(r'action="/grading/(\d+)#', page).group(1))  # type: ignore[union-attr]
+    typed = {"points": "6", "comment": "要点齐全 <b>"}
 
     # A form from before a logout in another tab: the answer still waits, its form holds the text.
     r = c.post(f"/grading/{aid}{q}", data={"csrf_token": "stale", **typed})
     assert r.status_code == 403 and expired in r.text
     form = _grading_form(r.text, aid)
-    assert 'value="0.6"' in form and "要点齐全 &lt;b&gt;</textarea>" in form and expired in form
+    assert 'value="6"' in form and "要点齐全 &lt;b&gt;</textarea>" in form and expired in form
+    assert f'id="a{aid}"' in form and "autofocus" in form  # the page opens at it, the cursor in its box
     assert "data-kept-grade" not in r.text
 
     # A score that is not one, for an answer graded meanwhile: beside the message.
-    def graded_meanwhile(text: str) -> float | None:
+    def graded_meanwhile(text: str, full: float) -> float | None:
         with c.app_ref.state.session_factory() as s:
             tina = s.query(User).filter_by(name="tina").one()
             attempts.grade_manually(s, attempt_id=aid, grader=tina, score=0.9, comment="第一位助教")
         return None
 
-    monkeypatch.setattr(grading, "read_score", graded_meanwhile)
-    r = c.post(f"/grading/{aid}{q}", data={"csrf_token": _csrf(page), "score": "很好", "comment": "留着"})
+    monkeypatch.setattr(grading, "read_points", graded_meanwhile)
+    r = c.post(f"/grading/{aid}{q}", data={"csrf_token": _csrf(page), "points": "很好", "comment": "留着"})
     monkeypatch.undo()
     assert r.status_code == 422 and not_a_score in r.text
     box = _kept_box(r.text)
@@ -601,33 +624,42 @@ def test_two_tas_grading_one_paper_answer_at_once_keep_the_first_grade(ta_on_bot
     sent = {"student": "s1", "code": code, "answers": {"1": {"answer": "残差连接"}}}
     assert c.post(f"/api/v1/exams/{exam['id']}/submissions", json=sent).status_code == 200
     page = c.get(f"/exams/{exam['id']}").text
-    form = re.search(r'<form method="post" action="/exams/[^"]+/manual".*?</form>', page, re.S).group(0)  # type: ignore[union-attr]
+    form = re.search(r'<form method="post" action="/exams/[^"]+/manual#[^"]+".*?</form>', page, re.S).group(0)  # type: ignore[union-attr]
     fields = dict(re.findall(r'<input type="hidden" name="([^"]+)" value="([^"]*)"', form))
     sid = int(fields["submission"])
-    real = exam_pages.read_score
+    real = exam_pages.read_points
 
-    def other_ta_grades_meanwhile(text: str) -> float | None:  # past the page's own checks
+    def other_ta_grades_meanwhile(text: str, full: float) -> float | None:  # past the page's own checks
         with c.app_ref.state.session_factory() as s:
             e = exams.get_exam(s, exam["id"])
             exams.grade_manual_part(
                 s, exam=e, submission_id=sid, question=1, part="answer", score=0.9, comment="第一位助教"
             )
-        return real(text)
+        return real(text, full)
 
-    monkeypatch.setattr(exam_pages, "read_score", other_ta_grades_meanwhile)
-    r = c.post(f"/exams/{exam['id']}/manual", data={**fields, "score": "0.1", "comment": "第二位 <评语>"})
+    monkeypatch.setattr(exam_pages, "read_points", other_ta_grades_meanwhile)
+    r = c.post(f"/exams/{exam['id']}/manual", data={**fields, "points": "1", "comment": "第二位 <评语>"})
     monkeypatch.undo()
     assert r.status_code == 409, r.text[:300]
-    assert "这个答案已评分（0.9），未作修改" in r.text
+    assert "这个答案已评分（9 分，满分 10 分），未作修改" in r.text  # 0.9 of the question's 10 points
     kept = re.search(r"<div class=\"kept\" data-kept-grade>.*?</div>", r.text, re.S).group(0)  # type: ignore[union-attr]
-    assert 'value="0.1"' in kept and "第二位 &lt;评语&gt;</textarea>" in kept
+    assert 'value="1"' in kept and "第二位 &lt;评语&gt;</textarea>" in kept
+    # the page opens at the message, where the form was (its action's anchor)
+    assert (
+        f'<div id="grade-{sid}-1-answer" data-grade-refused>' in r.text and f'#grade-{sid}-1-answer"' in form
+    )
     with c.app_ref.state.session_factory() as s:
         stored = s.get(ExamSubmission, sid)
         assert stored is not None and stored.score == 9.0
         assert stored.results["1"]["parts"]["answer"]["feedback"] == "第一位助教"
     # A form left open, sent on an English page: the same, in English.
-    again = c.post(f"/exams/{exam['id']}/manual?lang=en", data={**fields, "score": "1", "comment": "late TA"})
-    assert again.status_code == 409 and "This answer was graded already (0.9); nothing changed." in again.text
+    again = c.post(
+        f"/exams/{exam['id']}/manual?lang=en", data={**fields, "points": "10", "comment": "late TA"}
+    )
+    assert (
+        again.status_code == 409
+        and "This answer was graded already (9 of 10 points); nothing changed." in again.text
+    )
     assert "late TA</textarea>" in again.text and "What you entered" in again.text
 
 
@@ -731,3 +763,20 @@ def test_the_statistics_page_says_what_waits_and_each_variants_means(ta) -> None
         in page
     )
     assert "data-no-submissions" not in page
+
+
+def test_a_grading_form_from_before_points_still_grades_a_share(ta) -> None:  # type: ignore[no-untyped-def]
+    """A page loaded before grades were typed in points sends `score`, a share: it is read as one
+    (0.7 of 10 points is 7), not as 0.7 points."""
+    from tests.app.test_exams import short_answer_exam
+
+    exam = ta.post("/api/v1/exams", json=short_answer_exam()).json()
+    code = exam["variants"][0]["code"]
+    sent = {"student": "s1", "code": code, "answers": {"1": {"answer": "残差连接"}}}
+    sid = ta.post(f"/api/v1/exams/{exam['id']}/submissions", json=sent).json()["id"]
+    token = _csrf(ta.get(f"/exams/{exam['id']}").text)
+    old_form = {"csrf_token": token, "submission": sid, "question": 1, "part": "answer", "comment": ""}
+    assert ta.post(f"/exams/{exam['id']}/manual", data={**old_form, "score": "7"}).status_code == 422
+    r = ta.post(f"/exams/{exam['id']}/manual", data={**old_form, "score": "0.7"}, follow_redirects=False)
+    assert r.status_code == 303
+    assert ta.get(f"/api/v1/exams/{exam['id']}/submissions/{sid}").json()["score"] == 7.0
