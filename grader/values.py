@@ -358,7 +358,40 @@ def read_array(text: str, symbols: tuple[str, ...] = (), real: bool = False) -> 
         if not any(_is_row(x) for x in items):
             return _entries(items, symbols, real)
         return [read_array(x, symbols, real) if _is_row(x) else read_scalar(x, symbols, real) for x in items]
-    return _row_entries(text, symbols, real)
+    try:
+        return _row_entries(text, symbols, real)
+    except AnswerError as e:
+        raise _after_the_list(text) or e from None
+
+
+def _after_the_list(text: str) -> AnswerError | None:
+    """Text after a list closed at its bracket (`[8, 8, 8]1`, `(8, 8) x`): the error is at what
+    follows, not at the list (read as one value, it was "unexpected '['" at character 1). None
+    when the text does not start with a closed list, or goes on with a comma or semicolon (rows
+    left without their outer brackets are another mistake); `(1+2)*3` is one value, not a list."""
+    depth, end = 0, None
+    for i, c in enumerate(text):
+        depth += c in "(["
+        depth -= c in ")]"
+        if depth == 0:
+            end = i + 1
+            break
+    if end is None or end == 1 or text[0] not in "[(":
+        return None
+    if text[0] == "(" and len(split_top(text[1 : end - 1], ",")) < 2:
+        return None
+    rest = text[end:]
+    pos = end + len(rest) - len(rest.lstrip())
+    if pos >= len(text) or text[pos] in ",;":
+        return None
+    c, close = text[pos], text[end - 1]
+    e = err(
+        f"这里不应出现 {c!r}：列表在前面的 {close!r} 处已经结束",
+        f"unexpected {c!r}: the list ended at the {close!r} before it",
+        pos,
+    )
+    e.text = text
+    return e
 
 
 _PRINTED_ARRAY = re.compile(r"(?:(?:np|numpy|torch)\.)?(?:array|tensor)\((.*)\)", re.S)

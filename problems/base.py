@@ -120,6 +120,10 @@ class Family(Generic[P]):
         found = self.bank_items().get(item)
         return found.chapter if found else None
 
+    def rubric_points(self, p: P) -> int | None:
+        """Return the points a TA's rubric awards in all (a question graded by hand), None if it has none."""
+        return None
+
     def grade_part(self, p: P, part: Part, answer: str, reference: str, lang: str) -> Verdict:
         """Judge one part; override for parts graded by checking constraints."""
         return grade(answer, reference, part.spec, lang=lang)

@@ -60,8 +60,14 @@ def grade_attempt(
     session: SessionDep,
     staff: StaffUser,
 ) -> dict[str, Any]:
-    """Score a hand-graded attempt (0..1) with a comment the student will see."""
+    """Score a hand-graded attempt, a share (`score`, 0..1) or `points` out of its rubric's total,
+    with a comment the student will see."""
     a = attempts.grade_manually(
-        session, attempt_id=attempt_id, grader=staff, score=body.score, comment=body.comment
+        session,
+        attempt_id=attempt_id,
+        grader=staff,
+        score=body.score,
+        points=body.points,
+        comment=body.comment,
     )
     return {**attempts.attempt_json(a), "user": users.names_by_id(session, {a.user_id}).get(a.user_id)}

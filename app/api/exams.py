@@ -351,8 +351,9 @@ def grade_part(
     body: ManualPartGrade,
     session: SessionDep,
 ) -> dict[str, Any]:
-    """Score one hand-graded part of a submission (0..1) with a comment; with `if_waiting`, a part
-    graded meanwhile (another TA) is a 409 and keeps its grade."""
+    """Score one hand-graded part of a submission, a share (`score`, 0..1) or `points` out of what
+    the part is worth, with a comment; with `if_waiting`, a part graded meanwhile (another TA) is a
+    409 and keeps its grade."""
     sub = exams.grade_manual_part(
         session,
         exam=exam,
@@ -360,6 +361,7 @@ def grade_part(
         question=body.question,
         part=body.part,
         score=body.score,
+        points=body.points,
         comment=body.comment,
         if_waiting=body.if_waiting,
     )

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+from app.schemas.common import Points, Share, one_grade
 
 
 class AttemptPublic(BaseModel):
@@ -29,5 +31,11 @@ class AttemptList(BaseModel):
 class ManualGrade(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    score: float = Field(ge=0, le=1)
+    score: Share | None = None  # a share of the question, 0..1
+    points: Points | None = None  # or points out of its rubric's total (1 for a question with none)
     comment: str = Field(default="", max_length=5000)
+
+    @model_validator(mode="after")
+    def _one_grade(self) -> ManualGrade:
+        one_grade(self.score, self.points)
+        return self

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from pydantic import AfterValidator, BeforeValidator, StringConstraints
+from pydantic import AfterValidator, BeforeValidator, Field, StringConstraints
+from pydantic_core import PydanticCustomError
 
 # An answer is kept as typed; the grader refuses over-long text itself, this only stops abuse.
 MAX_ANSWER_CHARS = 10_000
@@ -50,3 +51,36 @@ def _bounded(value: dict[str, Any]) -> dict[str, Any]:
 
 
 Params = Annotated[dict[str, Any], AfterValidator(_bounded)]
+
+
+def _a_share(score: float) -> float:
+    # Not `le=1`: its "less than or equal to 1" left a TA who typed 7 (of 10 points) guessing.
+    if score > 1:
+        raise PydanticCustomError(
+            "share_over_one",
+            "score is a share of the part, 0 to 1 ({score} given); to grade in points (e.g. 7 of 10) "
+            "send `points` instead (score 是比例，0 到 1；按分数给分请用 points)",
+            {"score": score},
+        )
+    return score
+
+
+# A hand grade: a share of the part, as the API has always taken it, or points out of what it is
+# worth (as a rubric counts them); exactly one (HandGrade).
+Share = Annotated[float, Field(ge=0, json_schema_extra={"maximum": 1}), AfterValidator(_a_share)]
+Points = Annotated[float, Field(ge=0, le=1000)]
+
+
+def one_grade(score: float | None, points: float | None) -> None:
+    """A hand grade's body gives `score` or `points`, never both, never neither."""
+    if score is not None and points is not None:
+        raise PydanticCustomError(
+            "grade_twice",
+            "give either `score` (a share, 0 to 1) or `points`, not both (score 与 points 只能给一个)",
+        )
+    if score is None and points is None:
+        raise PydanticCustomError(
+            "grade_missing",
+            "give `score` (a share of the part, 0 to 1) or `points` (out of what it is worth) "
+            "(请给出 score 或 points)",
+        )

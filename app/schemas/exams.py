@@ -8,7 +8,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator, model_validator
 from pydantic_core import PydanticCustomError
 
-from app.schemas.common import Answers, Params, PartName
+from app.schemas.common import Answers, Params, PartName, Points, Share, one_grade
 
 
 def _refused(kind: str, field: str, en: str, zh: str) -> PydanticCustomError:
@@ -206,8 +206,14 @@ class ManualPartGrade(BaseModel):
 
     question: int = Field(ge=1, le=60)
     part: PartName
-    score: float = Field(ge=0, le=1)
+    score: Share | None = None  # a share of the part, 0..1
+    points: Points | None = None  # or points out of what the part is worth (its question's points / parts)
     comment: str = Field(default="", max_length=5000)
     # True: only a part still waiting for a TA (409 if graded meanwhile, as the exam's page); False:
     # a given grade is replaced (a deliberate change)
     if_waiting: bool = False
+
+    @model_validator(mode="after")
+    def _one_grade(self) -> ManualPartGrade:
+        one_grade(self.score, self.points)
+        return self

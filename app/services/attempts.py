@@ -12,6 +12,8 @@ from sqlalchemy.orm import Session
 from app.db import utcnow
 from app.models import Attempt, InstanceRecord, User
 from app.services.errors import Invalid, NotFound
+from app.services.handgrades import PointsOutOfRange, share_of
+from app.services.instances import build, full_marks
 from problems import GradeResult
 
 
@@ -183,13 +185,31 @@ def list_attempts(
     return rows, total
 
 
-def grade_manually(session: Session, *, attempt_id: int, grader: User, score: float, comment: str) -> Attempt:
-    """A TA scores a hand-graded attempt (0..1) with a comment the student sees."""
+def grade_manually(
+    session: Session,
+    *,
+    attempt_id: int,
+    grader: User,
+    score: float | None = None,
+    points: float | None = None,
+    comment: str,
+) -> Attempt:
+    """A TA scores a hand-graded attempt with a comment the student sees: a share (`score`, 0..1), or
+    `points` out of its full marks (its rubric's points in all: instances.full_marks)."""
+    if (score is None) == (points is None):
+        raise Invalid("give either score (a share, 0 to 1) or points, not both", field="score")
     attempt = session.get(Attempt, attempt_id)
     if attempt is None:
         raise NotFound(f"no attempt {attempt_id}")
     if not attempt.needs_manual:
         raise Invalid("attempt: this attempt has no part to grade by hand", field="attempt")
+    if points is not None:
+        record = session.get(InstanceRecord, attempt.instance_id)
+        worth = full_marks(build(record)) if record is not None else 1.0
+        score = share_of(points, worth)
+        if score is None:
+            what = {"zh": "这道题", "en": "this question"}
+            raise PointsOutOfRange(points, worth, what)
     if not 0.0 <= score <= 1.0:
         raise Invalid("score: a number from 0 to 1", field="score")
     attempt.manual_score = score

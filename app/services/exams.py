@@ -8,7 +8,7 @@ import io
 import json
 import secrets
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
@@ -28,6 +28,7 @@ from app.services.catalogue import list_problems
 from app.services.csvtext import rows_with_lines
 from app.services.errors import Conflict, Invalid, NotFound, Said, ServiceError, in_chinese, say
 from app.services.grading import Grader, Pending
+from app.services.handgrades import PointsOutOfRange, share_of
 from problems import GradeResult
 from problems.base import family_rng, validate_params
 from problems.syllabus import CHAPTERS
@@ -431,8 +432,10 @@ SAID: dict[str, Said] = {
         "en": "{where}: expected 5 columns, found {found}",
     },
     "columns_quote": {
-        "zh": '{where}：应有 5 列，实有 {found} 列（含逗号的答案要放在引号里："[9, 9, 9]"）',
-        "en": '{where}: expected 5 columns, found {found} (an answer holding commas goes in quotes: "[9, 9, 9]")',
+        "zh": "{where}：应有 5 列，实有 {found} 列，第 {column} 列是 {cell!r}"
+        '（含逗号的答案要放在引号里："[9, 9, 9]"；末尾的空列无妨）',
+        "en": "{where}: expected 5 columns, found {found}, column {column} holds {cell!r} (an answer "
+        'holding commas goes in quotes: "[9, 9, 9]"; empty columns at the end are fine)',
     },
     "no_student": {"zh": "{where}：学生一栏是空的", "en": "{where}: empty student"},
     "too_long": {
@@ -443,9 +446,16 @@ SAID: dict[str, Said] = {
         "zh": "{where}：题号 {question!r} 不是数字",
         "en": "{where}: question {question!r} is not a number",
     },
+    "lines": {"zh": "第 {n} 行", "en": "lines {n}"},
+    "lines_of": {"zh": "第 {n} 行（{student}）", "en": "lines {n} ({student})"},
     "two_codes": {
-        "zh": "{where}：学生 {student!r} 有两个卷号（{a} 和 {b}）",
-        "en": "{where}: student {student!r} has two variant codes ({a} and {b})",
+        "zh": "{where}：学生 {student!r} 有两个卷号（{a} 和 {b}）：这里是 {b}，其余各行是 {a}",
+        "en": "{where}: student {student!r} has two variant codes ({a} and {b}): {b} here, {a} on their "
+        "other lines",
+    },
+    "unknown_code_beside": {
+        "zh": "{where}：未知的卷号 {code!r}（该生其余各行的卷号是 {other}）",
+        "en": "{where}: unknown variant code {code!r} (their other lines say {other})",
     },
     "twice": {
         "zh": "{where}：{student!r} 第 {question} 题的小题 {part!r} 出现了两次",
@@ -470,33 +480,40 @@ def _check_shape(
     code: str,
     answers: dict[str, dict[str, str]],
     where: Said,
-    where_part: dict[tuple[str, str], Said] | None = None,
 ) -> tuple[ExamVariant, list[tuple[ExamQuestion, problems.Instance]], list[Said]]:
-    """Validate a submission against its variant; return the problems found, one line each.
-
-    `where` names the submission; `where_part` (CSV) names the line of each (question, part), so an
-    error points at the row to fix rather than at the student's first row.
-    """
-    errors: list[Said] = []
+    """Validate a submission against its variant; return the problems found, one line each, said
+    at `where` (the submission)."""
     try:
         variant = get_variant(exam, code)
     except NotFound:
         return None, [], [say(SAID["unknown_code"], where=where, code=code)]  # type: ignore[return-value]
     qs = variant_instances(session, variant)
+    return variant, qs, [said for _, said in _shape_errors(qs, answers, lambda _key: where)]
+
+
+def _shape_errors(
+    qs: list[tuple[ExamQuestion, problems.Instance]],
+    answers: dict[str, dict[str, str]],
+    where: Callable[[tuple[str, str]], Said],
+) -> list[tuple[tuple[str, str], Said]]:
+    """Questions and parts answered that the variant does not have, each with its (question, part)
+    and said at `where` of it."""
+    errors: list[tuple[tuple[str, str], Said]] = []
     by_number = {str(q.number): inst for q, inst in qs}
-    lines = where_part or {}
     for number, parts in answers.items():
         inst = by_number.get(str(number))
         if inst is None:
-            at = lines.get((number, next(iter(parts), "")), where)
-            errors.append(say(SAID["no_question"], where=at, number=number, n=len(qs)))
+            key = (number, next(iter(parts), ""))
+            errors.append((key, say(SAID["no_question"], where=where(key), number=number, n=len(qs))))
             continue
         for part in parts:
             if inst.part(part) is None:
                 names = ", ".join(p.name for p in inst.parts)
-                at = lines.get((number, part), where)
-                errors.append(say(SAID["no_part"], where=at, number=number, part=part, names=names))
-    return variant, qs, errors
+                key = (number, part)
+                errors.append(
+                    (key, say(SAID["no_part"], where=where(key), number=number, part=part, names=names))
+                )
+    return errors
 
 
 @dataclass
@@ -756,56 +773,125 @@ FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 def check_class_csv(session: Session, *, exam: Exam, text: str, lang: str = "en") -> CheckedSubmissions:
     """A whole class's CSV rows student,code,question,part,answer, checked: all rows or none.
 
-    Every unreadable row is reported with its line number; nothing is stored unless every
-    row is usable, so a re-upload after fixing the file never leaves half a class graded.
+    Every unreadable row is reported with its line number, in line order; nothing is stored unless
+    every row is usable, so a re-upload after fixing the file never leaves half a class graded.
+    Empty columns after the fifth (Excel saves a sheet's blank columns as `,,`) are no columns.
     """
     rows = rows_with_lines(text, field="csv")
-    errors: list[Said] = []
+    errors: list[tuple[int, Said]] = []  # (line, message): said in line order, whatever found them
     if not rows:
         raise Invalid.of([SAID["empty"]], field="csv")
-    header = [h.strip().lower() for h in rows[0][1]]
+    header = [h.strip().lower() for h in _without_empty_tail(rows[0][1])]
     if tuple(header) != CSV_COLUMNS:
         raise Invalid.of([say(SAID["header"], columns=",".join(CSV_COLUMNS))], field="csv")
-    grouped: dict[str, dict[str, Any]] = {}
+    papers: dict[str, _CsvPaper] = {}
     for n, row in rows[1:]:
         if not row or not any(c.strip() for c in row):
             continue
         line = say(SAID["line"], n=n)
-        if len(row) != 5:
-            errors.append(
-                say(SAID["columns_quote" if len(row) > 5 else "columns"], where=line, found=len(row))
-            )
+        cells = _without_empty_tail(row)
+        if len(cells) < 5:
+            errors.append((n, say(SAID["columns"], where=line, found=len(cells))))
             continue
-        student, code, question, part = (c.strip() for c in row[:4])
-        answer = row[4]
+        if len(cells) > 5:  # the first cell past the answer that is not empty: where to look
+            column = next(i for i, c in enumerate(cells[5:], 6) if c.strip())
+            said = say(
+                SAID["columns_quote"], where=line, found=len(cells), column=column, cell=cells[column - 1]
+            )
+            errors.append((n, said))
+            continue
+        student, code, question, part = (c.strip() for c in cells[:4])
+        answer = cells[4]
         if not student:
-            errors.append(say(SAID["no_student"], where=line))
+            errors.append((n, say(SAID["no_student"], where=line)))
             continue
         if len(student) > MAX_STUDENT or len(answer) > MAX_ANSWER:
-            errors.append(say(SAID["too_long"], where=line, student=MAX_STUDENT, answer=MAX_ANSWER))
+            errors.append((n, say(SAID["too_long"], where=line, student=MAX_STUDENT, answer=MAX_ANSWER)))
             continue
         if not question.isdigit():
-            errors.append(say(SAID["question_nan"], where=line, question=question))
+            errors.append((n, say(SAID["question_nan"], where=line, question=question)))
             continue
-        g = grouped.setdefault(student, {"code": code, "answers": defaultdict(dict), "line": n, "lines": {}})
-        if g["code"].upper() != code.upper():
-            errors.append(say(SAID["two_codes"], where=line, student=student, a=g["code"], b=code))
+        code = code.upper()
+        paper = papers.setdefault(student, _CsvPaper())
+        if (code, question, part) in paper.rows:  # under another code it is that code's error
+            errors.append((n, say(SAID["twice"], where=line, question=question, part=part, student=student)))
             continue
-        if part in g["answers"][question]:
-            errors.append(say(SAID["twice"], where=line, question=question, part=part, student=student))
-            continue
-        g["answers"][question][part] = answer
-        g["lines"][(question, part)] = say(SAID["line_of"], n=n, student=student)
+        paper.rows[(code, question, part)] = (n, answer)
     checked = []
-    for student, g in grouped.items():
-        answers = {q: dict(p) for q, p in g["answers"].items()}
-        where = say(SAID["line_of"], n=g["line"], student=student)
-        variant, qs, errs = _check_shape(session, exam, g["code"], answers, where, g["lines"])
-        errors.extend(errs)
-        checked.append((student, variant, qs, answers))
+    for student, paper in papers.items():
+        code, code_errors = _paper_code(exam, student, paper)
+        errors += code_errors
+        if code is None:
+            continue
+        mine = {(q, p): line_answer for (c, q, p), line_answer in paper.rows.items() if c == code}
+        answers: dict[str, dict[str, str]] = defaultdict(dict)
+        for (question, part), (_, answer) in mine.items():
+            answers[question][part] = answer
+        variant = get_variant(exam, code)
+        qs = variant_instances(session, variant)
+        where = {key: say(SAID["line_of"], n=n, student=student) for key, (n, _) in mine.items()}
+        errors += [(mine[key][0], said) for key, said in _shape_errors(qs, answers, where.__getitem__)]
+        checked.append((student, variant, qs, dict(answers)))
     if errors:
-        raise Invalid.of(errors, field="csv")
+        raise Invalid.of([said for _, said in sorted(errors, key=lambda e: e[0])], field="csv")
     return _over_stored(session, exam, checked, lang)
+
+
+@dataclass
+class _CsvPaper:
+    """One student's rows of a class CSV: (variant code, question, part) -> (line, answer)."""
+
+    rows: dict[tuple[str, str, str], tuple[int, str]] = field(default_factory=dict)
+
+
+def _without_empty_tail(row: list[str]) -> list[str]:
+    """A row without the empty cells at its end past the fifth (a spreadsheet's blank columns)."""
+    end = len(row)
+    while end > len(CSV_COLUMNS) and not row[end - 1].strip():
+        end -= 1
+    return row[:end]
+
+
+def _paper_code(exam: Exam, student: str, paper: _CsvPaper) -> tuple[str | None, list[tuple[int, Said]]]:
+    """The variant code of a student's rows, and one message for each code that differs from it,
+    at the lines that have it. The student's code is the known one on most of their lines: a code
+    mistyped on one line (DKCB for DKCR) is that line's error, and their other lines are not also
+    blamed for "two codes" (44 messages on a TA's correct lines hid the typo). None: no known code."""
+    known = {v.code for v in exam.variants}
+    lines: dict[str, list[int]] = {}
+    for n, code in sorted((n, code) for (code, _, _), (n, _) in paper.rows.items()):
+        lines.setdefault(code, []).append(n)
+    # the most lines; a tie goes to the code seen first
+    ranked = sorted((c for c in lines if c in known), key=lambda c: (-len(lines[c]), lines[c][0]))
+    main = ranked[0] if ranked else None
+    errors = []
+    for code, ns in lines.items():
+        if code == main:
+            continue
+        where = say(SAID["line_of" if len(ns) == 1 else "lines_of"], n=_line_list(ns), student=student)
+        if code not in known:
+            said = (
+                say(SAID["unknown_code_beside"], where=where, code=code, other=main)
+                if main is not None
+                else say(SAID["unknown_code"], where=where, code=code)
+            )
+        else:
+            at = say(SAID["line" if len(ns) == 1 else "lines"], n=_line_list(ns))
+            said = say(SAID["two_codes"], where=at, student=student, a=main, b=code)
+        errors.append((ns[0], said))
+    return main, errors
+
+
+def _line_list(ns: list[int]) -> Said:
+    """Line numbers as a reader scans them: 388, 412-415, 420 (388、412-415、420)."""
+    runs: list[list[int]] = []
+    for n in ns:
+        if runs and n == runs[-1][-1] + 1:
+            runs[-1].append(n)
+        else:
+            runs.append([n])
+    spans = [str(r[0]) if len(r) == 1 else f"{r[0]}-{r[-1]}" for r in runs]
+    return {"zh": "、".join(spans), "en": ", ".join(spans)}
 
 
 def latest_submissions(
@@ -952,41 +1038,76 @@ def grades_csv(session: Session, exam: Exam) -> str:
 
 
 def statistics(session: Session, exam: Exam, top: int = 5) -> dict[str, Any]:
-    """Per question: mean score, the commonest wrong answers and the misconceptions they matched;
-    per student: totals (newest submission each)."""
+    """Per question: the mean score, the commonest wrong answers and the misconceptions they
+    matched; per variant: the same means (were the variants equally hard?); per student: totals
+    (newest submission each).
+
+    A part waiting for a TA is not a 0: a question (a paper, for the mean total) with a part still
+    waiting is left out of its means and counted as `pending` instead (a short answer 241 papers
+    had not been graded on showed a 1% mean). A mean of nothing is None. Wrong answers are counted
+    per question posed: variants ask other numbers, and the same text is another mistake in each;
+    `codes` are the variants that pose the question."""
     subs = latest_submissions(session, exam)
     n = len(exam.variants[0].questions) if exam.variants else 0
     points = {q.number: q.points for q in exam.variants[0].questions} if exam.variants else {}
+    codes = {v.id: v.code for v in exam.variants}
+    posed = _questions_posed(session, exam)
+    asking: dict[tuple[int, str], list[str]] = defaultdict(list)  # (number, question posed) -> codes
+    for (variant_id, number), what in posed.items():
+        asking[(number, what)].append(codes[variant_id])
     per_q: list[dict[str, Any]] = []
+    by_variant: dict[int, list[_Tally]] = {v.id: [_Tally() for _ in range(n)] for v in exam.variants}
     for i in range(1, n + 1):
-        scores: list[float] = []
-        wrong: dict[tuple[str, str], int] = defaultdict(int)
+        tally = _Tally()
+        wrong: dict[tuple[str, str, str], int] = defaultdict(int)
         miscon: dict[str, int] = defaultdict(int)
         for s in subs:
             r = s.results.get(str(i))
             if r is None:
                 continue
-            scores.append(float(r["score"]))
+            waiting = _waits_for_ta({str(i): r})
+            tally.add(float(r["score"]), waiting)
+            by_variant[s.variant_id][i - 1].add(float(r["score"]), waiting)
+            what = posed.get((s.variant_id, i), "")
             given = s.answers.get(str(i), {})
             for part, v in r["parts"].items():
                 if not v["correct"] and not v.get("manual") and given.get(part, "").strip():
-                    wrong[(part, given[part].strip())] += 1
+                    wrong[(what, part, given[part].strip())] += 1
                     if v.get("misconception"):
                         miscon[v["misconception"]] += 1
-        commonest = sorted(wrong.items(), key=lambda kv: (-kv[1], kv[0]))[:top]
+        commonest = sorted(wrong.items(), key=lambda kv: (-kv[1], sorted(asking[(i, kv[0][0])]), kv[0][1:]))
         per_q.append(
             {
                 "question": i,
                 "points": points.get(i, 1.0),
-                "submissions": len(scores),
-                "mean_score": sum(scores) / len(scores) if scores else None,
-                "common_wrong_answers": [{"part": p, "answer": a, "count": c} for (p, a), c in commonest],
+                **tally.said(),
+                "common_wrong_answers": [
+                    {"codes": sorted(asking[(i, what)]), "part": p, "answer": a, "count": c}
+                    for (what, p, a), c in commonest[:top]
+                ],
                 "misconceptions": [
                     {"id": m, "count": c} for m, c in sorted(miscon.items(), key=lambda kv: -kv[1])
                 ],
             }
         )
-    codes = {v.id: v.code for v in exam.variants}
+    papers = _Tally()
+    for s in subs:
+        papers.add(s.score, s.needs_manual)
+    variants = []
+    for v in exam.variants:
+        mine = [s for s in subs if s.variant_id == v.id]
+        if not mine:
+            continue  # none sat it: a row of blanks (homework has a variant per student)
+        total = _Tally()
+        for s in mine:
+            total.add(s.score, s.needs_manual)
+        variants.append(
+            {
+                "code": v.code,
+                **_renamed(total.said(), mean_score="mean_total"),
+                "questions": [{"question": q, **t.said()} for q, t in enumerate(by_variant[v.id], 1)],
+            }
+        )
     students = [
         {
             "student": s.student,
@@ -998,13 +1119,53 @@ def statistics(session: Session, exam: Exam, top: int = 5) -> dict[str, Any]:
         }
         for s in subs
     ]
-    totals = [s.score for s in subs]
     return {
         "exam": exam.id,
-        "submissions": len(subs),
-        "mean_total": sum(totals) / len(totals) if totals else None,
+        **_renamed(papers.said(), mean_score="mean_total"),
         "questions": per_q,
+        "variants": variants,
         "students": students,
+    }
+
+
+@dataclass
+class _Tally:
+    """Scores counted toward a mean, and how many were left out waiting for a TA."""
+
+    scores: list[float] = field(default_factory=list)
+    pending: int = 0
+
+    def add(self, score: float, waiting: bool) -> None:
+        if waiting:
+            self.pending += 1
+        else:
+            self.scores.append(score)
+
+    def said(self) -> dict[str, Any]:
+        """`submissions` (all), `graded` (in the mean), `pending` (left out), `mean_score`."""
+        return {
+            "submissions": len(self.scores) + self.pending,
+            "graded": len(self.scores),
+            "pending": self.pending,
+            "mean_score": sum(self.scores) / len(self.scores) if self.scores else None,
+        }
+
+
+def _renamed(said: dict[str, Any], **names: str) -> dict[str, Any]:
+    return {names.get(k, k): v for k, v in said.items()}
+
+
+def _questions_posed(session: Session, exam: Exam) -> dict[tuple[int, int], str]:
+    """(variant id, question number) -> what that question poses (family and params), in one query:
+    two variants posing the same (a question with fixed params) ask the same thing."""
+    rows = session.execute(
+        select(ExamQuestion.variant_id, ExamQuestion.number, InstanceRecord.problem, InstanceRecord.params)
+        .join(ExamVariant, ExamVariant.id == ExamQuestion.variant_id)
+        .join(InstanceRecord, InstanceRecord.id == ExamQuestion.instance_id)
+        .where(ExamVariant.exam_id == exam.id)
+    )
+    return {
+        (vid, number): json.dumps([problem, params], sort_keys=True) for vid, number, problem, params in rows
     }
 
 
@@ -1503,6 +1664,7 @@ def manual_queue(session: Session, exam: Exam, lang: str = "en") -> list[dict[st
                             "part": part,
                             "answer": s.answers.get(number, {}).get(part, ""),
                             "points": r["points"],
+                            "part_points": r["points"] / len(r["parts"]),  # what it is graded out of
                             **instances.question_and_guide(posed[s.variant_id][number], lang),
                         }
                     )
@@ -1520,14 +1682,34 @@ class Superseded(Conflict):
 
 
 class GradedAlready(Conflict):
-    """A part to be graded for the first time was graded meanwhile (409): nothing changed."""
+    """A part to be graded for the first time was graded meanwhile (409): nothing changed. `score`:
+    the grade given (a share), `worth`: the part's points (a page says the grade in points)."""
 
-    def __init__(self, score: float) -> None:
+    def __init__(self, score: float, worth: float | None = None) -> None:
         super().__init__(
             f"这个答案已评分（{score:g}），未作修改。This answer was graded already ({score:g}); nothing changed.",
             field="part",
         )
         self.score = score
+        self.worth = worth
+
+
+def part_worth(sub: ExamSubmission, question: int, part: str) -> float | None:
+    """The points a hand-graded part of a paper is worth: its question's points shared among its
+    parts, as the question's score is their mean (_rescore); None if it is no such part."""
+    r = sub.results.get(str(question), {})
+    if not r.get("parts", {}).get(part, {}).get("manual"):
+        return None
+    return float(r["points"]) / len(r["parts"])
+
+
+def hand_graded_worth(session: Session, *, exam: Exam, submission_id: int, question: int, part: str) -> float:
+    """part_worth of a submission of this exam (NotFound: no such paper; Invalid: no such part
+    graded by hand), for a page that reads a TA's points before grading them."""
+    worth = part_worth(get_submission(session, exam=exam, submission_id=submission_id), question, part)
+    if worth is None:
+        raise Invalid(f"question {question} part {part!r} is not graded by hand", field="part")
+    return worth
 
 
 def grade_manual_part(
@@ -1537,17 +1719,21 @@ def grade_manual_part(
     submission_id: int,
     question: int,
     part: str,
-    score: float,
+    score: float | None = None,
+    points: float | None = None,
     comment: str,
     if_waiting: bool = False,
 ) -> ExamSubmission:
-    """A TA scores one hand-graded part (0..1 of its share); totals are recomputed. `if_waiting`: only
-    a part still waiting for a TA, else GradedAlready (a second TA at the same moment, a form left
-    open); without it a given grade is replaced, deliberately.
+    """A TA scores one hand-graded part, as a share of it (`score`, 0..1) or in points out of what it
+    is worth (`points`, as its rubric counts them); totals are recomputed. `if_waiting`: only a part
+    still waiting for a TA, else GradedAlready (a second TA at the same moment, a form left open);
+    without it a given grade is replaced, deliberately.
 
     Read, checked and written under the lock of the student's submissions: two TAs' grades go one
     at a time, each over the other's. Read and written in two steps, the second TA's grade of the
     same part replaced the first's, and a grade of another part of the same paper was dropped."""
+    if (score is None) == (points is None):
+        raise Invalid("give either score (a share, 0 to 1) or points, not both", field="score")
     sub = get_submission(session, exam=exam, submission_id=submission_id)
     _lock_grades(session, sub)
     # As stored now: a colleague's grade committed before the lock was taken is seen. The class sent
@@ -1569,10 +1755,17 @@ def grade_manual_part(
         session.rollback()
         raise Superseded(sub.id, current.id)
     given = [g for g in (_hand_grade(s, number, part) for s in same) if g is not None]
+    worth = part_worth(sub, question, part)
     if if_waiting and given:
         session.rollback()
-        raise GradedAlready(given[-1])
-    if not _set_manual_grade(sub, number, part, score, comment):
+        raise GradedAlready(given[-1], worth)
+    if points is not None and worth is not None:
+        score = share_of(points, worth)
+        if score is None:
+            session.rollback()
+            what = {"zh": f"第 {question} 题小题 {part!r} ", "en": f"question {question} part {part!r}"}
+            raise PointsOutOfRange(points, worth, what)
+    if score is None or not _set_manual_grade(sub, number, part, score, comment):
         session.rollback()
         raise Invalid(f"question {question} part {part!r} is not graded by hand", field="part")
     for later in same[1:]:

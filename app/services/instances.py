@@ -61,6 +61,12 @@ def question_and_guide(inst: problems.Instance, lang: str) -> dict[str, Any]:
     }
 
 
+def full_marks(inst: problems.Instance) -> float:
+    """What a TA grades a practised short answer out of: its rubric's points in all, else 1 (a
+    share). An exam's part is graded out of its own points instead (exams.part_worth)."""
+    return float(inst.family.rubric_points(inst.p) or 1)
+
+
 def create_instance(
     session: Session,
     *,

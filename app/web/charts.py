@@ -57,8 +57,9 @@ def wrap_label(text: str, room: float) -> list[str]:
     return lines
 
 
-def bar_chart(items: list[tuple[str, float]], *, width: int = 560, title: str = "") -> Markup:
-    """Horizontal bars of values in 0..1, labelled, with the percentage at the end.
+def bar_chart(items: list[tuple[str, float | None]], *, width: int = 560, title: str = "") -> Markup:
+    """Horizontal bars of values in 0..1, labelled, with the percentage at the end; a value of None
+    (nothing to measure yet) is an empty bar marked "–", not a 0%.
 
     The label column is as wide as the longest label, up to MAX_LABEL_W; a longer label wraps onto
     more lines and its row grows to hold them, so a label is never cut and never runs under its bar.
@@ -78,7 +79,7 @@ def bar_chart(items: list[tuple[str, float]], *, width: int = 560, title: str = 
     bar_w = width - bar_x - 60
     y = 4
     for (lines, label, value), row_h in zip(rows, heights, strict=True):
-        v = max(0.0, min(1.0, value))
+        v = max(0.0, min(1.0, value or 0.0))
         colour = "#1a7f37" if v >= 0.8 else "#b58900" if v >= 0.5 else "#b3261e"
         bar_y = y + (row_h - 26) / 2  # the bar in the middle of its label's lines
         spans = "".join(
@@ -92,9 +93,8 @@ def bar_chart(items: list[tuple[str, float]], *, width: int = 560, title: str = 
         parts.append(
             f'<rect x="{bar_x}" y="{bar_y + 3}" width="{bar_w * v:.1f}" height="16" fill="{colour}"/>'
         )
-        parts.append(
-            f'<text x="{bar_x + bar_w + 6}" y="{bar_y + 16}" font-size="13">{round(v * 100)}%</text>'
-        )
+        shown_value = "–" if value is None else f"{round(v * 100)}%"
+        parts.append(f'<text x="{bar_x + bar_w + 6}" y="{bar_y + 16}" font-size="13">{shown_value}</text>')
         y += row_h
     parts.append("</svg>")
     return Markup("".join(parts))

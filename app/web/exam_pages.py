@@ -11,7 +11,6 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import RedirectResponse, Response
 from pydantic import BaseModel, Field, ValidationError
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import FormData, UploadFile
@@ -28,7 +27,15 @@ from app.services.errors import Conflict, Invalid, NotFound, Said, in_chinese
 from app.settings import Settings
 from app.web import charts
 from app.web.csrf import csrf_valid, verify_csrf
-from app.web.grading import FORM_EXPIRED, NOT_WAITING, SCORE_HELP, graded_already, read_score
+from app.web.grading import (
+    FORM_EXPIRED,
+    NOT_WAITING,
+    SCORE_HELP,
+    graded_already,
+    points_help,
+    read_points,
+    read_score,
+)
 from app.web.i18n import UI, page_lang
 from app.web.templating import page
 
@@ -40,7 +47,10 @@ class _ManualGrade(BaseModel):
     submission: int = Field(ge=1, le=2**31 - 1)
     question: int = Field(ge=1, le=60)
     part: str = Field(min_length=1, max_length=64)
-    score: str = Field(max_length=20)  # read here, with a message a form can show
+    # Read here, with a message a form can show: points out of what the part is worth; a share
+    # (`score`, 0..1) from a form rendered before grades were typed in points.
+    points: str | None = Field(default=None, max_length=20)
+    score: str | None = Field(default=None, max_length=20)
     comment: str = Field(
         default="", max_length=10_000
     )  # a browser sends 5000 characters' line breaks as CRLF
@@ -58,7 +68,10 @@ CSV_TOO_LARGE = {
 
 @router.get("/exams")
 def exam_list(request: Request, session: SessionDep, user: StaffUser) -> Response:
-    rows = list(session.scalars(select(Exam).order_by(Exam.created_at.desc()).limit(200)))
+    # Each with its kind, language, creation time and number of variants, counted in the query: a
+    # mock exam built again under the same title was told apart by nothing (and each row loaded its
+    # variants to count them).
+    rows, _ = exams.list_exams(session, limit=200, offset=0)
     waiting = attempts.list_attempts(session, ungraded=True, limit=0)[1]  # practice short answers
     return page(request, "web/exams.html", user, exams=rows, waiting=waiting)
 
@@ -339,9 +352,15 @@ def _exam_page(
         == (grade_form.submission, grade_form.question, grade_form.part)
         for i in queue
     )
+    # Over the papers graded in full; a question's answers waiting for a TA are said beside its bar
+    # (they drew a 1% bar as zeros), and one with none graded yet has no percentage at all.
+    waiting = "{n} 份待评" if lang == "zh" else "{n} pending"
     chart = charts.bar_chart(
         [
-            (f"Q{q['question']}", q["mean_score"] / q["points"] if q["mean_score"] is not None else 0.0)
+            (
+                f"Q{q['question']}" + (" · " + waiting.format(n=q["pending"]) if q["pending"] else ""),
+                q["mean_score"] / q["points"] if q["mean_score"] is not None else None,
+            )
             for q in st["questions"]
         ],
         title="各题平均得分率" if lang == "zh" else "mean score per question",
@@ -386,9 +405,24 @@ def exam_grade_part(
 
     if not csrf_valid(request, form.csrf_token):  # not even read: a forged post changes nothing
         return refused(403, FORM_EXPIRED[lang])
-    score = read_score(form.score)
-    if score is None:  # the TA's score and comment come back in that answer's form, with the message
-        return refused(422, SCORE_HELP[lang])
+    try:
+        worth = exams.hand_graded_worth(
+            session, exam=exam, submission_id=form.submission, question=form.question, part=form.part
+        )
+    except NotFound:  # no such paper in this exam
+        return refused(404, NOT_WAITING[lang])
+    except Invalid:  # a paper, but no such part of it graded by hand
+        return refused(422, NOT_WAITING[lang])
+    # The TA's points (or a share, from a form older than points) come back in that answer's form,
+    # with the message, when they are not a grade.
+    if form.points is not None:
+        score = read_points(form.points, worth)
+        if score is None:
+            return refused(422, points_help(worth, lang))
+    else:
+        score = read_score(form.score or "")
+        if score is None:
+            return refused(422, SCORE_HELP[lang])
     try:
         exams.grade_manual_part(
             session,
@@ -401,7 +435,7 @@ def exam_grade_part(
             if_waiting=True,
         )
     except exams.GradedAlready as exc:
-        return refused(409, graded_already(exc.score, lang))
+        return refused(409, graded_already(exc.score, exc.worth, lang))
     except exams.Superseded as exc:  # a correction replaced this answer meanwhile: grade the new one
         return refused(409, " ".join(exc.lines(lang)))
     except NotFound:  # no such paper in this exam

@@ -4,6 +4,7 @@ Before it, a short answer practised outside an exam waited for a TA who had to u
 
 from __future__ import annotations
 
+import math
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Form, Path, Request
@@ -17,6 +18,7 @@ from app.deps import SessionDep, StaffUser
 from app.models import Attempt, User
 from app.routing import OneTripRoute
 from app.services import attempts, instances
+from app.services.handgrades import share_of
 from app.web.csrf import csrf_valid
 from app.web.i18n import page_lang
 from app.web.templating import page
@@ -25,10 +27,20 @@ from grader.parse import normalize
 router = APIRouter(route_class=OneTripRoute, include_in_schema=False)
 
 QUEUE_SIZE = 100  # the oldest answers first: a page at a time, the rest after these are graded
-SCORE_HELP = {
+SCORE_HELP = {  # a form from before grades were typed in points (a page left open): a share
     "zh": "得分应是 0 到 1 之间的数（例如 0.8）。",
     "en": "The score is a number from 0 to 1 (e.g. 0.8).",
 }
+POINTS_HELP = {
+    "zh": "得分应是 0 到 {full} 之间的数（满分 {full} 分，例如 {example}）。",
+    "en": "The score is a number of points from 0 to {full} (out of {full}, e.g. {example}).",
+}
+
+
+def points_help(full: float, lang: str) -> str:
+    return POINTS_HELP[lang].format(full=f"{full:g}", example=f"{round(full * 0.7, 2):g}")
+
+
 FORM_EXPIRED = {
     "zh": "表单已过期（也许你在别处登出过），评分未保存，请再提交一次。",
     "en": "The form expired (perhaps you logged out elsewhere); the grade was not saved: send it again.",
@@ -41,16 +53,26 @@ NOT_WAITING = {
 
 def read_score(text: str) -> float | None:
     """A TA's score from 0 to 1 as typed, from an IME too (０．８, 0，8); None when it is not one."""
+    return read_points(text, 1.0)
+
+
+def read_points(text: str, full: float) -> float | None:
+    """A TA's points out of `full` as typed (7, ７, 7.5, 7，5, 7 分), as the share of the answer a
+    grade is stored as; None when it is not a number from 0 to `full`."""
+    typed = normalize(text).replace(",", ".").strip().removesuffix("分").strip()
     try:
-        score = float(normalize(text).replace(",", "."))
+        points = float(typed)
     except ValueError:
         return None
-    return score if 0 <= score <= 1 else None
+    return share_of(points, full) if math.isfinite(points) else None
 
 
 class _AttemptGrade(BaseModel):
     csrf_token: str = Field(default="", max_length=100)
-    score: str = Field(max_length=20)  # read here, with a message a form can show
+    # Read here, with a message a form can show: points out of the question's full marks; a share
+    # (`score`, 0..1) from a form rendered before grades were typed in points.
+    points: str | None = Field(default=None, max_length=20)
+    score: str | None = Field(default=None, max_length=20)
     comment: str = Field(
         default="", max_length=10_000
     )  # a browser sends 5000 characters' line breaks as CRLF
@@ -73,6 +95,7 @@ def waiting(session: Session, request: Request, lang: str) -> tuple[list[dict[st
         items.append(
             {
                 "id": a.id,
+                "full_points": instances.full_marks(inst),  # what it is graded out of (its rubric's total)
                 "student": names.get(a.user_id, "?"),
                 "problem": a.problem,
                 "created_at": a.created_at,
@@ -155,33 +178,50 @@ def grade_attempt(
     attempt = session.get(Attempt, attempt_id)
     if attempt is None or not attempt.needs_manual:
         return refused(404, NOT_WAITING[lang])
+    full = instances.full_marks(
+        instances.build(request.app.state.records.fetch(session, attempt.instance_id))
+    )
     if attempt.graded_at is not None:
-        return refused(409, _graded_already(session, attempt_id, lang))
-    score = read_score(form.score)
-    if score is None:
-        return refused(422, SCORE_HELP[lang])
+        return refused(409, _graded_already(session, attempt_id, full, lang))
+    if form.points is not None:
+        score = read_points(form.points, full)
+        if score is None:
+            return refused(422, points_help(full, lang))
+    else:
+        score = read_score(form.score or "")
+        if score is None:
+            return refused(422, SCORE_HELP[lang])
     # Claimed in one statement: two TAs (or a double submit) both past the check above, the second
     # finds it taken instead of overwriting the first one's grade.
     claim = update(Attempt).where(Attempt.id == attempt_id, Attempt.graded_at.is_(None))
     if session.execute(claim.values(graded_at=utcnow(), graded_by=user.id)).rowcount == 0:  # type: ignore[attr-defined]
         session.rollback()
-        return refused(409, _graded_already(session, attempt_id, lang))
+        return refused(409, _graded_already(session, attempt_id, full, lang))
     attempts.grade_manually(
         session, attempt_id=attempt_id, grader=user, score=score, comment=form.comment.replace("\r\n", "\n")
     )
     return RedirectResponse("/grading", status_code=303)
 
 
-def _graded_already(session: Session, attempt_id: int, lang: str) -> str:
-    return graded_already(
-        session.scalar(select(Attempt.manual_score).where(Attempt.id == attempt_id)) or 0.0, lang
+def _graded_already(session: Session, attempt_id: int, full: float, lang: str) -> str:
+    score = session.scalar(select(Attempt.manual_score).where(Attempt.id == attempt_id)) or 0.0
+    return graded_already(score, full, lang)
+
+
+def graded_already(score: float, full: float | None, lang: str) -> str:
+    """A hand grade found given already (a form left open, a second TA): said in points out of
+    `full` (None: as the share it is stored as), nothing changed."""
+    given = (
+        f"{score:g}"
+        if full is None
+        else (
+            f"{score * full:.4g} 分，满分 {full:g} 分"
+            if lang == "zh"
+            else f"{score * full:.4g} of {full:g} points"
+        )
     )
-
-
-def graded_already(score: float, lang: str) -> str:
-    """A hand grade found given already (a form left open, a second TA): said, nothing changed."""
     return (
-        f"这个答案已评分（{score:g}），未作修改。"
+        f"这个答案已评分（{given}），未作修改。"
         if lang == "zh"
-        else f"This answer was graded already ({score:g}); nothing changed."
+        else f"This answer was graded already ({given}); nothing changed."
     )

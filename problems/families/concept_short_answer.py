@@ -77,6 +77,9 @@ class ConceptShortAnswer(Family[ConceptShortAnswerParams]):
     def bank_items(self) -> Mapping[str, ShortAnswerItem]:
         return short_answer_items()
 
+    def rubric_points(self, p: ConceptShortAnswerParams) -> int:
+        return get_short_answer_item(p.item).total_points
+
     def statement(self, p: ConceptShortAnswerParams) -> Text:
         item = get_short_answer_item(p.item)
         chapter = CHAPTERS[item.chapter]

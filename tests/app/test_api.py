@@ -366,6 +366,15 @@ def test_short_answers_wait_for_a_ta_who_scores_them_with_a_comment(client, acco
     assert again.status_code == 200 and again.json()["user"] == "alice"
     mine = client.get("/api/v1/me/attempts", headers=alice).json()["data"][0]
     assert mine["manual_comment"] == "" and mine["parts"]["answer"]["feedback"] == "" and mine["score"] == 0.6
+    # In points, as the rubric counts them: this item (opt.adam) has 10 in all; 7 of them is 0.7.
+    inpoints = client.post(f"/api/v1/attempts/{aid}/grade", json={"points": 7}, headers=ta)
+    assert inpoints.status_code == 200 and inpoints.json()["manual_score"] == 0.7
+    over = client.post(f"/api/v1/attempts/{aid}/grade", json={"points": 11}, headers=ta)
+    assert over.status_code == 422 and over.json()["detail"][0]["loc"] == ["body", "points"]
+    assert "11 is not within 0 to 10" in over.json()["detail"][0]["msg"]
+    both = client.post(f"/api/v1/attempts/{aid}/grade", json={"points": 7, "score": 0.7}, headers=ta)
+    assert both.status_code == 422 and "not both" in both.text
+    assert client.get("/api/v1/me/attempts", headers=alice).json()["data"][0]["score"] == 0.7
 
 
 def test_problem_list_serves_every_family_of_the_catalogue(client) -> None:  # type: ignore[no-untyped-def]

@@ -201,8 +201,8 @@ HEADER = "student,code,question,part,answer\n"
         (
             HEADER + "s1,{a},1,loss,1\ns1,{b},1,loss,2\n",
             (
-                "第 3 行：学生 's1' 有两个卷号（{a} 和 {b}）",
-                "line 3: student 's1' has two variant codes ({a} and {b})",
+                "第 3 行：学生 's1' 有两个卷号（{a} 和 {b}）：这里是 {b}，其余各行是 {a}",
+                "line 3: student 's1' has two variant codes ({a} and {b}): {b} here, {a} on their other lines",
             ),
         ),
         (
@@ -213,8 +213,18 @@ HEADER = "student,code,question,part,answer\n"
         (
             HEADER + "s1,{a},1,loss,[9, 9]\n",
             (
-                '第 2 行：应有 5 列，实有 6 列（含逗号的答案要放在引号里："[9, 9, 9]"）',
-                'line 2: expected 5 columns, found 6 (an answer holding commas goes in quotes: "[9, 9, 9]")',
+                "第 2 行：应有 5 列，实有 6 列，第 6 列是 ' 9]'"
+                '（含逗号的答案要放在引号里："[9, 9, 9]"；末尾的空列无妨）',
+                "line 2: expected 5 columns, found 6, column 6 holds ' 9]' (an answer holding commas goes "
+                'in quotes: "[9, 9, 9]"; empty columns at the end are fine)',
+            ),
+        ),
+        (
+            HEADER + "s1,{a},1,loss,1,,x,\n",  # an empty column at the end is none; x is a cell
+            (
+                "第 2 行：应有 5 列，实有 7 列，第 7 列是 'x'（含逗号的答案要放在引号里：\"[9, 9, 9]\"；末尾的空列无妨）",
+                "line 2: expected 5 columns, found 7, column 7 holds 'x' (an answer holding commas goes "
+                'in quotes: "[9, 9, 9]"; empty columns at the end are fine)',
             ),
         ),
         (HEADER + ",{a},1,loss,1\n", ("第 2 行：学生一栏是空的", "line 2: empty student")),
@@ -385,33 +395,46 @@ def test_a_ta_grades_short_answers_from_the_exam_page(ta) -> None:  # type: igno
         item.rubric[0].criterion.en in "\n".join(api[0]["guide"])
         and item.question.en[:20] in api[0]["statement"]
     )
-    form = re.search(r'<form method="post" action="/exams/[^"]+/manual".*?</form>', page, re.S).group(0)  # type: ignore[union-attr]
+    form = re.search(r'<form method="post" action="/exams/[^"]+/manual#[^"]+".*?</form>', page, re.S).group(0)  # type: ignore[union-attr]
     fields = dict(re.findall(r'<input type="hidden" name="([^"]+)" value="([^"]*)"', form))
-    bad = c.post(f"/exams/{exam['id']}/manual", data={**fields, "score": "很好", "comment": "长评语 keep me"})
-    assert bad.status_code == 422 and "0 到 1" in bad.text
+    assert "得分（满分 10 分）" in form  # the question's 10 points, its one part's
+    bad = c.post(
+        f"/exams/{exam['id']}/manual", data={**fields, "points": "很好", "comment": "长评语 keep me"}
+    )
+    assert bad.status_code == 422 and "得分应是 0 到 10 之间的数（满分 10 分，例如 7）" in bad.text
     assert 'value="很好"' in bad.text and "长评语 keep me</textarea>" in bad.text  # kept, in its form
+    # ... which the page opens at (a page of 244 forms opened at its top): the form posts to its own
+    # anchor, the refusal page has the form under that id, its box focused
+    anchor = f"grade-{fields['submission']}-1-answer"
+    assert f'action="/exams/{exam["id"]}/manual#{anchor}"' in form
+    refused = re.search(rf'<form [^>]*id="{anchor}".*?</form>', bad.text, re.S).group(0)  # type: ignore[union-attr]
+    assert "得分应是 0 到 10 之间的数" in refused and 'aria-invalid="true" autofocus' in refused
     # An expired form and a paper not in this exam were bare error pages: what was typed is kept.
-    stale_form = {**fields, "csrf_token": "stale", "score": "0.7", "comment": "过期 keep"}
+    stale_form = {**fields, "csrf_token": "stale", "points": "7", "comment": "过期 keep"}
     expired = c.post(f"/exams/{exam['id']}/manual", data=stale_form)
     assert (
         expired.status_code == 403 and "表单已过期" in expired.text and "过期 keep</textarea>" in expired.text
     )
     gone = c.post(
         f"/exams/{exam['id']}/manual",
-        data={**fields, "submission": "999999", "score": "0.7", "comment": "别丢"},
+        data={**fields, "submission": "999999", "points": "7", "comment": "别丢"},
     )
     assert gone.status_code == 404 and "不在待批改之列" in gone.text and "别丢</textarea>" in gone.text
+    over = c.post(f"/exams/{exam['id']}/manual", data={**fields, "points": "11", "comment": "超了"})
+    assert over.status_code == 422 and "得分应是 0 到 10 之间的数" in over.text and 'value="11"' in over.text
     r = c.post(
         f"/exams/{exam['id']}/manual",
-        data={**fields, "score": "0，8", "comment": "不错"},
+        data={**fields, "points": "7，5 分", "comment": "不错"},  # an IME's comma, the unit typed too
         follow_redirects=False,
     )
     assert r.status_code == 303
-    stale = c.post(f"/exams/{exam['id']}/manual", data={**fields, "score": "0", "comment": "?"})
-    assert stale.status_code == 409 and "0.8" in stale.text  # a form left open does not overwrite it
+    stale = c.post(f"/exams/{exam['id']}/manual", data={**fields, "points": "0", "comment": "?"})
+    assert (
+        stale.status_code == 409 and "这个答案已评分（7.5 分，满分 10 分）" in stale.text
+    )  # not overwritten
     assert "data-queue-empty" in c.get(f"/exams/{exam['id']}").text
     grades = c.get(f"/api/v1/exams/{exam['id']}/grades.csv").text
-    assert ",8.0," in grades or ",8," in grades, grades
+    assert ",7.5," in grades, grades  # 7.5 of the question's 10 points
 
 
 def test_a_ta_grades_practice_short_answers_from_a_page(ta) -> None:  # type: ignore[no-untyped-def]
@@ -434,23 +457,26 @@ def test_a_ta_grades_practice_short_answers_from_a_page(ta) -> None:  # type: ig
     assert page.index("甲的答案 &lt;残差&gt;") < page.index("乙的答案")  # escaped; oldest first
     item = get_short_answer_item(c.get(f"/api/v1/instances/{inst['id']}").json()["params"]["item"])
     assert html.escape(item.rubric[0].criterion.zh[:12], quote=False) in page
-    first = re.search(r'action="/grading/(\d+)"', page).group(1)  # type: ignore[union-attr]
+    first = re.search(r'action="/grading/(\d+)#a\1"', page).group(1)  # type: ignore[union-attr]
+    total = item.total_points  # the rubric's points in all: what the TA grades out of
+    assert f"得分（满分 {total} 分）" in _grading_form(page, int(first))
     token = _csrf(page)
-    bad = c.post(f"/grading/{first}", data={"csrf_token": token, "score": "很好", "comment": "留着"})
+    bad = c.post(f"/grading/{first}", data={"csrf_token": token, "points": "很好", "comment": "留着"})
     assert bad.status_code == 422 and 'value="很好"' in bad.text and "留着</textarea>" in bad.text
+    assert f"得分应是 0 到 {total} 之间的数" in bad.text
     ok = c.post(
         f"/grading/{first}",
-        data={"csrf_token": token, "score": "０．７", "comment": "不错"},
+        data={"csrf_token": token, "points": "７", "comment": "不错"},  # full-width, from an IME
         follow_redirects=False,
     )
     assert ok.status_code == 303
-    huge = c.post(f"/grading/{10**20}", data={"csrf_token": token, "score": "1", "comment": ""})
+    huge = c.post(f"/grading/{10**20}", data={"csrf_token": token, "points": "1", "comment": ""})
     assert huge.status_code == 422  # an id past any row: said, not a 500 (SQLite cannot bind it)
-    again = c.post(f"/grading/{first}", data={"csrf_token": token, "score": "0", "comment": "?"})
-    assert again.status_code == 409 and "0.7" in again.text
+    again = c.post(f"/grading/{first}", data={"csrf_token": token, "points": "0", "comment": "?"})
+    assert again.status_code == 409 and f"这个答案已评分（7 分，满分 {total} 分）" in again.text
     mine = c.get("/api/v1/me/attempts", headers=alice).json()["data"]
     graded = next(a for a in mine if a["id"] == int(first))
-    assert graded["score"] == 0.7 and graded["manual_comment"] == "不错"
+    assert graded["score"] == 7 / total and graded["manual_comment"] == "不错"
     assert "甲的答案" not in c.get("/grading").text and "1 份待批改" in c.get("/exams").text
 
 
@@ -469,33 +495,37 @@ def test_two_tas_grading_one_practice_answer_at_once_keep_the_first_grade(ta_on_
     inst = c.post("/api/v1/instances", json={"problem": "concept.short_answer", "seed": 3}).json()
     c.post(f"/api/v1/instances/{inst['id']}/check", json={"answers": {"answer": "残差"}}, headers=alice)
     page = c.get("/grading").text
-    aid = int(re.search(r'action="/grading/(\d+)"', page).group(1))  # type: ignore[union-attr]
-    real = grading.read_score
+    aid = int(re.search(r'action="/grading/(\d+)#', page).group(1))  # type: ignore[union-attr]
+    real = grading.read_points
 
-    def other_ta_grades_meanwhile(text: str) -> float | None:
+    def other_ta_grades_meanwhile(text: str, full: float) -> float | None:
         with c.app_ref.state.session_factory() as s:
             first = s.query(User).filter_by(name="tina").one()
             attempts.grade_manually(s, attempt_id=aid, grader=first, score=0.9, comment="第一位助教")
-        return real(text)
+        return real(text, full)
 
-    monkeypatch.setattr(grading, "read_score", other_ta_grades_meanwhile)
-    r = c.post(
-        f"/grading/{aid}", data={"csrf_token": _csrf(page), "score": "0.1", "comment": "第二位 <评语>"}
-    )
+    monkeypatch.setattr(grading, "read_points", other_ta_grades_meanwhile)
+    r = c.post(f"/grading/{aid}", data={"csrf_token": _csrf(page), "points": "1", "comment": "第二位 <评语>"})
     monkeypatch.undo()
-    assert r.status_code == 409 and "这个答案已评分（0.9），未作修改" in r.text
-    # What the second TA typed comes back beside the message (the answer left the queue, and its form)
+    # said in points: opt.adam's rubric has 10 in all
+    assert r.status_code == 409 and "这个答案已评分（9 分，满分 10 分），未作修改" in r.text
+    # What the second TA typed comes back beside the message (the answer left the queue, and its form),
+    # where the page opens (the form's anchor)
     box = _kept_box(r.text)
-    assert 'value="0.1"' in box and "第二位 &lt;评语&gt;</textarea>" in box and "你填写的评分" in box
-    assert "<strong>alice</strong>" in box and f'id="a{aid}"' not in r.text
+    assert 'value="1"' in box and "第二位 &lt;评语&gt;</textarea>" in box and "你填写的评分" in box
+    assert "<strong>alice</strong>" in box and f'<form method="post" action="/grading/{aid}' not in r.text
+    assert f'<div id="a{aid}" data-grade-refused>' in r.text
     with c.app_ref.state.session_factory() as s:
         kept = s.get(Attempt, aid)
         assert kept is not None and kept.manual_score == 0.9 and kept.manual_comment == "第一位助教"
     # A form left open, sent on an English page: the same, in English.
     again = c.post(
-        f"/grading/{aid}?lang=en", data={"csrf_token": _csrf(page), "score": "1", "comment": "late TA"}
+        f"/grading/{aid}?lang=en", data={"csrf_token": _csrf(page), "points": "10", "comment": "late TA"}
     )
-    assert again.status_code == 409 and "This answer was graded already (0.9); nothing changed." in again.text
+    assert (
+        again.status_code == 409
+        and "This answer was graded already (9 of 10 points); nothing changed." in again.text
+    )
     assert "late TA</textarea>" in _kept_box(again.text) and "What you entered" in again.text
 
 
@@ -507,7 +537,9 @@ def _kept_box(text: str) -> str:
 
 
 def _grading_form(text: str, attempt_id: int) -> str:
-    found = re.search(rf'<form method="post" action="/grading/{attempt_id}".*?</form>', text, re.S)
+    found = re.search(
+        rf'<form method="post" action="/grading/{attempt_id}#a{attempt_id}".*?</form>', text, re.S
+    )
     assert found is not None, f"no form for answer {attempt_id}"
     return found.group(0)
 
@@ -515,13 +547,13 @@ def _grading_form(text: str, attempt_id: int) -> str:
 REFUSALS = {  # expired form, not a score, not waiting, the box's title
     "zh": (
         "表单已过期",
-        "得分应是 0 到 1 之间的数",
+        "得分应是 0 到 10 之间的数（满分 10 分，例如 7）",  # opt.adam's rubric: 10 points
         "这个答案不在待批改之列",
         "你填写的评分（未保存，可复制）",
     ),
     "en": (
         "The form expired",
-        "The score is a number from 0 to 1",
+        "The score is a number of points from 0 to 10 (out of 10, e.g. 7)",
         "not waiting for a TA",
         "What you entered",
     ),
@@ -545,25 +577,26 @@ def test_a_practice_grade_refused_comes_back_as_typed(ta, monkeypatch, lang: str
     inst = c.post("/api/v1/instances", json={"problem": "concept.short_answer", "seed": 3}).json()
     c.post(f"/api/v1/instances/{inst['id']}/check", json={"answers": {"answer": "残差"}}, headers=alice)
     page = c.get("/grading").text
-    aid = int(re.search(r'action="/grading/(\d+)"', page).group(1))  # type: ignore[union-attr]
-    typed = {"score": "0.6", "comment": "要点齐全 <b>"}
+    aid = int(re.search(r'action="/grading/(\d+)#', page).group(1))  # type: ignore[union-attr]
+    typed = {"points": "6", "comment": "要点齐全 <b>"}
 
     # A form from before a logout in another tab: the answer still waits, its form holds the text.
     r = c.post(f"/grading/{aid}{q}", data={"csrf_token": "stale", **typed})
     assert r.status_code == 403 and expired in r.text
     form = _grading_form(r.text, aid)
-    assert 'value="0.6"' in form and "要点齐全 &lt;b&gt;</textarea>" in form and expired in form
+    assert 'value="6"' in form and "要点齐全 &lt;b&gt;</textarea>" in form and expired in form
+    assert f'id="a{aid}"' in form and "autofocus" in form  # the page opens at it, the cursor in its box
     assert "data-kept-grade" not in r.text
 
     # A score that is not one, for an answer graded meanwhile: beside the message.
-    def graded_meanwhile(text: str) -> float | None:
+    def graded_meanwhile(text: str, full: float) -> float | None:
         with c.app_ref.state.session_factory() as s:
             tina = s.query(User).filter_by(name="tina").one()
             attempts.grade_manually(s, attempt_id=aid, grader=tina, score=0.9, comment="第一位助教")
         return None
 
-    monkeypatch.setattr(grading, "read_score", graded_meanwhile)
-    r = c.post(f"/grading/{aid}{q}", data={"csrf_token": _csrf(page), "score": "很好", "comment": "留着"})
+    monkeypatch.setattr(grading, "read_points", graded_meanwhile)
+    r = c.post(f"/grading/{aid}{q}", data={"csrf_token": _csrf(page), "points": "很好", "comment": "留着"})
     monkeypatch.undo()
     assert r.status_code == 422 and not_a_score in r.text
     box = _kept_box(r.text)
@@ -595,33 +628,42 @@ def test_two_tas_grading_one_paper_answer_at_once_keep_the_first_grade(ta_on_bot
     sent = {"student": "s1", "code": code, "answers": {"1": {"answer": "残差连接"}}}
     assert c.post(f"/api/v1/exams/{exam['id']}/submissions", json=sent).status_code == 200
     page = c.get(f"/exams/{exam['id']}").text
-    form = re.search(r'<form method="post" action="/exams/[^"]+/manual".*?</form>', page, re.S).group(0)  # type: ignore[union-attr]
+    form = re.search(r'<form method="post" action="/exams/[^"]+/manual#[^"]+".*?</form>', page, re.S).group(0)  # type: ignore[union-attr]
     fields = dict(re.findall(r'<input type="hidden" name="([^"]+)" value="([^"]*)"', form))
     sid = int(fields["submission"])
-    real = exam_pages.read_score
+    real = exam_pages.read_points
 
-    def other_ta_grades_meanwhile(text: str) -> float | None:  # past the page's own checks
+    def other_ta_grades_meanwhile(text: str, full: float) -> float | None:  # past the page's own checks
         with c.app_ref.state.session_factory() as s:
             e = exams.get_exam(s, exam["id"])
             exams.grade_manual_part(
                 s, exam=e, submission_id=sid, question=1, part="answer", score=0.9, comment="第一位助教"
             )
-        return real(text)
+        return real(text, full)
 
-    monkeypatch.setattr(exam_pages, "read_score", other_ta_grades_meanwhile)
-    r = c.post(f"/exams/{exam['id']}/manual", data={**fields, "score": "0.1", "comment": "第二位 <评语>"})
+    monkeypatch.setattr(exam_pages, "read_points", other_ta_grades_meanwhile)
+    r = c.post(f"/exams/{exam['id']}/manual", data={**fields, "points": "1", "comment": "第二位 <评语>"})
     monkeypatch.undo()
     assert r.status_code == 409, r.text[:300]
-    assert "这个答案已评分（0.9），未作修改" in r.text
+    assert "这个答案已评分（9 分，满分 10 分），未作修改" in r.text  # 0.9 of the question's 10 points
     kept = re.search(r"<div class=\"kept\" data-kept-grade>.*?</div>", r.text, re.S).group(0)  # type: ignore[union-attr]
-    assert 'value="0.1"' in kept and "第二位 &lt;评语&gt;</textarea>" in kept
+    assert 'value="1"' in kept and "第二位 &lt;评语&gt;</textarea>" in kept
+    # the page opens at the message, where the form was (its action's anchor)
+    assert (
+        f'<div id="grade-{sid}-1-answer" data-grade-refused>' in r.text and f'#grade-{sid}-1-answer"' in form
+    )
     with c.app_ref.state.session_factory() as s:
         stored = s.get(ExamSubmission, sid)
         assert stored is not None and stored.score == 9.0
         assert stored.results["1"]["parts"]["answer"]["feedback"] == "第一位助教"
     # A form left open, sent on an English page: the same, in English.
-    again = c.post(f"/exams/{exam['id']}/manual?lang=en", data={**fields, "score": "1", "comment": "late TA"})
-    assert again.status_code == 409 and "This answer was graded already (0.9); nothing changed." in again.text
+    again = c.post(
+        f"/exams/{exam['id']}/manual?lang=en", data={**fields, "points": "10", "comment": "late TA"}
+    )
+    assert (
+        again.status_code == 409
+        and "This answer was graded already (9 of 10 points); nothing changed." in again.text
+    )
     assert "late TA</textarea>" in again.text and "What you entered" in again.text
 
 
@@ -701,3 +743,100 @@ def test_the_builder_names_a_question_count_over_the_limit(ta) -> None:  # type:
     rows = {f"item{n}.source": "tag:cnn" for n in range(2)} | {f"item{n}.count": "40" for n in range(2)}
     r = _build(ta, title="t", **rows)
     assert r.status_code == 422 and "题目：每份试卷最多 60 题，这里有 80 题" in r.text
+
+
+@pytest.mark.parametrize(
+    ("lang", "said"),
+    [
+        ("zh", ("纸质试卷", "中英双语", "在线作业", "英文")),
+        ("en", ("Paper", "Chinese and English", "Homework online", "English")),
+    ],
+)
+def test_the_exam_list_tells_exams_of_one_title_apart(ta, lang, said) -> None:  # type: ignore[no-untyped-def]
+    """A mock exam built again under its title was two identical rows: the list shows each exam's
+    kind, language, number of variants and when it was created (on the course's clock)."""
+    from app.models import Exam
+
+    item = [{"problem": FAMILY, "params": {"num_classes": 4}}]
+    first = ta.post("/api/v1/exams", json={"title": "期中模拟", "items": item, "variants": 3}).json()
+    second = ta.post(
+        "/api/v1/exams",
+        json={"title": "期中模拟", "items": item, "variants": 2, "lang": "en", "kind": "homework"},
+    ).json()
+    with ta.app_ref.state.session_factory() as s:
+        for exam_id, when in (
+            (first["id"], datetime(2026, 3, 1, 8, 0)),
+            (second["id"], datetime(2026, 3, 2, 23, 30)),
+        ):
+            s.get(Exam, exam_id).created_at = when.replace(tzinfo=UTC)
+        s.commit()
+    page = ta.get(f"/exams?lang={lang}").text
+
+    def row(exam_id: str) -> str:
+        found = re.search(rf'<tr data-exam="{exam_id}">.*?</tr>', page, re.S)
+        assert found is not None, exam_id
+        return found.group(0)
+
+    paper, homework = row(first["id"]), row(second["id"])
+    assert page.index(homework) < page.index(paper)  # newest first
+    assert f'data-kind="paper">{said[0]}</td>' in paper and f'data-lang="both">{said[1]}</td>' in paper
+    assert 'data-variants="3">3<' in paper
+    assert "2026-03-01 16:00 (UTC+8)" in paper  # 08:00 UTC on Beijing time
+    assert f'data-kind="homework">{said[2]}</td>' in homework and f'data-lang="en">{said[3]}</td>' in homework
+    assert 'data-variants="2">2<' in homework
+    assert "2026-03-03 07:30 (UTC+8)" in homework
+
+
+def test_the_statistics_page_says_what_waits_and_each_variants_means(ta) -> None:  # type: ignore[no-untyped-def]
+    """Answers waiting for a TA are said beside their question's bar, not drawn as zeros; a table
+    gives each variant's mean per question; each common wrong answer names its variants."""
+    from tests.app.test_exams import _computed_and_short, _key, _key_answers
+
+    exam = _computed_and_short(ta, {})
+    a, b = exam["variants"][0]["code"], exam["variants"][1]["code"]
+    key = _key_answers(_key(ta, {}, exam["id"]))
+    url = f"/api/v1/exams/{exam['id']}/submissions"
+    for student, code, answers in [
+        ("s1", a, {"1": {"loss": key[(a, 1)][1]["loss"]}, "2": {"answer": "梯度消失"}}),  # Q2 waits
+        ("s2", b, {"1": {"loss": "1"}}),  # 0 and 0, nothing waits
+    ]:
+        assert ta.post(url, json={"student": student, "code": code, "answers": answers}).status_code == 200
+    page = ta.get(f"/exams/{exam['id']}").text
+    summary = re.search(r"<p data-summary>(.*?)</p>", page, re.S).group(1)  # type: ignore[union-attr]
+    # s2's 0 is the only paper graded in full; s1's waits
+    assert (
+        "2 份提交 · 平均总分 0.0（已评完的 1 份）" in summary
+        and 'data-pending="1">1 份有待人工评分的小题' in summary
+    )
+    chart = re.search(r'<svg class="chart".*?</svg>', page, re.S).group(0)  # type: ignore[union-attr]
+    assert "Q2 · 1 份待评" in chart and ">0%</text>" in chart  # Q2: s2's blank 0 alone
+    assert ">50%</text>" in chart  # Q1: 4 of 8 points
+
+    def cell(code: str, question: int) -> str:
+        row = re.search(rf'<tr data-variant="{code}">.*?</tr>', page, re.S).group(0)  # type: ignore[union-attr]
+        return re.search(rf'<td data-question="{question}">(.*?)</td>', row, re.S).group(1)  # type: ignore[union-attr]
+
+    assert cell(a, 1) == "100%" and cell(b, 1) == "0%"
+    assert cell(a, 2).startswith("–") and "（1 待评）" in cell(a, 2) and cell(b, 2) == "0%"
+    assert (
+        f'<span data-codes="{b}"><span class="muted small">{b}</span> <code>loss</code>: <code>1</code> × 1'
+        in page
+    )
+    assert "data-no-submissions" not in page
+
+
+def test_a_grading_form_from_before_points_still_grades_a_share(ta) -> None:  # type: ignore[no-untyped-def]
+    """A page loaded before grades were typed in points sends `score`, a share: it is read as one
+    (0.7 of 10 points is 7), not as 0.7 points."""
+    from tests.app.test_exams import short_answer_exam
+
+    exam = ta.post("/api/v1/exams", json=short_answer_exam()).json()
+    code = exam["variants"][0]["code"]
+    sent = {"student": "s1", "code": code, "answers": {"1": {"answer": "残差连接"}}}
+    sid = ta.post(f"/api/v1/exams/{exam['id']}/submissions", json=sent).json()["id"]
+    token = _csrf(ta.get(f"/exams/{exam['id']}").text)
+    old_form = {"csrf_token": token, "submission": sid, "question": 1, "part": "answer", "comment": ""}
+    assert ta.post(f"/exams/{exam['id']}/manual", data={**old_form, "score": "7"}).status_code == 422
+    r = ta.post(f"/exams/{exam['id']}/manual", data={**old_form, "score": "0.7"}, follow_redirects=False)
+    assert r.status_code == 303
+    assert ta.get(f"/api/v1/exams/{exam['id']}/submissions/{sid}").json()["score"] == 7.0

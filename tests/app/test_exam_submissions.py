@@ -358,3 +358,51 @@ def test_a_page_of_the_list_costs_the_same_queries_however_many_students(app, cl
         add(n)
     assert statements() == few
     assert len(client.get(url, headers=ta).json()["data"]) == 8
+
+
+def test_a_ta_grades_a_short_answer_in_points_or_as_a_share(client, accounts) -> None:  # type: ignore[no-untyped-def]
+    """TAs grade by a rubric in points ("4 分…3 分…3 分，共 10 分"): 7 was refused, "less than or
+    equal to 1". `points` grades out of what the part is worth; `score` stays the share, 0 to 1."""
+    ta = accounts["ta"].headers
+    exam = _mixed_exam(client, ta)  # Q3: a short answer worth 10 points
+    for student in ("甲", "乙"):
+        _submit(client, ta, exam, student, {"3": {"answer": "残差连接让梯度直接回传"}})
+    sid = _waiting(client, ta, exam)
+    queue = client.get(f"/api/v1/exams/{exam['id']}/manual", headers=ta).json()
+    assert {(q["points"], q["part_points"]) for q in queue} == {(10, 10)}  # one part: all the question's
+    url = f"/api/v1/exams/{exam['id']}/submissions"
+
+    def grade(student: str, body: dict, query: str = ""):  # type: ignore[no-untyped-def,type-arg]
+        return client.post(
+            f"{url}/{sid[student]}/grade{query}", json={"question": 3, "part": "answer", **body}, headers=ta
+        )
+
+    refused = [
+        ({"points": 11}, ["body", "points"], "11 is not within 0 to 10"),
+        ({"points": -1}, ["body", "points"], "greater than or equal to 0"),
+        ({"score": 7}, ["body", "score"], "send `points` instead"),
+        ({"score": 0.7, "points": 7}, ["body"], "not both"),
+        ({}, ["body"], "give `score`"),
+    ]
+    for body, loc, words in refused:
+        r = grade("甲", body)
+        assert r.status_code == 422, (body, r.text)
+        detail = r.json()["detail"][0]
+        assert detail["loc"] == loc and words in detail["msg"], (body, detail)
+    zh = grade("甲", {"points": 11}, "?lang=zh").json()["detail"][0]["msg"]
+    assert "满分 10 分，得分应在 0 到 10 之间，而不是 11" in zh, zh
+    assert grade("甲", {"points": 7}).json()["score"] == 7.0  # 7 of the 10 points
+    assert grade("乙", {"score": 0.7}).json()["score"] == 7.0  # the same grade, as a share
+    rows = _grades(client, ta, exam)
+    assert rows["甲"]["q3"] == rows["乙"]["q3"] == "7.0"
+
+
+def test_a_part_is_worth_its_share_of_the_question() -> None:
+    """A question's score is the mean of its parts': a hand-graded part of two is worth half."""
+    from app.models import ExamSubmission
+    from app.services.exams import part_worth
+
+    parts = {"value": {"manual": False, "score": 1.0}, "why": {"manual": True, "score": 0.0}}
+    sub = ExamSubmission(results={"2": {"points": 6.0, "score": 3.0, "parts": parts}})
+    assert part_worth(sub, 2, "why") == 3.0
+    assert part_worth(sub, 2, "value") is None and part_worth(sub, 1, "why") is None  # not by hand; none

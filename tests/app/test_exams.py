@@ -507,10 +507,13 @@ def test_csv_errors_through_the_api_stay_english_unless_the_request_asks_for_chi
     url = f"/api/v1/exams/{exam['id']}/submissions"
     bad = f"student,code,question,part,answer\ns1,{a},2,loss,1\ns1,{b},1,loss,1\ns2,{a},3,loss,1\n"
     english = (
-        f"line 3: student 's1' has two variant codes ({a} and {b}); "
+        f"line 3: student 's1' has two variant codes ({a} and {b}): {b} here, {a} on their other lines; "
         "line 4 (s2): question 3 does not exist (1-2)"
     )
-    chinese = f"第 3 行：学生 's1' 有两个卷号（{a} 和 {b}）; 第 4 行（s2）：没有第 3 题（题号 1-2）"
+    chinese = (
+        f"第 3 行：学生 's1' 有两个卷号（{a} 和 {b}）：这里是 {b}，其余各行是 {a}; "
+        "第 4 行（s2）：没有第 3 题（题号 1-2）"
+    )
     for query, headers, said in [
         ("", {}, english),
         ("", {"Accept-Language": "en-US,en;q=0.9"}, english),
@@ -564,6 +567,85 @@ def test_csv_class_grading_reports_bad_lines_and_applies_nothing(client, account
         csv.DictReader(io.StringIO(client.get(f"/api/v1/exams/{exam['id']}/grades.csv", headers=ta).text))
     )
     assert [r["student"] for r in rows] == ["s1", "s2"] and rows[0]["q2"] == "2.0"
+
+
+def _six_questions(client, headers):  # type: ignore[no-untyped-def]
+    """Two variants of six questions with one part each: question k asks the loss of k+1 classes."""
+    items = [{"problem": FAMILY, "params": {"num_classes": k + 1}} for k in range(1, 7)]
+    r = client.post("/api/v1/exams", json={"title": "六题", "items": items, "variants": 2}, headers=headers)
+    assert r.status_code == 201, r.text
+    return r.json()
+
+
+def test_a_mistyped_code_is_one_error_at_its_line_and_errors_come_in_line_order(client, accounts) -> None:  # type: ignore[no-untyped-def]
+    """A TA's class CSV: one row of a student had DKCB for DKCR. The response blamed the student's
+    correct rows (one "two variant codes" a line) and said the real cause last, out of line
+    order. Now: one message at the mistyped line(s), naming the code the other lines have; two
+    known codes, one message at the lines that differ; every message in line order."""
+    ta = accounts["ta"].headers
+    exam = _six_questions(client, ta)
+    a, b = exam["variants"][0]["code"], exam["variants"][1]["code"]
+    typo = next(b[:3] + c for c in "ABCDEFGHJK" if b[:3] + c not in (a, b))
+    url = f"/api/v1/exams/{exam['id']}/submissions"
+    rows = [
+        f"s0,{a},1,loss,1",  # 2
+        f"s0,{a},9,loss,1",  # 3: no question 9
+        f"2022000010,{typo},1,loss,1",  # 4: the mistyped code, the student's first line
+        *[f"2022000010,{b},{q},loss,1" for q in range(2, 6)],  # 5-8: right
+        f"2022000010,{typo.lower()},6,loss,1",  # 9: the same typo again (codes are read in any case)
+        f"s3,{a},1,loss,1,x",  # 10: a cell past the answer
+        f"s4,{a},1,loss,1",  # 11
+        f"s4,{b},2,loss,1",  # 12: a second known code, on one line of four
+        f"s4,{b},3,loss,1",  # 13
+        f"s4,{a},4,loss,1",  # 14
+        f"s4,{a},5,loss,1",  # 15
+        f"s5,{typo},1,loss,1",  # 16: every line mistyped: no other code to name
+        f"s5,{typo},2,loss,1",  # 17
+    ]
+    text = "student,code,question,part,answer\n" + "\n".join(rows) + "\n"
+    r = client.post(url, content=text.encode(), headers={**ta, "Content-Type": "text/csv"})
+    assert r.status_code == 422
+    assert r.json()["detail"][0]["msg"] == "; ".join(
+        [
+            "line 3 (s0): question 9 does not exist (1-6)",
+            f"lines 4, 9 (2022000010): unknown variant code '{typo}' (their other lines say {b})",
+            "line 10: expected 5 columns, found 6, column 6 holds 'x' (an answer holding commas goes in "
+            'quotes: "[9, 9, 9]"; empty columns at the end are fine)',
+            f"lines 12-13: student 's4' has two variant codes ({a} and {b}): {b} here, {a} on their other lines",
+            f"lines 16-17 (s5): unknown variant code '{typo}'",
+        ]
+    )
+    zh = client.post(url + "?lang=zh", content=text.encode(), headers={**ta, "Content-Type": "text/csv"})
+    assert (
+        f"; 第 4、9 行（2022000010）：未知的卷号 '{typo}'（该生其余各行的卷号是 {b}）; "
+        in (zh.json()["detail"][0]["msg"])
+    )
+    assert client.get(f"/api/v1/exams/{exam['id']}/grades.csv", headers=ta).text.count("\n") == 1
+
+
+def test_a_csv_saved_by_excel_with_empty_columns_at_the_end_is_graded(client, accounts) -> None:  # type: ignore[no-untyped-def]
+    """Excel saves a sheet's blank columns as trailing commas, on the header too: the file was
+    refused, "expected 5 columns, found 7". Empty columns at the end are no columns."""
+    ta = accounts["ta"].headers
+    exam = _six_questions(client, ta)
+    a = exam["variants"][0]["code"]
+    text = (
+        "student,code,question,part,answer,,\r\n"
+        f'张三,{a},1,loss,"ln(2)",,\r\n'  # question 1: 2 classes, the right answer
+        f"张三,{a},2,loss,ln(9), ,\r\n"  # a space is empty too; wrong (3 classes)
+        f"李四,{a},3,loss,,,\r\n"  # a blank answer, then the blank columns
+    )
+    r = client.post(
+        f"/api/v1/exams/{exam['id']}/submissions",
+        content=text.encode("utf-8-sig"),
+        headers={**ta, "Content-Type": "text/csv"},
+    )
+    assert r.status_code == 200, r.text
+    sent = {s["student"]: s for s in r.json()}
+    assert sorted(sent) == ["张三", "李四"]
+    assert sent["张三"]["score"] == 1.0 and sent["李四"]["score"] == 0.0
+    detail = client.get(f"/api/v1/exams/{exam['id']}/submissions/{sent['张三']['id']}", headers=ta).json()
+    assert detail["answers"] == {"1": {"loss": "ln(2)"}, "2": {"loss": "ln(9)"}}
 
 
 def test_a_partial_upload_changes_only_the_parts_it_holds(client, accounts) -> None:  # type: ignore[no-untyped-def]
@@ -668,9 +750,101 @@ def test_statistics_per_question_and_student(client, accounts) -> None:  # type:
     assert st["submissions"] == 4 and st["mean_total"] == 0.5
     q2 = st["questions"][1]
     assert q2["mean_score"] == 0.5 and q2["points"] == 2
-    assert q2["common_wrong_answers"][0] == {"part": "loss", "answer": "log10(10)", "count": 2}
+    # question 2 has fixed params: every variant asks it, and its wrong answers are counted together
+    every = sorted(v["code"] for v in exam["variants"])
+    assert q2["common_wrong_answers"][0] == {
+        "codes": every,
+        "part": "loss",
+        "answer": "log10(10)",
+        "count": 2,
+    }
     assert {"id": "log_base_10", "count": 2} in q2["misconceptions"]
     assert [s["student"] for s in st["students"]] == ["s1", "s2", "s3", "s4"]
+
+
+def _computed_and_short(client, headers):  # type: ignore[no-untyped-def]
+    """Two variants: Q1 computed (4 points, its own numbers in each), Q2 a short answer (10 points)."""
+    short = short_answer_exam()["items"][0]  # type: ignore[index]
+    body = {"title": "统计", "items": [{"problem": FAMILY, "points": 4}, short], "variants": 2, "seed": 7}
+    r = client.post("/api/v1/exams", json=body, headers=headers)
+    assert r.status_code == 201, r.text
+    return r.json()
+
+
+def test_statistics_leave_answers_waiting_for_a_ta_out_of_the_means(client, accounts) -> None:  # type: ignore[no-untyped-def]
+    """A TA's report: Q12 showed a 1% mean with 241 short answers not graded yet (counted as 0).
+    A question waiting for a TA is left out of its means and counted as pending, per question, per
+    variant and for the mean total; wrong answers are counted per variant (other numbers)."""
+    ta = accounts["ta"].headers
+    exam = _computed_and_short(client, ta)
+    a, b = exam["variants"][0]["code"], exam["variants"][1]["code"]
+    key = _key_answers(_key(client, ta, exam["id"]))
+    right = {code: key[(code, 1)][1]["loss"] for code in (a, b)}
+    assert right[a] != right[b], "the variants ask other numbers"
+    url = f"/api/v1/exams/{exam['id']}/submissions"
+    papers = [
+        ("s1", a, {"1": {"loss": right[a]}, "2": {"answer": "梯度消失"}}),  # Q2 waits
+        ("s2", a, {"1": {"loss": "1"}, "2": {"answer": "不知道"}}),  # Q2 waits
+        ("s3", b, {"1": {"loss": right[b]}, "2": {"answer": "残差"}}),  # Q2 graded below: 0.7 of 10
+        ("s4", b, {"1": {"loss": "1"}}),  # Q2 blank: 0, nothing to wait for
+    ]
+    ids = {}
+    for student, code, answers in papers:
+        r = client.post(url, json={"student": student, "code": code, "answers": answers}, headers=ta)
+        assert r.status_code == 200, r.text
+        ids[student] = r.json()["id"]
+    grade = {"question": 2, "part": "answer", "score": 0.7}
+    assert client.post(f"{url}/{ids['s3']}/grade", json=grade, headers=ta).status_code == 200
+
+    st = client.get(f"/api/v1/exams/{exam['id']}/stats", headers=ta).json()
+    # Totals: s1 and s2 wait; s3 has 4 + 7, s4 has 0 + 0.
+    assert (st["submissions"], st["graded"], st["pending"], st["mean_total"]) == (4, 2, 2, 5.5)
+    q1, q2 = st["questions"]
+    assert (q1["submissions"], q1["graded"], q1["pending"], q1["mean_score"]) == (4, 4, 0, 2.0)
+    assert (q2["submissions"], q2["graded"], q2["pending"], q2["mean_score"]) == (4, 2, 2, 3.5)  # (7+0)/2
+    assert st["variants"] == [
+        {
+            "code": a,
+            "submissions": 2,
+            "graded": 0,
+            "pending": 2,
+            "mean_total": None,
+            "questions": [
+                {"question": 1, "submissions": 2, "graded": 2, "pending": 0, "mean_score": 2.0},
+                {"question": 2, "submissions": 2, "graded": 0, "pending": 2, "mean_score": None},
+            ],
+        },
+        {
+            "code": b,
+            "submissions": 2,
+            "graded": 2,
+            "pending": 0,
+            "mean_total": 5.5,
+            "questions": [
+                {"question": 1, "submissions": 2, "graded": 2, "pending": 0, "mean_score": 2.0},
+                {"question": 2, "submissions": 2, "graded": 2, "pending": 0, "mean_score": 3.5},
+            ],
+        },
+    ]
+    # "1" is wrong in both variants, but against other numbers: two mistakes, not one of 2.
+    assert sorted(q1["common_wrong_answers"], key=lambda w: w["codes"]) == sorted(
+        [
+            {"codes": [a], "part": "loss", "answer": "1", "count": 1},
+            {"codes": [b], "part": "loss", "answer": "1", "count": 1},
+        ],
+        key=lambda w: w["codes"],
+    )
+
+
+def test_statistics_of_an_exam_without_submissions_are_empty_not_zero(client, accounts) -> None:  # type: ignore[no-untyped-def]
+    ta = accounts["ta"].headers
+    exam = _computed_and_short(client, ta)
+    st = client.get(f"/api/v1/exams/{exam['id']}/stats", headers=ta).json()
+    assert (st["submissions"], st["mean_total"], st["variants"]) == (0, None, [])
+    assert [q["mean_score"] for q in st["questions"]] == [None, None]
+    page = client.get(f"/exams/{exam['id']}?lang=en", headers=ta).text
+    assert "No submissions yet" in page and "data-no-submissions" in page
+    assert '<svg class="chart"' not in page and "0%" not in page
 
 
 def test_instructor_pages_list_exams_and_draw_statistics(client, accounts) -> None:  # type: ignore[no-untyped-def]

@@ -109,6 +109,45 @@ def test_parse_errors_carry_position_and_caret(text: str, position: int, caret: 
 
 
 @pytest.mark.parametrize(
+    ("text", "answer_type", "position", "what"),
+    [
+        # (text, type, 0-based position of the first character after the list, that character)
+        ("[8, 8, 8]1", "shape", 9, "1"),  # a TA's report: it said '[' at character 1
+        ("[8, 8, 8] 1", "vector", 10, "1"),  # after a space: the 1, not the space
+        ("[8, 8, 8]x", "vector", 9, "x"),
+        ("[[1, 2], [3, 4]]5", "matrix", 16, "5"),
+        ("(8, 8)1", "shape", 6, "1"),  # a list in round brackets too; it said "a single value is asked"
+        ("[8, 8, 8][1]", "vector", 9, "["),
+        ("[8, 8, 8]]", "vector", 9, "]"),  # it said "unbalanced brackets", nowhere
+    ],
+)
+def test_text_after_a_closed_list_is_pointed_at(
+    text: str, answer_type: str, position: int, what: str
+) -> None:
+    with pytest.raises(AnswerError) as info:
+        read(text, AnswerSpec(answer_type))
+    assert info.value.position == position and info.value.text == text
+    assert info.value.caret() == text + "\n" + " " * position + "^"
+    zh = check(text, "[8, 8, 8]", answer_type, lang="zh").feedback
+    assert f"这里不应出现 {what!r}" in zh and f"（第 {position + 1} 个字符）" in zh, zh
+    en = check(text, "[8, 8, 8]", answer_type).feedback
+    assert f"unexpected {what!r}" in en and f"(at character {position + 1})" in en, en
+
+
+@pytest.mark.parametrize(
+    ("text", "answer_type", "reference"),
+    [
+        ("(1+2)*3", "vector", "[9]"),  # a bracket that is not a list: one value, read as before
+        ("[1, 2]^T", "vector", "[1, 2]"),
+        ("y = [8, 8, 8]", "shape", "[8, 8, 8]"),
+    ],
+)
+def test_a_bracket_then_more_that_reads_is_still_read(text: str, answer_type: str, reference: str) -> None:
+    v = check(text, reference, answer_type)
+    assert v.correct, v.feedback
+
+
+@pytest.mark.parametrize(
     ("answer", "suggestion"),
     [("2*X", "x"), ("sigmod(x)", "sigmoid"), ("2*pii", "pi"), ("y_hatt - y", "y_hat")],
 )
