@@ -421,8 +421,8 @@ def _dark_runs(pdf: bytes, tmp_path, page: int, y_pt: float) -> list[tuple[float
         check=True,
     )  # fmt: skip
     data = next(tmp_path.glob("row*.pgm")).read_bytes()
-    header, _, pixels = data.split(b"\n", 3)[0:3], None, data.split(b"\n", 3)[3]
-    width = int(header[1].split()[0])
+    _magic, size, _maxval, pixels = data.split(b"\n", 3)  # binary PGM: P5, "W H", 255, then the row
+    width = int(size.split()[0])
     runs, start = [], None
     for i, v in enumerate(pixels[:width]):
         if v < 128 and start is None:
