@@ -120,9 +120,7 @@ def main() -> None:
         f"{pdf.print_workers()} Chromium at once; of which rendering HTML {render.seconds:.1f} s "
         f"(overlaps printing), joining {join.seconds:.1f} s"
     )
-    print(
-        f"  CPU: Chromium + pdfunite {cpu_children:.1f} s, this Python process {cpu_self:.1f} s (whole run)"
-    )
+    print(f"  CPU: Chromium {cpu_children:.1f} s, this Python process {cpu_self:.1f} s (whole run)")
     print(f"  output: {len(bundle) / 1e6:.1f} MB, {pages} pages, {found}/{len(codes)} variant codes in order")
     print(
         f"  total {t2 - t0:6.1f} s (target <= 60 s; load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores)"

@@ -5,16 +5,19 @@ from __future__ import annotations
 import math
 import re
 from dataclasses import dataclass
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
 
 from jinja2 import Environment, FileSystemLoader, select_autoescape
+from markdown_it import MarkdownIt
 from markupsafe import Markup
 from sqlalchemy.orm import Session
 
 from app.models import Exam, ExamVariant
 from app.rendering import render, render_inline
 from app.services import exams, latex, pdf
+from app.services.errors import Invalid
 from problems.base import Instance, Part
 
 _TEMPLATES = Path(__file__).resolve().parent.parent.parent / "templates"
@@ -66,10 +69,84 @@ def key_answer(reference: str) -> str:
 
 _env.filters["key_answer"] = key_answer
 
+_LIST_ITEM = re.compile(r"^\s*(?:\d{1,3}[.)]|[-*+])\s")
+
+
+def numbered_steps(steps: list[str]) -> bool:
+    """Whether the key numbers a solution's steps (1, 2, 3 ...): not where a step is itself an item
+    of a list (a short answer's "1. key point", "- 2 points: rubric"), which markdown numbers or
+    bullets already ("1. 参考要点 2. 1. 原因" was the two numberings on top of each other)."""
+    return not any(_LIST_ITEM.match(step) for step in steps)
+
+
+_env.globals["numbered_steps"] = numbered_steps
+
+# --- a bilingual statement, compact: what reads the same in both languages printed once --------
+
+_blocks_md = MarkdownIt("commonmark", {"html": False}).enable("table")
+
+
+def _blocks(text: str) -> list[tuple[str, str]]:
+    """A statement's top-level blocks as (kind, source): "table", "display" (a paragraph of
+    $$...$$ alone) or "text" (a paragraph, a list, anything else)."""
+    lines = text.split("\n")
+    out = []
+    for t in _blocks_md.parse(text):
+        if t.level == 0 and t.map is not None and t.nesting in (0, 1):
+            source = "\n".join(lines[t.map[0] : t.map[1]]).strip()
+            display = source.startswith("$$") and source.endswith("$$") and len(source) > 4
+            out.append(("table" if t.type == "table_open" else "display" if display else "text", source))
+    return out
+
+
+def bilingual(statement: dict[str, str]) -> list[tuple[str, str | None]]:
+    """A bilingual paper's statement as (Chinese, English or None) blocks in order: a formula or a
+    table the same in both once (None), a paragraph in Chinese with its English after it. The
+    statement printed whole in each language was 13 pages a variant against 9 for Chinese alone.
+    When the two do not match block for block (a count or a kind differs) the whole Chinese, then
+    the whole English, as before: never a paragraph beside another's translation."""
+    zh, en = _blocks(statement["zh"]), _blocks(statement["en"])
+    if len(zh) != len(en) or any(a[0] != b[0] for a, b in zip(zh, en, strict=False)):
+        return [(statement["zh"], statement["en"])]
+    return [(a, None if a == b else b) for (_, a), (_, b) in zip(zh, en, strict=True)]
+
+
+_env.globals["bilingual"] = bilingual
+
+
+def points_text(points: float) -> str:
+    """Points as a paper prints them: whole points without ".0" (15, not 15.0), a fraction as it is
+    (2.5), never float noise (0.1 + 0.2 prints 0.3); the same in HTML, PDF and LaTeX."""
+    if float(points).is_integer():
+        return str(int(points))
+    return f"{points:.2f}".rstrip("0").rstrip(".")
+
+
+_env.filters["points"] = points_text
+
+
+def part_labels(part: Part, lang: str) -> list[str]:
+    """A part's label in the paper's language; a bilingual paper's English under its Chinese (a line
+    of its own: "∂ℒ/∂d / ∂ℒ/∂d" read as a ratio), and once where the two are the same."""
+    if lang == "en":
+        return [part.label["en"]]
+    zh, en = part.label["zh"], part.label["en"]
+    return [zh, en] if lang == "both" and en.strip() != zh.strip() else [zh]
+
+
+_env.globals["part_labels"] = part_labels
+
 # --- answer space on the paper ----------------------------------------------------------
 
 LINE_MM = 7.0  # one handwritten line
-TEXT_LINES = 6  # a short-answer (text) part
+# A short-answer (text) part: a ruled line per point of the question, at least TEXT_LINES and at
+# most TEXT_MAX_LINES (a box never leaves its page). The course's short answers (简答题) are worth
+# 10 or 15 points and are answered in a paragraph or a few points: 170 to 260 characters in the
+# seeds' homework answers, about 25 handwritten characters to a 180 mm line, so 10 lines for 10
+# points (6 lines held half of it); a question worth 1 point (the default) keeps its 6 lines.
+TEXT_LINES = 6
+TEXT_LINES_PER_POINT = 1.0
+TEXT_MAX_LINES = 24
 MAX_LINES = 14  # however large a reference array, a box stays within half a page
 # Room to work a question out, by the family's difficulty (1..3); none where every part is text
 # or a choice (the text box is the room). Kept modest: the paper must stay a sane length.
@@ -118,11 +195,18 @@ def matrix_lines(reference: str | None) -> int:
     return -(-k // side_by_side) * rows
 
 
-def answer_box(part: Part, reference: str | None) -> AnswerBox:
-    """The box a part gets, by its answer type and the reference's shape."""
+def text_lines(points: float | None) -> int:
+    """Ruled lines for a short answer worth `points` (see TEXT_LINES)."""
+    lines = math.ceil((points or 0) * TEXT_LINES_PER_POINT - 1e-9)
+    return min(TEXT_MAX_LINES, max(TEXT_LINES, lines))
+
+
+def answer_box(part: Part, reference: str | None, points: float | None = None) -> AnswerBox:
+    """The box a part gets, by its answer type and the reference's shape; a short answer's by the
+    question's points, shared among its text parts."""
     t = part.answer_type
     if t == "text":
-        return AnswerBox("text", TEXT_LINES)
+        return AnswerBox("text", text_lines(points))
     if t == "matrix":
         rows = matrix_lines(reference)
         return AnswerBox("line", 1) if rows == 1 else AnswerBox("matrix", min(rows, MAX_LINES))
@@ -139,12 +223,141 @@ def working_mm(inst: Instance) -> int:
     return WORKING_MM.get(inst.family.difficulty, WORKING_MM[2])
 
 
-_env.globals["answer_box"] = answer_box
+def question_boxes(inst: Instance, points: float) -> list[tuple[Part, AnswerBox]]:
+    """Each part of a question with its box; text parts share the question's points."""
+    texts = sum(p.answer_type == "text" for p in inst.parts) or 1
+    return [(p, answer_box(p, inst.answers.get(p.name), points / texts)) for p in inst.parts]
+
+
+_env.globals["question_boxes"] = question_boxes
 _env.globals["working_mm"] = working_mm
 
+# --- page 1: what a paper says before its questions --------------------------------------
 
-def _bundle(session: Session, variants: list[ExamVariant]) -> list[dict[str, Any]]:
-    return [{"code": v.code, "questions": exams.variant_instances(session, v)} for v in variants]
+SCORE_COLUMNS = 15  # questions to a row of the score table (12 mm a cell on A4)
+
+_COVER = {
+    "zh": {
+        "total": "本试卷共 {n} 题，满分 {total} 分。",
+        "time": "考试时间 {minutes} 分钟。",
+        "window": "开放时间 {opens}。",
+        "due": "截止时间 {due}。",
+        "rules": [
+            "请在本页写上姓名和学号，并在每页下方写上姓名。",
+            "答案写在各题的答题框内；计算题的主要步骤写在“解答过程”处。",
+        ],
+        "question": "题号",
+        "points": "满分",
+        "score": "得分",
+        "sum": "总分",
+        "blank": "此页空白",
+    },
+    "en": {
+        "total": "{n} questions, {total} points in all.",
+        "time": "Time allowed: {minutes} minutes.",
+        "window": "Opens {opens}.",
+        "due": "Due {due}.",
+        "rules": [
+            "Write your name and student ID on this page, and your name at the foot of every page.",
+            "Write each answer in its box; for a computation, show the main steps under “Working”.",
+        ],
+        "question": "Question",
+        "points": "Points",
+        "score": "Score",
+        "sum": "Total",
+        "blank": "This page is intentionally left blank",
+    },
+}
+
+
+def _clock(moment: datetime, offset_hours: float) -> str:
+    """A time on the course's clock, as the pages show deadlines: `2027-01-01 08:00 (UTC+8)`."""
+    zone = timezone(timedelta(hours=offset_hours))
+    return moment.astimezone(zone).strftime("%Y-%m-%d %H:%M") + f" (UTC{offset_hours:+g})"
+
+
+def cover(exam: Exam, points: list[float], lang: str, utc_offset_hours: float = 8.0) -> dict[str, Any]:
+    """Page 1's facts in the paper's language(s) (a bilingual paper: each line in Chinese, then in
+    English): the number of questions and total points, the time allowed and the opening and due
+    times where the exam has them, the instructions, and the score table's rows of questions."""
+    langs = ["zh", "en"] if lang == "both" else ["en" if lang == "en" else "zh"]
+    values = {
+        "n": len(points),
+        "total": points_text(sum(points)),
+        "minutes": exam.time_limit_minutes,
+        "opens": _clock(exam.opens_at, utc_offset_hours) if exam.opens_at else "",
+        "due": _clock(exam.due_at, utc_offset_hours) if exam.due_at else "",
+    }
+    facts = ["total"]
+    facts += ["time"] if exam.time_limit_minutes else []
+    facts += ["window"] if exam.opens_at else []
+    facts += ["due"] if exam.due_at else []
+    said = {
+        k: " ".join(_COVER[lg][k] for lg in langs) for k in ("question", "points", "score", "sum", "blank")
+    }
+    numbered = list(enumerate(points, 1))
+    return {
+        "facts": [[_COVER[lg][f].format(**values) for f in facts] for lg in langs],
+        "rules": [list(r) for r in zip(*(_COVER[lg]["rules"] for lg in langs), strict=True)],
+        "rows": [numbered[i : i + SCORE_COLUMNS] for i in range(0, len(numbered), SCORE_COLUMNS)],
+        "total": points_text(sum(points)),
+        **said,
+    }
+
+
+def blank_page_html(lang: str) -> str:
+    """The page a double-sided bundle puts before a variant that would start on a left-hand page."""
+    langs = ["zh", "en"] if lang == "both" else ["en" if lang == "en" else "zh"]
+    words = "<br>".join(str(_COVER[lg]["blank"]) for lg in langs)
+    return (
+        '<!doctype html><html><head><meta charset="utf-8"><style>@page { size: A4; margin: 0; }'
+        " body { margin: 0; height: 297mm; display: flex; align-items: center; justify-content: center;"
+        ' text-align: center; font: 11pt "Noto Sans CJK SC", sans-serif; color: #555; }</style></head>'
+        f"<body><p>{words}</p></body></html>"
+    )
+
+
+# --- which variants: a whole bundle is too slow for one request when a class is large -----------
+
+PART_SIZE = 50  # variants to a part of a large bundle: ~40 s of PDF here (docs/api.md)
+
+
+def variant_range(exam: Exam, text: str | None) -> list[ExamVariant]:
+    """The variants `text` names, as printed order numbers from 1: "N" or "N-M" (both ends
+    included); None: all of them. Anything else, or numbers past the exam's, is a 422."""
+    variants = list(exam.variants)
+    if text is None:
+        return variants
+    n = len(variants)
+    m = re.fullmatch(r"\s*(\d{1,6})\s*(?:-\s*(\d{1,6})\s*)?", text)
+    first, last = (int(m.group(1)), int(m.group(2) or m.group(1))) if m else (0, 0)
+    if not m or not 1 <= first <= last <= n:
+        raise Invalid(
+            f"variants: a range of variant numbers from 1 to {n} such as 1-{min(n, PART_SIZE)} "
+            f"(or one number); got {text!r}",
+            field="variants",
+            location="query",
+        )
+    return variants[first - 1 : last]
+
+
+def parts(count: int, size: int = PART_SIZE) -> list[tuple[int, int]]:
+    """A bundle of `count` variants cut into parts of about `size` (none larger), as even as can
+    be: 120 -> 40 + 40 + 40, not 50 + 50 + 20. As (first, last) numbers from 1."""
+    k = max(1, -(-count // size))
+    bounds = [round(i * count / k) for i in range(k + 1)]
+    return [(bounds[i] + 1, bounds[i + 1]) for i in range(k) if bounds[i + 1] > bounds[i]]
+
+
+def _bundle(
+    session: Session, exam: Exam, variants: list[ExamVariant], lang: str, utc_offset_hours: float
+) -> list[dict[str, Any]]:
+    out = []
+    for v in variants:
+        questions = exams.variant_instances(session, v)
+        page_one = cover(exam, [q.points for q, _ in questions], lang, utc_offset_hours)
+        out.append({"code": v.code, "questions": questions, "cover": page_one})
+    return out
 
 
 def paper_html(
@@ -154,13 +367,15 @@ def paper_html(
     lang: str | None = None,
     *,
     page_totals: bool | None = None,
+    utc_offset_hours: float = 8.0,
 ) -> str:
     """`page_totals`: the page margins say "page k of n" (n counts the document: right only when
     it holds one variant, the default then); otherwise "page k" and an end-of-paper line."""
+    lang = lang or exam.lang
     return _env.get_template("exams/paper.html").render(
         exam=exam,
-        variants=_bundle(session, variants),
-        lang=lang or exam.lang,
+        variants=_bundle(session, exam, variants, lang, utc_offset_hours),
+        lang=lang,
         totals=len(variants) == 1 if page_totals is None else page_totals,
     )
 
@@ -174,23 +389,36 @@ def answer_key_html(
     page_totals: bool | None = None,
 ) -> str:
     variants = list(exam.variants) if variants is None else variants
+    lang = lang or exam.lang
     return _env.get_template("exams/answer_key.html").render(
         exam=exam,
-        variants=_bundle(session, variants),
-        lang=lang or exam.lang,
+        variants=_bundle(session, exam, variants, lang, 8.0),
+        lang=lang,
         totals=len(variants) == 1 if page_totals is None else page_totals,
     )
 
 
 def _documents(variants: list[ExamVariant]) -> list[list[ExamVariant]]:
     """Split a bundle into documents printed by parallel Chromium processes and then joined
-    (app/services/pdf.py); every variant starts a page anyway, so the result is the same as
-    one big print. One document per printer: each extra document costs a Chromium start-up
-    (~3 s of CPU here), and measured on 2 cores, 200 variants, 2 documents beat 4 (54.6 s vs
-    57.0 s; 64 vs 70 s of Chromium CPU) although the first starts printing later.
+    (app/services/pdf.py); every variant starts a page anyway (a right-hand one: pdf.Recto), so
+    the result is the same as one big print. One document per printer: each extra document costs
+    a Chromium start-up (~3 s of CPU here), and measured on 2 cores, 200 variants, 2 documents
+    beat 4 (54.6 s vs 57.0 s; 64 vs 70 s of Chromium CPU) although the first starts printing later.
     """
     per_document = max(10, -(-len(variants) // pdf.print_workers()))
     return [variants[i : i + per_document] for i in range(0, len(variants), per_document)]
+
+
+def _recto(variants: list[ExamVariant], lang: str) -> pdf.Recto | None:
+    """A bundle is printed double-sided: each variant starts on a right-hand (odd) page, found by
+    its section's id (templates/exams/_pages.html, `variant_anchor`), a blank page before it where
+    the previous one ends on a right-hand page. One variant alone starts on page 1 anyway."""
+    if len(variants) < 2:
+        return None
+    return pdf.Recto(prefix=VARIANT_ANCHOR, sections=len(variants), blank_html=blank_page_html(lang))
+
+
+VARIANT_ANCHOR = "variant-"
 
 
 def paper_pdf(
@@ -200,22 +428,35 @@ def paper_pdf(
     lang: str | None = None,
     *,
     timeout: float = 180.0,
+    utc_offset_hours: float = 8.0,
 ) -> bytes:
+    lang = lang or exam.lang
     # A generator: the next document's HTML is rendered while the previous ones print.
     # A bundle's documents hold many variants (or, the last, perhaps one): no "of n" in any of them.
     whole = len(variants) == 1
-    documents = (paper_html(session, exam, chunk, lang, page_totals=whole) for chunk in _documents(variants))
-    # One student's paper may be read on screen (tagged, accessible); a class bundle is for printing.
-    return pdf.htmls_to_pdf(documents, timeout=timeout, tagged=len(variants) == 1)
-
-
-def answer_key_pdf(session: Session, exam: Exam, lang: str | None = None, *, timeout: float = 180.0) -> bytes:
-    whole = len(exam.variants) == 1
     documents = (
-        answer_key_html(session, exam, lang, chunk, page_totals=whole)
-        for chunk in _documents(list(exam.variants))
+        paper_html(session, exam, chunk, lang, page_totals=whole, utc_offset_hours=utc_offset_hours)
+        for chunk in _documents(variants)
     )
-    return pdf.htmls_to_pdf(documents, timeout=timeout, tagged=len(exam.variants) == 1)
+    # One student's paper may be read on screen (tagged, accessible); a class bundle is for printing.
+    return pdf.htmls_to_pdf(documents, timeout=timeout, tagged=whole, recto=_recto(variants, lang))
+
+
+def answer_key_pdf(
+    session: Session,
+    exam: Exam,
+    lang: str | None = None,
+    variants: list[ExamVariant] | None = None,
+    *,
+    timeout: float = 180.0,
+) -> bytes:
+    variants = list(exam.variants) if variants is None else variants
+    lang = lang or exam.lang
+    whole = len(variants) == 1
+    documents = (
+        answer_key_html(session, exam, lang, chunk, page_totals=whole) for chunk in _documents(variants)
+    )
+    return pdf.htmls_to_pdf(documents, timeout=timeout, tagged=whole, recto=_recto(variants, lang))
 
 
 # The paper's own words in its language; "both" prints the Chinese with the English after it.
@@ -251,11 +492,24 @@ SHORT_WIDTH = 0.49  # of the line: two short boxes to a row, as on the HTML pape
 
 # \answerbox{width}{label}{space}: a framed box `width` of the line wide, never split over a page.
 # \workspace{label}{height}: the same with a thin frame, the room to work a question out.
+# \blankpage: what a double-sided bundle puts before a variant that would start on a left-hand page;
+# `sheetpage` counts the pages shipped out (the page counter restarts with every variant).
 _TEX_MACROS = [
     r"\newcommand{\answerbox}[3]{\fbox{\parbox[t]{\dimexpr#1\linewidth-2\fboxsep-2\fboxrule\relax}"
     r"{\footnotesize #2\par #3}}}",
     r"\newcommand{\workspace}[2]{{\setlength{\fboxrule}{0.2pt}\answerbox{1}{#1}{\rule{0pt}{#2}}}}",
+    r"\newcounter{sheetpage}\AtBeginShipout{\stepcounter{sheetpage}}",
 ]
+
+
+def _tex_blank_page(lang: str) -> str:
+    """A blank page if the pages shipped so far are odd: the next variant starts on a right-hand one."""
+    langs = ["zh", "en"] if lang == "both" else ["en" if lang == "en" else "zh"]
+    words = r"\\".join(str(_COVER[lg]["blank"]) for lg in langs)
+    return (
+        r"\ifodd\value{sheetpage}\thispagestyle{empty}\null\vfill"
+        r"\begin{center}" + words + r"\end{center}\vfill\clearpage\fi"
+    )
 
 
 def _tex_space(box: AnswerBox) -> str:
@@ -285,10 +539,45 @@ def _tex_row(tex: str) -> str:
     return r"\par\noindent " + tex + r"\par\vspace{1.5mm}"
 
 
-def paper_tex(session: Session, exam: Exam, variants: list[ExamVariant], lang: str | None = None) -> str:
+def _tex_cover(page_one: dict[str, Any]) -> list[str]:
+    """Page 1 below the names: the facts, the instructions and the score table (as the HTML's)."""
+    out = [r"\noindent{\small " + r"\\ ".join(latex.escape(" ".join(line)) for line in page_one["facts"])]
+    # Numbered by hand: the questions are the paper's one enumerate.
+    for n, rule in enumerate(page_one["rules"], 1):
+        out.append(rf"\par\noindent {n}. " + " ".join(latex.escape(x) for x in rule))
+    out += [r"\par}", r"\begin{center}\small"]
+    rows = page_one["rows"]
+    for i, row in enumerate(rows):
+        last = i == len(rows) - 1
+        cells = len(row) + last
+        head = [str(n) for n, _ in row] + ([latex.escape(page_one["sum"])] if last else [])
+        full = [points_text(p) for _, p in row] + ([page_one["total"]] if last else [])
+        out += [
+            r"\begin{tabular}{|l|" + "c|" * cells + r"}\hline",
+            latex.escape(page_one["question"]) + " & " + " & ".join(head) + r" \\ \hline",
+            latex.escape(page_one["points"]) + " & " + " & ".join(full) + r" \\ \hline",
+            latex.escape(page_one["score"])
+            + r" & "
+            + " & ".join([r"\rule{0pt}{8mm}\hspace{7mm}"] * cells)
+            + r" \\ \hline",
+            r"\end{tabular}\par\medskip",
+        ]
+    out.append(r"\end{center}")
+    return out
+
+
+def paper_tex(
+    session: Session,
+    exam: Exam,
+    variants: list[ExamVariant],
+    lang: str | None = None,
+    *,
+    utc_offset_hours: float = 8.0,
+) -> str:
     """A ctexart document (xelatex, twice for the page totals): one variant after another, each
-    with the HTML paper's answer boxes and working space (answer_box, working_mm), and on every
-    page its code and "page k of n", numbered from 1 in each variant."""
+    with the HTML paper's page 1, answer boxes and working space (answer_box, working_mm), and on
+    every page its code and "page k of n", numbered from 1 in each variant; in a bundle each
+    variant starts on a right-hand page, as in the PDF."""
     lang = lang or exam.lang
     labels = _TEX_LABELS.get(lang, _TEX_LABELS["zh"])
     # On one line: a blank line in a title (the API takes one) ended the paragraph inside
@@ -296,8 +585,9 @@ def paper_tex(session: Session, exam: Exam, variants: list[ExamVariant], lang: s
     title = latex.escape(" ".join(exam.title.split()))
     out = [
         r"\documentclass[a4paper,11pt]{ctexart}",
-        r"\usepackage{amsmath,amssymb,geometry,fancyhdr}",
+        r"\usepackage{amsmath,amssymb,geometry,fancyhdr,atbegshi}",
         r"\geometry{top=22mm,bottom=22mm,hmargin=18mm,headheight=14pt,headsep=5mm,footskip=10mm}",
+        r"\setcounter{MaxMatrixCols}{20}",  # amsmath stops at 10 columns: a 4x12 input matrix failed
         *_TEX_MACROS,
         r"\newcommand{\papercode}{}",
         r"\pagestyle{fancy}\fancyhf{}\renewcommand{\headrulewidth}{0pt}",
@@ -307,32 +597,34 @@ def paper_tex(session: Session, exam: Exam, variants: list[ExamVariant], lang: s
         rf"\fancyfoot[R]{{\footnotesize\texttt{{\papercode}} $\cdot$ {labels['page']}}}",
         r"\begin{document}",
     ]
-    for v in _bundle(session, variants):
+    for i, v in enumerate(_bundle(session, exam, variants, lang, utc_offset_hours)):
         code = v["code"]
         out += [
+            *([_tex_blank_page(lang)] if i else []),  # after the previous variant's \clearpage
             rf"\renewcommand{{\papercode}}{{{code}}}\setcounter{{page}}{{1}}",
             r"\begin{center}{\Large " + title + r"}\\[2mm]",
             r"\fbox{\texttt{"
             + code
             + rf"}}}}\quad {labels['name']}\underline{{\hspace{{40mm}}}}\quad {labels['id']}\underline{{\hspace{{40mm}}}}",
             r"\end{center}",
+            *_tex_cover(v["cover"]),
             r"\begin{enumerate}",
         ]
         for q, inst in v["questions"]:
-            out.append(
-                rf"\item ({q.points:g} {labels['points']}) "
-                + latex.to_latex(inst.statement["zh" if lang != "en" else "en"])
-            )
-            if lang == "both":
-                out.append(r"\par\small " + latex.to_latex(inst.statement["en"]) + r"\normalsize")
+            head = rf"\item ({points_text(q.points)} {labels['points']}) "
+            if lang != "both":
+                out.append(head + latex.to_latex(inst.statement["en" if lang == "en" else "zh"]))
+            for zh, en in bilingual(inst.statement) if lang == "both" else []:
+                out.append(head + latex.to_latex(zh))
+                head = r"\par "
+                if en is not None:
+                    out.append(r"\par{\small " + latex.to_latex(en) + r"\par}")
             if work := working_mm(inst):
                 out.append(_tex_row(rf"\workspace{{{labels['working']}}}{{{work}mm}}"))
-            boxes = []
-            for part in inst.parts:
-                label = part.label["en"] if lang == "en" else part.label["zh"]
-                if lang == "both" and part.label["en"] != label:
-                    label = f"{label} / {part.label['en']}"
-                boxes.append((answer_box(part, inst.answers.get(part.name)), latex.to_latex(label)))
+            boxes = [
+                (box, r"\\ ".join(latex.to_latex(x) for x in part_labels(part, lang)))
+                for part, box in question_boxes(inst, q.points)
+            ]
             out += _tex_boxes(boxes)
         # The end line carries the label that every page's "of n" refers to: the variant's last page.
         out += [

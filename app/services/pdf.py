@@ -1,14 +1,19 @@
 """HTML to PDF with headless Chromium (a real engine: MathML, CJK fonts, CSS paged media).
 
 A large document (a whole class's exam bundle: hundreds of variants, over a thousand pages) is
-printed as several smaller documents by parallel Chromium processes and joined with poppler's
-`pdfunite`. Chromium lays out one document on one renderer main thread, so one huge document
+printed as several smaller documents by parallel Chromium processes and joined with pikepdf
+(qpdf). Chromium lays out one document on one renderer main thread, so one huge document
 leaves a second core mostly idle; and the caller can render the next document's HTML while
 the previous ones print.
+
+A bundle printed double-sided needs each variant to start on a right-hand (odd) page, and
+Chromium ignores `break-before: right` (it breaks to the next page, left or right: checked with
+Chromium 156): the join puts a blank page in where one is needed (`Recto`).
 """
 
 from __future__ import annotations
 
+import io
 import os
 import shutil
 import subprocess
@@ -16,7 +21,11 @@ import tempfile
 import time
 from collections.abc import Iterable
 from concurrent.futures import Future, ThreadPoolExecutor
+from contextlib import ExitStack
+from dataclasses import dataclass
 from pathlib import Path
+
+import pikepdf
 
 from app.services.errors import ServiceError
 
@@ -83,19 +92,41 @@ def _print_file(exe: str, src: Path, out: Path, deadline: float, tagged: bool) -
         raise PdfUnavailable(f"Chromium did not produce a PDF (exit {proc.returncode}): {tail}")
 
 
+@dataclass(frozen=True)
+class Recto:
+    """Start every section of a printed bundle on a right-hand (odd) page of the joined PDF.
+
+    A section is found by its named destination: an element whose id starts with `prefix` and that
+    a link in the document targets (Chromium writes a destination for a link's target only; an
+    empty `<a href="#id"></a>` draws nothing). `sections`: how many there are (a document that says
+    otherwise is an error, not a silently single-sided bundle). `blank_html`: the page put in.
+    The joined PDF has a bookmark per section, named by its id less the prefix.
+    """
+
+    prefix: str
+    sections: int
+    blank_html: str
+
+
 def html_to_pdf(html: str, *, timeout: float = 180.0, tagged: bool = True) -> bytes:
     """Print one HTML document to PDF."""
     return htmls_to_pdf([html], timeout=timeout, tagged=tagged)
 
 
 def htmls_to_pdf(
-    documents: Iterable[str], *, timeout: float = 180.0, tagged: bool = True, workers: int | None = None
+    documents: Iterable[str],
+    *,
+    timeout: float = 180.0,
+    tagged: bool = True,
+    workers: int | None = None,
+    recto: Recto | None = None,
 ) -> bytes:
     """Print each HTML document and join the PDFs in order into one (each document starts a page).
 
     `documents` may be a generator: each document is handed to a printer as soon as it is made,
     so producing the next one overlaps with printing the previous ones. `tagged=False` leaves
-    out the accessibility structure (for print-only output: much smaller and faster).
+    out the accessibility structure (for print-only output: much smaller and faster). `recto`:
+    every section starts on an odd page, a blank page before it where needed.
     """
     exe = chromium_path()
     if exe is None:
@@ -107,7 +138,16 @@ def htmls_to_pdf(
     ):
         outputs: list[Path] = []
         jobs: list[Future[None]] = []
+        blank = Path(tmp) / "blank" / "doc.pdf"
         try:
+            if recto is not None:
+                blank.parent.mkdir()
+                if (kept := _blank_pages.get(recto.blank_html)) is not None:
+                    blank.write_bytes(kept)
+                else:  # printed once per server process and language, first: the join waits for it
+                    src = blank.parent / "doc.html"
+                    src.write_text(_for_print(recto.blank_html), encoding="utf-8")
+                    jobs.append(pool.submit(_print_file, exe, src, blank, deadline, False))
             for i, html in enumerate(documents):
                 # Every job gets its own directory: Chromium locks its profile directory.
                 job = Path(tmp) / f"{i:04d}"
@@ -124,23 +164,55 @@ def htmls_to_pdf(
             raise
         if not outputs:
             raise ValueError("nothing to print")
-        if len(outputs) == 1:
+        if len(outputs) == 1 and recto is None:
             return outputs[0].read_bytes()
-        return _join(outputs, Path(tmp) / "joined.pdf", deadline - time.monotonic())
+        if recto is not None:
+            _blank_pages.setdefault(recto.blank_html, blank.read_bytes())
+        return _join(outputs, recto, blank)
 
 
-def _join(parts: list[Path], out: Path, timeout: float) -> bytes:
-    exe = shutil.which("pdfunite")
-    if exe is None:
-        raise PdfUnavailable("joining PDFs needs poppler's pdfunite (Debian package 'poppler-utils')")
-    try:
-        proc = subprocess.run(
-            [exe, *map(str, parts), str(out)], capture_output=True, timeout=max(timeout, 1.0), check=False
-        )
-    except subprocess.TimeoutExpired:
-        raise PdfUnavailable("joining the PDF took too long") from None
-    if proc.returncode != 0 or not out.exists():
-        raise PdfUnavailable(
-            f"pdfunite failed (exit {proc.returncode}): {proc.stderr.decode(errors='replace')[-400:]}"
-        )
-    return out.read_bytes()
+_blank_pages: dict[str, bytes] = {}  # a Recto's blank page as printed, by its HTML (a few languages)
+
+
+def section_starts(doc: pikepdf.Pdf, prefix: str) -> dict[int, str]:
+    """The pages (from 0) where the document's sections start: its named destinations whose name
+    starts with `prefix`, each page with the rest of the name."""
+    page_of = {page.objgen: i for i, page in enumerate(doc.pages)}
+    starts: dict[int, str] = {}
+    dests = doc.Root.get("/Dests")
+    for name, dest in dests.items() if isinstance(dests, pikepdf.Dictionary) else []:
+        if name.startswith("/" + prefix) and isinstance(dest, pikepdf.Array) and len(dest):
+            starts[page_of[dest[0].objgen]] = name[1 + len(prefix) :]
+    return starts
+
+
+def _join(parts: list[Path], recto: Recto | None, blank: Path) -> bytes:
+    """The documents' pages in order in one PDF; with `recto`, a blank page before every section
+    that would start on an even page, and a bookmark for each section."""
+    with ExitStack() as stack, pikepdf.new() as out:
+        # The sources stay open until the output is written: their pages' streams are read then.
+        marks: list[tuple[str, int]] = []
+        blank_page = None
+        if recto is not None:
+            blank_page = out.copy_foreign(stack.enter_context(pikepdf.open(blank)).pages[0].obj)
+        for part in parts:
+            doc = stack.enter_context(pikepdf.open(part))
+            starts = section_starts(doc, recto.prefix) if recto is not None else {}
+            if recto is not None and 0 not in starts:
+                raise PdfUnavailable(f"a printed document does not start with a section ({recto.prefix}...)")
+            for i, page in enumerate(doc.pages):
+                if i in starts:
+                    if len(out.pages) % 2 == 1 and blank_page is not None:
+                        # A page of its own (the same content and resources): a page object may be
+                        # in the page tree once only.
+                        out.pages.append(pikepdf.Page(out.make_indirect(pikepdf.Dictionary(blank_page))))
+                    marks.append((starts[i], len(out.pages)))
+                out.pages.append(page)
+        if recto is not None and len(marks) != recto.sections:
+            raise PdfUnavailable(f"found {len(marks)} of the {recto.sections} sections in the printed PDF")
+        if marks:
+            with out.open_outline() as outline:
+                outline.root.extend(pikepdf.OutlineItem(title, page) for title, page in marks)
+        buffer = io.BytesIO()
+        out.save(buffer)
+        return buffer.getvalue()

@@ -20,7 +20,7 @@ from app.deps import SessionDep, SettingsDep, StaffUser
 from app.models import Exam
 from app.routing import OneTripRoute
 from app.schemas.exams import ExamCreate, ExamItem
-from app.services import attempts, exams
+from app.services import attempts, exam_render, exams
 from app.services.catalogue import list_problems
 from app.services.csvtext import decode_upload
 from app.services.errors import Conflict, Invalid, NotFound, Said, in_chinese
@@ -380,6 +380,8 @@ def _exam_page(
         grade_error=grade_error,
         grade_form=grade_form if in_queue else None,
         kept_grade=None if in_queue else grade_form,
+        # A large class's bundle in parts: one request of the whole took minutes (past a proxy's timeout).
+        parts=exam_render.parts(len(exam.variants)) if len(exam.variants) > exam_render.PART_SIZE else [],
     )
 
 

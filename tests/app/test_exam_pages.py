@@ -840,3 +840,24 @@ def test_a_grading_form_from_before_points_still_grades_a_share(ta) -> None:  # 
     r = ta.post(f"/exams/{exam['id']}/manual", data={**old_form, "score": "0.7"}, follow_redirects=False)
     assert r.status_code == 303
     assert ta.get(f"/api/v1/exams/{exam['id']}/submissions/{sid}").json()["score"] == 7.0
+
+
+@pytest.mark.parametrize(("variants", "parts"), [(51, ["1-26", "27-51"]), (50, [])])
+def test_a_large_exams_page_offers_its_bundle_in_parts(ta, variants, parts) -> None:  # type: ignore[no-untyped-def]
+    """A whole class of 300 variants took minutes in one request (past a proxy's 60 s): past 50
+    variants the exam's page links the bundle and the key in parts of about 50, each a link that
+    prints exactly its variants."""
+    fields = {"title": "期末", "lang": "zh", "variants": str(variants), "seed": "3", "item0.source": FAMILY}
+    r = _build(ta, **fields)
+    assert r.status_code == 303, r.text
+    exam_id = r.headers["location"].rsplit("/", 1)[1]
+    page = ta.get(f"/exams/{exam_id}").text
+    assert re.findall(r'<li data-variants="([\d-]+)">', page) == parts
+    codes = [v["code"] for v in ta.get(f"/api/v1/exams/{exam_id}").json()["variants"]]
+    for part in parts:
+        links = re.findall(rf'href="(/api/v1/exams/{exam_id}/[\w.-]+\?variants={part})"', page)
+        assert len(links) == 5, links  # papers PDF, HTML, LaTeX; key PDF, HTML
+        first, last = map(int, part.split("-"))
+        html = ta.get(f"/api/v1/exams/{exam_id}/bundle.html?variants={part}").text
+        assert re.findall(r'<section class="variant" data-code="(\w+)">', html) == codes[first - 1 : last]
+    assert f'/api/v1/exams/{exam_id}/bundle.pdf"' in page  # the whole class still

@@ -85,7 +85,7 @@ def test_bundle_documents_keep_every_variant_in_order(monkeypatch: pytest.Monkey
 
 
 @pytest.mark.skipif(
-    pdf.chromium_path() is None or shutil.which("pdfunite") is None or shutil.which("pdftotext") is None,
+    pdf.chromium_path() is None or shutil.which("pdftotext") is None,
     reason="needs Debian's chromium and poppler-utils (installed by make test)",
 )
 def test_documents_are_printed_and_joined_in_order(tmp_path) -> None:  # type: ignore[no-untyped-def]

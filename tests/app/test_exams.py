@@ -1427,3 +1427,73 @@ def test_an_upload_over_answers_that_changed_while_it_was_graded_is_refused(app,
         csv.DictReader(io.StringIO(client.get(f"/api/v1/exams/{exam['id']}/grades.csv", headers=ta).text))
     )
     assert [row["q1"] for row in grades if row["student"] == "s1"] == ["5.0"]  # the other TA's change stands
+
+
+# --- a large class: the bundle and the key a part at a time -------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("count", "parts"),
+    [
+        (1, [(1, 1)]),
+        (50, [(1, 50)]),
+        (51, [(1, 26), (27, 51)]),
+        (120, [(1, 40), (41, 80), (81, 120)]),
+        (300, [(1 + 50 * i, 50 * (i + 1)) for i in range(6)]),
+    ],
+)
+def test_a_large_bundle_is_cut_in_even_parts_of_at_most_fifty(
+    count: int, parts: list[tuple[int, int]]
+) -> None:
+    from app.services.exam_render import parts as cut
+
+    assert cut(count) == parts
+    assert [n for a, b in parts for n in range(a, b + 1)] == list(range(1, count + 1))
+
+
+def _codes_in(html: str) -> list[str]:
+    return re.findall(r'<section class="variant" data-code="(\w+)">', html)
+
+
+def test_a_range_of_variants_prints_those_variants(client, accounts) -> None:  # type: ignore[no-untyped-def]
+    """300 variants in one request took 138 s, past a proxy's 60 s: `?variants=N-M` (numbers from
+    1 in printed order, both ends included) or `?variants=N` prints a part of the bundle and key."""
+    ta = accounts["ta"].headers
+    exam = _exam(client, ta, variants=5)
+    codes = [v["code"] for v in exam["variants"]]
+    url = f"/api/v1/exams/{exam['id']}"
+    assert _codes_in(client.get(f"{url}/bundle.html?variants=2-4", headers=ta).text) == codes[1:4]
+    assert _codes_in(client.get(f"{url}/bundle.html?variants=5", headers=ta).text) == codes[4:]
+    assert _codes_in(client.get(f"{url}/bundle.html?variants=1-5", headers=ta).text) == codes
+    assert _codes_in(client.get(f"{url}/bundle.html", headers=ta).text) == codes
+    assert _codes_in(client.get(f"{url}/answer-key.html?variants=3-4", headers=ta).text) == codes[2:4]
+    tex = client.get(f"{url}/bundle.tex?variants=2-3", headers=ta)
+    assert re.findall(r"\\renewcommand\{\\papercode\}\{(\w+)\}", tex.text) == codes[1:3]
+    assert f'filename="{exam["id"]}-all-2-3.tex"' in tex.headers["content-disposition"]
+
+
+def test_a_range_that_is_not_one_is_a_422_naming_the_query(client, accounts) -> None:  # type: ignore[no-untyped-def]
+    ta = accounts["ta"].headers
+    exam = _exam(client, ta, variants=5)
+    paths = ["bundle.pdf", "bundle.html", "bundle.tex", "answer-key.pdf", "answer-key.html"]
+    for i, bad in enumerate(["0-2", "3-2", "1-6", "6", "a-b", "1-2-3", "-2", "", "1,2", "9" * 40]):
+        r = client.get(f"/api/v1/exams/{exam['id']}/{paths[i % 5]}", params={"variants": bad}, headers=ta)
+        assert r.status_code == 422, (bad, r.text)
+        (error,) = r.json()["detail"]
+        assert error["loc"] == ["query", "variants"], (bad, error)
+        assert len(bad) > 32 or "from 1 to 5" in error["msg"] and "1-5" in error["msg"], error
+
+
+def test_the_answer_key_in_a_format_it_has_not_is_a_422_of_the_path(client, accounts) -> None:  # type: ignore[no-untyped-def]
+    """answer-key.tex said 422 with loc ["body", "ext"]: there is no body; the extension is in the
+    path, as the bundle's. 422 (as bundle.docx and CODE.docx), not 404: the exam exists, the
+    message lists the formats."""
+    ta = accounts["ta"].headers
+    exam = _exam(client, ta, variants=1)
+    for path, formats in (("answer-key.tex", "pdf or html"), ("bundle.docx", "pdf, html or tex")):
+        r = client.get(f"/api/v1/exams/{exam['id']}/{path}", headers=ta)
+        assert r.status_code == 422
+        (error,) = r.json()["detail"]
+        assert error["loc"] == ["path", "ext"] and formats in error["msg"], error
+    assert client.get(f"/api/v1/exams/{exam['id']}/answer-key.html", headers=ta).status_code == 200
+    assert client.get("/api/v1/exams/nope/answer-key.tex", headers=ta).status_code == 404
