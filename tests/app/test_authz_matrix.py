@@ -16,6 +16,7 @@ ROLES = ("anonymous", "student", "other", "ta", "instructor")
 A, S, O, T, I = ROLES
 MATRIX: list[tuple[str, str, dict[str, int]]] = [
     ("GET", "/healthz", dict.fromkeys(ROLES, 200)),
+    ("GET", "/favicon.ico", dict.fromkeys(ROLES, 200)),
     ("GET", "/api/v1/problems", dict.fromkeys(ROLES, 200)),
     ("POST", "/api/v1/instances#seed", dict.fromkeys(ROLES, 201)),
     ("POST", "/api/v1/instances#params", {A: 401, S: 403, O: 403, T: 201, I: 201}),

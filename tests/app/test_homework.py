@@ -32,7 +32,7 @@ def _make(client, ta, kind, **extra):  # type: ignore[no-untyped-def]
 def _answer_for(client, ta, exam_id, code):  # type: ignore[no-untyped-def]
     """The right answer of a variant, read from the staff answer key (independent of the student view)."""
     key = client.get(f"/api/v1/exams/{exam_id}/answer-key.html", headers=ta).text
-    section = key.split(f'data-code="{code}"')[1]
+    section = key.split(f'<section class="variant" data-code="{code}"')[1]
     return section.split('class="ans" data-part="loss">')[1].split("<")[0].strip()
 
 
@@ -421,9 +421,9 @@ def test_a_ta_enters_no_answers_for_a_student_who_answers_online_and_corrects_pa
     paper = _make(client, ta, "paper", items=two, due_at=_iso(datetime.now(UTC) + timedelta(hours=1)))
     pcode = client.get(f"/api/v1/exams/{paper}", headers=ta).json()["variants"][0]["code"]
     url = f"/api/v1/exams/{paper}/submissions"
-    key = client.get(f"/api/v1/exams/{paper}/answer-key.html", headers=ta).text.split(f'data-code="{pcode}"')[
-        1
-    ]
+    key = client.get(f"/api/v1/exams/{paper}/answer-key.html", headers=ta).text.split(
+        f'<section class="variant" data-code="{pcode}"'
+    )[1]
     right = [k.split("<")[0].strip() for k in key.split('class="ans" data-part="loss">')[1:3]]
     assert (
         client.post(
