@@ -451,11 +451,15 @@ def _array(
     if any(v is None for v in values_a):
         return Verdict(False, 0.0, say("not_finite", lang), got.interpreted, "not_finite")
     values_b = _ref_entries(ref)
-    figures = None  # as typed: they say whether a wrong entry is the reference rounded
-    if diagnose:
+
+    def figures() -> list[int | None] | None:
+        """The figures typed in each entry: they say whether a wrong entry is the reference rounded.
+        Read only for a wrong answer (the text is scanned again: a tenth of a check's grading)."""
         body, transposed = split_transpose(answer)
-        if not (transposed and t == "matrix"):  # its entries are typed in another order than compared
-            figures = arrays.typed_figures_of(body, values_a)  # type: ignore[arg-type]
+        if transposed and t == "matrix":  # its entries are typed in another order than compared
+            return None
+        return arrays.typed_figures_of(body, values_a)  # type: ignore[arg-type]
+
     return arrays.judge_array(a, b, values_a, values_b, spec, lang, got.interpreted, diagnose, figures)  # type: ignore[arg-type]
 
 

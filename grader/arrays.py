@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from fractions import Fraction
 from typing import Any
 
@@ -47,10 +48,11 @@ def judge_array(
     lang: str,
     interpreted: str,
     diagnose: bool = True,
-    figures: list[int | None] | None = None,
+    figures: Callable[[], list[int | None] | None] | None = None,
 ) -> Verdict:
     """`a`, `b` are the nested lists as read; values_* their entries (flattened) as exact numbers;
-    `figures` the significant figures typed in each entry (typed_figures_of), when known.
+    `figures` gives the significant figures typed in each entry (typed_figures_of), when known;
+    asked only when some entry is wrong.
     Without `diagnose`, a wrong answer is not told why (grader.matches)."""
     tol = tolerances(spec)
     da, db = dims(a), dims(b)  # a vector's row or column is flat by now (grader.read)
@@ -86,7 +88,8 @@ def judge_array(
     if len(db) == 1 and _same_multiset(values_a, values_b, tol):
         return wrong(say("order", lang), "order")
     bad = [i for i, (x, y) in enumerate(zip(values_a, values_b, strict=True)) if not close(x, y, *tol)]
-    if figures is not None and all(rounded_reference(values_a[i], values_b[i], figures[i], tol) for i in bad):
+    typed = figures() if figures is not None else None
+    if typed is not None and all(rounded_reference(values_a[i], values_b[i], typed[i], tol) for i in bad):
         f = max(figures_needed(values_b[i], tol) for i in bad)
         if len(bad) <= 3:
             where = ", ".join(_position(i, db) for i in bad)
