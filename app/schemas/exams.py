@@ -14,7 +14,8 @@ from app.schemas.common import Answers, Params, PartName
 class ExamItem(BaseModel):
     """A question by family (optionally with fixed params), or `count` families with a tag; a tag's
     `concepts` also draws the concept bank's items of that chapter, `auto_only` leaves out what a TA
-    grades (short answers). Both off by default: a spec written before them builds the same exam."""
+    grades (short answers). Both off by default: a spec written before them builds the same exam.
+    `same_form`: this item's own choice (ExamCreate.same_form); None: the exam's."""
 
     model_config = ConfigDict(extra="forbid")
 
@@ -26,6 +27,7 @@ class ExamItem(BaseModel):
     concepts: bool = False
     auto_only: bool = False
     points: float = Field(default=1.0, gt=0, le=1000)
+    same_form: bool | None = None
 
     @model_validator(mode="after")
     def _one_kind(self) -> ExamItem:
@@ -52,6 +54,9 @@ class ExamCreate(BaseModel):
     opens_at: datetime | None = None
     due_at: datetime | None = None
     time_limit_minutes: int | None = Field(default=None, ge=1, le=24 * 60)
+    # Every variant asks each question in variant 1's form (the same sizes, rule, steps, kind of item)
+    # with other numbers. Off by default: a spec written before it builds the same exam.
+    same_form: bool = False
 
     @model_validator(mode="after")
     def _times(self) -> ExamCreate:
@@ -79,6 +84,15 @@ class VariantRef(BaseModel):
     code: str
 
 
+class ExamWarning(BaseModel):
+    """A question some variants ask in another form than variant 1's (none was found in its form)."""
+
+    question: int
+    problem: str
+    variants: list[str]  # their codes
+    message: dict[str, str]  # {"zh", "en"}
+
+
 class ExamPublic(BaseModel):
     id: str
     title: str
@@ -86,6 +100,7 @@ class ExamPublic(BaseModel):
     kind: str
     variants: list[VariantRef]
     questions: int
+    warnings: list[ExamWarning] = []
 
 
 class ExamSummary(BaseModel):
