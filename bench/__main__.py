@@ -6,7 +6,7 @@ import importlib
 import sys
 
 # Each entry is a module in bench/ with a main(); a name given on the command line runs only it.
-BENCHMARKS = ["grader_bench", "http_bench", "exam_pdf_bench", "instr_bench"]
+BENCHMARKS = ["grader_bench", "http_bench", "exam_pdf_bench", "instr_bench", "same_form_bench"]
 
 
 def main() -> None:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Hashable, Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import cached_property
 from typing import Any, ClassVar, Generic, Protocol, TypeVar
@@ -114,6 +114,19 @@ class Family(Generic[P]):
         """Return params posing one of these bank items, drawn as `generate` draws from the whole bank."""
         raise NotImplementedError
 
+    def form(self, p: P) -> Hashable:
+        """Return what every variant of an exam question shares when the exam asks for one form: the
+        structure and amount of work (which rule, how many steps, what sizes), not the numbers.
+        Override where `standard_form` counts what costs no work or misses what does."""
+        return standard_form(self, p)
+
+    def generate_in_form(self, rng: np.random.Generator, form: Hashable) -> P | None:
+        """Return params of this form drawn directly, or None when none turned up within a bounded
+        number of tries (a form too rare to find). Not implemented by default: the exam then draws
+        seeds until one poses the form, one seed in about as many as the family has forms; a family
+        of dozens of forms implements it."""
+        raise NotImplementedError
+
     def item_chapter(self, item: str) -> str | None:
         """Return the chapter of the bank item an instance poses (its `item` param); None when the
         family poses no items, or no longer has this one: its questions are in the family's chapter."""
@@ -135,6 +148,76 @@ class Family(Generic[P]):
     def part_list(self) -> list[dict[str, str]]:
         """List the parts of a typical instance, for the problem catalogue."""
         return [{"name": q.name, "answer_type": q.answer_type} for q in self.parts(self.example())]
+
+
+# --- forms -----------------------------------------------------------------------------
+
+# How many draws a family's generate_in_form makes before giving up: enough for a form of one draw in
+# a few hundred; a rarer one is given up (the exam warns) rather than holding up an exam's build.
+DRAWS_IN_FORM = 1000
+
+
+def first_drawn(draw: Callable[[], P | None], tries: int = DRAWS_IN_FORM) -> P | None:
+    """The first draw that is not None, or None after `tries` draws: a bounded `while True`."""
+    for _ in range(tries):
+        p = draw()
+        if p is not None:
+            return p
+    return None
+
+
+def standard_form(family: Family[Any], p: Params) -> Hashable:
+    """The form of an instance as the bank's conventions tell it without knowing the family: each
+    part with its answer type and the shape of its reference answer, and each param as a kind
+    (words and flags as they are, arrays by their shape, a number as a number, None as None)."""
+    answers = family.solve(p)
+    parts = tuple((q.name, q.answer_type, text_dims(answers.get(q.name, ""))) for q in family.parts(p))
+    params = tuple((name, _param_kind(v)) for name, v in sorted(p.model_dump(mode="json").items()))
+    return parts, params
+
+
+def _param_kind(v: Any) -> Hashable:
+    if v is None or isinstance(v, (bool, str)):
+        return v
+    if isinstance(v, list):
+        return ("array", _dims(v))
+    if isinstance(v, dict):
+        return tuple((k, _param_kind(x)) for k, x in sorted(v.items()))
+    return "number"
+
+
+def _dims(v: Any) -> tuple[int, ...]:
+    if not isinstance(v, list):
+        return ()
+    return (len(v), *_dims(v[0])) if v else (0,)
+
+
+def text_dims(text: str) -> tuple[int, ...]:
+    """The shape of an array written in the canonical syntax (`[[1, 2], [3, 4]]` is (2, 2)); () for
+    anything else. Counted on the text, without reading the numbers: forms are compared on many
+    draws. Commas inside parentheses (`max(a, b)`) separate nothing."""
+    text = text.strip()
+    if not text.startswith("["):
+        return ()
+    depth = paren = 0
+    count, first_end = 1, 0
+    for i, ch in enumerate(text):
+        if ch == "(":
+            paren += 1
+        elif ch == ")":
+            paren -= 1
+        elif ch == "[":
+            depth += 1
+        elif ch == "]":
+            depth -= 1
+            if depth == 0:
+                first_end = first_end or i
+                break
+        elif ch == "," and depth == 1 and paren == 0:
+            count += 1
+            first_end = first_end or i
+    first = text[1:first_end].strip()
+    return (count, *text_dims(first)) if first else (0,)
 
 
 # --- instances -------------------------------------------------------------------------

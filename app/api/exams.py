@@ -69,6 +69,7 @@ def _public(exam: Exam) -> dict[str, Any]:
         "kind": exam.kind,
         "variants": [{"code": v.code} for v in exam.variants],
         "questions": len(exam.variants[0].questions) if exam.variants else 0,
+        "warnings": exam.warnings or [],
     }
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, BigInteger, Boolean, Float, ForeignKey, Integer, String, UniqueConstraint
+from sqlalchemy import JSON, BigInteger, Boolean, Float, ForeignKey, Integer, String, UniqueConstraint, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.db import Base, UTCDateTime, utcnow
@@ -19,6 +19,9 @@ class Exam(Base):
     seed: Mapped[int] = mapped_column(BigInteger)
     lang: Mapped[str] = mapped_column(String(4), default="both")
     spec: Mapped[dict[str, Any]] = mapped_column(JSON)  # the request that built it, kept for the record
+    # What the build could not do as asked: [{"question", "problem", "variants": [codes], "message": {"zh", "en"}}]
+    # for variants not drawn in variant 1's form (services.exams._form_warning).
+    warnings: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list, server_default=text("'[]'"))
     kind: Mapped[str] = mapped_column(String(16), default="paper")  # paper | homework | exam
     opens_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
     due_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)

@@ -21,7 +21,8 @@ def _refused(kind: str, field: str, en: str, zh: str) -> PydanticCustomError:
 class ExamItem(BaseModel):
     """A question by family (optionally with fixed params), or `count` families with a tag; a tag's
     `concepts` also draws the concept bank's items of that chapter, `auto_only` leaves out what a TA
-    grades (short answers). Both off by default: a spec written before them builds the same exam."""
+    grades (short answers). Both off by default: a spec written before them builds the same exam.
+    `same_form`: this item's own choice (ExamCreate.same_form); None: the exam's."""
 
     model_config = ConfigDict(extra="forbid")
 
@@ -33,6 +34,7 @@ class ExamItem(BaseModel):
     concepts: bool = False
     auto_only: bool = False
     points: float = Field(default=1.0, gt=0, le=1000)
+    same_form: bool | None = None
 
     @model_validator(mode="after")
     def _one_kind(self) -> ExamItem:
@@ -74,6 +76,9 @@ class ExamCreate(BaseModel):
     # checked even when not given (an online exam needs one), and against kind and opens_at as read
     due_at: datetime | None = Field(default=None, validate_default=True)
     time_limit_minutes: int | None = Field(default=None, ge=1, le=24 * 60)
+    # Every variant asks each question in variant 1's form (the same sizes, rule, steps, kind of item)
+    # with other numbers. Off by default: a spec written before it builds the same exam.
+    same_form: bool = False
 
     @field_validator("due_at")
     @classmethod
@@ -104,6 +109,15 @@ class VariantRef(BaseModel):
     code: str
 
 
+class ExamWarning(BaseModel):
+    """A question some variants ask in another form than variant 1's (none was found in its form)."""
+
+    question: int
+    problem: str
+    variants: list[str]  # their codes
+    message: dict[str, str]  # {"zh", "en"}
+
+
 class ExamPublic(BaseModel):
     id: str
     title: str
@@ -111,6 +125,7 @@ class ExamPublic(BaseModel):
     kind: str
     variants: list[VariantRef]
     questions: int
+    warnings: list[ExamWarning] = []
 
 
 class ExamSummary(BaseModel):

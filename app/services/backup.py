@@ -50,6 +50,7 @@ EXAM_FIELDS = (
     "due_at",
     "time_limit_minutes",
     "created_at",
+    "warnings",
 )
 SUBMISSION_FIELDS = (
     "student",

@@ -8,7 +8,7 @@ import io
 import json
 import secrets
 from collections import defaultdict
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Hashable, Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
@@ -30,7 +30,7 @@ from app.services.errors import Conflict, Invalid, NotFound, Said, ServiceError,
 from app.services.grading import Grader, Pending
 from app.services.handgrades import PointsOutOfRange, share_of
 from problems import GradeResult
-from problems.base import family_rng, validate_params
+from problems.base import build_instance, family_rng, validate_params
 from problems.syllabus import CHAPTERS
 
 CODE_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # no I/1, O/0: read off paper without doubt
@@ -50,6 +50,7 @@ class PlannedItem:
     params: dict[str, Any] | None
     points: float
     among: tuple[str, ...] | None = None  # a tag's concept question: one of these bank items
+    same_form: bool = False  # every variant asks it in variant 1's form: sizes, rule, steps, kind
 
 
 @dataclass(frozen=True)
@@ -132,9 +133,10 @@ def item_errors(i: int, item: dict[str, Any]) -> list[SpecError]:
     ]
 
 
-def plan_items(items: list[dict[str, Any]], seed: int) -> list[PlannedItem]:
+def plan_items(items: list[dict[str, Any]], seed: int, same_form: bool = False) -> list[PlannedItem]:
     """Resolve items by family or by tag+count into the question list every variant shares; every
-    item's errors at once (SpecInvalid)."""
+    item's errors at once (SpecInvalid). `same_form`: the exam's choice, which an item's own
+    `same_form` overrides."""
     errors = [e for i, item in enumerate(items) for e in item_errors(i, item)]
     if not items:
         errors.append(SpecError(("items",), SPEC_SAID["no_items"]))
@@ -146,7 +148,9 @@ def plan_items(items: list[dict[str, Any]], seed: int) -> list[PlannedItem]:
     for item in items:
         points = float(item.get("points", 1.0))
         if item.get("problem"):
-            planned.append(PlannedItem(item["problem"], item.get("params"), points))
+            # Fixed params are one question in every variant already.
+            alike = bool(item.get("same_form", same_form)) and item.get("params") is None
+            planned.append(PlannedItem(item["problem"], item.get("params"), points, same_form=alike))
             continue
         tag, count = item["tag"], int(item.get("count", 1))
         lo, hi = item.get("difficulty") or (1, 3)
@@ -157,8 +161,11 @@ def plan_items(items: list[dict[str, Any]], seed: int) -> list[PlannedItem]:
         # of each, each a different instance (it was refused: tags pick families, not questions).
         rounds, rest = divmod(count, len(pool))
         picked = sorted(pool) * rounds + list(rng.choice(sorted(pool), size=rest, replace=False))
+        # A tag picks its families once for the exam: question k asks the same family in every
+        # variant, so keeping variant 1's form is keeping that family's form.
+        alike = bool(item.get("same_form", same_form))
         for fid in sorted(picked):
-            planned.append(PlannedItem(str(fid), None, points, pool[str(fid)]))
+            planned.append(PlannedItem(str(fid), None, points, pool[str(fid)], same_form=alike))
     if len(planned) > MAX_QUESTIONS:
         said = say(SPEC_SAID["too_many"], n=MAX_QUESTIONS, m=len(planned))
         raise SpecInvalid([SpecError(("items",), said)])
@@ -193,7 +200,17 @@ def _codes(seed: int, n: int, planned: list[PlannedItem]) -> list[str]:
     (its printed papers stay gradable), and two exams of one seed but other questions have others,
     so a class CSV sent to the wrong one is refused for its unknown codes rather than graded."""
     asked = json.dumps(
-        [[i.problem, i.params, i.points, *([i.among] if i.among else [])] for i in planned], sort_keys=True
+        [
+            [
+                i.problem,
+                i.params,
+                i.points,
+                *([i.among] if i.among else []),
+                *(["same_form"] if i.same_form else []),
+            ]
+            for i in planned
+        ],
+        sort_keys=True,
     ).encode()
     salt = int.from_bytes(hashlib.sha256(asked).digest()[:4], "big")
     rng = np.random.default_rng(_derived_seed(seed, 0xC0DE, salt))
@@ -219,11 +236,14 @@ def create_exam(
     due_at: Any = None,
     time_limit_minutes: int | None = None,
     spec: dict[str, Any] | None = None,
+    same_form: bool = False,
 ) -> Exam:
-    """Build an exam: every variant gets its own instances, numbered from 1 as printed."""
+    """Build an exam: every variant gets its own instances, numbered from 1 as printed. With
+    `same_form` (or an item's own), every variant asks a question in variant 1's form; a variant that
+    could not be drawn in it is named in the exam's warnings."""
     if not 1 <= variants <= MAX_VARIANTS:
         raise Invalid(f"variants: 1 to {MAX_VARIANTS}", field="variants")
-    planned = plan_items(items, seed)
+    planned = plan_items(items, seed, same_form)
     exam = Exam(
         id=secrets.token_urlsafe(9),
         title=title,
@@ -238,71 +258,183 @@ def create_exam(
     )
     session.add(exam)
     answers_seen: dict[int, set[str] | None] = {q: set() for q in range(1, len(planned) + 1)}
+    alike: dict[int, _Form] = {}  # question -> variant 1's form, for items asked in one form
     for v, code in enumerate(_codes(seed, variants, planned)):
         variant = ExamVariant(index=v, code=code)
         exam.variants.append(variant)
         posed: set[str] = set()
         for q, item in enumerate(planned, 1):
-            qseed, drawn = (
-                (None, None)
-                if item.params is not None
-                else _new_answers_draw(item.problem, item.among, seed, v, q, answers_seen, posed)
-            )
+            qseed, drawn = None, None
+            if item.params is None:
+                qseed, drawn = _question_draw(item, seed, v, q, answers_seen, posed, alike.get(q), code)
+                if item.same_form and v == 0:
+                    alike[q] = _Form(problems.get_family(item.problem).form(drawn.p))
             record, _ = instances.pose(
                 session, problem=item.problem, seed=qseed, params=item.params, user=user, instance=drawn
             )
             variant.questions.append(ExamQuestion(number=q, instance_id=record.id, points=item.points))
+    exam.warnings = [
+        _form_warning(q, planned[q - 1].problem, f.missed, variants) for q, f in alike.items() if f.missed
+    ]
     session.commit()
     return exam
 
 
 DRAWS_FOR_NEW_ANSWERS = 12
+# Seeds a variant tries for variant 1's form before it is drawn as without the option. A family with
+# a direct draw (Family.generate_in_form) needs one seed per candidate; the others match one seed in
+# about as many as they have forms, a dozen or two.
+SEEDS_FOR_SAME_FORM = 300
+# A question stops searching for its form once this many variants missed it and they are more than a
+# tenth of those that searched: the form is too rare to be worth a search per variant (a form found
+# only by most of the tries costs most of them), and the rest are drawn without it.
+MISSES_BEFORE_GIVING_UP = 3
 
 
-def _new_answers_draw(
-    problem: str,
-    among: tuple[str, ...] | None,
+@dataclass
+class _Form:
+    """Variant 1's form of a question, and the variants that could not be drawn in it."""
+
+    form: Hashable
+    missed: list[str] = field(default_factory=list)  # codes, for the exam's warnings
+    searched: int = 0
+    misses: int = 0
+
+    def worth_searching(self) -> bool:
+        return self.misses < MISSES_BEFORE_GIVING_UP or 10 * self.misses <= self.searched
+
+
+def _question_draw(
+    item: PlannedItem,
     exam_seed: int,
     v: int,
     q: int,
     seen: dict[int, set[str] | None],
     posed: set[str],
+    alike: _Form | None,
+    code: str,
 ) -> tuple[int | None, problems.Instance]:
-    """The seed of question q in variant v and its instance (posed once, not again): the first of a
-    few draws whose answers no earlier variant has, so that a neighbour's answer sheet is no use
-    (40 variants of one exam had 28 distinct receptive-field answers). When every draw repeats, the
-    family has few answers (a choice): later variants stop trying. Never an instance this variant
-    already poses (`posed`): a tag asked for more questions than it has families repeats them.
-    `among`: one of these bank items, posed by its params (seed None: the seed alone poses another)."""
+    """Question q of variant v: in variant 1's form when the item asks for it (`alike`) and it can be
+    found, otherwise drawn as without the option (and the variant's code noted)."""
+    if alike is not None and alike.worth_searching():
+        found = _new_answers_draw(
+            item.problem, _form_draws(item, exam_seed, v, q, alike.form), q, seen, posed
+        )
+        alike.searched += 1
+        if found:
+            return found
+        alike.misses += 1
+    if alike is not None:
+        alike.missed.append(code)
+    drawn = _new_answers_draw(item.problem, _draws(item, exam_seed, v, q), q, seen, posed)
+    assert drawn is not None  # twelve draws, never none
+    return drawn
+
+
+def _new_answers_draw(
+    problem: str,
+    draws: Iterable[tuple[int | None, problems.Instance]],
+    q: int,
+    seen: dict[int, set[str] | None],
+    posed: set[str],
+) -> tuple[int | None, problems.Instance] | None:
+    """Of a question's draws (the seed that poses each, None if posed by its params, and the
+    instance), the first whose answers no earlier variant has, so that a neighbour's answer sheet is
+    no use (40 variants of one exam had 28 distinct receptive-field answers). When every draw
+    repeats, the family has few answers (a choice): later variants stop trying. Never an instance
+    this variant already poses (`posed`): a tag asked for more questions than it has families
+    repeats them. None when there was no draw."""
     known = seen[q]
-    fallback: tuple[int, problems.Instance] | None = None
-    for draw in range(DRAWS_FOR_NEW_ANSWERS):
-        qseed = _derived_seed(exam_seed, v, q) if draw == 0 else _derived_seed(exam_seed, v, q, draw)
-        inst = _drawn(problem, qseed, among)
-        here = _question_of(problem, inst)
-        if here in posed:
+    new_here: tuple[int | None, problems.Instance] | None = None  # the first this variant has not posed
+    last: tuple[int | None, problems.Instance] | None = None
+    for last in draws:
+        if _question_of(problem, last[1]) in posed:
             continue
-        fallback = fallback or (qseed, inst)
-        key = json.dumps(inst.answers, sort_keys=True)
+        new_here = new_here or last
+        key = json.dumps(last[1].answers, sort_keys=True)
         if known is None or key not in known:
             if known is not None:
                 known.add(key)
+            picked = last
             break
     else:
+        if last is None:
+            return None
         seen[q] = None
-        if fallback is None:  # twelve draws posed nothing new: a family of very few instances
-            fallback = (qseed, inst)
-        qseed, inst = fallback
-    posed.add(_question_of(problem, inst))
-    return (qseed if among is None else None), inst
+        picked = new_here or last  # every draw posed what this variant has: a family of few instances
+    posed.add(_question_of(problem, picked[1]))
+    return picked
 
 
-def _drawn(problem: str, seed: int, among: tuple[str, ...] | None) -> problems.Instance:
-    """The instance a seed poses; with `among`, one of those bank items, drawn as the family draws."""
-    if among is None:
-        return problems.instantiate(problem, seed=seed)
-    family = problems.get_family(problem)
-    return problems.instantiate(problem, params=family.generate_among(family_rng(problem, seed), among))
+def _draw_seed(exam_seed: int, v: int, q: int, draw: int) -> int:
+    return _derived_seed(exam_seed, v, q) if draw == 0 else _derived_seed(exam_seed, v, q, draw)
+
+
+def _draws(
+    item: PlannedItem, exam_seed: int, v: int, q: int
+) -> Iterator[tuple[int | None, problems.Instance]]:
+    """The question's draws without a form: DRAWS_FOR_NEW_ANSWERS seeds, each its instance; with
+    `among`, one of those bank items, drawn as the family draws and posed by its params."""
+    family = problems.get_family(item.problem)
+    for draw in range(DRAWS_FOR_NEW_ANSWERS):
+        qseed = _draw_seed(exam_seed, v, q, draw)
+        if item.among is None:
+            yield qseed, problems.instantiate(item.problem, seed=qseed)
+        else:
+            p = family.generate_among(family_rng(item.problem, qseed), item.among)
+            yield None, build_instance(family, seed=None, p=p)
+
+
+def _form_draws(
+    item: PlannedItem, exam_seed: int, v: int, q: int, form: Hashable
+) -> Iterator[tuple[int | None, problems.Instance]]:
+    """The question's draws in this form, DRAWS_FOR_NEW_ANSWERS at most among SEEDS_FOR_SAME_FORM
+    seeds: each seed's direct draw in the form where the family has one (posed by its params), else
+    the seed's own draw when it has the form. A direct draw that finds none (its tries are bounded)
+    ends the search: the seeds' own draws, one family draw each, would not find it either."""
+    family = problems.get_family(item.problem)
+    direct = item.among is None
+    matched = 0
+    for draw in range(SEEDS_FOR_SAME_FORM):
+        qseed = _draw_seed(exam_seed, v, q, draw)
+        if direct:
+            try:
+                p = family.generate_in_form(family_rng(item.problem, qseed), form)
+            except NotImplementedError:
+                direct = False
+            else:
+                if p is None:
+                    return
+                yield None, build_instance(family, seed=None, p=p)
+                matched += 1
+                if matched == DRAWS_FOR_NEW_ANSWERS:
+                    return
+                continue
+        if item.among is None:
+            p, posed_by = family.generate(family_rng(item.problem, qseed)), qseed
+        else:
+            p, posed_by = family.generate_among(family_rng(item.problem, qseed), item.among), None
+        if family.form(p) == form:
+            yield posed_by, build_instance(family, seed=posed_by, p=p)
+            matched += 1
+            if matched == DRAWS_FOR_NEW_ANSWERS:
+                return
+
+
+def _form_warning(q: int, problem: str, missed: list[str], variants: int) -> dict[str, Any]:
+    """What the exam's response and page say of a question some variants ask in another form."""
+    codes = ", ".join(missed)
+    return {
+        "question": q,
+        "problem": problem,
+        "variants": missed,
+        "message": {
+            "zh": f"第 {q} 题（{problem}）：{len(missed)}/{variants} 套试卷没有找到与第 1 套结构相同的题目，"
+            f"按未勾选“各套题型结构相同”时的方式出题，工作量可能不同：{codes}",
+            "en": f"question {q} ({problem}): {len(missed)} of {variants} variants found no question of "
+            f"variant 1's form and were drawn as without the same-form option, so their work may differ: {codes}",
+        },
+    }
 
 
 def _question_of(problem: str, inst: problems.Instance) -> str:
@@ -326,6 +458,7 @@ def create_from_spec(session: Session, spec: ExamCreate, user: User) -> Exam:
         due_at=spec.due_at,
         time_limit_minutes=spec.time_limit_minutes,
         spec=spec.model_dump(mode="json"),
+        same_form=spec.same_form,
     )
 
 

@@ -104,6 +104,9 @@ def exam_new(request: Request, user: StaffUser, settings: SettingsDep) -> Respon
         "lang": "both",
         "variants": "3",
         "seed": str(secrets.randbelow(10**6)),
+        # On for a paper made here: variants a class sits side by side should be equally hard. The
+        # API's default stays off, so a spec written before the option builds the same exam.
+        "same_form": "on",
     }
     form |= {"item0.source": "", "item0.points": "1"}
     return _builder(request, user, settings, form, [])
@@ -258,6 +261,7 @@ def _exam_body(
     for key in ("kind", "lang", "variants", "seed", "time_limit_minutes"):
         if form.get(key, "").strip():
             body[key] = form[key].strip()
+    body["same_form"] = bool(form.get("same_form"))  # a checkbox: sent only when ticked
     for key in ("opens_at", "due_at"):
         try:
             if (when := _local_time(form.get(key, ""), offset_hours)) is not None:

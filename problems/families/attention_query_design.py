@@ -4,15 +4,15 @@ from __future__ import annotations
 
 import itertools
 import math
-from collections.abc import Sequence
-from typing import Annotated
+from collections.abc import Hashable, Sequence
+from typing import Annotated, cast
 
 import numpy as np
 from pydantic import Field, model_validator
 
 from grader import AnswerError, AnswerSpec, Verdict, read
 from grader.feedback import plural
-from problems.base import Family, Params, Part, Text, bi
+from problems.base import Family, Params, Part, Text, bi, first_drawn
 from problems.fmt import drop_round_off, num, tex_tuple, vec
 from problems.registry import register
 
@@ -196,6 +196,9 @@ def _tex_vec(xs: Sequence[float]) -> str:
     return tex_tuple(xs, 4) + "^\\top"
 
 
+Form = tuple[int, tuple[tuple[int, int], ...], int]  # width d, the heads' [start, end), keys m
+
+
 @register
 class QueryDesign(Family[QueryDesignParams]):
     id = "attention.query_design"
@@ -207,6 +210,20 @@ class QueryDesign(Family[QueryDesignParams]):
 
     def generate(self, rng: np.random.Generator) -> QueryDesignParams:
         while True:
+            p = self._draw(rng)
+            if p is not None:
+                return p
+
+    def form(self, p: QueryDesignParams) -> Hashable:
+        # The width, the heads' slices, and the keys to beat in each.
+        return len(p.keys[0]), tuple(tuple(h) for h in p.heads), len(p.keys)
+
+    def generate_in_form(self, rng: np.random.Generator, form: Hashable) -> QueryDesignParams | None:
+        return first_drawn(lambda: self._draw(rng, cast(Form, form)))
+
+    def _draw(self, rng: np.random.Generator, form: Form | None = None) -> QueryDesignParams | None:
+        """One draw of `generate` (None: not clean); a given form keeps its width, heads and keys."""
+        if form is None:
             d = int(rng.choice([4, 4, 6]))
             layouts = {
                 4: [[(0, 4)], [(0, 2), (2, 4)]],
@@ -215,11 +232,14 @@ class QueryDesign(Family[QueryDesignParams]):
             options = layouts[d]
             heads = options[int(rng.integers(len(options)))]
             m = int(rng.integers(3, 6))
-            keys = rng.integers(-1, 2, size=(m, d))
-            targets = [int(rng.integers(m)) for _ in heads]
-            max_norm = float(rng.choice([1.0, 1.0, 1.0, 2.0, 0.5]))
-            if self._clean(keys.astype(float), heads, targets):
-                return QueryDesignParams(keys=keys.tolist(), heads=heads, targets=targets, max_norm=max_norm)
+        else:
+            d, heads, m = form[0], list(form[1]), form[2]
+        keys = rng.integers(-1, 2, size=(m, d))
+        targets = [int(rng.integers(m)) for _ in heads]
+        max_norm = float(rng.choice([1.0, 1.0, 1.0, 2.0, 0.5]))
+        if self._clean(keys.astype(float), heads, targets):
+            return QueryDesignParams(keys=keys.tolist(), heads=heads, targets=targets, max_norm=max_norm)
+        return None
 
     @staticmethod
     def _clean(keys: np.ndarray, heads: list[tuple[int, int]], targets: list[int]) -> bool:

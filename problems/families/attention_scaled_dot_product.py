@@ -3,15 +3,15 @@
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Hashable, Sequence
 from fractions import Fraction
-from typing import Annotated, Literal
+from typing import Annotated, Literal, cast
 
 import numpy as np
 from pydantic import Field, model_validator
 
 from grader import AnswerSpec
-from problems.base import Family, Misconception, Params, Part, bi
+from problems.base import Family, Misconception, Params, Part, bi, first_drawn
 from problems.fmt import mat, num, tex_fraction, tex_matrix
 from problems.registry import register
 
@@ -189,6 +189,42 @@ def _tex_score(dot: Fraction, d: int) -> str:
     return "0" if dot == 0 else f"\\frac{{{tex_fraction(dot)}}}{{\\sqrt{{{d}}}}}"
 
 
+# What a variant of the same form keeps: the mask, the numbers of queries and keys, their width d,
+# and the values' width (None: symbolic values). A 1x2 symbolic question is not a 3x4 numeric one
+# with d = 16.
+Form = tuple[str, int, int, int, int | None]
+
+
+def _form(p: ScaledDotProductParams) -> Form:
+    return p.mask, len(p.Q), len(p.K), len(p.Q[0]), None if p.V is None else len(p.V[0])
+
+
+def _draw(rng: np.random.Generator, form: Form | None = None) -> ScaledDotProductParams | None:
+    """One draw of `generate` (None: not clean); a given form keeps its mask, sizes and values."""
+    if form is None:
+        causal = bool(rng.random() < 0.4)
+        single_query = not causal and rng.random() < 0.3  # as in the seed's q3
+        n = 1 if single_query else int(rng.integers(2, 4))
+        m = n if causal else int(rng.integers(2, 5))
+        d = int(rng.choice([4, 4, 4, 9, 16]))
+    else:
+        mask, n, m, d, dv = form
+        causal = mask == "causal"
+    high = 3 if d == 4 else 2  # long vectors get entries in -1..1 to keep hand-work short
+    q = rng.integers(-high + 1, high, size=(n, d))
+    k = rng.integers(-high + 1, high, size=(m, d))
+    if form is None:
+        dv = None if bool(rng.random() < 0.4) else int(rng.integers(1, 4))  # None: symbolic values
+    v = None if dv is None else rng.integers(-3, 4, size=(m, dv)).tolist()
+    p = ScaledDotProductParams(
+        Q=q.tolist(), K=k.tolist(), V=v, symbolic_values=v is None, mask="causal" if causal else "none"
+    )
+    s = _score_floats(p)
+    rows_vary = all(np.ptp(s[i][_allowed(p)[i]]) > 0 or _allowed(p)[i].sum() == 1 for i in range(n))
+    # Clean hand-work: every row's scores differ (no uniform softmax) and stay small.
+    return p if rows_vary and np.abs(s).max() <= 3 else None
+
+
 @register
 class ScaledDotProduct(Family[ScaledDotProductParams]):
     id = "attention.scaled_dot_product"
@@ -200,24 +236,15 @@ class ScaledDotProduct(Family[ScaledDotProductParams]):
 
     def generate(self, rng: np.random.Generator) -> ScaledDotProductParams:
         while True:
-            causal = bool(rng.random() < 0.4)
-            single_query = not causal and rng.random() < 0.3  # as in the seed's q3
-            n = 1 if single_query else int(rng.integers(2, 4))
-            m = n if causal else int(rng.integers(2, 5))
-            d = int(rng.choice([4, 4, 4, 9, 16]))
-            high = 3 if d == 4 else 2  # long vectors get entries in -1..1 to keep hand-work short
-            q = rng.integers(-high + 1, high, size=(n, d))
-            k = rng.integers(-high + 1, high, size=(m, d))
-            symbolic = bool(rng.random() < 0.4)
-            v = None if symbolic else rng.integers(-3, 4, size=(m, int(rng.integers(1, 4)))).tolist()
-            p = ScaledDotProductParams(
-                Q=q.tolist(), K=k.tolist(), V=v, symbolic_values=symbolic, mask="causal" if causal else "none"
-            )
-            s = _score_floats(p)
-            rows_vary = all(np.ptp(s[i][_allowed(p)[i]]) > 0 or _allowed(p)[i].sum() == 1 for i in range(n))
-            # Clean hand-work: every row's scores differ (no uniform softmax) and stay small.
-            if rows_vary and np.abs(s).max() <= 3:
+            p = _draw(rng)
+            if p is not None:
                 return p
+
+    def form(self, p: ScaledDotProductParams) -> Hashable:
+        return _form(p)
+
+    def generate_in_form(self, rng: np.random.Generator, form: Hashable) -> ScaledDotProductParams | None:
+        return first_drawn(lambda: _draw(rng, cast(Form, form)))
 
     def parts(self, p: ScaledDotProductParams) -> list[Part]:
         n, m = len(p.Q), len(p.K)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Hashable
 from typing import Annotated
 
 import numpy as np
@@ -163,6 +163,12 @@ class Conv2d(Family[Conv2dParams]):
             dilation=d,
             bias=bool(rng.random() < 0.8),
         )
+
+    def form(self, p: Conv2dParams) -> Hashable:
+        # One size formula or two (height and width differ in any of their numbers), dilation's extra
+        # step, and the bias in the counts. kernel_size=3 and (3, 3) are the same question.
+        rows, cols = zip(pair(p.kernel_size), pair(p.stride), pair(p.padding), pair(p.dilation), strict=True)
+        return (p.height, *rows) == (p.width, *cols), pair(p.dilation) != (1, 1), p.bias
 
     def parts(self, p: Conv2dParams) -> list[Part]:
         integer = bi(

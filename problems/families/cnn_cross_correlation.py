@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
+from collections.abc import Hashable
 from fractions import Fraction
-from typing import Annotated
+from typing import Annotated, cast
 
 import numpy as np
 from pydantic import Field, model_validator
 
 from grader import AnswerSpec
-from problems.base import Family, Misconception, Params, Part, Text, bi
+from problems.base import Family, Misconception, Params, Part, Text, bi, first_drawn
 from problems.families.cnn_common import size_formula
 from problems.fmt import exact, mat, num, tex_factor, tex_matrix
 from problems.registry import register
@@ -107,6 +108,38 @@ def _plain_rows(m: Matrix) -> list[list[int | float]]:
     return [[_plain(v) for v in r] for r in m]
 
 
+# Everything but the numbers: input and kernel sizes, stride, padding, and whether the kernel is flipped.
+Form = tuple[int, int, int, int, int, int, bool]
+
+
+def _draw(rng: np.random.Generator, form: Form | None = None) -> CrossCorrelationParams | None:
+    """One draw of `generate` (None: refused); with a form, other sizes are refused too."""
+    stride = 1 if rng.random() < 0.7 else 2
+    padding = 0 if rng.random() < 0.7 else 1
+    kh = int(rng.choice([2, 2, 3]))
+    kw = kh if rng.random() < 0.85 else 5 - kh
+    top = 5 if padding == 0 else 4
+    h = int(rng.integers(max(kh, 3), top + 1))
+    w = h if rng.random() < 0.8 else int(rng.integers(max(kw, 3), top + 1))
+    h += (h + 2 * padding - kh) % stride  # the stride fits exactly
+    w += (w + 2 * padding - kw) % stride
+    out_h, out_w = (h + 2 * padding - kh) // stride + 1, (w + 2 * padding - kw) // stride + 1
+    if min(out_h, out_w) < 2 or out_h * out_w * kh * kw > 100:
+        return None  # at least a 2 x 2 output, and no more than a hundred products by hand
+    if form is not None and (h, w, kh, kw, stride, padding) != form[:6]:
+        return None
+    low = int(rng.choice([0, -3]))
+    x = rng.integers(low, 6 + low // 2, size=(h, w)).tolist()
+    k = rng.integers(-2, 3, size=(kh, kw)).tolist()
+    flip = bool(rng.random() < 0.35) if form is None else form[6]
+    p = CrossCorrelationParams(input=x, kernel=k, stride=stride, padding=padding, flip=flip)
+    xs, ks = _matrices(p)
+    plain, flipped = slide(xs, ks, stride, padding), slide(xs, rotate180(ks), stride, padding)
+    if plain != flipped and any(v for row in plain for v in row) and sum(v != 0 for r in ks for v in r) >= 2:
+        return p
+    return None
+
+
 @register
 class CrossCorrelation(Family[CrossCorrelationParams]):
     id = "cnn.cross_correlation"
@@ -118,32 +151,16 @@ class CrossCorrelation(Family[CrossCorrelationParams]):
 
     def generate(self, rng: np.random.Generator) -> CrossCorrelationParams:
         while True:  # a few draws at most: redraw kernels where flipping or the mistakes change nothing
-            stride = 1 if rng.random() < 0.7 else 2
-            padding = 0 if rng.random() < 0.7 else 1
-            kh = int(rng.choice([2, 2, 3]))
-            kw = kh if rng.random() < 0.85 else 5 - kh
-            top = 5 if padding == 0 else 4
-            h = int(rng.integers(max(kh, 3), top + 1))
-            w = h if rng.random() < 0.8 else int(rng.integers(max(kw, 3), top + 1))
-            h += (h + 2 * padding - kh) % stride  # the stride fits exactly
-            w += (w + 2 * padding - kw) % stride
-            out_h, out_w = (h + 2 * padding - kh) // stride + 1, (w + 2 * padding - kw) // stride + 1
-            if min(out_h, out_w) < 2 or out_h * out_w * kh * kw > 100:
-                continue  # at least a 2 x 2 output, and no more than a hundred products by hand
-            low = int(rng.choice([0, -3]))
-            x = rng.integers(low, 6 + low // 2, size=(h, w)).tolist()
-            k = rng.integers(-2, 3, size=(kh, kw)).tolist()
-            p = CrossCorrelationParams(
-                input=x, kernel=k, stride=stride, padding=padding, flip=bool(rng.random() < 0.35)
-            )
-            xs, ks = _matrices(p)
-            plain, flipped = slide(xs, ks, stride, padding), slide(xs, rotate180(ks), stride, padding)
-            if (
-                plain != flipped
-                and any(v for row in plain for v in row)
-                and sum(v != 0 for r in ks for v in r) >= 2
-            ):
+            p = _draw(rng)
+            if p is not None:
                 return p
+
+    def form(self, p: CrossCorrelationParams) -> Hashable:
+        return len(p.input), len(p.input[0]), len(p.kernel), len(p.kernel[0]), p.stride, p.padding, p.flip
+
+    def generate_in_form(self, rng: np.random.Generator, form: Hashable) -> CrossCorrelationParams | None:
+        # Most draws have other sizes: refused on the sizes alone, before any number is drawn.
+        return first_drawn(lambda: _draw(rng, cast(Form, form)))
 
     def parts(self, p: CrossCorrelationParams) -> list[Part]:
         return [

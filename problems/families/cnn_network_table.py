@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Hashable, Sequence
 from typing import Annotated, Any, Literal, get_args
 
 import numpy as np
@@ -11,7 +11,7 @@ from pydantic import Field, ValidationError, ValidatorFunctionWrapHandler, field
 from pydantic_core import InitErrorDetails, PydanticCustomError
 
 from grader import AnswerSpec
-from problems.base import Family, Misconception, Params, Part, Text, bi
+from problems.base import Family, Misconception, Params, Part, Text, bi, first_drawn
 from problems.families.cnn_common import (
     SIZE_RULE,
     conv_out,
@@ -537,6 +537,31 @@ def _random_net(rng: np.random.Generator) -> tuple[list[int], list[dict[str, Any
     return [c, h, w], layers
 
 
+def _form(types: list[str]) -> tuple[int, int, int, int]:
+    """The work of a table: its rows (two answers each), and how many of them take a size formula
+    (Conv2d, MaxPool2d, AvgPool2d) or a parameter count by hand (Conv2d, Linear). Activations,
+    BatchNorm2d, Flatten and the like copy a shape or count 2C: which of them a net has is not told
+    apart, or most forms would be too rare to find."""
+    convs = types.count("Conv2d")
+    pools = types.count("MaxPool2d") + types.count("AvgPool2d")
+    return len(types), convs, pools, types.count("Linear")
+
+
+def _draw(rng: np.random.Generator, form: Hashable = None) -> NetworkTableParams | None:
+    """One draw of `generate` (None: refused); with a form, a net of another form is refused too."""
+    u = rng.random()
+    make = _like_002 if u < 0.2 else _like_lenet if u < 0.35 else _random_net
+    input_shape, layers = make(rng)
+    if make is _random_net and not 3 <= len(layers) <= 8:
+        return None
+    if form is not None and _form([layer["type"] for layer in layers]) != form:
+        return None
+    p = NetworkTableParams.model_validate({"input_shape": input_shape, "layers": layers})
+    if sum(n for _, n in table(p)) > MAX_GENERATED_PARAMS:
+        return None  # a flattened 32x32 map into a wide Linear: not a table to fill in by hand
+    return p
+
+
 # --- misconceptions ----------------------------------------------------------------------------
 
 Alt = Callable[[Any, Shape], tuple[Shape, int] | None]  # (layer, its input) -> wrong (shape, params), or None
@@ -788,15 +813,17 @@ class NetworkTable(Family[NetworkTableParams]):
 
     def generate(self, rng: np.random.Generator) -> NetworkTableParams:
         while True:  # a few draws at most
-            u = rng.random()
-            make = _like_002 if u < 0.2 else _like_lenet if u < 0.35 else _random_net
-            input_shape, layers = make(rng)
-            if make is _random_net and not 3 <= len(layers) <= 8:
-                continue
-            p = NetworkTableParams.model_validate({"input_shape": input_shape, "layers": layers})
-            if sum(n for _, n in table(p)) > MAX_GENERATED_PARAMS:
-                continue  # a flattened 32x32 map into a wide Linear: not a table to fill in by hand
-            return p
+            p = _draw(rng)
+            if p is not None:
+                return p
+
+    def form(self, p: NetworkTableParams) -> Hashable:
+        return _form([layer.type for layer in p.layers])
+
+    def generate_in_form(self, rng: np.random.Generator, form: Hashable) -> NetworkTableParams | None:
+        # Most draws have another form: refused on the layers' types, before validation (~60 us each).
+        # A form of one net in a few hundred (3% of targets) costs a 300-variant exam seconds.
+        return first_drawn(lambda: _draw(rng, form))
 
     def parts(self, p: NetworkTableParams) -> list[Part]:
         shape_hint = bi("[C, H, W]；展平后如 [4]", "[C, H, W]; after Flatten e.g. [4]")

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Hashable
 from dataclasses import replace
 from typing import Annotated, Literal
 
@@ -129,6 +129,12 @@ class Pool2d(Family[Pool2dParams]):
             padding=q,
             kind="max" if rng.random() < 0.7 else "avg",
         )
+
+    def form(self, p: Pool2dParams) -> Hashable:
+        # Max or average, a stride left to its default (= kernel_size), and one size formula or two;
+        # kernel_size=2 and (2, 2) are the same question.
+        rows, cols = zip(pair(p.kernel_size), pair(p.stride or p.kernel_size), pair(p.padding), strict=True)
+        return p.kind, p.stride is None, (p.height, *rows) == (p.width, *cols)
 
     def parts(self, p: Pool2dParams) -> list[Part]:
         return [

@@ -7,7 +7,7 @@ one of them with its options shuffled and lettered A, B, C, ... in the shown ord
 from __future__ import annotations
 
 import functools
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Hashable, Mapping
 
 import numpy as np
 from pydantic import Field, field_validator, model_validator
@@ -129,6 +129,17 @@ class ConceptChoice(Family[ConceptChoiceParams]):
         n = len(get_choice_item(item_id).options)
         order = [int(i) for i in rng.permutation(n)] if n else None  # true/false: not shuffled
         return ConceptChoiceParams(item=item_id, option_order=order)
+
+    def form(self, p: ConceptChoiceParams) -> Hashable:
+        # The kind (true/false, one answer, several) and the item's own difficulty; the item itself
+        # is what differs between variants.
+        item = get_choice_item(p.item)
+        return item.kind, item.difficulty
+
+    def generate_in_form(self, rng: np.random.Generator, form: Hashable) -> ConceptChoiceParams | None:
+        items = choice_items()
+        alike = tuple(i for i in choice_ids() if (items[i].kind, items[i].difficulty) == form)
+        return self.generate_among(rng, alike) if alike else None
 
     def parts(self, p: ConceptChoiceParams) -> list[Part]:
         item = get_choice_item(p.item)

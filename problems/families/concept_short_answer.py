@@ -7,7 +7,7 @@ and the solution shows the TA the outline of a good answer and the rubric.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Hashable, Mapping
 
 import numpy as np
 from pydantic import Field, field_validator
@@ -57,6 +57,15 @@ class ConceptShortAnswer(Family[ConceptShortAnswerParams]):
 
     def generate_among(self, rng: np.random.Generator, items: tuple[str, ...]) -> ConceptShortAnswerParams:
         return ConceptShortAnswerParams(item=pick_item(items, int(rng.integers(0, 2**63 - 1))))
+
+    def form(self, p: ConceptShortAnswerParams) -> Hashable:
+        # Every item is one text answer: the item's own difficulty is what tells two apart.
+        return get_short_answer_item(p.item).difficulty
+
+    def generate_in_form(self, rng: np.random.Generator, form: Hashable) -> ConceptShortAnswerParams | None:
+        items = short_answer_items()
+        alike = tuple(i for i in short_answer_ids() if items[i].difficulty == form)
+        return self.generate_among(rng, alike) if alike else None
 
     def parts(self, p: ConceptShortAnswerParams) -> list[Part]:
         return [

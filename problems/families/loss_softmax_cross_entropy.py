@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Literal
+from collections.abc import Hashable
+from typing import Annotated, Literal, cast
 
 import numpy as np
 from pydantic import Field, model_validator
 
 from grader import AnswerSpec
-from problems.base import Family, Misconception, Params, Part, bi
+from problems.base import Family, Misconception, Params, Part, bi, first_drawn
 from problems.families.backprop_common import decimals, log_softmax_rows, softmax_rows
 from problems.fmt import mat, num, tex_matrix, tex_tuple
 from problems.registry import register
@@ -105,6 +106,32 @@ def _softmax_over_batch(p: SoftmaxCrossEntropyParams) -> dict[str, str]:
     return {"probabilities": mat(softmax_rows(z.T).T.tolist())}
 
 
+Form = tuple[int, int, Literal["sum", "mean"]]  # batch, classes, reduction
+
+
+def _draw(rng: np.random.Generator, form: Form | None = None) -> SoftmaxCrossEntropyParams | None:
+    """One draw of `generate` (None: tied logits); a given form keeps its sizes and reduction."""
+    if form is None:
+        batch = int(rng.choice([2, 3, 3, 4]))
+        k = int(rng.choice([2, 3, 3, 4, 5]))
+    else:
+        batch, k, _ = form
+    if rng.random() < 0.4:  # network outputs in (0, 1) with two decimals, as in seeds/004
+        z = decimals(rng, 0.01, 0.99, (batch, k), places=2)
+    else:
+        z = decimals(rng, -3.0, 3.0, (batch, k))
+    # No tied logits within a sample: a tie makes the probabilities look like a trick question.
+    if any(len(set(r)) < k for r in z.tolist()):
+        return None
+    labels = rng.integers(0, k, size=batch).tolist()
+    reduction: Literal["sum", "mean"]
+    if form is None:
+        reduction = "sum" if rng.random() < 0.5 else "mean"
+    else:
+        reduction = form[2]
+    return SoftmaxCrossEntropyParams(logits=z.tolist(), labels=labels, reduction=reduction)
+
+
 @register
 class SoftmaxCrossEntropy(Family[SoftmaxCrossEntropyParams]):
     id = "loss.softmax_cross_entropy"
@@ -116,18 +143,16 @@ class SoftmaxCrossEntropy(Family[SoftmaxCrossEntropyParams]):
 
     def generate(self, rng: np.random.Generator) -> SoftmaxCrossEntropyParams:
         while True:
-            batch = int(rng.choice([2, 3, 3, 4]))
-            k = int(rng.choice([2, 3, 3, 4, 5]))
-            if rng.random() < 0.4:  # network outputs in (0, 1) with two decimals, as in seeds/004
-                z = decimals(rng, 0.01, 0.99, (batch, k), places=2)
-            else:
-                z = decimals(rng, -3.0, 3.0, (batch, k))
-            # No tied logits within a sample: a tie makes the probabilities look like a trick question.
-            if any(len(set(r)) < k for r in z.tolist()):
-                continue
-            labels = rng.integers(0, k, size=batch).tolist()
-            reduction: Literal["sum", "mean"] = "sum" if rng.random() < 0.5 else "mean"
-            return SoftmaxCrossEntropyParams(logits=z.tolist(), labels=labels, reduction=reduction)
+            p = _draw(rng)
+            if p is not None:
+                return p
+
+    def form(self, p: SoftmaxCrossEntropyParams) -> Hashable:
+        # A 4x5 batch is five times the softmaxes and gradients of a 2x2 one; the reduction is a step.
+        return len(p.logits), len(p.logits[0]), p.reduction
+
+    def generate_in_form(self, rng: np.random.Generator, form: Hashable) -> SoftmaxCrossEntropyParams | None:
+        return first_drawn(lambda: _draw(rng, cast(Form, form)))
 
     def parts(self, p: SoftmaxCrossEntropyParams) -> list[Part]:
         b, k = len(p.logits), len(p.logits[0])

@@ -6,9 +6,9 @@ Also holds what norm.layer_norm shares with it: the params and the statistics al
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Hashable, Sequence
 from fractions import Fraction
-from typing import Annotated, TypeVar
+from typing import Annotated, TypeVar, cast
 
 import numpy as np
 from pydantic import Field, model_validator
@@ -298,6 +298,13 @@ class BatchNorm(Family[BatchNormParams]):
     def generate(self, rng: np.random.Generator) -> BatchNormParams:
         p = generate_norm(rng, rows=[2, 3, 3, 4, 4], cols=[1, 2, 2, 3], axis=BATCH)
         return BatchNormParams.model_validate(p.model_dump())
+
+    def form(self, p: BatchNormParams) -> Hashable:
+        return len(p.x), len(p.x[0])  # B x D: every number of the output is one more step
+
+    def generate_in_form(self, rng: np.random.Generator, form: Hashable) -> BatchNormParams | None:
+        rows, cols = cast(tuple[int, int], form)
+        return BatchNormParams.model_validate(generate_norm(rng, [rows], [cols], axis=BATCH).model_dump())
 
     def parts(self, p: BatchNormParams) -> list[Part]:
         return norm_parts(p, BATCH)

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Hashable
+from typing import cast
+
 import numpy as np
 from pydantic import model_validator
 
@@ -39,6 +42,13 @@ class LayerNorm(Family[LayerNormParams]):
     def generate(self, rng: np.random.Generator) -> LayerNormParams:
         p = generate_norm(rng, rows=[1, 2, 2, 3], cols=[3, 3, 4], axis=FEATURES)
         return LayerNormParams.model_validate(p.model_dump())
+
+    def form(self, p: LayerNormParams) -> Hashable:
+        return len(p.x), len(p.x[0])  # B x D: every number of the output is one more step
+
+    def generate_in_form(self, rng: np.random.Generator, form: Hashable) -> LayerNormParams | None:
+        rows, cols = cast(tuple[int, int], form)
+        return LayerNormParams.model_validate(generate_norm(rng, [rows], [cols], axis=FEATURES).model_dump())
 
     def parts(self, p: LayerNormParams) -> list[Part]:
         return norm_parts(p, FEATURES)

@@ -8,15 +8,15 @@ form Delta theta_t = rho Delta theta_{t-1} - alpha g_t, which equals SGD(momentu
 from __future__ import annotations
 
 import math
-from collections.abc import Callable
+from collections.abc import Callable, Hashable
 from dataclasses import dataclass
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Literal, cast
 
 import numpy as np
 from pydantic import Field, model_validator
 
 from grader import AnswerSpec
-from problems.base import Family, Misconception, Params, Part, Text, bi
+from problems.base import Family, Misconception, Params, Part, Text, bi, first_drawn
 from problems.fmt import num, vec
 from problems.registry import register
 
@@ -435,6 +435,22 @@ def _hyper(rng: np.random.Generator, opt: str) -> dict[str, Any]:
     }
 
 
+def _draw(
+    rng: np.random.Generator, opt: str, dim: int | None = None, steps: int | None = None
+) -> StepParams | None:
+    """One draw of `generate` for this optimizer (None: not clean); a given dim or steps is kept."""
+    dim = int(_choose(rng, [1, 2, 2, 2, 3])) if dim is None else dim
+    a = rng.integers(1, 5, size=dim).astype(float).tolist()
+    c = rng.integers(-4, 5, size=dim).astype(float).tolist()
+    theta0 = rng.integers(-3, 4, size=dim).astype(float).tolist()
+    if steps is None:
+        steps = int(_choose(rng, [1, 2, 2, 3, 3] + ([4] if opt in ("sgd", "momentum") else [])))
+    p = StepParams.model_validate(
+        {"optimizer": opt, "a": a, "c": c, "theta0": theta0, "steps": steps, **_hyper(rng, opt)}
+    )
+    return p if _is_clean(p) else None
+
+
 def _is_clean(p: StepParams) -> bool:
     """Every coordinate moves visibly at every step, and no entry is a tiny awkward number."""
     thetas, _ = run(p)
@@ -463,16 +479,17 @@ class OptimStep(Family[StepParams]):
     def generate(self, rng: np.random.Generator) -> StepParams:
         opt = str(_choose(rng, list(OWN)))
         while True:
-            dim = int(_choose(rng, [1, 2, 2, 2, 3]))
-            a = rng.integers(1, 5, size=dim).astype(float).tolist()
-            c = rng.integers(-4, 5, size=dim).astype(float).tolist()
-            theta0 = rng.integers(-3, 4, size=dim).astype(float).tolist()
-            steps = int(_choose(rng, [1, 2, 2, 3, 3] + ([4] if opt in ("sgd", "momentum") else [])))
-            p = StepParams.model_validate(
-                {"optimizer": opt, "a": a, "c": c, "theta0": theta0, "steps": steps, **_hyper(rng, opt)}
-            )
-            if _is_clean(p):
+            p = _draw(rng, opt)
+            if p is not None:
                 return p
+
+    def form(self, p: StepParams) -> Hashable:
+        # The rule, the dimension and the number of steps are the work; hyper-parameters are numbers.
+        return p.optimizer, len(p.a), p.steps
+
+    def generate_in_form(self, rng: np.random.Generator, form: Hashable) -> StepParams | None:
+        opt, dim, steps = cast(tuple[str, int, int], form)
+        return first_drawn(lambda: _draw(rng, opt, dim, steps))
 
     def parts(self, p: StepParams) -> list[Part]:
         return [

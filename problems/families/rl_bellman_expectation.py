@@ -6,7 +6,7 @@ terminal states.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Hashable, Sequence
 from fractions import Fraction
 
 import numpy as np
@@ -26,6 +26,7 @@ from problems.families.rl_common import (
     expectation_backup,
     in_place_sweep,
     mdp_description,
+    mdp_form,
     mdp_of,
     optimality_backup,
     paren,
@@ -96,6 +97,9 @@ class BellmanExpectation(Family[BellmanExpectationParams]):
             # The backup changes something, and the discount matters (some V(s') enters with p > 0).
             if v_new(p) != _values(p) and any(v != 0 for v in _values(p)):
                 return p
+
+    def form(self, p: BellmanExpectationParams) -> Hashable:
+        return mdp_form(p)
 
     def parts(self, p: BellmanExpectationParams) -> list[Part]:
         n = len(p.states)

@@ -599,6 +599,13 @@ def mdp_description(p: MdpParams) -> Text:
     )
 
 
+def mdp_form(p: MdpParams) -> tuple[int, int]:
+    """What every MDP question's work grows with: its states, and how many of them are terminal (no
+    backup to compute). Whether an action leads to one next state or two is a number drawn (a term
+    more in a sum), not a form: counted, it would split the bank into dozens of rare forms."""
+    return len(p.states), sum(not any(row) for row in p.transitions)
+
+
 def random_mdp_params(
     rng: np.random.Generator, n_states: int, terminal: int | None = None, n_actions: int = 2
 ) -> dict[str, object]:

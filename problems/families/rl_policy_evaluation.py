@@ -6,7 +6,7 @@ exact Fractions (Gauss-Jordan), so 3/2 and 1.5 are both right, and terminal stat
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Hashable, Sequence
 from fractions import Fraction
 
 import numpy as np
@@ -23,6 +23,7 @@ from problems.families.rl_common import (
     expectation_backup,
     has_terminal,
     mdp_description,
+    mdp_form,
     mdp_of,
     policy_table,
     random_mdp_params,
@@ -118,6 +119,9 @@ class PolicyEvaluation(Family[PolicyEvaluationParams]):
             v = values(p)
             if max(x.denominator for x in v) <= MAX_DENOMINATOR and any(x != 0 for x in v):
                 return p
+
+    def form(self, p: PolicyEvaluationParams) -> Hashable:
+        return mdp_form(p)
 
     def parts(self, p: PolicyEvaluationParams) -> list[Part]:
         n = len(p.states)

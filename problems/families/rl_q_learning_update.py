@@ -5,6 +5,7 @@ Q(s,a) <- Q(s,a) + alpha (r + gamma max_a' Q(s',a') - Q(s,a)); the target is r a
 
 from __future__ import annotations
 
+from collections.abc import Hashable
 from fractions import Fraction
 
 import numpy as np
@@ -64,6 +65,11 @@ class QLearningUpdate(Family[QLearningParams]):
             row = sorted(exact(x) for x in p.q[p.s_next])
             if target(p) != exact(p.q[p.s][p.a]) and row[-1] != row[-2]:
                 return p
+
+    def form(self, p: QLearningParams) -> Hashable:
+        # The max runs over the next state's actions, and a terminal step has none; the table's other
+        # rows are only read.
+        return len(p.q[0]), p.terminal
 
     def parts(self, p: QLearningParams) -> list[Part]:
         return [

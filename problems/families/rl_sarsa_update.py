@@ -6,6 +6,7 @@ the target is r alone when s' is terminal.
 
 from __future__ import annotations
 
+from collections.abc import Hashable
 from fractions import Fraction
 
 import numpy as np
@@ -78,6 +79,10 @@ class SarsaUpdate(Family[SarsaParams]):
             ordered = sorted(row)
             if q_new(p) != exact(p.q[p.s][p.a]) and ordered[-1] != ordered[-2]:
                 return p
+
+    def form(self, p: SarsaParams) -> Hashable:
+        # One entry of the table is read whatever its size; a terminal step reads none.
+        return p.terminal
 
     def parts(self, p: SarsaParams) -> list[Part]:
         return [

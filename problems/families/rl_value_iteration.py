@@ -7,16 +7,16 @@ action 0 in the greedy policy (they have no real choice).
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Hashable, Sequence
 from fractions import Fraction
 from functools import lru_cache
-from typing import Annotated
+from typing import Annotated, cast
 
 import numpy as np
 from pydantic import Field, model_validator
 
 from grader import AnswerSpec
-from problems.base import Family, Misconception, Part, bi
+from problems.base import Family, Misconception, Part, bi, first_drawn
 from problems.families.rl_common import (
     SYNCHRONOUS_NOTE,
     Mdp,
@@ -30,6 +30,7 @@ from problems.families.rl_common import (
     has_terminal,
     in_place_sweep,
     mdp_description,
+    mdp_form,
     mdp_of,
     optimality_backup,
     q_line,
@@ -120,6 +121,29 @@ def _with_values(mdp: Mdp, values: Sequence[Fraction]) -> dict[str, str]:
     return answer(values, greedy(mdp, values))
 
 
+Form = tuple[int, int, int]  # states, terminal states (none or the last), sweeps
+
+
+def _draw(rng: np.random.Generator, form: Form | None = None) -> ValueIterationParams | None:
+    """One draw of `generate` (None: a tie or a close call); a given form keeps its states and sweeps."""
+    if form is None:
+        n = int(rng.integers(2, 4))
+        terminal = n - 1 if n == 3 and rng.random() < 0.4 else None
+    else:
+        n, terminal = form[0], (form[0] - 1 if form[1] else None)
+    params = random_mdp_params(rng, n, terminal)
+    values0 = [0.0] * n if rng.random() < 0.5 else [float(x) for x in rng.integers(0, 4, size=n)]
+    if terminal is not None:
+        values0[terminal] = 0.0
+    sweeps = int(rng.choice([1, 2, 2, 3])) if form is None else form[2]
+    try:
+        p = ValueIterationParams.model_validate({**params, "values0": values0, "sweeps": sweeps})
+    except ValueError:
+        return None  # a tie: draw again
+    mdp = mdp_of(p)
+    return p if min(margins(mdp, sweep_values(p)[-1]).values()) >= MARGIN else None
+
+
 @register
 class ValueIteration(Family[ValueIterationParams]):
     id = "rl.value_iteration"
@@ -131,20 +155,16 @@ class ValueIteration(Family[ValueIterationParams]):
 
     def generate(self, rng: np.random.Generator) -> ValueIterationParams:
         while True:
-            n = int(rng.integers(2, 4))
-            terminal = n - 1 if n == 3 and rng.random() < 0.4 else None
-            params = random_mdp_params(rng, n, terminal)
-            values0 = [0.0] * n if rng.random() < 0.5 else [float(x) for x in rng.integers(0, 4, size=n)]
-            if terminal is not None:
-                values0[terminal] = 0.0
-            sweeps = int(rng.choice([1, 2, 2, 3]))
-            try:
-                p = ValueIterationParams.model_validate({**params, "values0": values0, "sweeps": sweeps})
-            except ValueError:
-                continue  # a tie: draw again
-            mdp = mdp_of(p)
-            if min(margins(mdp, sweep_values(p)[-1]).values()) >= MARGIN:
+            p = _draw(rng)
+            if p is not None:
                 return p
+
+    def form(self, p: ValueIterationParams) -> Hashable:
+        # Each sweep is a whole backup more: two sweeps are twice the work of one.
+        return *mdp_form(p), p.sweeps
+
+    def generate_in_form(self, rng: np.random.Generator, form: Hashable) -> ValueIterationParams | None:
+        return first_drawn(lambda: _draw(rng, cast(Form, form)))
 
     def parts(self, p: ValueIterationParams) -> list[Part]:
         n = len(p.states)

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Hashable, Sequence
+from typing import cast
 
 import numpy as np
 from pydantic import Field, model_validator
 
 from grader import DEFAULT_RTOL
-from problems.base import Family, Misconception, Params, Part, bi
+from problems.base import Family, Misconception, Params, Part, bi, first_drawn
 from problems.families.backprop_common import decimals
 from problems.families.rnn_common import (
     STATE_ATOL,
@@ -151,6 +152,38 @@ EQUATIONS = [
 ]
 
 
+Form = tuple[int, int, bool]  # hidden units, inputs, hidden biases given (three terms more)
+
+
+def _form(p: GruStepParams) -> Form:
+    return len(p.h_prev), len(p.x), p.b_hr is not None
+
+
+def _draw(rng: np.random.Generator, form: Form | None = None) -> GruStepParams | None:
+    """One draw of `generate` (None: refused); a given form keeps its sizes and hidden biases."""
+    if form is None:
+        h = int(rng.choice([1, 1, 2]))
+        n_in = int(rng.choice([1, 2] if h == 1 else [1, 1, 2]))
+        # One unit: r and U_n commute, so only b_hn (scaled by r) tells PyTorch's form from the textbook's.
+        hidden_biases = rng.random() < 0.3 or h == 1
+    else:
+        h, n_in, hidden_biases = form
+    params: dict[str, object] = {}
+    params.update(gate_weights(rng, GROUPS, h, n_in, hidden_biases=hidden_biases))
+    params["x"] = small_input(rng, n_in)
+    params["h_prev"] = decimals(rng, -0.9, 0.9, h).tolist()
+    p = GruStepParams.model_validate(params)
+    # A nonzero previous state (so the reset gate matters), a nonzero input, no saturated unit,
+    # and the textbook form refused.
+    r = sigmoid(_input_part(p, "r") + _hidden_part(p, "r"))
+    nets = np.concatenate(
+        [_input_part(p, g) + _hidden_part(p, g) for g in ("r", "z")] + [_candidate_net(p, r, "pytorch")]
+    )
+    if any(p.x) and any(p.h_prev) and float(np.abs(nets).max()) <= 2.5 and _tells_conventions_apart(p):
+        return p
+    return None
+
+
 @register
 class GruStep(Family[GruStepParams]):
     id = "rnn.gru_step"
@@ -163,29 +196,15 @@ class GruStep(Family[GruStepParams]):
 
     def generate(self, rng: np.random.Generator) -> GruStepParams:
         while True:
-            h = int(rng.choice([1, 1, 2]))
-            n_in = int(rng.choice([1, 2] if h == 1 else [1, 1, 2]))
-            # One unit: r and U_n commute, so only b_hn (scaled by r) tells PyTorch's form from the textbook's.
-            hidden_biases = rng.random() < 0.3 or h == 1
-            params: dict[str, object] = {}
-            params.update(gate_weights(rng, GROUPS, h, n_in, hidden_biases=hidden_biases))
-            params["x"] = small_input(rng, n_in)
-            params["h_prev"] = decimals(rng, -0.9, 0.9, h).tolist()
-            p = GruStepParams.model_validate(params)
-            # A nonzero previous state (so the reset gate matters), a nonzero input, no saturated unit,
-            # and the textbook form refused.
-            r = sigmoid(_input_part(p, "r") + _hidden_part(p, "r"))
-            nets = np.concatenate(
-                [_input_part(p, g) + _hidden_part(p, g) for g in ("r", "z")]
-                + [_candidate_net(p, r, "pytorch")]
-            )
-            if (
-                any(p.x)
-                and any(p.h_prev)
-                and float(np.abs(nets).max()) <= 2.5
-                and _tells_conventions_apart(p)
-            ):
+            p = _draw(rng)
+            if p is not None:
                 return p
+
+    def form(self, p: GruStepParams) -> Hashable:
+        return _form(p)
+
+    def generate_in_form(self, rng: np.random.Generator, form: Hashable) -> GruStepParams | None:
+        return first_drawn(lambda: _draw(rng, cast(Form, form)))
 
     def parts(self, p: GruStepParams) -> list[Part]:
         return state_parts(PARTS, PART_NAME, PART_TEX, len(p.h_prev))

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Hashable, Sequence
+from typing import cast
 
 import numpy as np
 from pydantic import Field, model_validator
 
-from problems.base import Family, Misconception, Params, Part, bi
+from problems.base import Family, Misconception, Params, Part, bi, first_drawn
 from problems.families.backprop_common import decimals
 from problems.families.rnn_common import (
     HiddenVector,
@@ -115,6 +116,23 @@ EQUATIONS = [
 ]
 
 
+def _draw(rng: np.random.Generator, sizes: tuple[int, int] | None = None) -> LstmStepParams | None:
+    """One draw of `generate` (None: a saturated gate or no input); given sizes (hidden, input) are kept."""
+    if sizes is None:
+        h = int(rng.choice([1, 1, 2]))
+        n_in = int(rng.choice([1, 2] if h == 1 else [1, 1, 2]))
+    else:
+        h, n_in = sizes
+    params: dict[str, object] = gate_weights(rng, GATES, h, n_in)
+    params["x"] = small_input(rng, n_in)
+    params["h_prev"] = decimals(rng, -0.9, 0.9, h).tolist()
+    params["c_prev"] = decimals(rng, -1.5, 1.5, h).tolist()
+    p = LstmStepParams.model_validate(params)
+    # No saturated gate (|net| <= 2.5) and a nonzero input, so every part carries information.
+    nets = np.concatenate([_net(p, g) for g in GATES])
+    return p if any(p.x) and float(np.abs(nets).max()) <= 2.5 else None
+
+
 @register
 class LstmStep(Family[LstmStepParams]):
     id = "rnn.lstm_step"
@@ -126,17 +144,15 @@ class LstmStep(Family[LstmStepParams]):
 
     def generate(self, rng: np.random.Generator) -> LstmStepParams:
         while True:
-            h = int(rng.choice([1, 1, 2]))
-            n_in = int(rng.choice([1, 2] if h == 1 else [1, 1, 2]))
-            params: dict[str, object] = gate_weights(rng, GATES, h, n_in)
-            params["x"] = small_input(rng, n_in)
-            params["h_prev"] = decimals(rng, -0.9, 0.9, h).tolist()
-            params["c_prev"] = decimals(rng, -1.5, 1.5, h).tolist()
-            p = LstmStepParams.model_validate(params)
-            # No saturated gate (|net| <= 2.5) and a nonzero input, so every part carries information.
-            nets = np.concatenate([_net(p, g) for g in GATES])
-            if any(p.x) and float(np.abs(nets).max()) <= 2.5:
+            p = _draw(rng)
+            if p is not None:
                 return p
+
+    def form(self, p: LstmStepParams) -> Hashable:
+        return len(p.h_prev), len(p.x)  # hidden units and inputs: the sizes of every gate's product
+
+    def generate_in_form(self, rng: np.random.Generator, form: Hashable) -> LstmStepParams | None:
+        return first_drawn(lambda: _draw(rng, cast(tuple[int, int], form)))
 
     def parts(self, p: LstmStepParams) -> list[Part]:
         return state_parts(PARTS, PART_NAME, PART_TEX, len(p.h_prev))

@@ -6,7 +6,7 @@ Biases as the textbook writes them (bias_vectors 1), as PyTorch has them (2: b_i
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Hashable, Sequence
 from typing import Literal
 
 import numpy as np
@@ -147,6 +147,11 @@ class RnnNumParams(Family[RnnNumParamsParams]):
             num_layers=int(rng.choice([2, 3])) if deep else 1,
             bidirectional=bool(rng.random() < (0.5 if deep else 0.15)),
         )
+
+    def form(self, p: RnnNumParamsParams) -> Hashable:
+        # The cell's gates, a second layer (whose input is the first's output) and a second direction
+        # are the work; the sizes are numbers, and 2 or 3 layers the same counting.
+        return p.cell, p.num_layers > 1, p.bidirectional
 
     def parts(self, p: RnnNumParamsParams) -> list[Part]:
         return [

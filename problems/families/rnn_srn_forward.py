@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
-from typing import Annotated
+from collections.abc import Callable, Hashable, Sequence
+from typing import Annotated, cast
 
 import numpy as np
 from pydantic import Field, model_validator
 
 from grader import AnswerSpec
-from problems.base import Family, Misconception, Params, Part, bi
+from problems.base import Family, Misconception, Params, Part, bi, first_drawn
 from problems.families.backprop_common import decimals
 from problems.families.rnn_common import MAX_HIDDEN, STATE_ATOL, HiddenVector, InputVector, sigmoid, tex_state
 from problems.fmt import tex_column, tex_matrix, vec
@@ -79,6 +79,39 @@ def _identity(z: np.ndarray) -> np.ndarray:
     return z
 
 
+# The sizes (hidden units, inputs, steps) and whether h0 is given (else zero: a first step with no
+# recurrence to compute).
+Form = tuple[int, int, int, bool]
+
+
+def _form(p: SrnForwardParams) -> Form:
+    return len(p.U), len(p.W[0]), len(p.xs), p.h0 is not None
+
+
+def _draw(rng: np.random.Generator, form: Form | None = None) -> SrnForwardParams | None:
+    """One draw of `generate` (None: refused); a given form keeps its sizes and h0 (given or not)."""
+    if form is None:
+        h = int(rng.choice([1, 2, 2, 3]))
+        n_in = int(rng.choice([1, 2, 3] if h < 3 else [1, 2]))
+        steps = int(rng.choice([2, 3] if h * (h + n_in) > 6 else [2, 3, 4]))
+    else:
+        h, n_in, steps, _ = form
+    u = decimals(rng, -0.9, 0.9, (h, h))
+    w = decimals(rng, -1.0, 1.0, (h, n_in))
+    b = decimals(rng, -0.5, 0.5, h) if rng.random() < 0.7 else np.zeros(h)
+    xs = rng.integers(-2, 3, size=(steps, n_in)).astype(float)
+    if rng.random() < 0.4:
+        xs = decimals(rng, -1.5, 1.5, (steps, n_in))
+    given = rng.random() >= 0.5 if form is None else form[3]
+    h0 = decimals(rng, -0.9, 0.9, h).tolist() if given else None
+    p = SrnForwardParams(U=u.tolist(), W=w.tolist(), b=b.tolist(), xs=xs.tolist(), h0=h0)
+    # A recurrence that matters, inputs that do, and no saturated units (|net| <= 2.5):
+    # otherwise every state is near +-1 and a wrong activation hardly shows.
+    if not (u.any() and w.any() and xs.any()):
+        return None
+    return p if max(float(np.abs(net).max()) for net, _ in _run(p)) <= 2.5 else None
+
+
 @register
 class SrnForward(Family[SrnForwardParams]):
     id = "rnn.srn_forward"
@@ -90,23 +123,15 @@ class SrnForward(Family[SrnForwardParams]):
 
     def generate(self, rng: np.random.Generator) -> SrnForwardParams:
         while True:
-            h = int(rng.choice([1, 2, 2, 3]))
-            n_in = int(rng.choice([1, 2, 3] if h < 3 else [1, 2]))
-            steps = int(rng.choice([2, 3] if h * (h + n_in) > 6 else [2, 3, 4]))
-            u = decimals(rng, -0.9, 0.9, (h, h))
-            w = decimals(rng, -1.0, 1.0, (h, n_in))
-            b = decimals(rng, -0.5, 0.5, h) if rng.random() < 0.7 else np.zeros(h)
-            xs = rng.integers(-2, 3, size=(steps, n_in)).astype(float)
-            if rng.random() < 0.4:
-                xs = decimals(rng, -1.5, 1.5, (steps, n_in))
-            h0 = None if rng.random() < 0.5 else decimals(rng, -0.9, 0.9, h).tolist()
-            p = SrnForwardParams(U=u.tolist(), W=w.tolist(), b=b.tolist(), xs=xs.tolist(), h0=h0)
-            # A recurrence that matters, inputs that do, and no saturated units (|net| <= 2.5):
-            # otherwise every state is near +-1 and a wrong activation hardly shows.
-            if not (u.any() and w.any() and xs.any()):
-                continue
-            if max(float(np.abs(net).max()) for net, _ in _run(p)) <= 2.5:
+            p = _draw(rng)
+            if p is not None:
                 return p
+
+    def form(self, p: SrnForwardParams) -> Hashable:
+        return _form(p)
+
+    def generate_in_form(self, rng: np.random.Generator, form: Hashable) -> SrnForwardParams | None:
+        return first_drawn(lambda: _draw(rng, cast(Form, form)))
 
     def parts(self, p: SrnForwardParams) -> list[Part]:
         h = len(p.U)

@@ -86,6 +86,45 @@ def test_building_an_exam_from_the_form(ta) -> None:  # type: ignore[no-untyped-
     assert ta.get(f"/api/v1/exams/{exam_id}/bundle.html").status_code == 200, "the links work with the cookie"
 
 
+def test_the_builder_asks_for_one_form_per_question_unless_unticked(ta) -> None:  # type: ignore[no-untyped-def]
+    """Ticked by default: a class's variants should be equally hard. A browser sends the box only when
+    ticked, so an unticked box builds variants of their own forms (the API's default)."""
+    from app.models import Exam, InstanceRecord
+
+    assert re.search(r'<input type="checkbox" name="same_form" checked>', ta.get("/exams/new").text)
+    shapes = {}
+    for ticked in (True, False):
+        box = {"same_form": "on"} if ticked else {}
+        r = _build(ta, title="优化", variants="12", seed="5", **{"item0.source": "optim.step"}, **box)
+        assert r.status_code == 303, r.text
+        with ta.app_ref.state.session_factory() as s:  # type: ignore[attr-defined]
+            exam = s.get(Exam, r.headers["location"].rsplit("/", 1)[1])
+            assert exam is not None and exam.spec["same_form"] is ticked
+            posed = [s.get(InstanceRecord, v.questions[0].instance_id).params for v in exam.variants]  # type: ignore[union-attr]
+        shapes[ticked] = {(p["optimizer"], len(p["theta0"]), p["steps"]) for p in posed}
+    assert len(shapes[True]) == 1 and len(shapes[False]) > 1
+    # a refused form comes back with the box as it was sent
+    again = _build(ta, title="优化", variants="0", **{"item0.source": "optim.step"})
+    assert again.status_code == 422 and 'name="same_form" >' in again.text
+
+
+@pytest.mark.parametrize("lang", ["zh", "en"])
+def test_the_exam_page_names_the_variants_asked_in_another_form(ta, monkeypatch, lang) -> None:  # type: ignore[no-untyped-def]
+    from problems.registry import get_family
+
+    family = get_family("rl.discounted_return")  # a form no other draw has: the exact numbers
+    monkeypatch.setattr(type(family), "form", lambda self, p: repr(p.model_dump(mode="json")))
+    r = _build(ta, title="RL", variants="5", same_form="on", **{"item0.source": family.id})
+    assert r.status_code == 303, r.text
+    exam_id = r.headers["location"].rsplit("/", 1)[1]
+    codes = [v["code"] for v in ta.get(f"/api/v1/exams/{exam_id}").json()["variants"]]
+    page = ta.get(f"/exams/{exam_id}?lang={lang}").text
+    box = re.search(r"<div class=\"note\" role=\"status\" data-form-warnings>(.*?)</div>", page, re.S)
+    assert box is not None
+    assert all(c in box.group(1) for c in codes[1:]) and codes[0] not in box.group(1)
+    assert ("第 1 题" in box.group(1)) is (lang == "zh") and ("question 1" in box.group(1)) is (lang == "en")
+
+
 def test_a_tag_row_may_draw_concept_questions_of_its_chapter_and_leave_out_short_answers(ta) -> None:  # type: ignore[no-untyped-def]
     from app.models import Exam, InstanceRecord
     from problems.concepts import choice_items
