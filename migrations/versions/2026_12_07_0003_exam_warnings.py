@@ -17,9 +17,11 @@ depends_on: str | Sequence[str] | None = None
 
 
 def upgrade() -> None:
-    # Exams built before it had nothing to warn of: an empty list.
-    with op.batch_alter_table("exams", schema=None) as batch_op:
-        batch_op.add_column(sa.Column("warnings", sa.JSON(), server_default=sa.text("'[]'"), nullable=False))
+    # Exams built before it had nothing to warn of: an empty list. A plain ADD COLUMN (a constant
+    # default): a batch rebuild of `exams` on SQLite dropped the old table, and with foreign keys on
+    # that deleted every variant, question, assignment and submission (migrations/env.py now turns
+    # them off for a migration as well).
+    op.add_column("exams", sa.Column("warnings", sa.JSON(), server_default="[]", nullable=False))
 
 
 def downgrade() -> None:
