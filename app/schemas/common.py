@@ -14,15 +14,18 @@ PartName = Annotated[str, StringConstraints(min_length=1, max_length=64)]
 
 
 def numbers_as_text(value: Any) -> Any:
-    """Answers sent as JSON numbers (scripts often send 896 rather than "896"), as their text; in
-    dicts of answers too. true is no number. Used before a whole field or body is validated, never
-    on one string: pydantic then skipped its own check of the text (a lone surrogate got through
-    and broke the response)."""
+    """An answer sent as a JSON number (scripts often send 896 rather than "896"), as its text; the
+    values of a dict of answers too, one level (a body nested deeper is refused as it was, never
+    walked: it reached the recursion limit, a 500). true is no number. Used before a whole field or
+    body is validated, never on one string: pydantic then skipped its own check of the text (a lone
+    surrogate got through and broke the response)."""
     if isinstance(value, dict):
-        return {k: numbers_as_text(v) for k, v in value.items()}
-    if isinstance(value, int | float) and not isinstance(value, bool):
-        return str(value)
-    return value
+        return {k: _number_as_text(v) for k, v in value.items()}
+    return _number_as_text(value)
+
+
+def _number_as_text(value: Any) -> Any:
+    return str(value) if isinstance(value, int | float) and not isinstance(value, bool) else value
 
 
 Answers = Annotated[dict[PartName, AnswerText], BeforeValidator(numbers_as_text)]

@@ -483,3 +483,30 @@ def test_attack_strings_in_paths_queries_and_headers_are_clear_4xx_or_escaped(cl
                 {**alice.headers, "Idempotency-Key": key},
             )
             assert r.status_code == 200, (key[:40], r.status_code, r.text[:200])
+
+
+@pytest.mark.parametrize("depth", [3, 150, 600])
+def test_answers_nested_in_answers_are_a_422_wherever_an_answer_goes(client, accounts, depth) -> None:  # type: ignore[no-untyped-def]
+    """An answer is text (or a number): a dict in its place is refused naming it. Nested hundreds
+    deep, the reading of numbers as text walked it to the recursion limit (a 500), with no login."""
+    nested = '{"a":' * depth + "1" + "}" * depth
+    inst = _pose(client, accounts["ta"])
+    exam = client.post(
+        "/api/v1/exams", json={"title": "t", "items": [{"problem": FAMILY}]}, headers=accounts["ta"].headers
+    ).json()
+    code = exam["variants"][0]["code"]
+    bodies = {
+        f"/api/v1/instances/{inst['id']}/check": '{"answers":{"loss":' + nested + "}}",
+        f"/api/v1/instances/{inst['id']}/preview": '{"part":"loss","text":' + nested + "}",
+        f"/api/v1/exams/{exam['id']}/submissions": '{"student":"s","code":"'
+        + code
+        + '","answers":{"1":{"loss":'
+        + nested
+        + "}}}",
+    }
+    for url, body in bodies.items():
+        r = client.post(
+            url, content=body, headers={**accounts["ta"].headers, "Content-Type": "application/json"}
+        )
+        assert r.status_code == 422, f"{url}: {r.status_code} {r.text[:200]}"
+        assert any(w in r.text for w in ("loss", "text", "JSON", "nested")), r.text[:300]
