@@ -1537,29 +1537,25 @@ def open_for_student(session: Session, *, exam: Exam, user: User) -> dict[str, A
 
 def part_labels(session: Session, *, exam: Exam, number: int, user: User | None) -> dict[str, Any]:
     """The labels of question `number`'s parts ({"zh", "en"} by part name), to name answers shown
-    back: as the student's variant poses them, or, when it is not known (logged out, never
-    opened), as every variant labels them (a tag item poses other families in other variants: a
-    part labelled two ways gets none). It reads only: no variant is given out, no clock started."""
+    back, as the student's variant poses them. None for a caller with no variant (logged out, never
+    opened): labels of every variant told anyone with the exam's id, before it opened too, which
+    families it asks and their sizes (and posed each variant's instance per request). It reads
+    only: no variant is given out, no clock started."""
     a = _assignment(session, exam, user, create=False) if user is not None else None
+    if a is None:
+        return {}
     posed = (
         select(InstanceRecord)
         .join(ExamQuestion, ExamQuestion.instance_id == InstanceRecord.id)
         .join(ExamVariant, ExamVariant.id == ExamQuestion.variant_id)
         .where(ExamVariant.exam_id == exam.id, ExamQuestion.number == number)
     )
-    if a is not None:
-        posed = posed.where(ExamVariant.id == a.variant_id)
-    labels: dict[str, Any] = {}
-    twice: set[str] = set()
-    for record in session.scalars(posed):
-        try:
-            parts = instances.build(record).parts
-        except ServiceError:  # its family changed version: it names nothing
-            continue
-        for p in parts:
-            if labels.setdefault(p.name, p.label) != p.label:
-                twice.add(p.name)
-    return {name: label for name, label in labels.items() if name not in twice}
+    posed = posed.where(ExamVariant.id == a.variant_id)
+    record = session.scalar(posed)
+    try:
+        return {p.name: p.label for p in instances.build(record).parts} if record is not None else {}
+    except ServiceError:  # its family changed version: it names nothing
+        return {}
 
 
 @dataclass

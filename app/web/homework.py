@@ -3,9 +3,9 @@ question, verdicts as the exam allows. The same services as the API (exams.answe
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any
 
-from fastapi import APIRouter, Form, Request
+from fastapi import APIRouter, Form, Path, Request
 from fastapi.responses import RedirectResponse, Response
 from sqlalchemy.orm import Session
 from starlette.concurrency import run_in_threadpool
@@ -94,7 +94,11 @@ def start(
 
 @router.post("/homework/{exam_id}/{question}")
 async def answer(
-    request: Request, exam_id: str, question: int, session: SessionDep, user: OptionalUser
+    request: Request,
+    exam_id: str,
+    question: Annotated[int, Path(ge=1, le=60)],  # an exam has at most 60 questions
+    session: SessionDep,
+    user: OptionalUser,
 ) -> Response:
     """Answer one question. Stored: back to the page (a reload does not send it again). Refused
     (late, already submitted, unreadable in an exam, too long): the page with the reason and the

@@ -188,8 +188,9 @@ def test_an_expired_form_comes_back_ready_to_send_again(web) -> None:  # type: i
 
 
 def test_answers_shown_to_copy_are_named_by_question_and_label(web) -> None:  # type: ignore[no-untyped-def]
-    """Logged out, the answers can only be shown back: each is named as the page showed it (its
-    question and the part's label), and the page says what to do."""
+    """Logged out, the answers can only be shown back: each is named by its question and part, and
+    the page says what to do. Not by the part's label: the caller has no variant, and the labels
+    of the exam's variants told anyone with its id (before it opened too) what it asks."""
     exam_id, _ = _exam(web, "homework", items=[{"problem": FAMILY}, {"problem": FAMILY}])
     _student(web)
     page = web.get(f"/homework/{exam_id}").text
@@ -197,7 +198,7 @@ def test_answers_shown_to_copy_are_named_by_question_and_label(web) -> None:  # 
     web.post("/logout", data={"csrf_token": _csrf(page)})
     r = web.post(f"/homework/{exam_id}/2", data={"loss": "ln(4)"})
     assert r.status_code == 401 and ">ln(4)</textarea>" in r.text and "登录后再提交" in r.text
-    assert f"题目 2 · {label}" in r.text and "<code>loss</code>" not in r.text
+    assert "题目 2 · <code>loss</code>" in r.text and label not in r.text
 
 
 def test_an_answer_too_long_is_refused_and_kept_not_cut(web) -> None:  # type: ignore[no-untyped-def]
@@ -286,3 +287,11 @@ def test_an_exam_not_open_yet_says_when_on_the_course_clock(web) -> None:  # typ
     r = web.get(f"/homework/{exam_id}")
     assert r.status_code == 403 and "尚未开放：2031-05-02 00:00 (UTC+8) 开放" in r.text
     assert "没有权限" not in r.text and "退出 (alice)" in r.text  # the site's page, logged in
+
+
+def test_a_question_number_beyond_any_exam_is_a_clear_4xx(web) -> None:  # type: ignore[no-untyped-def]
+    """A number past any integer column reached the database logged out: SQLite's OverflowError, a 500."""
+    exam_id, _ = _exam(web, "homework")
+    for number in ("99999999999999999999", "0", "61", "-1"):
+        r = web.post(f"/homework/{exam_id}/{number}", data={"loss": "1"})
+        assert 400 <= r.status_code < 500, (number, r.status_code)
