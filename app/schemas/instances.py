@@ -23,7 +23,8 @@ class PartPublic(BaseModel):
 
 class ProblemPublic(BaseModel):
     id: str
-    title: Bilingual
+    title: Bilingual  # plain text
+    title_md: Bilingual  # Markdown with $LaTeX$, as statements
     tags: list[str]
     chapter: str
     difficulty: int

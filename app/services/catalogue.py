@@ -6,6 +6,7 @@ from functools import cache
 from typing import Any
 
 import problems
+from app.rendering import plain_text
 from problems.syllabus import chapter_of
 
 
@@ -14,7 +15,9 @@ def list_problems() -> list[dict[str, Any]]:
     return [
         {
             "id": f.id,
-            "title": dict(f.title),
+            # Plain text, as it always was (a script prints it): "Vπ"; the typeset one is title_md.
+            "title": {lang: plain_text(t) for lang, t in f.title.items()},
+            "title_md": dict(f.title),
             "tags": list(f.tags),
             "chapter": chapter_of(f.tags),
             "difficulty": f.difficulty,

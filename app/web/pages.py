@@ -306,7 +306,7 @@ def me(request: Request, session: SessionDep, user: OptionalUser) -> Response:
     family_rows = [
         {
             "id": p,
-            "title": fams[p]["title"][lang] if p in fams else p,
+            "title": fams[p]["title_md"][lang] if p in fams else p,
             "stat": stats[p],
             "spark": charts.sparkline(series.get(p, [])[-30:], title=p),
         }
@@ -321,7 +321,7 @@ def me(request: Request, session: SessionDep, user: OptionalUser) -> Response:
         family_rows=family_rows,
         history=history,
         total=total,
-        titles={p: f["title"][lang] for p, f in fams.items()},
+        titles={p: f["title_md"][lang] for p, f in fams.items()},
         my_exams=exams.assignments_of(session, user),
     )
 

@@ -406,3 +406,14 @@ def test_the_api_docs_pages_need_nothing_from_outside(client) -> None:  # type: 
         assert urls and all(u.startswith("/") for u in urls), (path, urls)  # none on another host
         for u in urls:
             assert client.get(u).status_code == 200, u
+
+
+def test_problem_titles_are_plain_text_with_the_typeset_form_beside(client) -> None:  # type: ignore[no-untyped-def]
+    """A script prints `title` as it always could; the pages typeset `title_md` (Markdown, $TeX$)."""
+    fams = {f["id"]: f for f in client.get("/api/v1/problems").json()}
+    pe = fams["rl.policy_evaluation"]
+    assert pe["title"]["zh"].endswith("Vπ") and "$" not in pe["title"]["zh"] + pe["title"]["en"]
+    assert "$V^\\pi$" in pe["title_md"]["zh"]
+    assert all("$" not in f["title"]["zh"] + f["title"]["en"] for f in fams.values())
+    home = client.get("/").text
+    assert "<sup>" in home and "$V^" not in home  # typeset on the page, not raw
