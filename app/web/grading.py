@@ -18,6 +18,7 @@ from app.deps import SessionDep, StaffUser
 from app.models import Attempt, User
 from app.routing import OneTripRoute
 from app.services import attempts, instances
+from app.services.errors import ServiceError
 from app.services.handgrades import share_of
 from app.web.csrf import csrf_valid
 from app.web.i18n import page_lang
@@ -91,21 +92,35 @@ def waiting(session: Session, request: Request, lang: str) -> tuple[list[dict[st
     }
     items = []
     for a in rows:
-        inst = instances.build(request.app.state.records.fetch(session, a.instance_id))
+        inst = _posed(request, session, a.instance_id)
         items.append(
             {
                 "id": a.id,
-                "full_points": instances.full_marks(inst),  # what it is graded out of (its rubric's total)
+                "full_points": _full_marks(inst),  # what it is graded out of (its rubric's total)
                 "student": names.get(a.user_id, "?"),
                 "problem": a.problem,
                 "created_at": a.created_at,
                 "answers": {
                     n: a.answers.get(n, "") for n, p in a.parts.items() if p.get("reason") == "manual"
                 },
-                **instances.question_and_guide(inst, lang),
+                # A question whose family changed beyond its stored params is graded by the answer alone
+                **(instances.question_and_guide(inst, lang) if inst else {"statement": "", "guide": []}),
             }
         )
     return items, total
+
+
+def _posed(request: Request, session: Session, instance_id: str) -> Any:
+    """The attempt's instance, or None when its family can no longer pose it (a 410 elsewhere):
+    one such answer must not take the whole queue, nor a TA's typed grade, with it."""
+    try:
+        return instances.build(request.app.state.records.fetch(session, instance_id))
+    except ServiceError:
+        return None
+
+
+def _full_marks(inst: Any) -> float:
+    return instances.full_marks(inst) if inst is not None else 1.0
 
 
 def _queue_page(
@@ -178,9 +193,7 @@ def grade_attempt(
     attempt = session.get(Attempt, attempt_id)
     if attempt is None or not attempt.needs_manual:
         return refused(404, NOT_WAITING[lang])
-    full = instances.full_marks(
-        instances.build(request.app.state.records.fetch(session, attempt.instance_id))
-    )
+    full = _full_marks(_posed(request, session, attempt.instance_id))
     if attempt.graded_at is not None:
         return refused(409, _graded_already(session, attempt_id, full, lang))
     if form.points is not None:

@@ -900,3 +900,41 @@ def test_a_large_exams_page_offers_its_bundle_in_parts(ta, variants, parts) -> N
         html = ta.get(f"/api/v1/exams/{exam_id}/bundle.html?variants={part}").text
         assert re.findall(r'<section class="variant" data-code="(\w+)">', html) == codes[first - 1 : last]
     assert f'/api/v1/exams/{exam_id}/bundle.pdf"' in page  # the whole class still
+
+
+def test_an_answer_whose_family_moved_on_neither_breaks_the_queue_nor_loses_a_grade(ta) -> None:  # type: ignore[no-untyped-def]
+    """A practice short answer whose instance its family can no longer pose (a 410 elsewhere): the
+    queue page failed for every TA, and a grade typed for it was lost to an error page. It is listed
+    by its answer alone and graded as a share."""
+    import re
+
+    from app.models import InstanceRecord
+    from app.services.instances import RecordCache
+
+    c = ta
+    alice = add_account(c.app_ref, "alice", "student").headers
+    inst = c.post("/api/v1/instances", json={"problem": "concept.short_answer", "seed": 3}).json()
+    r = c.post(
+        f"/api/v1/instances/{inst['id']}/check", json={"answers": {"answer": "旧题的答案"}}, headers=alice
+    )
+    assert r.status_code == 200
+    app = c.app_ref
+    with app.state.session_factory() as s:
+        record = s.get(InstanceRecord, inst["id"])
+        record.version += 99  # posed by a family version this release does not know
+        s.commit()
+    app.state.records = RecordCache()
+    assert c.get(f"/api/v1/instances/{inst['id']}").status_code == 410
+    page = c.get("/grading")
+    assert page.status_code == 200 and "旧题的答案" in page.text
+    first = re.search(r'action="/grading/(\d+)#a\1"', page.text).group(1)  # type: ignore[union-attr]
+    too_many = c.post(
+        f"/grading/{first}", data={"csrf_token": _csrf(page.text), "points": "7", "comment": "留着"}
+    )
+    assert too_many.status_code == 422 and "留着</textarea>" in too_many.text  # out of 1: kept, said
+    ok = c.post(
+        f"/grading/{first}",
+        data={"csrf_token": _csrf(page.text), "points": "1", "comment": ""},
+        follow_redirects=False,
+    )
+    assert ok.status_code == 303
