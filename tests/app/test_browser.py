@@ -413,6 +413,24 @@ def test_a_practice_answer_survives_a_submit_that_never_reached_the_server(live,
     assert page.input_value('input[name="loss"]') == "ln(3)" and page.locator(".draft-note").count() == 0
 
 
+def test_a_visitors_draft_stays_in_their_tab_not_with_the_next_visitor(live, page) -> None:  # type: ignore[no-untyped-def]
+    """A visitor (no account) on a shared computer: the draft comes back in their tab (a reload, a
+    submit that failed), and the next visitor's tab is not offered it."""
+    page.goto(f"{live}/practice/{FAMILY}")
+    url = page.url
+    page.fill('input[name="loss"]', "ln(３) 草稿")
+    page.reload()
+    assert page.input_value('input[name="loss"]') == "ln(３) 草稿"
+    other = page.context.new_page()  # the next visitor, a new tab of the same browser
+    try:
+        other.goto(f"{live}/practice/{FAMILY}")
+        assert other.locator(".draft-elsewhere").count() == 0
+        other.goto(url)
+        assert other.input_value('input[name="loss"]') == ""
+    finally:
+        other.close()
+
+
 def test_an_answer_box_has_no_empty_room_under_it_until_it_is_used(live, page) -> None:  # type: ignore[no-untyped-def]
     """Before a submit each box had a blank block under it (the preview's and the feedback's room)."""
     page.goto(f"{live}/practice/{FAMILY}")

@@ -6,10 +6,14 @@
 // drops old ones. The page works without this script.
 (function () {
   "use strict";
-  var store;
-  try { store = window.localStorage; } catch (e) { return; }
   var forms = document.querySelectorAll("form[data-drafts]");
-  if (!store || !forms.length) return;
+  if (!forms.length) return;
+  // A visitor's drafts (no account) stay in this tab only: on a shared computer the next visitor
+  // was offered them ("a draft on other numbers"). A student's stay in the browser (site.js drops
+  // them at logout or for another user).
+  var store;
+  try { store = forms[0].dataset.user ? window.localStorage : window.sessionStorage; } catch (e) { return; }
+  if (!store) return;
   var mine = "dlg-draft:" + forms[0].dataset.user + ":";
   function read(key) {
     try { var d = JSON.parse(store.getItem(key)); return d && typeof d.v === "string" ? d.v : null; }
