@@ -19,6 +19,7 @@ from typing import Annotated, Any, Literal, TypeVar
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, ValidationError, field_validator
 
+from grader.feedback import plural
 from problems.syllabus import CHAPTERS
 
 CHOICE_FILE = "concept_choice.yaml"
@@ -129,7 +130,12 @@ def _choice_problems(item: ChoiceItem) -> list[tuple[str, str]]:
             found.append(("answer", "a true_false item's answer is true or false"))
         return found
     if not MIN_OPTIONS <= n <= MAX_OPTIONS:
-        found.append(("options", f"{n} options; a {item.kind} item has {MIN_OPTIONS} to {MAX_OPTIONS}"))
+        found.append(
+            (
+                "options",
+                f"{n} {plural(n, 'option', 'options')}; a {item.kind} item has {MIN_OPTIONS} to {MAX_OPTIONS}",
+            )
+        )
     for field in ("zh", "en"):
         texts = [getattr(o, field) for o in item.options]
         if len(set(texts)) != len(texts):

@@ -18,6 +18,7 @@ from app.models import Exam, ExamVariant
 from app.rendering import render, render_inline
 from app.services import exams, latex, pdf
 from app.services.errors import Invalid
+from grader.feedback import plural
 from problems.base import Instance, Part
 
 _TEMPLATES = Path(__file__).resolve().parent.parent.parent / "templates"
@@ -253,8 +254,8 @@ _COVER = {
         "blank": "此页空白",
     },
     "en": {
-        "total": "{n} questions, {total} points in all.",
-        "time": "Time allowed: {minutes} minutes.",
+        "total": "{n} {questions}, {total} {points} in all.",
+        "time": "Time allowed: {minutes} {minutes_word}.",
         "window": "Opens {opens}.",
         "due": "Due {due}.",
         "rules": [
@@ -285,6 +286,10 @@ def cover(exam: Exam, points: list[float], lang: str, utc_offset_hours: float = 
         "n": len(points),
         "total": points_text(sum(points)),
         "minutes": exam.time_limit_minutes,
+        # English words that agree with the counts (the Chinese lines do not use them).
+        "questions": plural(len(points), "question", "questions"),
+        "points": plural(sum(points), "point", "points"),
+        "minutes_word": plural(exam.time_limit_minutes, "minute", "minutes"),
         "opens": _clock(exam.opens_at, utc_offset_hours) if exam.opens_at else "",
         "due": _clock(exam.due_at, utc_offset_hours) if exam.due_at else "",
     }

@@ -29,6 +29,7 @@ from app.services.csvtext import rows_with_lines
 from app.services.errors import Conflict, Invalid, NotFound, Said, ServiceError, in_chinese, say
 from app.services.grading import Grader, Pending
 from app.services.handgrades import PointsOutOfRange, share_of
+from grader.feedback import plural
 from problems import GradeResult
 from problems.base import build_instance, family_rng, validate_params
 from problems.syllabus import CHAPTERS
@@ -431,8 +432,8 @@ def _form_warning(q: int, problem: str, missed: list[str], variants: int) -> dic
         "message": {
             "zh": f"第 {q} 题（{problem}）：{len(missed)}/{variants} 套试卷没有找到与第 1 套结构相同的题目，"
             f"按未勾选“各套题型结构相同”时的方式出题，工作量可能不同：{codes}",
-            "en": f"question {q} ({problem}): {len(missed)} of {variants} variants found no question of "
-            f"variant 1's form and were drawn as without the same-form option, so their work may differ: {codes}",
+            "en": f"question {q} ({problem}): {len(missed)} of {variants} {plural(variants, 'variant', 'variants')} found "
+            f"no question of variant 1's form and {plural(len(missed), 'was', 'were')} drawn as without the same-form option, so their work may differ: {codes}",
         },
     }
 
@@ -1592,7 +1593,9 @@ def my_question(session: Session, *, exam: Exam, user: User, question: int) -> p
     for q, inst in variant_instances(session, variant):
         if q.number == question:
             return inst
-    raise NotFound(f"question {question}: this exam has {len(variant.questions)} questions")
+    raise NotFound(
+        f"question {question}: this exam has {len(variant.questions)} {plural(len(variant.questions), 'question', 'questions')}"
+    )
 
 
 def begin_online_answer(

@@ -28,6 +28,7 @@ from pathlib import Path
 import pikepdf
 
 from app.services.errors import ServiceError
+from grader.feedback import plural
 
 
 class PdfUnavailable(ServiceError):
@@ -209,7 +210,9 @@ def _join(parts: list[Path], recto: Recto | None, blank: Path) -> bytes:
                     marks.append((starts[i], len(out.pages)))
                 out.pages.append(page)
         if recto is not None and len(marks) != recto.sections:
-            raise PdfUnavailable(f"found {len(marks)} of the {recto.sections} sections in the printed PDF")
+            raise PdfUnavailable(
+                f"found {len(marks)} of the {recto.sections} {plural(recto.sections, 'section', 'sections')} in the printed PDF"
+            )
         if marks:
             with out.open_outline() as outline:
                 outline.root.extend(pikepdf.OutlineItem(title, page) for title, page in marks)

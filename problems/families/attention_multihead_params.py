@@ -11,6 +11,7 @@ import numpy as np
 from pydantic import Field, model_validator
 
 from grader import AnswerSpec
+from grader.feedback import plural
 from problems.base import Family, Misconception, Params, Part, bi
 from problems.registry import register
 
@@ -116,14 +117,14 @@ class MultiheadParams(Family[MultiheadParamsParams]):
         bias_en = "every projection has a bias" if p.bias else "no projection has a bias"
         if (kdim, vdim) == (e, e):  # v1's words, so its stored instances read as they did
             io_zh = f"自注意力，查询、键、值的维度都是 $E = {e}$"
-            io_en = f"self-attention: queries, keys and values all have $E = {e}$ features"
+            io_en = f"self-attention: queries, keys and values all have $E = {e}$ {plural(e, 'feature', 'features')}"
             into_zh, into_en = (
                 " $E$ 维输入分别投影为查询、键、值",
                 "the $E$-dimensional input to queries, keys and values",
             )
         else:
             io_zh = f"交叉注意力：查询的维度是 $E = {e}$，键的维度是 {kdim}，值的维度是 {vdim}"
-            io_en = f"cross-attention: queries have $E = {e}$ features, keys {kdim} and values {vdim}"
+            io_en = f"cross-attention: queries have $E = {e}$ {plural(e, 'feature', 'features')}, keys {kdim} and values {vdim}"
             into_zh = "查询、键、值的输入分别投影为 $E$ 维"
             into_en = "its query, key and value inputs to $E$ features each"
         kv_zh = kv_en = ""
@@ -135,8 +136,8 @@ class MultiheadParams(Family[MultiheadParamsParams]):
             f"它把{into_zh}，拆成 {h} 个头（每头 $d_h = E/h = {e // h}$ 维）做缩放点积注意力，"
             f"再把各头拼接后经过输出投影。这一层共有多少个可学习参数？",
             f"A PyTorch multi-head attention layer `{code}` ({io_en}; {bias_en}{kv_en}). It projects "
-            f"{into_en}, splits them into {h} heads of "
-            f"$d_h = E/h = {e // h}$ dimensions for scaled dot-product attention, then concatenates the "
+            f"{into_en}, splits them into {h} {plural(h, 'head', 'heads')} of "
+            f"$d_h = E/h = {e // h}$ {plural(e // h, 'dimension', 'dimensions')} for scaled dot-product attention, then concatenates the "
             f"heads and applies an output projection. How many learnable parameters does the layer have?",
         )
 
@@ -157,8 +158,9 @@ class MultiheadParams(Family[MultiheadParamsParams]):
             zh = [
                 f"{h} 个头各自的投影 $E \\times d_h$ 拼起来正好是一个 $E \\times E$ 矩阵，所以头数不改变参数量。"
             ]
+            whose = plural(h, "head's", "heads'")
             en = [
-                f"The {h} heads' $E \\times d_h$ projections side by side form one $E \\times E$ matrix, so the "
+                f"The {h} {whose} $E \\times d_h$ projections side by side form one $E \\times E$ matrix, so the "
                 f"number of heads does not change the count."
             ]
             zh.append(f"查询、键、值投影和输出投影各有 ${term(e)}$ 个参数。")
@@ -168,7 +170,7 @@ class MultiheadParams(Family[MultiheadParamsParams]):
                 f"{h} 个头各自投影到 $d_h = {e // h}$ 维，拼起来正好是一个输出 $E$ 维的投影，所以头数不改变参数量。"
             ]
             en = [
-                f"The {h} heads each project to $d_h = {e // h}$ features; side by side they form one projection "
+                f"The {h} {plural(h, 'head projects', 'heads each project')} to $d_h = {e // h}$ {plural(e // h, 'feature', 'features')}; side by side they form one projection "
                 f"to $E$ features, so the number of heads does not change the count."
             ]
             zh.append(

@@ -44,21 +44,27 @@ class QueryDesignParams(Params):
     def _check(self) -> QueryDesignParams:
         d, m = len(self.keys[0]), len(self.keys)
         if any(len(k) != d for k in self.keys):
-            raise ValueError(f"keys: every key must have d = {d} entries (the length of the first key)")
+            raise ValueError(
+                f"keys: every key must have d = {d} {plural(d, 'entry', 'entries')} (the length of the first key)"
+            )
         taken: set[int] = set()
         for h, (start, end) in enumerate(self.heads, 1):
             if not start < end <= d:
                 raise ValueError(
-                    f"heads: head {h} slice [{start}, {end}) is empty or outside the {d} dimensions"
+                    f"heads: head {h} slice [{start}, {end}) is empty or outside the {d} {plural(d, 'dimension', 'dimensions')}"
                 )
             if taken & set(range(start, end)):
                 raise ValueError(f"heads: head {h} overlaps an earlier head")
             taken |= set(range(start, end))
         if len(self.targets) != len(self.heads):
-            raise ValueError(f"targets: give one target token per head ({len(self.heads)} heads)")
+            raise ValueError(
+                f"targets: give one target token per head ({len(self.heads)} {plural(len(self.heads), 'head', 'heads')})"
+            )
         for h, t in enumerate(self.targets, 1):
             if t >= m:
-                raise ValueError(f"targets: head {h} names token index {t}, but there are {m} keys (0-based)")
+                raise ValueError(
+                    f"targets: head {h} names token index {t}, but there {plural(m, 'is', 'are')} {m} {plural(m, 'key', 'keys')} (0-based)"
+                )
         for h, ((start, end), t) in enumerate(zip(self.heads, self.targets, strict=True), 1):
             sub = np.array(self.keys, dtype=float)[:, start:end]
             if np.linalg.norm(_closest_difference(sub, t)) <= MIN_SEPARATION * (1 + np.abs(sub).max()):
@@ -262,10 +268,10 @@ class QueryDesign(Family[QueryDesignParams]):
             Part(
                 "query",
                 AnswerSpec("vector"),
-                bi(f"查询向量 $q$（{d} 维）", f"the query $q$ ({d} entries)"),
+                bi(f"查询向量 $q$（{d} 维）", f"the query $q$ ({d} {plural(d, 'entry', 'entries')})"),
                 bi(
                     f"满足条件的任一 {d} 维向量，如 [0.6, -0.8, …]（答案不唯一）",
-                    f"any vector of {d} numbers meeting the conditions, e.g. [0.6, -0.8, …] (many are right)",
+                    f"any vector of {d} {plural(d, 'number', 'numbers')} meeting the conditions, e.g. [0.6, -0.8, …] (many are right)",
                 ),
             )
         ]
@@ -300,7 +306,7 @@ class QueryDesign(Family[QueryDesignParams]):
         keys = ", \\quad ".join(f"k_{{{j + 1}}} = {_tex_vec(k)}" for j, k in enumerate(p.keys))
         if len(p.heads) == 1 and p.heads[0] == (0, d):
             heads_zh = f"只有一个注意力头，使用全部 {d} 维"
-            heads_en = f"There is a single head using all {d} dimensions"
+            heads_en = f"There is a single head using all {d} {plural(d, 'dimension', 'dimensions')}"
         else:
             heads_zh = (
                 "共 "
@@ -308,8 +314,9 @@ class QueryDesign(Family[QueryDesignParams]):
                 + " 个注意力头，"
                 + "；".join(f"第 {h} 个头使用第 {s + 1}–{e} 维" for h, (s, e) in enumerate(p.heads, 1))
             )
-            heads_en = f"There are {len(p.heads)} heads: " + "; ".join(
-                f"head {h} uses dimensions {s + 1}–{e}" for h, (s, e) in enumerate(p.heads, 1)
+            heads_en = (
+                f"There {plural(len(p.heads), 'is', 'are')} {len(p.heads)} {plural(len(p.heads), 'head', 'heads')}: "
+                + "; ".join(f"head {h} uses dimensions {s + 1}–{e}" for h, (s, e) in enumerate(p.heads, 1))
             )
         want_zh = "；".join(
             f"第 {h} 个头中 token {t + 1} 的注意力权重最大" for h, t in enumerate(p.targets, 1)
@@ -322,7 +329,7 @@ class QueryDesign(Family[QueryDesignParams]):
             f"{heads_zh}。每个头只用自己那几维计算分数 $q^{{(h)}} \\cdot k_j^{{(h)}} / \\sqrt{{d_h}}$ 并做 softmax。"
             f"请写出一个查询向量 $q \\in \\mathbb{{R}}^{{{d}}}$，满足 $\\|q\\|_2 \\le {num(p.max_norm)}$，且{want_zh}"
             f"（严格大于其他 token）。答案不唯一。",
-            f"In a self-attention layer the {m} tokens have the keys ($d = {d}$, tokens numbered from 1):\n\n"
+            f"In a self-attention layer the {m} {plural(m, 'token has the key', 'tokens have the keys')} ($d = {d}$, tokens numbered from 1):\n\n"
             f"$${keys}$$\n\n{heads_en}. Each head scores with its own dimensions only, "
             f"$q^{{(h)}} \\cdot k_j^{{(h)}} / \\sqrt{{d_h}}$, then takes a softmax. Write a query "
             f"$q \\in \\mathbb{{R}}^{{{d}}}$ with $\\|q\\|_2 \\le {num(p.max_norm)}$ such that {want_en} "

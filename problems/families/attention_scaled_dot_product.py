@@ -11,6 +11,7 @@ import numpy as np
 from pydantic import Field, model_validator
 
 from grader import AnswerSpec
+from grader.feedback import plural
 from problems.base import Family, Misconception, Params, Part, bi, first_drawn
 from problems.fmt import mat, num, tex_fraction, tex_matrix
 from problems.registry import register
@@ -47,7 +48,9 @@ class ScaledDotProductParams(Params):
         d = len(self.Q[0])
         for name, rows in (("Q", self.Q), ("K", self.K)):
             if any(len(r) != d for r in rows):
-                raise ValueError(f"{name}: every row must have d = {d} entries (the width of Q's first row)")
+                raise ValueError(
+                    f"{name}: every row must have d = {d} {plural(d, 'entry', 'entries')} (the width of Q's first row)"
+                )
             if any(_units(x) is None for r in rows for x in r):
                 raise ValueError(f"{name}: entries may have at most 4 decimals")
         if self.symbolic_values and self.V is not None:
@@ -56,7 +59,9 @@ class ScaledDotProductParams(Params):
             if self.V is None:
                 raise ValueError("V: required unless symbolic_values is true")
             if len(self.V) != len(self.K):
-                raise ValueError(f"V: needs one row per key ({len(self.K)} rows)")
+                raise ValueError(
+                    f"V: needs one row per key ({len(self.K)} {plural(len(self.K), 'row', 'rows')})"
+                )
             if any(len(r) != len(self.V[0]) for r in self.V):
                 raise ValueError("V: every row must have the same length")
         if self.mask == "causal" and len(self.Q) != len(self.K):

@@ -9,6 +9,7 @@ import numpy as np
 from pydantic import Field, field_validator, model_validator
 
 from grader import AnswerSpec
+from grader.feedback import plural
 from problems.base import Family, Misconception, Params, Part, bi
 from problems.families.backprop_common import decimals
 from problems.fmt import mat, num, tex_column, tex_factor, tex_matrix, tex_row, vec
@@ -50,11 +51,11 @@ class MlpRegressionParams(Params):
     def _check(self) -> MlpRegressionParams:
         n, m = len(self.x), len(self.W)
         if any(len(r) != n for r in self.W):
-            raise ValueError(f"W: every row needs {n} entries, one per entry of x")
+            raise ValueError(f"W: every row needs {n} {plural(n, 'entry', 'entries')}, one per entry of x")
         if len(self.b) != m:
-            raise ValueError(f"b: needs {m} entries, one per row of W")
+            raise ValueError(f"b: needs {m} {plural(m, 'entry', 'entries')}, one per row of W")
         if len(self.U[0]) != m:
-            raise ValueError(f"U: needs {m} entries (1 x m), one per row of W")
+            raise ValueError(f"U: needs {m} {plural(m, 'entry', 'entries')} (1 x m), one per row of W")
         w, x = np.array(self.W, dtype=float), np.array(self.x, dtype=float)
         h = w @ x + np.array(self.b)
         # Relative to the size of the terms, so that 0.1*3 - 0.3 counts as the zero it means.
@@ -145,7 +146,7 @@ class MlpRegression(Family[MlpRegressionParams]):
                 AnswerSpec("vector"),
                 bi(
                     f"$\\partial \\mathcal{{L}} / \\partial \\mathbf{{U}}$（{m} 个元素）",
-                    f"$\\partial \\mathcal{{L}} / \\partial \\mathbf{{U}}$ ({m} entries)",
+                    f"$\\partial \\mathcal{{L}} / \\partial \\mathbf{{U}}$ ({m} {plural(m, 'entry', 'entries')})",
                 ),
                 bi("向量，如 [1.2, 0]", "a vector, e.g. [1.2, 0]"),
             ),
@@ -163,7 +164,7 @@ class MlpRegression(Family[MlpRegressionParams]):
                 AnswerSpec("vector"),
                 bi(
                     f"$\\partial \\mathcal{{L}} / \\partial \\mathbf{{b}}$（{m} 个元素）",
-                    f"$\\partial \\mathcal{{L}} / \\partial \\mathbf{{b}}$ ({m} entries)",
+                    f"$\\partial \\mathcal{{L}} / \\partial \\mathbf{{b}}$ ({m} {plural(m, 'entry', 'entries')})",
                 ),
                 bi("向量，如 [0.6, 0]", "a vector, e.g. [0.6, 0]"),
             ),
@@ -189,7 +190,7 @@ class MlpRegression(Family[MlpRegressionParams]):
             f"求预测值 $\\hat{{y}}$、损失 $\\mathcal{{L}}$，以及梯度 $\\frac{{\\partial \\mathcal{{L}}}}{{\\partial d}}$、"
             f"$\\frac{{\\partial \\mathcal{{L}}}}{{\\partial \\mathbf{{U}}}}$、$\\frac{{\\partial \\mathcal{{L}}}}{{\\partial \\mathbf{{W}}}}$"
             f"（与 $\\mathbf{{W}}$ 同形状，{m}×{n}）、$\\frac{{\\partial \\mathcal{{L}}}}{{\\partial \\mathbf{{b}}}}$。",
-            f"A two-layer perceptron regresses $n = {n}$ input features to one output ($m = {m}$ hidden units). "
+            f"A two-layer perceptron regresses $n = {n}$ input {plural(n, 'feature', 'features')} to one output ($m = {m}$ hidden {plural(m, 'unit', 'units')}). "
             f"The forward pass is\n\n{model}\n\n"
             f"with ReLU acting elementwise and the squared error as loss. For the training sample $(\\mathbf{{x}}, y)$ and "
             f"the parameters\n\n{given}\n\n"

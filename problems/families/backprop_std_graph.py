@@ -9,6 +9,7 @@ import numpy as np
 from pydantic import Field, model_validator
 
 from grader import AnswerSpec
+from grader.feedback import plural
 from problems.base import Family, Misconception, Params, Part, bi
 from problems.families.backprop_common import decimals
 from problems.fmt import drop_round_off, num, tex_tuple, vec
@@ -95,7 +96,7 @@ class StdGraph(Family[StdGraphParams]):
             f"输入有 {n} 个样本 $x_1, \\dots, x_{{{n}}}$，按下式计算它们的标准差（总体标准差，除以 $N = {n}$）：\n\n{formula}\n\n"
             f"画出计算图并做反向传播：当 ${values}$ 时，求 $\\sigma$ 以及输出对每个输入的总梯度 "
             f"$\\frac{{\\partial \\sigma}}{{\\partial x_i}}$（注意 $\\bar{{x}}$ 也依赖于每个 $x_i$）。",
-            f"The {n} inputs $x_1, \\dots, x_{{{n}}}$ go through a computational graph that computes their standard "
+            f"The {n} {plural(n, 'input', 'inputs')} $x_1, \\dots, x_{{{n}}}$ go through a computational graph that computes their standard "
             f"deviation (population standard deviation, dividing by $N = {n}$):\n\n{formula}\n\n"
             f"Backpropagate through the graph: for ${values}$, find $\\sigma$ and the total gradient of the output "
             f"with respect to every input, $\\frac{{\\partial \\sigma}}{{\\partial x_i}}$ (note that $\\bar{{x}}$ "

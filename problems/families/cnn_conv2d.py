@@ -9,6 +9,7 @@ import numpy as np
 from pydantic import Field, model_validator
 
 from grader import AnswerSpec
+from grader.feedback import plural
 from problems.base import Family, Misconception, Params, Part, Text, bi
 from problems.families.cnn_common import (
     Pair,
@@ -62,7 +63,7 @@ class Conv2dParams(Params):
             span = effective_kernel(k, d)
             if span > n + 2 * p:
                 raise ValueError(
-                    f"kernel_size: along the {axis} the kernel spans {span} pixels (dilation included), "
+                    f"kernel_size: along the {axis} the kernel spans {span} {plural(span, 'pixel', 'pixels')} (dilation included), "
                     f"larger than the padded input {n} + 2*{p} = {n + 2 * p}"
                 )
         return self
@@ -249,7 +250,7 @@ class Conv2d(Family[Conv2dParams]):
                 *size_steps["en"],
                 f"There are as many output channels as filters, {p.out_channels}, so the output shape is "
                 f"$[{p.out_channels}, {h}, {w}]$.",
-                f"Each filter covers all {p.in_channels} input channels: ${p.in_channels} \\times {kh} \\times {kw}$ "
+                f"Each filter covers {plural(p.in_channels, 'the', 'all')} {p.in_channels} input {plural(p.in_channels, 'channel', 'channels')}: ${p.in_channels} \\times {kh} \\times {kw}$ "
                 f"weights{bias_en}. Parameters $= {params_text}$.",
                 f"Connections = parameters $\\times$ output plane size: ${conn}$.",
                 f"MACs = output elements $\\times$ multiply-accumulates per output: ${macs}$.",
@@ -438,7 +439,9 @@ def _describe(p: Conv2dParams) -> Text:
     kh, kw = pair(p.kernel_size)
     ph, pw = pair(p.padding)
     zh = [f"{p.out_channels} 个 ${kh} \\times {kw}$ 的卷积核（高 $\\times$ 宽）"]
-    en = [f"{p.out_channels} filters of size ${kh} \\times {kw}$ (height $\\times$ width)"]
+    en = [
+        f"{p.out_channels} {plural(p.out_channels, 'filter', 'filters')} of size ${kh} \\times {kw}$ (height $\\times$ width)"
+    ]
     stride = _per_axis(p.stride, "步长", "stride")
     zh.append(stride["zh"])
     en.append(stride["en"])
@@ -470,7 +473,9 @@ def _size_steps(g: Geometry) -> dict[str, list[str]]:
         if g.d[i] > 1:
             span = f"{g.d[i]} \\times ({g.k[i]} - 1) + 1 = {effective_kernel(g.k[i], g.d[i])}"
             zh.append(f"{axis_zh}方向卷积核的实际跨度为 $d(k-1)+1 = {span}$。")
-            en.append(f"Along the {axis_en} the dilated kernel spans $d(k-1)+1 = {span}$ pixels.")
+            en.append(
+                f"Along the {axis_en} the dilated kernel spans $d(k-1)+1 = {span}$ {plural(span, 'pixel', 'pixels')}."
+            )
         formula = size_formula(g.n[i], g.k[i], g.s[i], g.pad[i], g.d[i])
         zh.append(f"{axis_zh}：${sym} = {size_rule(n)} = {formula}$。")
         en.append(f"The {axis_en}: ${sym} = {size_rule(n)} = {formula}$.")

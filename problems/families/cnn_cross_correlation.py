@@ -10,6 +10,7 @@ import numpy as np
 from pydantic import Field, model_validator
 
 from grader import AnswerSpec
+from grader.feedback import plural
 from problems.base import Family, Misconception, Params, Part, Text, bi, first_drawn
 from problems.families.cnn_common import size_formula
 from problems.fmt import exact, mat, num, tex_factor, tex_matrix
@@ -40,7 +41,7 @@ class CrossCorrelationParams(Params):
         for name, rows in (("input", self.input), ("kernel", self.kernel)):
             if any(len(r) != len(rows[0]) for r in rows):
                 raise ValueError(
-                    f"{name}: every row must have {len(rows[0])} entries (the length of the first row)"
+                    f"{name}: every row must have {len(rows[0])} {plural(len(rows[0]), 'entry', 'entries')} (the length of the first row)"
                 )
         size = (len(self.input) + 2 * self.padding, len(self.input[0]) + 2 * self.padding)
         if len(self.kernel) > size[0] or len(self.kernel[0]) > size[1]:
@@ -227,7 +228,9 @@ class CrossCorrelation(Family[CrossCorrelationParams]):
         rows = size_formula(len(x), kh, p.stride, p.padding)
         cols = size_formula(len(x[0]), kw, p.stride, p.padding)
         zh.append(f"输出尺寸：${rows}$ 行，${cols}$ 列。")
-        en.append(f"Output size: ${rows}$ rows and ${cols}$ columns.")
+        en.append(
+            f"Output size: ${rows}$ {plural(len(y), 'row', 'rows')} and ${cols}$ {plural(len(y[0]), 'column', 'columns')}."
+        )
         terms = " + ".join(
             f"{tex_factor(_plain(xp[a][b]))} \\times {tex_factor(_plain(used[a][b]))}"
             for a in range(kh)

@@ -11,6 +11,7 @@ from pydantic import Field, ValidationError, ValidatorFunctionWrapHandler, field
 from pydantic_core import InitErrorDetails, PydanticCustomError
 
 from grader import AnswerSpec
+from grader.feedback import plural
 from problems.base import Family, Misconception, Params, Part, Text, bi, first_drawn
 from problems.families.cnn_common import (
     SIZE_RULE,
@@ -99,7 +100,8 @@ class Conv2d(Params):
         c, h, w = _need_chw("Conv2d", shape)
         if self.in_channels != c:
             raise LayerError(
-                "in_channels", f"its input {list(shape)} has {c} channels, so in_channels must be {c}"
+                "in_channels",
+                f"its input {list(shape)} has {c} {plural(c, 'channel', 'channels')}, so in_channels must be {c}",
             )
         for name, n in (("in_channels", self.in_channels), ("out_channels", self.out_channels)):
             if n % self.groups:
@@ -158,7 +160,8 @@ class BatchNorm2d(Params):
         c, _, _ = _need_chw("BatchNorm2d", shape)
         if self.num_features != c:
             raise LayerError(
-                "num_features", f"its input {list(shape)} has {c} channels, so num_features must be {c}"
+                "num_features",
+                f"its input {list(shape)} has {c} {plural(c, 'channel', 'channels')}, so num_features must be {c}",
             )
         return shape
 

@@ -13,6 +13,7 @@ import numpy as np
 from pydantic import Field, field_validator, model_validator
 
 from grader import AnswerSpec
+from grader.feedback import plural
 from problems.base import Family, Misconception, Params, Part, Text, bi
 from problems.concepts import (
     CHOICE_FILE,
@@ -60,7 +61,7 @@ class ConceptChoiceParams(Params):
             raise ValueError("option_order: a true/false item has no options to order; omit it")
         if sorted(self.option_order) != list(range(n)):
             raise ValueError(
-                f"option_order: must be a permutation of 0..{n - 1} (item {self.item!r} has {n} options)"
+                f"option_order: must be a permutation of 0..{n - 1} (item {self.item!r} has {n} {plural(n, 'option', 'options')})"
             )
         return self
 

@@ -13,6 +13,7 @@ import numpy as np
 from pydantic import Field, field_validator
 
 from grader import AnswerSpec
+from grader.feedback import plural
 from problems.base import Family, Params, Part, Text, bi
 from problems.concepts import (
     SHORT_ANSWER_FILE,
@@ -110,7 +111,9 @@ class ConceptShortAnswer(Family[ConceptShortAnswerParams]):
             steps["zh"].append(f"{n}. {point.zh}")
             steps["en"].append(f"{n}. {point.en}")
         steps["zh"].append(f"**评分标准**（共 {total} 分；试卷中按本题分值折算）")
-        steps["en"].append(f"**Rubric** ({total} points in all; on a paper, scaled to the question's points)")
+        steps["en"].append(
+            f"**Rubric** ({total} {plural(total, 'point', 'points')} in all; on a paper, scaled to the question's points)"
+        )
         for line in item.rubric:
             steps["zh"].append(f"- {line.points} 分：{line.criterion.zh}")
             unit = "point" if line.points == 1 else "points"

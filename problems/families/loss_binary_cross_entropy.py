@@ -9,6 +9,7 @@ import numpy as np
 from pydantic import Field, model_validator
 
 from grader import AnswerSpec
+from grader.feedback import plural
 from problems.base import Family, Misconception, Params, Part, bi
 from problems.families.backprop_common import decimals
 from problems.fmt import num, tex_column, vec
@@ -32,7 +33,9 @@ class BinaryCrossEntropyParams(Params):
     @model_validator(mode="after")
     def _check(self) -> BinaryCrossEntropyParams:
         if len(self.w) != len(self.x):
-            raise ValueError(f"x: needs {len(self.w)} entries, as many as w")
+            raise ValueError(
+                f"x: needs {len(self.w)} {plural(len(self.w), 'entry', 'entries')}, as many as w"
+            )
         z = _logit(self)
         if abs(z) > MAX_LOGIT:
             raise ValueError(f"x: w·x + b = {num(z, 6)} is beyond ±{num(MAX_LOGIT)}; choose smaller numbers")
@@ -109,7 +112,7 @@ class BinaryCrossEntropy(Family[BinaryCrossEntropyParams]):
                 AnswerSpec("vector", atol=ENTRY_ATOL),
                 bi(
                     f"梯度 $\\partial \\mathcal{{L}} / \\partial \\mathbf{{w}}$（{n} 维）",
-                    f"the gradient $\\partial \\mathcal{{L}} / \\partial \\mathbf{{w}}$ ({n} entries)",
+                    f"the gradient $\\partial \\mathcal{{L}} / \\partial \\mathbf{{w}}$ ({n} {plural(n, 'entry', 'entries')})",
                 ),
                 bi("向量，如 [-0.269, 0.538]", "a vector, e.g. [-0.269, 0.538]"),
             ),

@@ -9,6 +9,7 @@ import numpy as np
 from pydantic import Field, model_validator
 
 from grader import AnswerSpec
+from grader.feedback import plural
 from problems.base import Family, Misconception, Params, Part, bi, first_drawn
 from problems.families.backprop_common import decimals, log_softmax_rows, softmax_rows
 from problems.fmt import mat, num, tex_matrix, tex_tuple
@@ -43,7 +44,9 @@ class SoftmaxCrossEntropyParams(Params):
         if any(len(r) != k for r in self.logits):
             raise ValueError("logits: every row must have the same number of classes K")
         if len(self.labels) != len(self.logits):
-            raise ValueError(f"labels: needs {len(self.logits)} entries, one per row of logits")
+            raise ValueError(
+                f"labels: needs {len(self.logits)} {plural(len(self.logits), 'entry', 'entries')}, one per row of logits"
+            )
         if any(c >= k for c in self.labels):
             raise ValueError(f"labels: a label must be a 0-based class index below K = {k}")
         return self
@@ -215,7 +218,7 @@ class SoftmaxCrossEntropy(Family[SoftmaxCrossEntropyParams]):
             f"交叉熵损失{how_zh}：\n\n$${formula}$$\n\n"
             f"求：(1) 损失 $\\mathcal{{L}}$；(2) 概率矩阵 $P$；(3) 损失对 logits 的梯度 "
             f"$\\partial \\mathcal{{L}} / \\partial Z$。（$\\log$ 为自然对数）",
-            f"A {k}-class network gives these outputs (logits, before softmax) on a batch of $B = {b}$ samples; "
+            f"A {k}-class network gives these outputs (logits, before softmax) on a batch of $B = {b}$ {plural(b, 'sample', 'samples')}; "
             f"row $i$ belongs to sample $i$:\n\n{given}\n\n"
             f"The true classes are {classes} in turn (classes numbered from 1), one-hot encoded. "
             f"Softmax turns each row into probabilities $P_{{ij}} = \\frac{{e^{{Z_{{ij}}}}}}{{\\sum_{{k}} e^{{Z_{{ik}}}}}}$, "

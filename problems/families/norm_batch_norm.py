@@ -14,6 +14,7 @@ import numpy as np
 from pydantic import Field, model_validator
 
 from grader import AnswerSpec
+from grader.feedback import plural
 from problems.base import Family, Misconception, Params, Part, bi
 from problems.fmt import drop_round_off, exact, exact_vec, mat, num, tex_exact, tex_matrix, tex_tuple
 from problems.registry import register
@@ -47,10 +48,14 @@ class NormParams(Params):
         """Raise ValueError naming the field when the shapes disagree or a variance would divide by zero."""
         d = len(self.x[0])
         if any(len(row) != d for row in self.x):
-            raise ValueError(f"x: every row must have D = {d} entries (the width of the first row)")
+            raise ValueError(
+                f"x: every row must have D = {d} {plural(d, 'entry', 'entries')} (the width of the first row)"
+            )
         for name in ("gamma", "beta"):
             if len(getattr(self, name)) != d:
-                raise ValueError(f"{name}: needs D = {d} entries, one per feature (the columns of x)")
+                raise ValueError(
+                    f"{name}: needs D = {d} {plural(d, 'entry', 'entries')}, one per feature (the columns of x)"
+                )
         over, count = ("the batch", len(self.x)) if axis == BATCH else ("a sample's features", d)
         if count < 2:
             raise ValueError(f"x: statistics over {over} need at least 2 values")
@@ -325,7 +330,7 @@ class BatchNorm(Family[BatchNormParams]):
             f"其中 $\\mu$、$\\sigma^2$ 是每个特征在整个批量上的均值和方差（除以 $B$ 的有偏方差），"
             f"$\\gamma$、$\\beta$ 逐特征作用。\n\n{given}\n\n"
             f"求每个特征的均值 $\\mu$、方差 $\\sigma^2$ 和输出 $\\mathbf{{y}}$（{b}×{d}）。",
-            f"A mini-batch of $B = {b}$ samples with $D = {d}$ features each is stacked by rows into $X$ (row $i$ "
+            f"A mini-batch of $B = {b}$ {plural(b, 'sample', 'samples')} with $D = {d}$ {plural(d, 'feature', 'features')} each is stacked by rows into $X$ (row $i$ "
             f"is sample $i$). Apply batch normalisation (training mode: this batch's statistics):\n\n"
             f"$$\\hat{{x}} = \\frac{{x - \\mu}}{{\\sqrt{{\\sigma^2 + \\epsilon}}}}, \\quad \\mathbf{{y}} = \\gamma \\hat{{x}} + \\beta$$\n\n"
             f"where $\\mu$ and $\\sigma^2$ are each feature's mean and variance over the batch (the biased "

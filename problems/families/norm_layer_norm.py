@@ -8,6 +8,7 @@ from typing import cast
 import numpy as np
 from pydantic import model_validator
 
+from grader.feedback import plural
 from problems.base import Family, Misconception, Part, bi
 from problems.families.norm_batch_norm import (
     FEATURES,
@@ -69,11 +70,11 @@ class LayerNorm(Family[LayerNormParams]):
             f"其中 $\\mu$、$\\sigma^2$ 是同一个样本的 {d} 个特征的均值和方差（除以 $D$ 的有偏方差），"
             f"$\\gamma$、$\\beta$ 逐特征作用。\n\n{given}\n\n"
             f"求每个样本的均值 $\\mu$、方差 $\\sigma^2$ 和输出 $\\mathbf{{y}}$（{b}×{d}）。",
-            f"{b} sample{'s' if b > 1 else ''} with $D = {d}$ features (neurons) each, stacked by rows into $X$ "
+            f"{b} {plural(b, 'sample', 'samples')} with $D = {d}$ {plural(d, 'feature', 'features')} (neurons) each, stacked by rows into $X$ "
             f"(row $i$ is sample $i$). Apply layer normalisation to each sample (as PyTorch's "
             f"`nn.LayerNorm({d})`):\n\n"
             f"$$\\hat{{x}} = \\frac{{x - \\mu}}{{\\sqrt{{\\sigma^2 + \\epsilon}}}}, \\quad \\mathbf{{y}} = \\gamma \\hat{{x}} + \\beta$$\n\n"
-            f"where $\\mu$ and $\\sigma^2$ are the mean and variance of one sample's {d} features (the biased "
+            f"where $\\mu$ and $\\sigma^2$ are the mean and variance of one sample's {d} {plural(d, 'feature', 'features')} (the biased "
             f"variance, divided by $D$) and $\\gamma$, $\\beta$ act per feature.\n\n{given}\n\n"
             f"Find each sample's mean $\\mu$ and variance $\\sigma^2$, and the output $\\mathbf{{y}}$ ({b}×{d}).",
         )

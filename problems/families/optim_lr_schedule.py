@@ -14,6 +14,7 @@ import numpy as np
 from pydantic import Field, model_validator
 
 from grader import AnswerSpec
+from grader.feedback import plural
 from problems.base import Family, Misconception, Params, Part, Text, bi
 from problems.fmt import num
 from problems.registry import register
@@ -118,7 +119,7 @@ def _definition(p: LrScheduleParams) -> tuple[Text, str, Text]:
             "\\alpha_t = \\alpha_0\\,\\gamma^{\\lfloor t / s \\rfloor}",
             bi(
                 f"每 $s = {p.step_size}$ 步（`step_size`）乘一次 $\\gamma = {gamma}$（`gamma`）。",
-                f"multiplied by $\\gamma = {gamma}$ (`gamma`) every $s = {p.step_size}$ steps (`step_size`).",
+                f"multiplied by $\\gamma = {gamma}$ (`gamma`) every $s = {p.step_size}$ {plural(p.step_size, 'step', 'steps')} (`step_size`).",
             ),
         )
     if p.schedule == "exponential":

@@ -501,8 +501,8 @@ class OptimStep(Family[StepParams]):
                     f"$\\boldsymbol\\theta_{{{t}}}$ after step {t}",
                 ),
                 bi(
-                    "向量，如 [0.9, -1.8]；保留至少 3 位小数（中间结果多保留几位）",
-                    "a vector such as [0.9, -1.8]; at least 3 decimals (keep more in intermediate results)",
+                    "向量，如 [0.9, -1.8]；保留至少 4 位有效数字（中间结果多保留几位）",
+                    "a vector such as [0.9, -1.8]; at least 4 significant figures (keep more in intermediate results)",
                 ),
             )
             for t in range(1, p.steps + 1)

@@ -9,6 +9,7 @@ import numpy as np
 from pydantic import Field, model_validator
 
 from grader import AnswerSpec
+from grader.feedback import plural
 from problems.base import Family, Misconception, Params, Part, bi
 from problems.fmt import exact, exact_vec, num, tex_tuple
 from problems.registry import register
@@ -35,9 +36,13 @@ class DropoutParams(Params):
     @model_validator(mode="after")
     def _check(self) -> DropoutParams:
         if len(self.x) != self.num_units:
-            raise ValueError(f"x: needs num_units = {self.num_units} entries")
+            raise ValueError(
+                f"x: needs num_units = {self.num_units} {plural(self.num_units, 'entry', 'entries')}"
+            )
         if len(self.mask) != self.num_units:
-            raise ValueError(f"mask: needs num_units = {self.num_units} entries")
+            raise ValueError(
+                f"mask: needs num_units = {self.num_units} {plural(self.num_units, 'entry', 'entries')}"
+            )
         return self
 
 
@@ -88,13 +93,16 @@ class Dropout(Family[DropoutParams]):
             Part(
                 "train_output",
                 AnswerSpec("vector"),
-                bi(f"训练阶段的输出（{n} 维）", f"output at training time ({n} entries)"),
+                bi(
+                    f"训练阶段的输出（{n} 维）",
+                    f"output at training time ({n} {plural(n, 'entry', 'entries')})",
+                ),
                 bi("向量，如 [2, 0, -1.5]", "a vector, e.g. [2, 0, -1.5]"),
             ),
             Part(
                 "test_output",
                 AnswerSpec("vector"),
-                bi(f"测试阶段的输出（{n} 维）", f"output at test time ({n} entries)"),
+                bi(f"测试阶段的输出（{n} 维）", f"output at test time ({n} {plural(n, 'entry', 'entries')})"),
                 bi("向量，如 [1, 0.5, -0.75]", "a vector, e.g. [1, 0.5, -0.75]"),
             ),
             Part(
@@ -102,7 +110,7 @@ class Dropout(Family[DropoutParams]):
                 AnswerSpec("integer"),
                 bi(
                     f"这 {n} 个神经元上的丢弃法共可采样出多少个不同的子网络",
-                    f"how many distinct subnetworks dropout on these {n} neurons can sample",
+                    f"how many distinct subnetworks dropout on {plural(n, 'this', 'these')} {n} {plural(n, 'neuron', 'neurons')} can sample",
                 ),
                 bi("一个整数，可写成幂，如 2^10", "an integer; a power is fine, e.g. 2^10"),
             ),
@@ -139,11 +147,11 @@ class Dropout(Family[DropoutParams]):
             f"（每个神经元以概率 $p$ 被保留）。训练时这一次采样得到的掩码为 $\\mathbf{{m}}$（1 保留，0 丢弃）。"
             f"{how_zh}\n\n{rule}\n\n{given}\n\n"
             f"求训练阶段和测试阶段的输出；并回答：在这 {n} 个神经元上使用丢弃法，共可以采样出多少个不同的子网络？",
-            f"A layer has $n = {n}$ neurons and applies dropout to its input $\\mathbf{{x}}$ with keep probability "
+            f"A layer has $n = {n}$ {plural(n, 'neuron', 'neurons')} and applies dropout to its input $\\mathbf{{x}}$ with keep probability "
             f"$p = {keep}$ (each neuron is kept with probability $p$). At training time this sample's mask is "
             f"$\\mathbf{{m}}$ (1 keep, 0 drop). {how_en}\n\n{rule}\n\n{given}\n\n"
             f"Find the outputs at training and at test time. Also: how many distinct subnetworks can dropout on "
-            f"these {n} neurons sample?",
+            f"{plural(n, 'this', 'these')} {n} {plural(n, 'neuron', 'neurons')} sample?",
         )
 
     def solution(self, p: DropoutParams) -> dict[str, list[str]]:
@@ -176,7 +184,7 @@ class Dropout(Family[DropoutParams]):
             "en": [
                 train_en,
                 test_en,
-                f"Each neuron is either kept or dropped, so {n} neurons give $2^{{{n}}} = {2**n}$ masks, i.e. "
+                f"Each neuron is either kept or dropped, so {n} {plural(n, 'neuron gives', 'neurons give')} $2^{{{n}}} = {2**n}$ masks, i.e. "
                 f"$2^n$ subnetworks (not the slide's $2n = {2 * n}$).",
             ],
         }

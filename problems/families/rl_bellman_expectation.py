@@ -13,6 +13,7 @@ import numpy as np
 from pydantic import Field, model_validator
 
 from grader import AnswerSpec
+from grader.feedback import plural
 from problems.base import Family, Misconception, Part, bi
 from problems.families.rl_common import (
     SYNCHRONOUS_NOTE,
@@ -109,7 +110,7 @@ class BellmanExpectation(Family[BellmanExpectationParams]):
                 AnswerSpec("vector"),
                 bi(
                     f"备份后的值 $V_{{\\text{{new}}}}$（{n} 维，按状态编号）",
-                    f"the backed-up values $V_{{\\text{{new}}}}$ ({n} entries, in state order)",
+                    f"the backed-up values $V_{{\\text{{new}}}}$ ({n} {plural(n, 'entry', 'entries')}, in state order)",
                 ),
                 bi("向量，如 [1.5, 7/4] 或 [1.5, 1.75]", "a vector, e.g. [1.5, 7/4] or [1.5, 1.75]"),
             )

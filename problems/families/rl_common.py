@@ -22,6 +22,7 @@ from typing import Annotated, Any, TypeVar
 import numpy as np
 from pydantic import Field, model_validator
 
+from grader.feedback import plural
 from problems.base import Misconception, Params, Text, bi
 from problems.fmt import num
 
@@ -409,7 +410,7 @@ class TdParams(Params):
     def _check_td(self) -> TdParams:
         n, m = len(self.q), len(self.q[0])
         if any(len(row) != m for row in self.q):
-            raise ValueError(f"q: every row needs {m} entries (one per action)")
+            raise ValueError(f"q: every row needs {m} {plural(m, 'entry', 'entries')} (one per action)")
         for field in ("s", "s_next"):
             if getattr(self, field) >= n:
                 raise ValueError(f"{field}: must be a state index below {n}")

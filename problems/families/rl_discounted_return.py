@@ -10,6 +10,7 @@ import numpy as np
 from pydantic import Field
 
 from grader import AnswerSpec
+from grader.feedback import plural
 from problems.base import Family, Misconception, Params, Part, bi
 from problems.families.rl_common import GAMMAS, Reward, exact, paren, pick, tex, tex_approx, text
 from problems.registry import register
@@ -78,7 +79,7 @@ class DiscountedReturn(Family[DiscountedReturnParams]):
             f"智能体在一个回合中走了 $T = {t}$ 步后到达终止状态，依次得到的即时奖励为 ${rs}$。"
             f"折扣率 $\\gamma = {tex(exact(p.gamma))}$，回报定义为\n\n{formula}\n\n"
             f"（第一个奖励 $r_1$ 不打折扣。）求这个回合的回报 $G$。",
-            f"In one episode an agent takes $T = {t}$ steps and then reaches a terminal state; the rewards it "
+            f"In one episode an agent takes $T = {t}$ {plural(t, 'step', 'steps')} and then reaches a terminal state; the rewards it "
             f"receives are, in order, ${rs}$. With discount factor $\\gamma = {tex(exact(p.gamma))}$ the "
             f"return is\n\n{formula}\n\n(the first reward $r_1$ is not discounted). Find the return $G$ of "
             f"this episode.",

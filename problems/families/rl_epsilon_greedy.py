@@ -16,6 +16,7 @@ import numpy as np
 from pydantic import Field, model_validator
 
 from grader import AnswerSpec
+from grader.feedback import plural
 from problems.base import Family, Misconception, Params, Part, bi
 from problems.families.rl_common import MAX_ACTIONS, Value, exact, pick, tex, vector_text
 from problems.registry import register
@@ -104,7 +105,7 @@ class EpsilonGreedy(Family[EpsilonGreedyParams]):
             f"智能体采用 $\\epsilon$-贪心策略，$\\epsilon = {eps}$：以 $1-\\epsilon$ 的概率选 Q 值最大的动作，"
             f"以 $\\epsilon$ 的概率从全部 $|\\mathcal A|$ 个动作（包括 Q 值最大的那个）中均匀随机选一个。"
             f"求每个动作被选中的概率。",
-            f"In a state $s$ there are $|\\mathcal A| = {n}$ actions (numbered from 0) with Q values ${qs}$. "
+            f"In a state $s$ there are $|\\mathcal A| = {n}$ {plural(n, 'action', 'actions')} (numbered from 0) with Q values ${qs}$. "
             f"The agent follows an $\\epsilon$-greedy policy with $\\epsilon = {eps}$: with probability "
             f"$1-\\epsilon$ it takes the action of largest Q value, and with probability $\\epsilon$ an action "
             f"drawn uniformly from all $|\\mathcal A|$ actions (the greedy one included). Find the probability "

@@ -13,6 +13,7 @@ import numpy as np
 from pydantic import Field, model_validator
 
 from grader import AnswerSpec
+from grader.feedback import plural
 from problems.base import Family, Misconception, Part, bi
 from problems.families.rl_common import (
     MdpParams,
@@ -129,7 +130,10 @@ class PolicyEvaluation(Family[PolicyEvaluationParams]):
             Part(
                 "values",
                 AnswerSpec("vector"),
-                bi(f"$V^{{\\pi}}$（{n} 维，按状态编号）", f"$V^{{\\pi}}$ ({n} entries, in state order)"),
+                bi(
+                    f"$V^{{\\pi}}$（{n} 维，按状态编号）",
+                    f"$V^{{\\pi}}$ ({n} {plural(n, 'entry', 'entries')}, in state order)",
+                ),
                 bi("向量，可以写分数，如 [3/2, 7/4]", "a vector; fractions are fine, e.g. [3/2, 7/4]"),
             )
         ]

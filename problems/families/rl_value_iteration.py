@@ -16,6 +16,7 @@ import numpy as np
 from pydantic import Field, model_validator
 
 from grader import AnswerSpec
+from grader.feedback import plural
 from problems.base import Family, Misconception, Part, bi, first_drawn
 from problems.families.rl_common import (
     SYNCHRONOUS_NOTE,
@@ -62,7 +63,7 @@ class ValueIterationParams(MdpParams):
         for s, margin in margins(mdp, final).items():
             if margin == 0:
                 raise ValueError(
-                    f"values0: after {self.sweeps} sweeps state {s} has two best actions (a tie), so the "
+                    f"values0: after {self.sweeps} {plural(self.sweeps, 'sweep', 'sweeps')} state {s} has two best actions (a tie), so the "
                     f"greedy policy is not unique"
                 )
         return self
@@ -174,7 +175,7 @@ class ValueIteration(Family[ValueIterationParams]):
                 AnswerSpec("vector"),
                 bi(
                     f"{p.sweeps} 轮后的值 $V_{{{p.sweeps}}}$（{n} 维）",
-                    f"the values $V_{{{p.sweeps}}}$ after {p.sweeps} sweeps ({n} entries)",
+                    f"the values $V_{{{p.sweeps}}}$ after {p.sweeps} {plural(p.sweeps, 'sweep', 'sweeps')} ({n} {plural(n, 'entry', 'entries')})",
                 ),
                 bi("向量，如 [4.2, 3.5]", "a vector, e.g. [4.2, 3.5]"),
             ),

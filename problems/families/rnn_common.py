@@ -13,6 +13,7 @@ import numpy as np
 from pydantic import Field
 
 from grader import AnswerSpec
+from grader.feedback import plural
 from problems.base import Part, bi
 from problems.families.backprop_common import decimals
 from problems.fmt import drop_round_off, tex_column
@@ -49,7 +50,9 @@ def check_gate_shapes(params: object, gates: Sequence[str], hidden: int, inputs:
         for name in (f"b_{g}", f"b_h{g}"):
             bias = getattr(params, name, None)
             if bias is not None and len(bias) != hidden:
-                raise ValueError(f"{name}: needs {hidden} entries (hidden = len(h_prev))")
+                raise ValueError(
+                    f"{name}: needs {hidden} {plural(hidden, 'entry', 'entries')} (hidden = len(h_prev))"
+                )
 
 
 def tex_state(values: np.ndarray) -> str:

@@ -8,6 +8,7 @@ from typing import cast
 import numpy as np
 from pydantic import Field, model_validator
 
+from grader.feedback import plural
 from problems.base import Family, Misconception, Params, Part, bi, first_drawn
 from problems.families.backprop_common import decimals
 from problems.families.rnn_common import (
@@ -51,7 +52,7 @@ class LstmStepParams(Params):
         h = len(self.h_prev)
         check_gate_shapes(self, GATES, h, len(self.x))
         if len(self.c_prev) != h:
-            raise ValueError(f"c_prev: needs {h} entries, as many as h_prev")
+            raise ValueError(f"c_prev: needs {h} {plural(h, 'entry', 'entries')}, as many as h_prev")
         return self
 
 

@@ -13,6 +13,7 @@ import numpy as np
 from pydantic import Field
 
 from grader import AnswerSpec
+from grader.feedback import plural
 from problems.base import Family, Misconception, Params, Part, bi
 from problems.registry import register
 
@@ -197,7 +198,7 @@ class RnnNumParams(Family[RnnNumParamsParams]):
                 f"PyTorch 的循环层 `{_code(p)}`：输入 $\\mathbf{{x}}_t$ 为 {i} 维，隐状态 $\\mathbf{{h}}_t$ 为 {h} 维。"
                 f"{stack_zh}PyTorch 为每组权重设两个偏置向量 $\\mathbf{{b}}_{{ih}}$ 和 $\\mathbf{{b}}_{{hh}}$（默认 bias=True）。"
                 f"{ask_zh}",
-                f"A PyTorch recurrent layer `{_code(p)}`: the input $\\mathbf{{x}}_t$ has {i} features and the hidden "
+                f"A PyTorch recurrent layer `{_code(p)}`: the input $\\mathbf{{x}}_t$ has {i} {plural(i, 'feature', 'features')} and the hidden "
                 f"state $\\mathbf{{h}}_t$ has {h}. {stack_en}PyTorch gives every weight group two bias vectors, "
                 f"$\\mathbf{{b}}_{{ih}}$ and $\\mathbf{{b}}_{{hh}}$ (bias=True, the default). {ask_en}",
             )
@@ -223,7 +224,7 @@ class RnnNumParams(Family[RnnNumParamsParams]):
         return bi(
             f"{layer_zh}：输入 $\\mathbf{{x}}_t$ 为 {i} 维，隐状态 $\\mathbf{{h}}_t$ 为 {h} 维，计算如下"
             f"{legend_zh}：\n\n{equations}\n\n{bias_zh}{stack_zh}{ask_zh}",
-            f"{layer_en}: the input $\\mathbf{{x}}_t$ has {i} features and the hidden state $\\mathbf{{h}}_t$ has "
+            f"{layer_en}: the input $\\mathbf{{x}}_t$ has {i} {plural(i, 'feature', 'features')} and the hidden state $\\mathbf{{h}}_t$ has "
             f"{h}; it computes{legend_en}:\n\n{equations}\n\n{bias_en} {stack_en}{ask_en}",
         )
 
@@ -269,7 +270,7 @@ class RnnNumParams(Family[RnnNumParamsParams]):
             zh.insert(1, f"第 2 层起的输入是上一层的输出，维度为 {later}{why_zh}，不是 {p.input_size}。")
             en.insert(
                 1,
-                f"From layer 2 on, the input is the previous layer's output, {later} features{why_en}, "
+                f"From layer 2 on, the input is the previous layer's output, {later} {plural(later, 'feature', 'features')}{why_en}, "
                 f"not {p.input_size}.",
             )
             total = " + ".join(str(t) for t in layer_totals)

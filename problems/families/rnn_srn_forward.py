@@ -9,6 +9,7 @@ import numpy as np
 from pydantic import Field, model_validator
 
 from grader import AnswerSpec
+from grader.feedback import plural
 from problems.base import Family, Misconception, Params, Part, bi, first_drawn
 from problems.families.backprop_common import decimals
 from problems.families.rnn_common import MAX_HIDDEN, STATE_ATOL, HiddenVector, InputVector, sigmoid, tex_state
@@ -37,16 +38,18 @@ class SrnForwardParams(Params):
         if any(len(row) != h for row in self.U):
             raise ValueError(f"U: must be square, {h} x {h} (hidden x hidden)")
         if len(self.W) != h:
-            raise ValueError(f"W: needs {h} rows, one per hidden unit (U is {h} x {h})")
+            raise ValueError(f"W: needs {h} {plural(h, 'row', 'rows')}, one per hidden unit (U is {h} x {h})")
         n_in = len(self.W[0])
         if any(len(row) != n_in for row in self.W):
             raise ValueError("W: every row must have the same length (the input size)")
         if len(self.b) != h:
-            raise ValueError(f"b: needs {h} entries, one per hidden unit")
+            raise ValueError(f"b: needs {h} {plural(h, 'entry', 'entries')}, one per hidden unit")
         if any(len(x) != n_in for x in self.xs):
-            raise ValueError(f"xs: every input x_t must have {n_in} entries (the columns of W)")
+            raise ValueError(
+                f"xs: every input x_t must have {n_in} {plural(n_in, 'entry', 'entries')} (the columns of W)"
+            )
         if self.h0 is not None and len(self.h0) != h:
-            raise ValueError(f"h0: needs {h} entries, one per hidden unit")
+            raise ValueError(f"h0: needs {h} {plural(h, 'entry', 'entries')}, one per hidden unit")
         return self
 
 

@@ -672,3 +672,17 @@ def test_a_bilingual_statement_prints_its_formulas_and_tables_once(client, accou
         assert en.count("\n\n") < stmt.count('<div class="en">') * 3 + 3  # the English is all there
         for sentence in re.findall(r"[A-Z][a-z]+ [a-z]+ [a-z]+", re.sub(r"\$[^$]*\$", "", en))[:5]:
             assert sentence in stmt
+
+
+def test_page_one_of_one_question_worth_one_point_says_the_singular() -> None:
+    """Page 1 said "1 questions, 1 points in all." and "Time allowed: 1 minutes." for a count of 1."""
+    from app.models import Exam
+
+    exam = Exam(time_limit_minutes=1, opens_at=None, due_at=None)
+    assert exam_render.cover(exam, [1.0], "en")["facts"] == [
+        ["1 question, 1 point in all.", "Time allowed: 1 minute."]
+    ]
+    exam = Exam(time_limit_minutes=2, opens_at=None, due_at=None)
+    assert exam_render.cover(exam, [1.0, 1.5], "en")["facts"] == [
+        ["2 questions, 2.5 points in all.", "Time allowed: 2 minutes."]
+    ]
