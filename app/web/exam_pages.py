@@ -27,15 +27,7 @@ from app.services.errors import Conflict, Invalid, NotFound, Said, in_chinese
 from app.settings import Settings
 from app.web import charts
 from app.web.csrf import csrf_valid, verify_csrf
-from app.web.grading import (
-    FORM_EXPIRED,
-    NOT_WAITING,
-    SCORE_HELP,
-    graded_already,
-    points_help,
-    read_points,
-    read_score,
-)
+from app.web.grading import FORM_EXPIRED, NOT_WAITING, graded_already, typed_share
 from app.web.i18n import UI, page_lang
 from app.web.templating import page
 
@@ -421,14 +413,9 @@ def exam_grade_part(
         return refused(422, NOT_WAITING[lang])
     # The TA's points (or a share, from a form older than points) come back in that answer's form,
     # with the message, when they are not a grade.
-    if form.points is not None:
-        score = read_points(form.points, worth)
-        if score is None:
-            return refused(422, points_help(worth, lang))
-    else:
-        score = read_score(form.score or "")
-        if score is None:
-            return refused(422, SCORE_HELP[lang])
+    score = typed_share(form.points, form.score, worth, lang)
+    if isinstance(score, str):
+        return refused(422, score)
     try:
         exams.grade_manual_part(
             session,

@@ -68,6 +68,16 @@ def read_points(text: str, full: float) -> float | None:
     return share_of(points, full) if math.isfinite(points) else None
 
 
+def typed_share(points: str | None, score: str | None, full: float, lang: str) -> float | str:
+    """The share of an answer a TA's form gives: `points` out of `full`, or `score` as a share (a
+    form rendered before grades were typed in points); the message to show when it is neither."""
+    if points is not None:
+        share = read_points(points, full)
+        return share if share is not None else points_help(full, lang)
+    share = read_score(score or "")
+    return share if share is not None else SCORE_HELP[lang]
+
+
 class _AttemptGrade(BaseModel):
     csrf_token: str = Field(default="", max_length=100)
     # Read here, with a message a form can show: points out of the question's full marks; a share
@@ -196,14 +206,9 @@ def grade_attempt(
     full = _full_marks(_posed(request, session, attempt.instance_id))
     if attempt.graded_at is not None:
         return refused(409, _graded_already(session, attempt_id, full, lang))
-    if form.points is not None:
-        score = read_points(form.points, full)
-        if score is None:
-            return refused(422, points_help(full, lang))
-    else:
-        score = read_score(form.score or "")
-        if score is None:
-            return refused(422, SCORE_HELP[lang])
+    score = typed_share(form.points, form.score, full, lang)
+    if isinstance(score, str):
+        return refused(422, score)
     # Claimed in one statement: two TAs (or a double submit) both past the check above, the second
     # finds it taken instead of overwriting the first one's grade.
     claim = update(Attempt).where(Attempt.id == attempt_id, Attempt.graded_at.is_(None))

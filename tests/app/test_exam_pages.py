@@ -658,7 +658,7 @@ def test_two_tas_grading_one_paper_answer_at_once_keep_the_first_grade(ta_on_bot
     and the score and comment they typed come back on the page."""
     from app.models import ExamSubmission
     from app.services import exams
-    from app.web import exam_pages
+    from app.web import grading
     from tests.app.test_exams import short_answer_exam
 
     c = ta_on_both
@@ -670,7 +670,7 @@ def test_two_tas_grading_one_paper_answer_at_once_keep_the_first_grade(ta_on_bot
     form = re.search(r'<form method="post" action="/exams/[^"]+/manual#[^"]+".*?</form>', page, re.S).group(0)  # type: ignore[union-attr]
     fields = dict(re.findall(r'<input type="hidden" name="([^"]+)" value="([^"]*)"', form))
     sid = int(fields["submission"])
-    real = exam_pages.read_points
+    real = grading.read_points  # the exam page reads a grade as /grading does (grading.typed_share)
 
     def other_ta_grades_meanwhile(text: str, full: float) -> float | None:  # past the page's own checks
         with c.app_ref.state.session_factory() as s:
@@ -680,7 +680,7 @@ def test_two_tas_grading_one_paper_answer_at_once_keep_the_first_grade(ta_on_bot
             )
         return real(text, full)
 
-    monkeypatch.setattr(exam_pages, "read_points", other_ta_grades_meanwhile)
+    monkeypatch.setattr(grading, "read_points", other_ta_grades_meanwhile)
     r = c.post(f"/exams/{exam['id']}/manual", data={**fields, "points": "1", "comment": "第二位 <评语>"})
     monkeypatch.undo()
     assert r.status_code == 409, r.text[:300]
