@@ -15,7 +15,9 @@ from latex2mathml.converter import convert as latex_to_mathml
 from markdown_it import MarkdownIt
 from markupsafe import Markup
 
-_md = MarkdownIt("commonmark", {"html": False, "breaks": False}).enable("table")
+MARKDOWN = MarkdownIt("commonmark", {"html": False, "breaks": False}).enable(
+    "table"
+)  # exam_render splits with it too
 
 # $$display$$ first, then $inline$ (not preceded by a backslash, no newline inside).
 _MATH = re.compile(r"\$\$(.+?)\$\$|(?<!\\)\$([^$\n]+?)(?<!\\)\$", re.S)
@@ -197,7 +199,7 @@ def render(text: str) -> Markup:
         formulas.append(math_html(m.group(1) if display else m.group(2), display))
         return _SLOT.format(len(formulas) - 1)
 
-    body = _md.render(_MATH.sub(stash, text))
+    body = MARKDOWN.render(_MATH.sub(stash, text))
     return Markup(_SLOT_AND_PUNCT.sub(lambda m: _glue(formulas[int(m.group(1))], m.group(2)), body))
 
 

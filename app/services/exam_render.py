@@ -10,12 +10,11 @@ from pathlib import Path
 from typing import Any
 
 from jinja2 import Environment, FileSystemLoader, select_autoescape
-from markdown_it import MarkdownIt
 from markupsafe import Markup
 from sqlalchemy.orm import Session
 
 from app.models import Exam, ExamVariant
-from app.rendering import render, render_inline
+from app.rendering import MARKDOWN, render, render_inline
 from app.services import exams, latex, pdf
 from app.services.errors import Invalid
 from grader.feedback import plural
@@ -84,15 +83,13 @@ _env.globals["numbered_steps"] = numbered_steps
 
 # --- a bilingual statement, compact: what reads the same in both languages printed once --------
 
-_blocks_md = MarkdownIt("commonmark", {"html": False}).enable("table")
-
 
 def _blocks(text: str) -> list[tuple[str, str]]:
     """A statement's top-level blocks as (kind, source): "table", "display" (a paragraph of
     $$...$$ alone) or "text" (a paragraph, a list, anything else)."""
     lines = text.split("\n")
     out = []
-    for t in _blocks_md.parse(text):
+    for t in MARKDOWN.parse(text):  # the parser statements are rendered with
         if t.level == 0 and t.map is not None and t.nesting in (0, 1):
             source = "\n".join(lines[t.map[0] : t.map[1]]).strip()
             display = source.startswith("$$") and source.endswith("$$") and len(source) > 4
@@ -277,11 +274,16 @@ def _clock(moment: datetime, offset_hours: float) -> str:
     return moment.astimezone(zone).strftime("%Y-%m-%d %H:%M") + f" (UTC{offset_hours:+g})"
 
 
+def _langs(lang: str) -> list[str]:
+    """The languages a paper in `lang` ("zh", "en" or "both") prints, in the order it prints them."""
+    return ["zh", "en"] if lang == "both" else ["en" if lang == "en" else "zh"]
+
+
 def cover(exam: Exam, points: list[float], lang: str, utc_offset_hours: float = 8.0) -> dict[str, Any]:
     """Page 1's facts in the paper's language(s) (a bilingual paper: each line in Chinese, then in
     English): the number of questions and total points, the time allowed and the opening and due
     times where the exam has them, the instructions, and the score table's rows of questions."""
-    langs = ["zh", "en"] if lang == "both" else ["en" if lang == "en" else "zh"]
+    langs = _langs(lang)
     values = {
         "n": len(points),
         "total": points_text(sum(points)),
@@ -312,7 +314,7 @@ def cover(exam: Exam, points: list[float], lang: str, utc_offset_hours: float = 
 
 def blank_page_html(lang: str) -> str:
     """The page a double-sided bundle puts before a variant that would start on a left-hand page."""
-    langs = ["zh", "en"] if lang == "both" else ["en" if lang == "en" else "zh"]
+    langs = _langs(lang)
     words = "<br>".join(str(_COVER[lg]["blank"]) for lg in langs)
     return (
         '<!doctype html><html><head><meta charset="utf-8"><style>@page { size: A4; margin: 0; }'
@@ -509,7 +511,7 @@ _TEX_MACROS = [
 
 def _tex_blank_page(lang: str) -> str:
     """A blank page if the pages shipped so far are odd: the next variant starts on a right-hand one."""
-    langs = ["zh", "en"] if lang == "both" else ["en" if lang == "en" else "zh"]
+    langs = _langs(lang)
     words = r"\\".join(str(_COVER[lg]["blank"]) for lg in langs)
     return (
         r"\ifodd\value{sheetpage}\thispagestyle{empty}\null\vfill"

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import re
 
-from markdown_it import MarkdownIt
 from markdown_it.token import Token
 
-_md = MarkdownIt("commonmark", {"html": False}).enable("table")
+from app.rendering import MARKDOWN
+
 _MATH = re.compile(r"\$\$(.+?)\$\$|(?<!\\)\$([^$\n]+?)(?<!\\)\$", re.S)
 _SPECIAL = {
     "\\": r"\textbackslash{}",
@@ -35,7 +35,7 @@ def to_latex(markdown: str) -> str:
         formulas.append(f"\\[{m.group(1)}\\]" if m.group(1) is not None else f"${m.group(2)}$")
         return f"\ue000{len(formulas) - 1}\ue001"
 
-    body = _render(_md.parse(_MATH.sub(stash, markdown)))
+    body = _render(MARKDOWN.parse(_MATH.sub(stash, markdown)))
     return _restore(body, formulas).strip()
 
 
