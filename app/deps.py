@@ -54,17 +54,26 @@ def get_optional_user(request: Request, session: SessionDep) -> User | None:
     return user
 
 
-def resolve_caller(request: Request, session: Session) -> User | None:
+def resolve_caller(
+    request: Request, session: Session, callers: users.CheckCallers | None = None
+) -> User | None:
     """What get_optional_user answers, callable from a thread that is already doing the request's
-    database work (the check route: each dependency that does I/O is a thread hop of its own)."""
+    database work (the check route: each dependency that does I/O is a thread hop of its own).
+    `callers`: the check route's remembered token holders (users.CheckCallers says why only there)."""
     header = request.headers.get("authorization")
     if header is not None:
         scheme, _, token = header.partition(" ")
-        if scheme.lower() != "bearer" or not token.strip():
+        token = token.strip()
+        if scheme.lower() != "bearer" or not token:
             raise HTTPException(401, "Authorization header must be 'Bearer <token>'", headers=_UNAUTH)
-        user = users.user_for_token(session, token.strip())
+        user = callers.get(token) if callers is not None else None
         if user is None:
-            raise HTTPException(401, "invalid or revoked token", headers=_UNAUTH)
+            generation = callers.generation if callers is not None else 0
+            user = users.user_for_token(session, token)
+            if user is None:
+                raise HTTPException(401, "invalid or revoked token", headers=_UNAUTH)
+            if callers is not None:
+                callers.put(token, user, generation)
         request.state.auth = "token"
         return user
     uid = request.session.get("uid") if "session" in request.scope else None

@@ -23,6 +23,7 @@ from app.deps import SessionDep
 from app.routing import OneTripRoute
 from app.schemas.errors import ERROR_RESPONSES
 from app.services.grading import Grader
+from app.services import users
 from app.services.instances import RecordCache
 from app.services.ratelimit import LoginLimiter
 from app.settings import Settings, get_settings
@@ -104,6 +105,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.session_factory = make_session_factory(engine)
     app.state.login_limiter = LoginLimiter(settings.login_attempts_per_minute)
     app.state.records = RecordCache()
+    app.state.check_callers = users.CheckCallers(settings.check_caller_seconds)
+    app.state.check_callers.watch(app.state.session_factory)
     # Before the first lifespan run (e.g. a TestClient used without `with`), grade inline.
     app.state.grader = Grader(0, settings.check_timeout)
 

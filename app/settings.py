@@ -29,6 +29,10 @@ class Settings(BaseSettings):
     # 3.7 ms of CPU against 2.1 ms with 4 at 32 clients, and 1 s of p99 against 0.1 s
     # (bench.http_bench, one worker). Waits for the grading pool hold no thread.
     threads: int = Field(default=4, ge=1, le=256)
+    # How long POST .../check remembers whom an API token belongs to (0: it asks the database each
+    # time). Only that route, where a token grants nothing an anonymous caller lacks; a token revoked
+    # in another worker process still has its checks recorded for up to this long (users.CheckCallers).
+    check_caller_seconds: float = Field(default=10.0, ge=0, le=300)
     # Cookies marked Secure (set true behind HTTPS).
     secure_cookies: bool = False
     # Failed logins allowed per name and client address per minute.

@@ -76,7 +76,7 @@ async def check_instance(
     grader = request.app.state.grader
 
     def begin() -> checks.Begun:
-        user = resolve_caller(request, session)
+        user = resolve_caller(request, session, request.app.state.check_callers)
         return checks.begin_check(
             session,
             grader=grader,
