@@ -73,11 +73,17 @@ def make_engine(url: str, connections: int = 8) -> Engine:
             # PostgreSQL refuses to store text holding NUL; SQLite stored it, and a backup of such a
             # database could not be restored on PostgreSQL. Refused the same way on both (a 422,
             # errors.py). Only writes: a lookup of such a name simply finds nothing, as before.
-            if statement.lstrip()[:6].upper() in ("INSERT", "UPDATE") and _holds_nul(parameters):
-                raise DataError(statement, parameters, ValueError("NUL character in text"))
+            if statement.lstrip()[:6].upper() in ("INSERT", "UPDATE"):
+                refuse_nul(statement, parameters)
 
         return engine
     return create_engine(url, pool_pre_ping=True, **pool)
+
+
+def refuse_nul(statement: str, parameters: object) -> None:
+    """Raise what PostgreSQL would (as a DataError) for a write of text holding NUL on SQLite."""
+    if _holds_nul(parameters):
+        raise DataError(statement, parameters, ValueError("NUL character in text"))
 
 
 def _holds_nul(parameters: object) -> bool:

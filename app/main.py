@@ -22,8 +22,8 @@ from app.db import make_engine, make_session_factory
 from app.deps import SessionDep
 from app.routing import OneTripRoute
 from app.schemas.errors import ERROR_RESPONSES
-from app.services.grading import Grader
 from app.services import users
+from app.services.grading import Grader
 from app.services.instances import RecordCache
 from app.services.ratelimit import LoginLimiter
 from app.settings import Settings, get_settings

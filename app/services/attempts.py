@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import sqlite3
+from collections.abc import Callable
+from functools import lru_cache
 from typing import Any
 
-from sqlalchemy import bindparam, func, insert, select
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy import Dialect, bindparam, func, insert, select
+from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlalchemy.orm import Session
 
-from app.db import utcnow
+from app.db import refuse_nul, utcnow
 from app.models import Attempt, InstanceRecord, User
 from app.services.errors import Invalid, NotFound
 from app.services.handgrades import PointsOutOfRange, share_of
@@ -50,30 +52,51 @@ def find_by_key(session: Session, *, user: User, key: str) -> Attempt | None:
 # statement and keyed the cache on them, which cost more than the INSERT itself (measured).
 _INSERT_ATTEMPT = insert(Attempt.__table__)
 _INSERT_ATTEMPT_RETURNING = _INSERT_ATTEMPT.returning(Attempt.__table__.c.id)
+# The columns of a new attempt (record_attempt's row), in the order bound on SQLite.
+_ROW = (
+    "user_id", "instance_id", "problem", "answers", "parts", "score", "idempotency_key", "lang", "needs_manual",
+    "created_at",
+)  # fmt: skip
+
+
+@lru_cache
+def _sqlite_insert(dialect: Dialect) -> tuple[str, list[Callable[[Any], Any] | None]]:
+    """The attempt INSERT for the SQLite driver itself, and each column type's own conversion
+    (JSON to text, the UTC time, booleans), as SQLAlchemy would bind them."""
+    columns = [Attempt.__table__.c[name] for name in _ROW]
+    sql = f"INSERT INTO attempts ({', '.join(_ROW)}) VALUES ({', '.join('?' for _ in _ROW)})"
+    return sql, [c.type.dialect_impl(dialect).bind_processor(dialect) for c in columns]
 
 
 def _insert_committed(session: Session, row: dict[str, Any]) -> int:
     """INSERT the attempt, commit, and return its id.
 
-    On SQLite, when the session has only read so far (a check: the caller, the instance), the
-    INSERT runs in autocommit mode: it takes and frees the database's write lock inside one call
-    into SQLite. As INSERT ... RETURNING and a COMMIT, the lock was held across Python code, where
-    a thread waits for the GIL for milliseconds under load while the other worker process's writers
-    sleep in SQLite's busy handler: both CPUs were 15 % idle during bench.http_bench's checks, 5 %
-    now. The mode is switched on the DB-API connection itself: SQLAlchemy's AUTOCOMMIT option did
-    the same at 0.1 ms more per check (a second checkout, the level set and reset)."""
+    On SQLite it is one call of the driver on the session's connection, in autocommit mode: the
+    database's write lock is taken and freed inside one call into SQLite. As INSERT ... RETURNING
+    and a COMMIT, the lock was held across Python code, where a thread waits for the GIL for
+    milliseconds under load while the other worker process's writers sleep in SQLite's busy
+    handler (both CPUs were 15 % idle during bench.http_bench's checks, 5 % after). And not through
+    SQLAlchemy's execute: that cost 0.30 M instructions per attempt, the driver's call a tenth of it
+    (callgrind, ~7 % of a known user's check). The conversions are the column types' own, and the
+    errors are SQLAlchemy's (DBAPIError.instance), so callers see what the other path raises."""
     conn = session.connection()
     dbapi = conn.connection.driver_connection
     if isinstance(dbapi, sqlite3.Connection) and not dbapi.in_transaction:
+        sql, convert = _sqlite_insert(conn.dialect)
+        values = [f(row[name]) if f else row[name] for name, f in zip(_ROW, convert, strict=True)]
+        refuse_nul(sql, values)
         level = dbapi.isolation_level
         dbapi.isolation_level = None  # autocommit; the id comes back as lastrowid, no RETURNING
         try:
-            attempt_id: int = conn.execute(_INSERT_ATTEMPT, row).inserted_primary_key[0]
+            attempt_id = dbapi.execute(sql, values).lastrowid
+        except sqlite3.Error as exc:
+            raise DBAPIError.instance(sql, values, exc, sqlite3.Error) from exc
         finally:
             dbapi.isolation_level = level
         session.commit()  # ends the session's (read) transaction
+        assert attempt_id is not None
         return attempt_id
-    attempt_id = conn.execute(_INSERT_ATTEMPT_RETURNING, row).scalar_one()
+    attempt_id: int = conn.execute(_INSERT_ATTEMPT_RETURNING, row).scalar_one()
     session.commit()
     return attempt_id
 
@@ -92,8 +115,8 @@ def record_attempt(
     """Store the attempt, commit, and return its id. The caller has looked the Idempotency-Key up
     already; a copy of the same request that raced it here gets the first one's id.
 
-    One prepared INSERT through the Core (_insert_committed) rather than the ORM's unit of work: nothing
-    of the new row is read back here, and the flush machinery was a fifth of a check's CPU (measured).
+    One prepared INSERT (_insert_committed) rather than the ORM's unit of work: nothing of the new
+    row is read back here, and the flush machinery was a fifth of a check's CPU (measured).
     `verdicts` are the response's parts (result_to_json) when the caller has built them already.
     """
     verdicts = verdicts if verdicts is not None else result_to_json(result)["parts"]

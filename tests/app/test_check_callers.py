@@ -23,11 +23,15 @@ class Clock:
 
 
 def _check(client: TestClient, iid: str, headers: dict[str, str], **body: object):  # type: ignore[no-untyped-def]
-    return client.post(f"/api/v1/instances/{iid}/check", json={"answers": {"loss": "ln(5)"}, **body}, headers=headers)
+    return client.post(
+        f"/api/v1/instances/{iid}/check", json={"answers": {"loss": "ln(5)"}, **body}, headers=headers
+    )
 
 
 def _pose(client: TestClient, headers: dict[str, str]) -> str:
-    r = client.post("/api/v1/instances", json={"problem": FAMILY, "params": {"num_classes": 5}}, headers=headers)
+    r = client.post(
+        "/api/v1/instances", json={"problem": FAMILY, "params": {"num_classes": 5}}, headers=headers
+    )
     assert r.status_code == 201, r.text
     return str(r.json()["id"])
 
@@ -85,7 +89,9 @@ def test_with_no_ttl_every_check_asks_the_database(db_url) -> None:  # type: ign
         assert _check(cb, iid, h).status_code == 401
 
 
-def test_a_change_to_a_user_committed_in_this_process_is_seen_by_the_next_check(client, accounts, app) -> None:  # type: ignore[no-untyped-def]
+def test_a_change_to_a_user_committed_in_this_process_is_seen_by_the_next_check(
+    client, accounts, app
+) -> None:  # type: ignore[no-untyped-def]
     """The remembered copy carries the account's language (feedback defaults to it): changing it, like
     a revocation or a role, makes the process forget every caller at the commit."""
     iid = _pose(client, accounts["ta"].headers)
@@ -114,7 +120,15 @@ def test_a_lookup_that_raced_a_revocation_is_not_kept() -> None:
 def test_the_remembered_callers_are_bounded_copies_without_a_password_hash() -> None:
     callers = users.CheckCallers(ttl=10, size=2)
     for i in range(3):
-        u = User(id=i, name=f"u{i}", display_name="", role="student", active=True, lang="en", password_hash="$argon2")
+        u = User(
+            id=i,
+            name=f"u{i}",
+            display_name="",
+            role="student",
+            active=True,
+            lang="en",
+            password_hash="$argon2",
+        )
         callers.put(f"dlg_{i}", u, callers.generation)
     assert callers.get("dlg_0") is None  # the oldest made room
     kept = callers.get("dlg_2")

@@ -208,24 +208,25 @@ def test_on_sqlite_an_attempt_is_committed_by_its_insert_alone(sqlite_db_url) ->
     """On SQLite the attempt's INSERT commits by itself: the write lock is taken and freed in one
     call into SQLite, never held while the thread waits for the GIL (the other worker's writers
     slept in SQLite's busy handler meanwhile: both CPUs 15 % idle in bench.http_bench's checks).
-    PostgreSQL's row locks do not block other inserts; there it is INSERT ... RETURNING, COMMIT."""
+    PostgreSQL's row locks do not block other inserts; there it is INSERT ... RETURNING, COMMIT.
+    What SQLite runs is traced on each connection: no BEGIN is open when the INSERT runs."""
     from fastapi.testclient import TestClient
-    from sqlalchemy import event, func
+    from sqlalchemy import event
 
     from tests.conftest import add_account, make_app
 
     app = make_app(sqlite_db_url)
-    visible: list[int] = []
+    run: list[str] = []
 
-    def after_insert(conn, cursor, statement, *_):  # type: ignore[no-untyped-def]
-        if statement.lstrip().upper().startswith("INSERT INTO ATTEMPTS"):
-            with app.state.engine.connect() as other:  # another connection sees only what is committed
-                visible.append(other.scalar(select(func.count()).select_from(Attempt)))
+    @event.listens_for(app.state.engine, "connect")
+    def trace(dbapi_conn, _record):  # type: ignore[no-untyped-def]
+        dbapi_conn.set_trace_callback(lambda sql: run.append(" ".join(sql.split()[:3]).upper()))
 
+    app.state.engine.dispose()  # connections made from now on are traced
     with TestClient(app) as client:
         headers = {"Authorization": f"Bearer {add_account(app, 'alice', 'student').token}"}
         iid = client.post("/api/v1/instances", json={"problem": FAMILY, "seed": 5}).json()["id"]
-        event.listen(app.state.engine, "after_cursor_execute", after_insert)
+        run.clear()
         first = client.post(
             f"/api/v1/instances/{iid}/check", json={"answers": {"loss": "1"}}, headers=headers
         )
@@ -234,7 +235,57 @@ def test_on_sqlite_an_attempt_is_committed_by_its_insert_alone(sqlite_db_url) ->
         )
     assert first.status_code == second.status_code == 200
     assert second.json()["attempt_id"] == first.json()["attempt_id"] + 1  # the id read back is the row's
-    assert visible == [1, 2]
+    inserts = [i for i, sql in enumerate(run) if sql.startswith("INSERT INTO ATTEMPTS")]
+    assert len(inserts) == 2, run
+    for i in inserts:
+        opened = [sql for sql in run[:i] if sql.split()[0] in ("BEGIN", "COMMIT", "ROLLBACK")]
+        assert not opened or opened[-1] != "BEGIN", run  # not inside a transaction of its own
+
+
+def test_an_attempt_stored_through_the_sqlite_driver_reads_as_through_sqlalchemy(sqlite_db_url) -> None:  # type: ignore[no-untyped-def]
+    """The SQLite INSERT binds through the driver itself (attempts._insert_committed): every column is
+    stored exactly as SQLAlchemy's own INSERT stores it (JSON text, the UTC time, the boolean), and
+    text holding NUL is refused the same way (in JSON it is written as an escape, as before)."""
+    import sqlite3
+
+    from sqlalchemy.exc import DataError
+
+    from app.db import make_engine, make_session_factory, utcnow
+    from app.services import attempts, instances
+    from app.services.users import create_user
+
+    engine = make_engine(sqlite_db_url)
+    with make_session_factory(engine)() as s:
+        user = create_user(s, name="alice", role="student")
+        record, _ = instances.create_instance(s, problem=FAMILY, seed=3, params=None, user=user)
+        s.commit()
+        row = {
+            "user_id": user.id,
+            "instance_id": record.id,
+            "problem": FAMILY,
+            "answers": {"loss": "ln(5)", "note": "交叉熵 ≈ 1.6"},
+            "parts": {"loss": {"correct": True, "score": 1.0, "feedback": "", "interpreted": None}},
+            "score": 1.0,
+            "idempotency_key": None,
+            "lang": "zh",
+            "needs_manual": True,
+            "created_at": utcnow(),
+        }
+        driver_id = attempts._insert_committed(s, dict(row))
+        core_id = s.execute(attempts._INSERT_ATTEMPT_RETURNING, row).scalar_one()
+        s.commit()
+        with pytest.raises(DataError):
+            attempts._insert_committed(s, {**row, "idempotency_key": "k\x00"})  # text, not JSON
+        s.rollback()
+    engine.dispose()
+    db = sqlite3.connect(sqlite_db_url.removeprefix("sqlite:///"))
+    stored = {
+        i: db.execute("SELECT * FROM attempts WHERE id = ?", (i,)).fetchone()[1:]
+        for i in (driver_id, core_id)
+    }
+    assert db.execute("SELECT count(*) FROM attempts").fetchone() == (2,)
+    db.close()
+    assert stored[driver_id] == stored[core_id]
 
 
 def test_the_connection_is_transactional_again_after_an_attempts_autocommit(sqlite_db_url) -> None:  # type: ignore[no-untyped-def]
