@@ -7,7 +7,7 @@ from collections.abc import Callable
 from functools import lru_cache
 from typing import Any
 
-from sqlalchemy import Dialect, bindparam, func, insert, select
+from sqlalchemy import Dialect, Engine, bindparam, func, insert, select
 from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlalchemy.orm import Session
 
@@ -71,33 +71,45 @@ def _sqlite_insert(dialect: Dialect) -> tuple[str, list[Callable[[Any], Any] | N
 def _insert_committed(session: Session, row: dict[str, Any]) -> int:
     """INSERT the attempt, commit, and return its id.
 
-    On SQLite it is one call of the driver on the session's connection, in autocommit mode: the
-    database's write lock is taken and freed inside one call into SQLite. As INSERT ... RETURNING
-    and a COMMIT, the lock was held across Python code, where a thread waits for the GIL for
-    milliseconds under load while the other worker process's writers sleep in SQLite's busy
-    handler (both CPUs were 15 % idle during bench.http_bench's checks, 5 % after). And not through
-    SQLAlchemy's execute: that cost 0.30 M instructions per attempt, the driver's call a tenth of it
-    (callgrind, ~7 % of a known user's check). The conversions are the column types' own, and the
-    errors are SQLAlchemy's (DBAPIError.instance), so callers see what the other path raises."""
-    conn = session.connection()
-    dbapi = conn.connection.driver_connection
-    if isinstance(dbapi, sqlite3.Connection) and not dbapi.in_transaction:
-        sql, convert = _sqlite_insert(conn.dialect)
-        values = [f(row[name]) if f else row[name] for name, f in zip(_ROW, convert, strict=True)]
-        refuse_nul(sql, values)
-        level = dbapi.isolation_level
-        dbapi.isolation_level = None  # autocommit; the id comes back as lastrowid, no RETURNING
-        try:
-            attempt_id = dbapi.execute(sql, values).lastrowid
-        except sqlite3.Error as exc:
-            raise DBAPIError.instance(sql, values, exc, sqlite3.Error) from exc
-        finally:
-            dbapi.isolation_level = level
-        session.commit()  # ends the session's (read) transaction
-        assert attempt_id is not None
-        return attempt_id
-    attempt_id: int = conn.execute(_INSERT_ATTEMPT_RETURNING, row).scalar_one()
+    On SQLite, when the session has only read so far (or nothing: the caller and the instance were
+    cached), it is one call of the driver in autocommit mode: the database's write lock is taken
+    and freed inside one call into SQLite. As INSERT ... RETURNING and a COMMIT, the lock was held
+    across Python code, where a thread waits for the GIL for milliseconds under load while the
+    other worker process's writers sleep in SQLite's busy handler (both CPUs were 15 % idle during
+    bench.http_bench's checks, 5 % after). And not through SQLAlchemy's execute, nor a session
+    transaction begun for it alone: they cost 0.30 and 0.23 M instructions per attempt, the driver's
+    call a tenth of the first (callgrind; a known user's check was 4.06 M). The conversions are the
+    column types' own, and the errors SQLAlchemy's, so callers see what the other path raises."""
+    bind = session.get_bind()
+    if bind.dialect.name == "sqlite":
+        if not session.in_transaction() and isinstance(bind, Engine):
+            raw = bind.raw_connection()  # one connection per request still: the session holds none
+            try:
+                return _sqlite_autocommit_insert(raw.driver_connection, bind.dialect, row)
+            finally:
+                raw.close()
+        dbapi = session.connection().connection.driver_connection
+        if isinstance(dbapi, sqlite3.Connection) and not dbapi.in_transaction:
+            attempt_id = _sqlite_autocommit_insert(dbapi, bind.dialect, row)
+            session.commit()  # ends the session's (read) transaction
+            return attempt_id
+    attempt_id: int = session.execute(_INSERT_ATTEMPT_RETURNING, row).scalar_one()
     session.commit()
+    return attempt_id
+
+
+def _sqlite_autocommit_insert(dbapi: Any, dialect: Dialect, row: dict[str, Any]) -> int:
+    sql, convert = _sqlite_insert(dialect)
+    values = [f(row[name]) if f else row[name] for name, f in zip(_ROW, convert, strict=True)]
+    refuse_nul(sql, values)
+    level = dbapi.isolation_level
+    dbapi.isolation_level = None  # autocommit; the id comes back as lastrowid, no RETURNING
+    try:
+        attempt_id: int = dbapi.execute(sql, values).lastrowid
+    except sqlite3.Error as exc:
+        raise DBAPIError.instance(sql, values, exc, sqlite3.Error) from exc
+    finally:
+        dbapi.isolation_level = level
     return attempt_id
 
 

@@ -293,9 +293,10 @@ def test_the_connection_is_transactional_again_after_an_attempts_autocommit(sqli
     the pool as it came, after a stored attempt and after a copy refused by the unique key alike. Left
     in autocommit, the next request on it would commit each write as it went (a class's papers half
     stored, a rollback undoing nothing)."""
+    from sqlalchemy import func
     from sqlalchemy.orm import Session
 
-    from app.db import make_engine
+    from app.db import make_engine, make_session_factory
     from app.services import attempts, instances
     from app.services.grading import Grader
     from app.services.users import create_user
@@ -306,6 +307,7 @@ def test_the_connection_is_transactional_again_after_an_attempts_autocommit(sqli
         user = create_user(s, name="alice", role="student", password="correct horse battery")
         record, inst = instances.create_instance(s, problem=FAMILY, seed=3, params=None, user=user)
         s.commit()
+        ids = user.id, record.id
         result = Grader(0, 1.0).grade(inst, dict(inst.answers), "en")
         dbapi = conn.connection.driver_connection
         for _ in range(2):  # stored, then the same key again: the unique key refuses the copy
@@ -319,6 +321,26 @@ def test_the_connection_is_transactional_again_after_an_attempts_autocommit(sqli
             s.rollback()
             assert s.scalar(select(User.display_name).where(User.id == user.id)) != "not kept"
         s.close()
+    engine.dispose()
+    # A session that has not touched the database (the caller and instance cached) stores through
+    # a connection of its own from the pool: it goes back as it came too.
+    engine = make_engine(sqlite_db_url, connections=1)
+    factory = make_session_factory(engine)
+    user, record = User(id=ids[0]), InstanceRecord(id=ids[1], problem=FAMILY)  # as the caches hold them
+    for copy in range(2):  # stored, then refused by the unique key (and the first one's id read)
+        with factory() as s:
+            attempts.record_attempt(
+                s, user=user, record=record, answers={}, result=result, lang="en", idempotency_key="k2"
+            )
+            assert copy or not s.in_transaction()  # no session transaction was begun for it
+    with engine.connect() as conn:
+        dbapi = conn.connection.driver_connection
+        assert dbapi.isolation_level == ""  # type: ignore[union-attr]
+        conn.execute(text("UPDATE users SET display_name = 'not kept'"))
+        assert dbapi.in_transaction  # type: ignore[union-attr]
+        conn.rollback()
+    with factory() as s:
+        assert s.scalar(select(func.count()).select_from(Attempt).where(Attempt.idempotency_key == "k2")) == 1
     engine.dispose()
 
 
