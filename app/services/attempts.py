@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import sqlite3
 from collections.abc import Callable
 from functools import lru_cache
@@ -13,7 +14,7 @@ from sqlalchemy.orm import Session
 
 from app.db import refuse_nul, utcnow
 from app.models import Attempt, InstanceRecord, User
-from app.services.errors import Invalid, NotFound
+from app.services.errors import Invalid, NotFound, Unauthenticated
 from app.services.handgrades import PointsOutOfRange, share_of
 from app.services.instances import build, full_marks
 from problems import GradeResult
@@ -85,12 +86,13 @@ def _insert_committed(session: Session, row: dict[str, Any]) -> int:
         if not session.in_transaction() and isinstance(bind, Engine):
             raw = bind.raw_connection()  # one connection per request still: the session holds none
             try:
-                return _sqlite_autocommit_insert(raw.driver_connection, bind.dialect, row)
+                return _sqlite_autocommit_insert(raw.driver_connection, bind.dialect, row, raw.invalidate)
             finally:
                 raw.close()
-        dbapi = session.connection().connection.driver_connection
-        if isinstance(dbapi, sqlite3.Connection) and not dbapi.in_transaction:
-            attempt_id = _sqlite_autocommit_insert(dbapi, bind.dialect, row)
+        conn = session.connection()
+        dbapi = conn.connection.driver_connection
+        if isinstance(dbapi, sqlite3.Connection) and _only_read(dbapi):
+            attempt_id = _sqlite_autocommit_insert(dbapi, bind.dialect, row, conn.invalidate)
             session.commit()  # ends the session's (read) transaction
             return attempt_id
     attempt_id: int = session.execute(_INSERT_ATTEMPT_RETURNING, row).scalar_one()
@@ -98,18 +100,35 @@ def _insert_committed(session: Session, row: dict[str, Any]) -> int:
     return attempt_id
 
 
-def _sqlite_autocommit_insert(dbapi: Any, dialect: Dialect, row: dict[str, Any]) -> int:
+def _only_read(dbapi: sqlite3.Connection) -> bool:
+    """No write pending on the connection (False when it is closed: SQLAlchemy's path reports that)."""
+    try:
+        return not dbapi.in_transaction
+    except sqlite3.ProgrammingError:
+        return False
+
+
+def _sqlite_autocommit_insert(
+    dbapi: Any, dialect: Dialect, row: dict[str, Any], invalidate: Callable[[], None]
+) -> int:
     sql, convert = _sqlite_insert(dialect)
     values = [f(row[name]) if f else row[name] for name, f in zip(_ROW, convert, strict=True)]
     refuse_nul(sql, values)
-    level = dbapi.isolation_level
-    dbapi.isolation_level = None  # autocommit; the id comes back as lastrowid, no RETURNING
     try:
-        attempt_id: int = dbapi.execute(sql, values).lastrowid
+        level = dbapi.isolation_level
+        dbapi.isolation_level = None  # autocommit; the id comes back as lastrowid, no RETURNING
+        try:
+            attempt_id: int = dbapi.execute(sql, values).lastrowid
+        finally:
+            with contextlib.suppress(sqlite3.ProgrammingError):  # a closed connection has no level
+                dbapi.isolation_level = level
     except sqlite3.Error as exc:
-        raise DBAPIError.instance(sql, values, exc, sqlite3.Error) from exc
-    finally:
-        dbapi.isolation_level = level
+        # As SQLAlchemy's own execute does: a connection that is gone is not pooled again, and the
+        # error says so (a 503, app/errors.py), not a 500.
+        gone = dialect.is_disconnect(exc, dbapi, None)
+        if gone:
+            invalidate()
+        raise DBAPIError.instance(sql, values, exc, sqlite3.Error, connection_invalidated=gone) from exc
     return attempt_id
 
 
@@ -149,12 +168,14 @@ def record_attempt(
     except IntegrityError:
         # Two copies of the same retried request raced; the other one was stored first.
         session.rollback()
-        if idempotency_key is None:
-            raise
-        existing = find_by_key(session, user=user, key=idempotency_key)
-        if existing is None:
-            raise
-        return existing.id
+        existing = find_by_key(session, user=user, key=idempotency_key) if idempotency_key else None
+        if existing is not None:
+            return existing.id
+        if session.get(User, user.id) is None:
+            # Deleted since its token was read (the check route remembers the token's owner for a
+            # while: users.CheckCallers): no attempt of nobody, and no 500 for it either.
+            raise Unauthenticated("this account no longer exists") from None
+        raise
     return attempt_id
 
 

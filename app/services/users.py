@@ -131,12 +131,13 @@ class CheckCallers:
     """Who a live API token belongs to, remembered for `ttl` seconds: for POST .../check only.
 
     Why there: a check is open to anonymous callers, so a token grants nothing on that route; it
-    only names whose attempt is recorded. Looking the token up was a fifth of a known caller's check
-    CPU on SQLite (bench.http_bench; the read after another connection's write re-reads its pages),
-    and a TA's script or a class of students sends the same token check after check.
+    only names whose attempt is recorded. Looking the token up was an eighth of a known caller's
+    check (0.53 of 4.58 M instructions, bench.instr_bench), and a TA's script or a class of students
+    sends the same token check after check.
 
-    What a revocation costs: in this process none, since a commit that changed a user or a token
-    forgets every caller (watch); in another worker process or app server the token still has its
+    What a revocation costs: in this process none, since a commit through the ORM that changed a
+    user or a token forgets every caller (watch; a bulk UPDATE of those tables would have to call
+    forget() itself: none exists); in another worker process or app server the token still has its
     checks recorded for up to `ttl` seconds, and nothing else: every other route reads the token
     from the database each time. What is kept is a copy attached to no session (no password hash),
     only read, as with the posed instances (instances.RecordCache).

@@ -136,6 +136,14 @@ def test_check_records_the_attempt_of_a_known_user(client, accounts) -> None:  #
     assert client.get("/api/v1/me/attempts", headers=accounts["other"].headers).json()["count"] == 0
 
 
+def test_a_check_reads_its_body_before_it_looks_the_instance_up(client, accounts) -> None:  # type: ignore[no-untyped-def]
+    url = "/api/v1/instances/no-such-instance/check"
+    assert client.post(url, json={"answers": 5}).status_code == 422
+    assert client.post(url, json={"answers": {"loss": "1"}}).status_code == 404
+    bad_token = {"Authorization": "Bearer dlg_nope"}
+    assert client.post(url, json={"answers": {"loss": "1"}}, headers=bad_token).status_code == 404
+
+
 def test_wrong_unreadable_and_missing_parts(client, accounts) -> None:  # type: ignore[no-untyped-def]
     inst = _pose(client, accounts["ta"].headers, params={"num_classes": 5}).json()
     url = f"/api/v1/instances/{inst['id']}/check"

@@ -140,3 +140,57 @@ def test_no_ttl_keeps_nothing(ttl: float) -> None:
     callers = users.CheckCallers(ttl=ttl)
     callers.put("dlg_x", User(id=1, name="a", role="student", active=True, lang="en"), callers.generation)
     assert callers.get("dlg_x") is None
+
+
+def test_a_lookup_racing_a_revocation_in_the_route_is_not_kept(client, accounts, app, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    """The generation is read before the database is: a revocation committed while the route looks
+    the token up (forget() in between) leaves nothing remembered."""
+    from app import deps
+
+    iid = _pose(client, accounts["ta"].headers)
+    callers = app.state.check_callers
+    looked_up = deps.users.user_for_token
+
+    def revoked_meanwhile(session, token):  # type: ignore[no-untyped-def]
+        user = looked_up(session, token)
+        callers.forget()
+        return user
+
+    monkeypatch.setattr(deps.users, "user_for_token", revoked_meanwhile)
+    assert _check(client, iid, accounts["student"].headers).status_code == 200
+    assert callers.get(accounts["student"].token) is None
+    monkeypatch.undo()
+    assert _check(client, iid, accounts["student"].headers).status_code == 200
+    assert callers.get(accounts["student"].token) is not None
+
+
+def test_a_flushed_change_is_forgotten_before_its_commit(client, accounts, app) -> None:  # type: ignore[no-untyped-def]
+    iid = _pose(client, accounts["ta"].headers)
+    _check(client, iid, accounts["student"].headers)
+    callers = app.state.check_callers
+    assert callers.get(accounts["student"].token) is not None
+    with app.state.session_factory() as s:
+        s.scalars(select(User).where(User.name == "alice")).one().active = False
+        s.flush()
+        assert callers.get(accounts["student"].token) is None  # a check now reads the row (locked)
+        s.rollback()
+
+
+def test_a_deleted_account_remembered_elsewhere_is_a_401_not_an_attempt(db_url) -> None:  # type: ignore[no-untyped-def]
+    from sqlalchemy import delete
+
+    from tests.conftest import add_account
+
+    a, b = make_app(db_url), make_app(db_url)
+    ta, alice = add_account(a, "tina", "ta"), add_account(a, "alice", "student")
+    with TestClient(a) as ca, TestClient(b) as cb:
+        iid = _pose(ca, ta.headers)
+        h = {"Authorization": f"Bearer {alice.token}"}
+        assert _check(cb, iid, h).status_code == 200  # b remembers alice
+        with a.state.session_factory() as s:
+            s.execute(delete(User).where(User.name == "alice"))  # by hand: no route deletes accounts
+            s.commit()
+        for headers in (h, {**h, "Idempotency-Key": "k1"}):
+            gone = _check(cb, iid, headers)
+            assert gone.status_code == 401 and "no longer exists" in gone.text, gone.text
+    assert _attempt_users(a) == []  # alice's first attempt went with her account

@@ -454,3 +454,42 @@ def test_times_leave_the_database_in_utc_whatever_the_session_time_zone(
             assert moment.utcoffset() == timedelta(0), (url, said)
             assert start <= moment <= end
         assert datetime.fromisoformat(listed["due_at"]) == due and listed["due_at"].endswith(("Z", "+00:00"))
+
+
+def test_an_attempt_on_a_connection_that_is_gone_is_a_database_error_and_the_connection_is_dropped(
+    sqlite_db_url,
+) -> None:  # type: ignore[no-untyped-def]
+    """The driver's own INSERT reports a dead connection as SQLAlchemy would (connection_invalidated:
+    a 503, app/errors.py) and keeps it out of the pool."""
+    from sqlalchemy.exc import DBAPIError
+
+    from app.db import make_engine, make_session_factory, utcnow
+    from app.services import attempts, instances
+    from app.services.users import create_user
+
+    engine = make_engine(sqlite_db_url, connections=1)
+    factory = make_session_factory(engine)
+    with factory() as s:
+        user = create_user(s, name="alice", role="student")
+        record, _ = instances.create_instance(s, problem=FAMILY, seed=3, params=None, user=user)
+        s.commit()
+        row = {
+            "user_id": user.id, "instance_id": record.id, "problem": FAMILY, "answers": {}, "parts": {},
+            "score": 0.0, "idempotency_key": None, "lang": "en", "needs_manual": False, "created_at": utcnow(),
+        }  # fmt: skip
+        s.execute(text("SELECT 1"))  # the session holds a connection, as after a token lookup
+        dead = s.connection().connection.driver_connection
+        dead.close()  # type: ignore[union-attr]
+        with pytest.raises(DBAPIError) as refused:
+            attempts._insert_committed(s, dict(row))
+        assert refused.value.connection_invalidated
+        s.rollback()
+    with factory() as s:  # the pool made a new connection: this one works
+        assert s.connection().connection.driver_connection is not dead
+        assert attempts._insert_committed(s, dict(row)) > 0
+    # The driver's own INSERT (a pooled connection taken for it alone) says the same of a dead one.
+    dropped: list[bool] = []
+    with pytest.raises(DBAPIError) as refused:
+        attempts._sqlite_autocommit_insert(dead, engine.dialect, dict(row), lambda: dropped.append(True))
+    assert refused.value.connection_invalidated and dropped == [True]
+    engine.dispose()
