@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Header, Path, Request
+from sqlalchemy.orm import Session
 from starlette.concurrency import run_in_threadpool
 
 from app.api.lang import pick_lang
@@ -63,7 +64,6 @@ def get_instance(record: InstanceDep, user: OptionalUser) -> dict[str, Any]:
 async def check_instance(
     instance_id: Annotated[str, Path(max_length=64)],
     body: CheckRequest,
-    session: SessionDep,
     request: Request,
     idempotency_key: Annotated[str | None, Header(max_length=128)] = None,
 ) -> dict[str, Any]:
@@ -73,11 +73,12 @@ async def check_instance(
     is graded in the thread, two when a part goes to the grading pool, which is awaited here
     with no thread held. The caller is looked up in the first trip: as a sync dependency it was a
     trip of its own, ~0.2 ms of CPU here, a tenth of a whole check (bench.http_bench). So is the
-    instance, when this process has not cached it: as a dependency (InstanceDep, as the other routes
-    have it) its resolution alone was 3 % of a check's instructions (bench.instr_bench)."""
+    instance, when this process has not cached it, and each trip opens and closes its own database
+    session: as dependencies (InstanceDep, SessionDep, as the other routes have them) they cost 3 %
+    and 5 % of a check's instructions (bench.instr_bench)."""
     grader = request.app.state.grader
 
-    def begin() -> checks.Begun:
+    def begin(session: Session) -> checks.Begun:
         record = request.app.state.records.fetch(session, instance_id)
         user = resolve_caller(request, session, request.app.state.check_callers)
         return checks.begin_check(
@@ -90,7 +91,8 @@ async def check_instance(
             idempotency_key=idempotency_key,
         )
 
-    _, response = await checks.check_off_the_loop(session, grader=grader, begin=begin)
+    sessions = request.app.state.session_factory
+    _, response = await checks.check_off_the_loop(sessions, grader=grader, begin=begin)
     return response
 
 

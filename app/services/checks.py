@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from typing import Any
 
@@ -18,26 +19,36 @@ from problems import GradeResult
 
 
 async def check_off_the_loop(
-    session: Session, *, grader: Grader, begin: Callable[[], Begun]
+    sessions: Callable[[], AbstractContextManager[Session]],
+    *,
+    grader: Grader,
+    begin: Callable[[Session], Begun],
 ) -> tuple[Begun, dict[str, Any]]:
     """Run a check from the event loop: `begin` (the caller's begin_check) in a worker thread, the
     grading pool's part awaited with no thread held, the attempt stored in a thread again.
-    Returns the check begun and the response body."""
+    `sessions()` gives each trip its session: the API opens and closes one in the trip itself (a
+    session as a request dependency cost a check 5 % of its instructions, bench.instr_bench), a page
+    passes its request's. Returns the check begun and the response body."""
 
     def begin_and_release() -> Begun:
-        begun = begin()
-        # Nothing is pending on the connection now (a known caller's attempt is committed): it goes
-        # back before the wait for the pool (up to the check's time bound) and before the next
-        # thread trip (an anonymous practice check held it across the page's rendering).
-        release_connection(session)
-        return begun
+        with sessions() as session:
+            begun = begin(session)
+            # Nothing is pending on the connection now (a known caller's attempt is committed): it
+            # goes back before the wait for the pool (up to the check's time bound) and before the
+            # next thread trip (an anonymous practice check held it across the page's rendering).
+            release_connection(session)
+            return begun
+
+    def finish(result: GradeResult) -> dict[str, Any]:
+        with sessions() as session:
+            return finish_check(session, begun, result)
 
     begun = await anyio.to_thread.run_sync(begin_and_release)
     if begun.body is not None:
         return begun, begun.body
     assert begun.pending is not None  # no answer yet: the pool has a part to grade
     result = await grader.wait_async(begun.pending)
-    return begun, await anyio.to_thread.run_sync(finish_check, session, begun, result)
+    return begun, await anyio.to_thread.run_sync(finish, result)
 
 
 @dataclass
