@@ -439,3 +439,32 @@ def test_a_class_csv_keeps_at_most_one_answer_in_the_pool(pooled) -> None:  # ty
     assert r.status_code == 200, r.text
     assert [s["student"] for s in r.json()] == ["s0", "s1", "s2"]
     assert most == [1]  # three slow answers, never two in the pool at once
+
+
+def test_a_known_users_check_graded_in_the_pool_is_stored_once_in_its_second_trip(db_url) -> None:  # type: ignore[no-untyped-def]
+    """An expression goes to the pool; the attempt is stored after it, in the route's second thread
+    trip with a session of its own. Copies of one retried request racing there store one attempt,
+    all answered with its id, and no connection stays checked out (SQLite and PostgreSQL)."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    from tests.conftest import add_account
+
+    app = make_app(db_url, grading_workers=1, check_timeout=5.0)
+    alice = add_account(app, "alice", "student")
+    with TestClient(app) as c:
+        inst = c.post("/api/v1/instances", json={"problem": "loss.uniform_prediction", "seed": 2}).json()
+        k = inst["params"]["num_classes"]
+        url = f"/api/v1/instances/{inst['id']}/check"
+        h = {**alice.headers, "Idempotency-Key": "pool-1"}
+
+        def send(_: int):  # type: ignore[no-untyped-def]
+            return c.post(url, json={"answers": {"loss": f"ln({k})"}}, headers=h)
+
+        with ThreadPoolExecutor(8) as ex:
+            replies = list(ex.map(send, range(8)))
+        assert {r.status_code for r in replies} == {200}, [r.text for r in replies]
+        assert {r.json()["attempt_id"] for r in replies} == {replies[0].json()["attempt_id"]}
+        assert all(r.json()["score"] == 1.0 for r in replies)
+        mine = c.get("/api/v1/me/attempts", headers=alice.headers).json()
+        assert mine["count"] == 1 and mine["data"][0]["answers"] == {"loss": f"ln({k})"}
+        assert app.state.engine.pool.checkedout() == 0
