@@ -44,6 +44,14 @@ def postgres_url() -> Iterator[str]:
             conn.execute(f'DROP SCHEMA "{schema}" CASCADE')
 
 
+def in_every_time_zone(url: str, kind: str) -> list[str]:
+    """The database as read by the service, and on PostgreSQL also by a session whose time zone is
+    China's (a server set to Asia/Shanghai said +08:00 times): times must leave it in UTC either way."""
+    if kind != "postgres":
+        return [url]
+    return [url, url.replace("options=", "options=-ctimezone%3DAsia/Shanghai%20", 1)]
+
+
 @contextmanager
 def database_url(kind: str, tmp: Path) -> Iterator[str]:
     if kind == "sqlite":

@@ -13,6 +13,7 @@ from fastapi.testclient import TestClient
 
 from tests.app.test_exams import FAMILY, short_answer_exam
 from tests.conftest import make_app
+from tests.dbs import in_every_time_zone
 
 # Typed through a Chinese IME, or pasted: full-width digits and punctuation, an ideographic space,
 # a decomposed accent, spaces around the text and a line break. None of it may come back changed.
@@ -312,10 +313,7 @@ def test_submitted_at_is_utc_whatever_the_database_session_says(client, accounts
     start = datetime.now(UTC)
     _submit(client, ta, exam, "s1", {"1": {"loss": "1"}})
     end = datetime.now(UTC)
-    urls = [db_url]
-    if db_kind == "postgres":
-        urls.append(db_url.replace("options=", "options=-ctimezone%3DAsia/Shanghai%20", 1))
-    for url in urls:
+    for url in in_every_time_zone(db_url, db_kind):
         with TestClient(make_app(url)) as c:
             listed = c.get(f"/api/v1/exams/{exam['id']}/submissions", headers=ta).json()["data"][0]
             shown = c.get(f"/api/v1/exams/{exam['id']}/submissions/{listed['id']}", headers=ta).json()

@@ -428,6 +428,7 @@ def test_times_leave_the_database_in_utc_whatever_the_session_time_zone(
     from fastapi.testclient import TestClient
 
     from tests.conftest import make_app
+    from tests.dbs import in_every_time_zone
 
     start = datetime.now(UTC)
     due = (start + timedelta(days=3)).replace(microsecond=0)
@@ -442,10 +443,7 @@ def test_times_leave_the_database_in_utc_whatever_the_session_time_zone(
         == 200
     )
     end = datetime.now(UTC)
-    urls = [db_url]
-    if db_kind == "postgres":
-        urls.append(db_url.replace("options=", "options=-ctimezone%3DAsia/Shanghai%20", 1))
-    for url in urls:
+    for url in in_every_time_zone(db_url, db_kind):
         with TestClient(make_app(url)) as c:
             listed = c.get("/api/v1/exams", headers=ta).json()["data"][0]
             attempt = c.get("/api/v1/me/attempts", headers=student).json()["data"][0]
